@@ -1,0 +1,232 @@
+"""Canonical bytes (RFC 8785) for hashing and signing, and a strict JSON reader.
+
+* :func:`canonical_bytes` is the JSON Canonicalization Scheme (RFC 8785) as implemented by the
+  ``rfc8785`` package. Our documents hold no floats, so floats are refused unless a caller asks for them
+  explicitly (``allow_floats=True``, used only to check the published JCS test vectors).
+* :func:`loads_strict` reads JSON the way the I-JSON profile (RFC 7493) asks for: UTF-8 without a BOM,
+  no duplicate member names, no lone surrogates, numbers that are integers in the interoperable range,
+  plus limits on size and nesting so a hostile file cannot exhaust memory or the stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from typing import Final, Literal
+
+import rfc8785
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_INPUT_BYTES",
+    "MAX_SAFE_INTEGER",
+    "StrictJSONError",
+    "StrictJSONKind",
+    "canonical_bytes",
+    "digest_of",
+    "dumps_pretty",
+    "loads_strict",
+    "sha256_hex",
+]
+
+MAX_INPUT_BYTES: Final = 16 * 1024 * 1024
+MAX_DEPTH: Final = 64
+# RFC 7493 §2.2 (I-JSON): integers outside [-(2**53)+1, (2**53)-1] do not survive an IEEE 754 double.
+MAX_SAFE_INTEGER: Final = 2**53 - 1
+
+StrictJSONKind = Literal[
+    "malformed", "duplicate-key", "float", "integer-range", "too-large", "too-deep", "not-utf8", "constant"
+]
+
+
+class StrictJSONError(ValueError):
+    """JSON that :func:`loads_strict` refuses. ``kind`` says why; the message names what was found."""
+
+    def __init__(self, kind: StrictJSONKind, message: str) -> None:
+        super().__init__(message)
+        self.kind: StrictJSONKind = kind
+        self.message = message
+
+
+# --------------------------------------------------------------------------------------------------------
+# Canonical bytes and digests
+
+
+def _floats_in(value: object) -> Iterator[float]:
+    """Every float inside ``value`` (iterative, so deep values cannot overflow the stack)."""
+    stack: list[object] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+def canonical_bytes(value: object, *, allow_floats: bool = False) -> bytes:
+    """The RFC 8785 (JCS) serialisation of ``value``: the bytes we hash and sign.
+
+    RFC 8785 §3.2.3 sorts object members by the UTF-16 code units of their names, §3.2.2.2 fixes the
+    string escapes, and §3.2.2.3 serialises numbers as ECMAScript does. Our documents contain no floats,
+    so a float raises ``ValueError`` unless ``allow_floats`` is true (kept for the JCS test vectors, whose
+    inputs contain floats). Integers outside ±(2**53 - 1) (RFC 7493 §2.2), lone surrogates, non-string
+    keys and other types also raise ``ValueError`` (``rfc8785.CanonicalizationError``).
+    """
+    if not allow_floats:
+        for found in _floats_in(value):
+            raise ValueError(f"canonical JSON refuses floats; found {found!r}")
+    return rfc8785.dumps(value)  # type: ignore[arg-type]  # rfc8785 checks the types itself
+
+
+def sha256_hex(data: bytes) -> str:
+    """Lowercase hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest_of(value: object) -> str:
+    """``"sha256:" + hex`` of :func:`canonical_bytes` of ``value``."""
+    return "sha256:" + sha256_hex(canonical_bytes(value))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Strict parsing
+
+_BOM = "\ufeff"
+# A JSON string, escapes included. An unterminated string (even one ending in a lone backslash) runs to
+# the end of the text, so the pattern always matches at a quote without backtracking; json.loads then
+# reports such text as malformed.
+_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_INT_DIGITS_LIMIT = len(str(MAX_SAFE_INTEGER))  # 16 digits
+
+
+def _check_depth(text: str, max_depth: int) -> None:
+    """Refuse nesting deeper than ``max_depth`` with a linear scan, before any recursive parser runs."""
+    brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text))
+    depth = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise StrictJSONError("too-deep", f"JSON nests deeper than {max_depth} levels")
+        else:
+            depth -= 1
+
+
+def _object_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    # RFC 7493 §2.3: "Objects in I-JSON messages MUST NOT have members with duplicate names."
+    result: dict[str, object] = {}
+    for name, value in pairs:
+        if name in result:
+            raise StrictJSONError("duplicate-key", f"duplicate key {name[:200]!r} in a JSON object")
+        result[name] = value
+    return result
+
+
+def _parse_float(literal: str) -> object:
+    # Our documents hold integers only; a fraction or an exponent (even 1.0 or 1e3) is refused.
+    raise StrictJSONError("float", f"number with a fraction or exponent is not allowed: {literal[:40]}")
+
+
+def _parse_int(literal: str) -> int:
+    # RFC 7493 §2.2: only integers in [-(2**53)+1, (2**53)-1] interoperate. The digit count is checked
+    # before int() so a huge literal costs nothing (and never meets Python's int-conversion limit).
+    if len(literal.lstrip("-")) > _INT_DIGITS_LIMIT:
+        raise StrictJSONError("integer-range", f"integer outside ±(2**53 - 1): {literal[:40]}...")
+    value = int(literal)
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise StrictJSONError("integer-range", f"integer outside ±(2**53 - 1): {literal}")
+    return value
+
+
+def _parse_constant(name: str) -> object:
+    # NaN, Infinity and -Infinity are not JSON (RFC 8259 §6); Python's json accepts them by default.
+    raise StrictJSONError("constant", f"{name} is not a JSON value")
+
+
+def _check_surrogates(value: object) -> None:
+    """Refuse lone surrogates (e.g. ``"\\ud800"``): not Unicode scalar values (RFC 7493 §2.1)."""
+    stack: list[object] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE_RE.search(item)
+            if found is not None:
+                raise StrictJSONError(
+                    "malformed", f"string contains a lone surrogate \\u{ord(found.group()):04x}"
+                )
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def loads_strict(
+    data: bytes | str, *, max_bytes: int = MAX_INPUT_BYTES, max_depth: int = MAX_DEPTH
+) -> object:
+    """Parse JSON, refusing anything outside the I-JSON (RFC 7493) subset we write.
+
+    Raises :class:`StrictJSONError` whose ``kind`` is one of ``too-large`` (more than ``max_bytes`` of
+    UTF-8), ``not-utf8`` (invalid UTF-8 or a BOM, RFC 7493 §2.1 / RFC 8259 §8.1), ``too-deep`` (more than
+    ``max_depth`` nested arrays/objects), ``malformed`` (not JSON, or a lone surrogate), ``duplicate-key``,
+    ``float`` (a fraction or exponent), ``integer-range`` (beyond ±(2**53 - 1)) or ``constant``
+    (NaN/Infinity). Never raises RecursionError.
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        if len(raw) > max_bytes:
+            raise StrictJSONError("too-large", f"JSON input is {len(raw)} bytes, over the {max_bytes} limit")
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raise StrictJSONError("not-utf8", "JSON input starts with a byte order mark")
+        try:
+            text = raw.decode("utf-8")  # strict: rejects overlongs, encoded surrogates, truncations
+        except UnicodeDecodeError as exc:
+            raise StrictJSONError("not-utf8", f"JSON input is not UTF-8 (byte {exc.start})") from None
+    elif isinstance(data, str):
+        if len(data) > max_bytes:  # every character is at least one UTF-8 byte
+            raise StrictJSONError("too-large", f"JSON input is over the {max_bytes}-byte limit")
+        size = len(data.encode("utf-8", "surrogatepass"))
+        if size > max_bytes:
+            raise StrictJSONError("too-large", f"JSON input is {size} bytes, over the {max_bytes} limit")
+        if data.startswith(_BOM):
+            raise StrictJSONError("not-utf8", "JSON input starts with a byte order mark")
+        text = data
+    else:
+        raise TypeError(f"loads_strict takes bytes or str, not {type(data).__name__}")
+
+    _check_depth(text, max_depth)
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object_pairs,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+            parse_constant=_parse_constant,
+        )
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise StrictJSONError("malformed", f"invalid JSON: {exc.msg} ({where})") from None
+    except RecursionError:  # only reachable if a caller raised max_depth past the interpreter's limit
+        raise StrictJSONError("too-deep", "JSON nests too deeply to parse") from None
+    _check_surrogates(value)
+    return value
+
+
+# --------------------------------------------------------------------------------------------------------
+# Files people read
+
+
+def dumps_pretty(value: object) -> bytes:
+    """Readable UTF-8 JSON for files on disk: indent 2, keys in the given order, trailing newline.
+
+    Not canonical; never hash these bytes. NaN/Infinity raise ``ValueError``, and so does a string that
+    cannot be encoded as UTF-8 (a lone surrogate).
+    """
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
