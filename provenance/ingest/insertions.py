@@ -1,0 +1,99 @@
+"""Find square-bracketed editorial insertions in a transcription and the context a quote selector needs.
+
+Offsets are Unicode code points into the ``str`` given (what Python indexes by), end exclusive, so
+``text[start:end] == exact`` always holds. Line endings are not normalised: a CR LF counts as two code points,
+exactly as it stands in the text.
+
+Rules for brackets:
+
+* An insertion is a ``[`` matched with a later ``]`` in the same paragraph; a blank (whitespace-only) line or
+  a U+2029 PARAGRAPH SEPARATOR ends a paragraph, so no insertion crosses one. Single line breaks inside a
+  paragraph are allowed.
+* Nested brackets belong to the outermost closed pair: ``[a [b] c]`` is one insertion.
+* An unclosed ``[`` is not an insertion, but closed pairs inside it still are: in ``[a [b] c`` only ``[b]``
+  is.
+* A stray ``]`` with no opener is ignored.
+* Empty or whitespace-only brackets (``[]``, ``[ ]``) carry no editorial text and are not reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_BRACKET = re.compile(r"[\[\]]")
+
+
+@dataclass(frozen=True, slots=True)
+class Insertion:
+    """One editorial insertion: its text including both brackets, and its code-point span in the source."""
+
+    exact: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class _Opener:
+    """An open ``[`` and the closed pairs found directly inside it so far."""
+
+    start: int
+    inner: list[tuple[int, int]]
+
+
+def find_editorial_insertions(text: str) -> list[Insertion]:
+    """Return every square-bracketed insertion in ``text``, in order of occurrence.
+
+    Each returned :class:`Insertion` has ``exact`` with the brackets included and ``start``/``end`` code-point
+    offsets (end exclusive) such that ``text[start:end] == exact``. See the module docstring for how nested,
+    unbalanced and multi-paragraph brackets are treated. Runs in time linear in ``len(text)``.
+    """
+    spans: list[tuple[int, int]] = []
+    stack: list[_Opener] = []
+
+    def end_paragraph() -> None:
+        # Openers left on the stack never closed: they are not insertions, but the closed pairs
+        # directly inside them are not covered by any closed pair, so they are.
+        for opener in stack:
+            spans.extend(opener.inner)
+        stack.clear()
+
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if not line.strip():
+            end_paragraph()
+        else:
+            for match in _BRACKET.finditer(line):
+                position = offset + match.start()
+                if match.group() == "[":
+                    stack.append(_Opener(position, []))
+                elif stack:
+                    opener = stack.pop()
+                    pair = (opener.start, position + 1)
+                    if stack:
+                        stack[-1].inner.append(pair)
+                    else:
+                        spans.append(pair)
+            if line.endswith("\u2029"):
+                end_paragraph()
+        offset += len(line)
+    end_paragraph()
+
+    spans.sort()
+    return [
+        Insertion(text[start:end], start, end) for start, end in spans if text[start + 1 : end - 1].strip()
+    ]
+
+
+def quote_context(text: str, start: int, end: int, width: int = 32) -> tuple[str, str]:
+    """Return ``(prefix, suffix)`` for a W3C TextQuoteSelector on ``text[start:end]``.
+
+    ``prefix`` is up to ``width`` code points immediately before ``start`` and ``suffix`` up to ``width`` code
+    points immediately after ``end``; both are shorter near the ends of the text. Out-of-range offsets are
+    clamped to the text and a negative ``width`` is treated as zero, so this never raises.
+    """
+    size = len(text)
+    start = min(max(start, 0), size)
+    end = min(max(end, start), size)
+    width = max(width, 0)
+    return text[max(start - width, 0) : start], text[end : end + width]
