@@ -1,0 +1,280 @@
+"""One library function per history command: each appends exactly one signed event.
+
+Each function checks its input before anything is signed and raises a ``ProvenanceError`` naming what is
+wrong; on failure the record is left as it was (see :func:`provenance.history.append_event`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from provenance.archive import Archive, StagedRecord
+from provenance.errors import ErrorCode, InputError, UsageError
+from provenance.history import Signer, append_event
+from provenance.ingest.service import build_catalogue, media_type, read_transcription
+from provenance.model.catalogue import LANGUAGE_PATTERN
+from provenance.model.events import EventType
+from provenance.model.manifest import FileEntry, Manifest, Note, NoteKind, State, check_relative_path
+from provenance.notes import locate_quote, make_target, next_note_id, reanchor
+
+
+def _text_of(stage: StagedRecord, entry: FileEntry) -> str:
+    data = (stage.path / "files" / entry.path).read_bytes()
+    charset = entry.media_type.partition("charset=")[2] or "utf-8"
+    try:
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise InputError(ErrorCode.INPUT_ENCODING, f"{entry.path} is not readable as {charset} text") from exc
+
+
+def _main_text(state: State, path: str | None) -> FileEntry:
+    if path is not None:
+        entry = state.file(path)
+        if entry is None:
+            known = ", ".join(f.path for f in state.files)
+            raise UsageError(ErrorCode.FILE_NOT_IN_RECORD, f"the record has no file {path!r} (files: {known})")
+        return entry
+    for entry in state.files:
+        if entry.role == "transcription":
+            return entry
+    return state.files[0]
+
+
+def add_note(
+    archive: Archive,
+    record_id: str,
+    signer: Signer,
+    *,
+    quote: str,
+    text: str,
+    kind: NoteKind = "translation",
+    occurrence: int | None = None,
+    file: str | None = None,
+    now: datetime,
+) -> Manifest:
+    """Anchor a note to ``quote`` (its ``occurrence``-th place when it occurs more than once)."""
+    if not text.strip():
+        raise UsageError(ErrorCode.USAGE, "the note text is empty")
+
+    def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
+        state = manifest.state
+        entry = _main_text(state, file)
+        body = _text_of(stage, entry)
+        start, end = locate_quote(body, quote, occurrence, source=entry.path)
+        note = Note(
+            id=next_note_id(state.notes),
+            kind=kind,
+            text=text,
+            target=make_target(body, entry.path, start, end),
+            event=len(manifest.events) + 1,
+        )
+        new = state.model_copy(update={"notes": [*state.notes, note]})
+        summary = f"{kind.capitalize()} note on {quote[:60]!r}"
+        return new, summary, {"note": note.id, "kind": kind, "file": entry.path, "start": start, "end": end}
+
+    return append_event(archive, record_id, EventType.ANNOTATION, signer, mutate, now=now)
+
+
+def transfer_custody(
+    archive: Archive,
+    record_id: str,
+    signer: Signer,
+    *,
+    from_: str,
+    to: str,
+    note: str | None = None,
+    now: datetime,
+) -> Manifest:
+    """Record that custody passed from ``from_`` to ``to``."""
+    if not from_.strip() or not to.strip():
+        raise UsageError(ErrorCode.USAGE, "a custody transfer needs both --from and --to")
+    if from_.strip() == to.strip():
+        raise UsageError(ErrorCode.USAGE, "--from and --to name the same custodian")
+
+    def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
+        new = manifest.state.model_copy(update={"custodian": to.strip()})
+        details: dict[str, Any] = {"from": from_.strip(), "to": to.strip()}
+        if manifest.state.custodian and manifest.state.custodian != from_.strip():
+            details["previous_custodian"] = manifest.state.custodian
+        if note:
+            details["note"] = note
+        return new, f"Custody transferred from {from_.strip()} to {to.strip()}", details
+
+    return append_event(archive, record_id, EventType.CUSTODY_TRANSFER, signer, mutate, now=now)
+
+
+def revise(
+    archive: Archive,
+    record_id: str,
+    signer: Signer,
+    *,
+    source: Path,
+    reason: str,
+    file: str | None = None,
+    encoding: str | None = None,
+    now: datetime,
+) -> Manifest:
+    """Replace a text file with a new version; the old one stays stored; notes are re-anchored."""
+    if not reason.strip():
+        raise UsageError(ErrorCode.USAGE, "a revision needs a --reason")
+    new_text = read_transcription(source, encoding)
+
+    def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
+        state = manifest.state
+        entry = _main_text(state, file)
+        digest = hashlib.sha256(new_text.data).hexdigest()
+        if digest == entry.sha256:
+            raise InputError(
+                ErrorCode.REVISION_UNCHANGED, f"{source} is identical to the current {entry.path}; nothing to revise"
+            )
+        stage.move_to_objects(f"files/{entry.path}", entry.sha256)
+        stage.write(f"files/{entry.path}", new_text.data)
+        new_entry = entry.model_copy(
+            update={"size": len(new_text.data), "sha256": digest, "media_type": media_type(new_text.encoding)}
+        )
+        files = [new_entry if f.path == entry.path else f for f in state.files]
+        notes = [reanchor(n, new_text.text, entry.path) for n in state.notes]
+        orphaned = [n.id for n, old in zip(notes, state.notes, strict=True)
+                    if n.status == "orphaned" and old.status != "orphaned"]
+        new = state.model_copy(update={"files": files, "notes": notes})
+        details: dict[str, Any] = {
+            "reason": reason,
+            "file": entry.path,
+            "previous_sha256": entry.sha256,
+            "sha256": digest,
+            "orphaned_notes": orphaned,
+        }
+        return new, f"Revised {entry.path}: {reason}", details
+
+    return append_event(archive, record_id, EventType.REVISION, signer, mutate, now=now)
+
+
+def review(
+    archive: Archive, record_id: str, signer: Signer, *, note: str | None = None, outcome: str = "approved",
+    now: datetime,
+) -> Manifest:
+    """Record a review of the current version (outcome approved or changes-requested)."""
+    if outcome not in ("approved", "changes-requested"):
+        raise UsageError(ErrorCode.USAGE, "--outcome is approved or changes-requested")
+
+    def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
+        details: dict[str, Any] = {"outcome": outcome, "version": len(manifest.events)}
+        if note:
+            details["note"] = note
+        return manifest.state, f"Reviewed version {len(manifest.events)}: {outcome}", details
+
+    return append_event(archive, record_id, EventType.REVIEW, signer, mutate, now=now)
+
+
+def release(
+    archive: Archive, record_id: str, signer: Signer, *, note: str | None = None, now: datetime
+) -> Manifest:
+    """Record the release (dissemination) of the current version."""
+
+    def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
+        details: dict[str, Any] = {"version": len(manifest.events)}
+        if note:
+            details["note"] = note
+        return manifest.state, f"Released version {len(manifest.events)}", details
+
+    return append_event(archive, record_id, EventType.RELEASE, signer, mutate, now=now)
+
+
+def change_metadata(
+    archive: Archive, record_id: str, signer: Signer, *, changes: dict[str, Any], reason: str | None, now: datetime
+) -> Manifest:
+    """Change catalogue fields (a value of ``None`` removes the field)."""
+    if not changes:
+        raise UsageError(ErrorCode.USAGE, "no catalogue field to change")
+
+    def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
+        before = manifest.state.catalogue.as_json()
+        after = dict(before)
+        for name, value in changes.items():
+            if value is None:
+                after.pop(name, None)
+            else:
+                after[name] = value
+        catalogue = build_catalogue(after)
+        changed = sorted(k for k in set(before) | set(catalogue.as_json())
+                         if before.get(k) != catalogue.as_json().get(k))
+        if not changed:
+            raise InputError(ErrorCode.REVISION_UNCHANGED, "the catalogue already holds these values")
+        details: dict[str, Any] = {"fields": changed}
+        if reason:
+            details["reason"] = reason
+        new = manifest.state.model_copy(update={"catalogue": catalogue})
+        return new, f"Catalogue changed: {', '.join(changed)}", details
+
+    return append_event(archive, record_id, EventType.METADATA_CHANGE, signer, mutate, now=now)
+
+
+def attach(
+    archive: Archive,
+    record_id: str,
+    signer: Signer,
+    *,
+    source: Path,
+    role: str = "attachment",
+    name: str | None = None,
+    language: str | None = None,
+    media: str | None = None,
+    now: datetime,
+    translation_of: str | None = None,
+) -> Manifest:
+    """Add a further file (the original, a scan, a translation) to the record, byte for byte.
+
+    With ``translation_of`` the event is a translation naming its source and target languages.
+    """
+    import mimetypes
+    import re
+
+    if not source.is_file():
+        raise InputError(ErrorCode.INPUT_NOT_FOUND, f"{source}: no such file", path=str(source))
+    target = name or source.name
+    try:
+        check_relative_path(target)
+    except ValueError as exc:
+        raise InputError(ErrorCode.INPUT_PATH_UNSAFE, f"{target}: {exc}") from exc
+    if language is not None and not re.fullmatch(LANGUAGE_PATTERN.strip("^$"), language):
+        raise UsageError(ErrorCode.USAGE, f"--language {language!r} is not a BCP 47 tag (en, ru, zh-Hans)")
+    data = source.read_bytes()
+    guessed = media or mimetypes.guess_type(target)[0] or "application/octet-stream"
+    if guessed.startswith("text/") and "charset" not in guessed:
+        guessed += "; charset=utf-8"
+    event_type = EventType.TRANSLATION if translation_of is not None else EventType.ATTACHMENT
+
+    def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
+        state = manifest.state
+        if state.file(target) is not None:
+            raise UsageError(
+                ErrorCode.RECORD_EXISTS, f"the record already has a file {target!r}; use 'provenance revise'"
+            )
+        folded = {f.path.casefold() for f in state.files}
+        if target.casefold() in folded:
+            raise UsageError(ErrorCode.INPUT_PATH_UNSAFE, f"{target!r} differs from an existing file only by case")
+        entry = FileEntry(
+            path=target,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            media_type=guessed,
+            role=role,  # type: ignore[arg-type]
+            language=language,
+        )
+        stage.write(f"files/{target}", data)
+        new = state.model_copy(update={"files": [*state.files, entry]})
+        details: dict[str, Any] = {"file": target, "role": role, "size": len(data), "sha256": entry.sha256}
+        if translation_of is not None:
+            src = _main_text(state, translation_of or None)
+            details["source_file"] = src.path
+            details["source_language"] = src.language or state.catalogue.language or "und"
+            details["target_language"] = language or "und"
+            summary = f"Translation {target} ({details['source_language']} → {details['target_language']})"
+        else:
+            summary = f"Attached {target} ({role})"
+        return new, summary, details
+
+    return append_event(archive, record_id, event_type, signer, mutate, now=now)

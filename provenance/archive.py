@@ -1,0 +1,292 @@
+"""The archive and record layout, content-addressed objects, staged commits and locks.
+
+Layout (see README)::
+
+    <archive>/provenance.toml          optional configuration (default key, roles policy)
+    <archive>/keys/*.json              key cards (public halves only)
+    <archive>/records/<id>/manifest.json
+    <archive>/records/<id>/files/...   the current files, byte for byte
+    <archive>/records/<id>/objects/sha256/<hex>
+                                       every earlier file version and every state snapshot (OCFL-like,
+                                       content-addressed: the name is the SHA-256 of the bytes)
+    <archive>/.provenance/             locks and staging folders (never part of a record)
+
+A change to a record is staged in a copy of its folder (hard links for unchanged files), flushed, and
+swapped into place in one atomic step: a command killed at any instant leaves the record as it was
+before or after, never half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provenance import fsio
+from provenance.errors import ConflictError, ErrorCode, InputError, NotFoundError, UsageError
+from provenance.model.events import DEFAULT_POLICY, EventType, Role
+
+CONFIG_NAME = "provenance.toml"
+MANIFEST_NAME = "manifest.json"
+FILES_DIR = "files"
+OBJECTS_DIR = "objects/sha256"
+WORK_DIR = ".provenance"
+RECORD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+DEFAULT_CONFIG = """\
+# provenance archive configuration.
+# default_key = "ed25519:..."     # the key used when --key is not given
+
+# Which roles may sign which events. Uncomment a line to change the default policy for this archive.
+[roles]
+# registration = ["archivist"]
+# translation = ["archivist", "translator"]
+# review = ["reviewer"]
+# release = ["publisher"]
+"""
+
+
+def check_record_id(record_id: str) -> str:
+    """Return ``record_id`` when well-formed; raises ``UsageError(record.id-invalid)``."""
+    if not RECORD_ID_RE.match(record_id) or ".." in record_id:
+        raise UsageError(
+            ErrorCode.RECORD_ID_INVALID,
+            f"record id {record_id!r} is not valid: use 1-64 of a-z 0-9 . _ - starting with a letter or digit",
+        )
+    return record_id
+
+
+@dataclass
+class ArchiveConfig:
+    """The archive's configuration: default signing key and roles policy."""
+
+    default_key: str | None = None
+    policy: dict[EventType, frozenset[Role]] = field(default_factory=lambda: dict(DEFAULT_POLICY))
+
+
+def load_config(path: Path) -> ArchiveConfig:
+    """Read ``provenance.toml``; a missing file gives the defaults.
+
+    Raises ``InputError(archive.config-invalid)`` naming the file and the entry at fault.
+    """
+    config = ArchiveConfig()
+    if not path.is_file():
+        return config
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(ErrorCode.ARCHIVE_CONFIG, f"{path}: not valid TOML: {exc}") from exc
+    default_key = data.get("default_key")
+    if default_key is not None and not isinstance(default_key, str):
+        raise InputError(ErrorCode.ARCHIVE_CONFIG, f"{path}: default_key must be a string")
+    config.default_key = default_key
+    roles = data.get("roles", {})
+    if not isinstance(roles, dict):
+        raise InputError(ErrorCode.ARCHIVE_CONFIG, f"{path}: [roles] must be a table")
+    for name, allowed in roles.items():
+        try:
+            event_type = EventType(name)
+        except ValueError:
+            known = ", ".join(e.value for e in EventType)
+            raise InputError(
+                ErrorCode.ARCHIVE_CONFIG, f"{path}: [roles] names unknown event type {name!r} (known: {known})"
+            ) from None
+        if not isinstance(allowed, list) or not all(isinstance(r, str) for r in allowed):
+            raise InputError(ErrorCode.ARCHIVE_CONFIG, f"{path}: [roles].{name} must be a list of role names")
+        try:
+            config.policy[event_type] = frozenset(Role(r) for r in allowed)
+        except ValueError as exc:
+            known = ", ".join(r.value for r in Role)
+            raise InputError(ErrorCode.ARCHIVE_CONFIG, f"{path}: [roles].{name}: {exc} (known: {known})") from None
+    return config
+
+
+@dataclass(frozen=True)
+class Archive:
+    """An archive folder holding ``records/`` and ``keys/``."""
+
+    root: Path
+
+    @property
+    def records_dir(self) -> Path:
+        return self.root / "records"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def work_dir(self) -> Path:
+        return self.root / WORK_DIR
+
+    @classmethod
+    def locate(cls, path: Path | None = None) -> Archive:
+        """The archive at ``path``, else ``$PROVENANCE_ARCHIVE``, else the current folder.
+
+        Raises ``NotFoundError(archive.not-found)`` when that folder holds no ``records/``.
+        """
+        if path is None:
+            env = os.environ.get("PROVENANCE_ARCHIVE")
+            path = Path(env) if env else Path.cwd()
+        root = path.expanduser()
+        if not (root / "records").is_dir():
+            raise NotFoundError(
+                ErrorCode.ARCHIVE_NOT_FOUND,
+                f"{root} is not a provenance archive (no records/ folder); run 'provenance init {root}' "
+                "or pass --archive",
+                path=str(root),
+            )
+        return cls(root.resolve())
+
+    @classmethod
+    def init(cls, path: Path) -> tuple[Archive, bool]:
+        """Create an archive at ``path`` (folders and a commented config). Returns (archive, created).
+
+        An existing archive is left as it is. Raises ``StorageError`` when the folder cannot be written.
+        """
+        root = path.expanduser()
+        created = not (root / "records").is_dir()
+        try:
+            (root / "records").mkdir(parents=True, exist_ok=True)
+            (root / "keys").mkdir(exist_ok=True)
+            if not (root / CONFIG_NAME).exists():
+                fsio.write_atomic(root / CONFIG_NAME, DEFAULT_CONFIG.encode("utf-8"))
+        except OSError as exc:
+            raise fsio.storage_error("create the archive at", root, exc) from exc
+        return cls(root.resolve()), created
+
+    def config(self) -> ArchiveConfig:
+        return load_config(self.config_path)
+
+    def record_dir(self, record_id: str) -> Path:
+        return self.records_dir / check_record_id(record_id)
+
+    def has_record(self, record_id: str) -> bool:
+        return (self.record_dir(record_id) / MANIFEST_NAME).is_file()
+
+    def require_record(self, record_id: str) -> Path:
+        """The record's folder; raises ``NotFoundError(record.not-found)`` listing what exists."""
+        folder = self.record_dir(record_id)
+        if not (folder / MANIFEST_NAME).is_file():
+            known = self.record_ids()
+            hint = f" (records here: {', '.join(known[:8])}{' …' if len(known) > 8 else ''})" if known else ""
+            raise NotFoundError(
+                ErrorCode.RECORD_NOT_FOUND, f"no record {record_id!r} in {self.root}{hint}", record=record_id
+            )
+        return folder
+
+    def record_ids(self) -> list[str]:
+        """Every record id of the archive, sorted."""
+        if not self.records_dir.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in os.scandir(self.records_dir)
+            if entry.is_dir(follow_symlinks=False)
+            and RECORD_ID_RE.match(entry.name)
+            and os.path.isfile(os.path.join(entry.path, MANIFEST_NAME))
+        )
+
+    @contextlib.contextmanager
+    def locked(self, record_id: str) -> Iterator[None]:
+        """Serialise writers of one record (an flock under ``.provenance/locks``)."""
+        try:
+            lock_dir = self.work_dir / "locks"
+            lock_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise fsio.storage_error("prepare a lock in", self.work_dir, exc) from exc
+        with fsio.exclusive_lock(lock_dir / f"{check_record_id(record_id)}.lock"):
+            yield
+
+    def new_stage(self, record_id: str) -> Path:
+        """A fresh, empty staging folder on the archive's file system."""
+        tmp = self.work_dir / "tmp"
+        try:
+            tmp.mkdir(parents=True, exist_ok=True)
+            stage = tmp / f"{record_id}-{secrets.token_hex(6)}"
+            stage.mkdir()
+        except OSError as exc:
+            raise fsio.storage_error("stage a change in", tmp, exc) from exc
+        return stage
+
+
+def object_path(record_dir: Path, sha256_hex: str) -> Path:
+    """Where the object with this SHA-256 lives in a record folder."""
+    return record_dir / OBJECTS_DIR / sha256_hex
+
+
+class StagedRecord:
+    """A copy of a record folder being changed; :meth:`commit` swaps it into place atomically."""
+
+    def __init__(self, archive: Archive, record_id: str, *, new: bool) -> None:
+        self.archive = archive
+        self.record_id = record_id
+        self.new = new
+        self.target = archive.record_dir(record_id)
+        self.path = archive.new_stage(record_id)
+        if not new:
+            self._link_tree(self.target, self.path)
+
+    @staticmethod
+    def _link_tree(src: Path, dst: Path) -> None:
+        for dirpath, dirnames, filenames in os.walk(src):
+            rel = os.path.relpath(dirpath, src)
+            out = dst if rel == "." else dst / rel
+            out.mkdir(parents=True, exist_ok=True)
+            dirnames.sort()
+            for name in filenames:
+                fsio.link_or_copy(Path(dirpath) / name, out / name)
+
+    def write(self, rel: str, data: bytes) -> None:
+        """Write a file of the staged record (replacing, never modifying, a linked one)."""
+        path = self.path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fsio.write_atomic(path, data)
+
+    def put_object(self, sha256_hex: str, data: bytes) -> None:
+        """Store ``data`` under its digest unless it is already there."""
+        path = object_path(self.path, sha256_hex)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fsio.write_atomic(path, data, mode=0o444)
+
+    def move_to_objects(self, rel: str, sha256_hex: str) -> None:
+        """Keep the current file ``rel`` as an object before it is replaced or removed."""
+        src = self.path / rel
+        dst = object_path(self.path, sha256_hex)
+        if dst.exists():
+            src.unlink()
+            return
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+
+    def commit(self) -> None:
+        """Swap the staged folder into place (one atomic step) and remove the old copy.
+
+        Raises ``ConflictError(record.exists)`` when a new record's id was taken meanwhile.
+        """
+        for dirpath, _dirnames, _filenames in os.walk(self.path):
+            fsio.fsync_dir(Path(dirpath))
+        if self.new:
+            try:
+                fsio.rename_noreplace(self.path, self.target)
+            except FileExistsError:
+                raise ConflictError(
+                    ErrorCode.RECORD_EXISTS, f"record {self.record_id!r} already exists", record=self.record_id
+                ) from None
+            return
+        fsio.exchange_dirs(self.path, self.target)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)

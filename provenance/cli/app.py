@@ -1,0 +1,76 @@
+"""The ``provenance`` command: a thin typer layer over the library. Imports stay light at start-up."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from provenance.cli import inspect_cmds, keys_cmds, record_cmds, verify_cmds
+
+app = typer.Typer(
+    name="provenance",
+    help=(
+        "Archive trust for historical transcriptions: signed, hash-chained records, BagIt bundles, and a "
+        "verifier that no altered byte gets past.\n\n"
+        "Example: provenance init my-archive && cd my-archive && "
+        "provenance keys generate --name 'A. Archivist' --role archivist"
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(keys_cmds.app, name="keys")
+record_cmds.register(app)
+inspect_cmds.register(app)
+verify_cmds.register(app)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    return "--json" in argv
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app; turn every failure into one line (or one JSON document) and an exit code."""
+    from provenance.errors import ProvenanceError
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="provenance", standalone_mode=False)
+    except ProvenanceError as exc:
+        _report_error(exc.to_json(), exc.message, args)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("provenance: interrupted; nothing was changed\n")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug of ours: still one line, never a traceback
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            sys.stderr.write("provenance: aborted; nothing was changed\n")
+            sys.exit(130)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("PROVENANCE_DEBUG"):
+            raise
+        message = f"internal error: {type(exc).__name__}: {exc} (set PROVENANCE_DEBUG=1 for details)"
+        _report_error({"code": "internal.error", "message": message}, message, args)
+        sys.exit(2)
+
+
+def _report_error(document: dict[str, object], message: str, args: list[str]) -> None:
+    if _wants_json(args):
+        from provenance.cli.common import emit_json
+
+        emit_json({"error": document})
+    sys.stderr.write(f"provenance: error: {message} [{document['code']}]\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

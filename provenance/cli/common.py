@@ -1,0 +1,153 @@
+"""What every command shares: the archive option, the clock, passphrases, JSON and text output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from provenance.archive import Archive
+    from provenance.history import Signer
+    from provenance.model.events import EventType, Role
+
+ArchiveOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--archive",
+        "-A",
+        help="Archive folder (default: $PROVENANCE_ARCHIVE, else the current folder).",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option("--key", "-k", help="Signing key: id, shortened id or name (default: configured, else the only one)."),
+]
+PassFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--passphrase-file",
+        help="Read the key's passphrase from this file (else $PROVENANCE_PASSPHRASE, else a prompt).",
+    ),
+]
+RoleOpt = Annotated[
+    str | None, typer.Option("--role", help="Sign in this role of the key (default: the first one allowed).")
+]
+
+
+def now() -> datetime:
+    """The clock: ``$PROVENANCE_NOW`` (a UTC timestamp, for reproducible fixtures and tests) or the real one."""
+    from provenance.model.timefmt import parse_utc, utc_now
+
+    fixed = os.environ.get("PROVENANCE_NOW")
+    if fixed:
+        from provenance.errors import ErrorCode, UsageError
+
+        try:
+            return parse_utc(fixed)
+        except ValueError as exc:
+            raise UsageError(ErrorCode.USAGE, f"$PROVENANCE_NOW: {exc}") from exc
+    return utc_now()
+
+
+def open_archive(path: Path | None) -> Archive:
+    from provenance.archive import Archive
+
+    return Archive.locate(path)
+
+
+def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False, what: str = "key") -> bytes:
+    """The passphrase: ``--passphrase-file``, else ``$PROVENANCE_PASSPHRASE``, else a prompt on a terminal.
+
+    Raises ``KeyStoreError(key.passphrase-missing)`` when none can be had. The passphrase is never echoed.
+    """
+    from provenance.errors import ErrorCode, KeyStoreError, NotFoundError
+
+    if passphrase_file is not None:
+        try:
+            data = passphrase_file.read_bytes()
+        except OSError as exc:
+            raise NotFoundError(
+                ErrorCode.INPUT_NOT_FOUND, f"cannot read passphrase file {passphrase_file}: {exc.strerror}"
+            ) from exc
+        return data.rstrip(b"\r\n")
+    env = os.environ.get("PROVENANCE_PASSPHRASE")
+    if env:
+        return env.encode("utf-8")
+    if not sys.stdin.isatty():
+        raise KeyStoreError(
+            ErrorCode.KEY_PASSPHRASE_MISSING,
+            "no passphrase: give --passphrase-file or set PROVENANCE_PASSPHRASE (no terminal to prompt on)",
+        )
+    import getpass
+
+    first = getpass.getpass(f"Passphrase for the {what}: ")
+    if confirm and getpass.getpass("Repeat the passphrase: ") != first:
+        raise KeyStoreError(ErrorCode.KEY_PASSPHRASE_WRONG, "the two passphrases differ; nothing was written")
+    return first.encode("utf-8")
+
+
+def load_signer(
+    archive: Archive, event_type: EventType, key: str | None, passphrase_file: Path | None, role: str | None
+) -> Signer:
+    """Choose the key, check its role and validity *before* asking for the passphrase, then unlock it."""
+    from provenance import keys
+    from provenance.errors import ErrorCode, UsageError
+    from provenance.history import Signer, check_key_usable, choose_role
+    from provenance.model.events import Role
+
+    card = keys.select_card(archive, key)
+    wanted: Role | None = None
+    if role is not None:
+        try:
+            wanted = Role(role)
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise UsageError(ErrorCode.ROLE_UNKNOWN, f"unknown role {role!r} (known: {known})") from None
+    chosen = choose_role(card, event_type, archive.config().policy, wanted)
+    check_key_usable(card, now())
+    secret = keys.unlock(card, read_passphrase(passphrase_file, what=f"key of {card.name}"))
+    return Signer(card=card, key=secret, role=chosen)
+
+
+def parse_role(value: str) -> Role:
+    from provenance.errors import ErrorCode, UsageError
+    from provenance.model.events import Role
+
+    try:
+        return Role(value)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise UsageError(ErrorCode.ROLE_UNKNOWN, f"unknown role {value!r} (known: {known})") from None
+
+
+def emit_json(document: Any) -> None:
+    """Print exactly one JSON document on stdout."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console: colours and box tables on a terminal, plain text when piped."""
+    from rich.console import Console
+
+    import sys
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 160  # piped: one long line per row, easy to grep
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def table_box(out: Console) -> Any:
+    from rich import box
+
+    return box.SIMPLE_HEAD if out.is_terminal else box.ASCII2

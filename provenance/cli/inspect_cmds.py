@@ -1,0 +1,130 @@
+"""Commands that read a record: log, show, diff."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from provenance.cli.common import ArchiveOpt, JsonOpt, console, emit_json, open_archive, table_box
+
+RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("log")
+    def log(record: RecordArg, archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
+        """Show the record's events: who did what, when, in which role, with which key.
+
+        Example: provenance log telegram-23256
+        """
+        from provenance.manifest_io import read_manifest
+
+        arch = open_archive(archive)
+        manifest = read_manifest(arch.require_record(record))
+        if json_out:
+            emit_json({"record": manifest.record, "events": [e.model_dump(mode="json") for e in manifest.events]})
+            return
+        from rich.table import Table
+
+        out = console()
+        table = Table(title=f"{manifest.record}: {len(manifest.events)} events", box=table_box(out))
+        for column in ("#", "time (UTC)", "event", "PREMIS", "agent", "role", "key", "summary"):
+            table.add_column(column, overflow="fold")
+        for e in manifest.events:
+            table.add_row(str(e.seq), e.time.replace("T", " ").rstrip("Z"), e.type.value, e.premis_type,
+                          e.agent, e.role.value, e.key[8:20], e.summary)
+        out.print(table)
+
+    @app.command("show")
+    def show(
+        record: RecordArg,
+        version: Annotated[int | None, typer.Option("--version", "-v", help="Show the record as it was after event N.")] = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Show a record: catalogue, files, notes and events (as they were after event N with --version).
+
+        Example: provenance show telegram-23256 --version 1 --json
+        """
+        from provenance.history import state_at
+        from provenance.manifest_io import read_manifest
+
+        arch = open_archive(archive)
+        manifest = read_manifest(arch.require_record(record))
+        state = manifest.state
+        events = manifest.events
+        if version is not None:
+            _, state, _ = state_at(arch, record, version)
+            events = manifest.events[:version]
+        document: dict[str, Any] = {
+            "record": manifest.record,
+            "version": version or len(manifest.events),
+            "catalogue": state.catalogue.as_json(),
+            "files": [f.model_dump(mode="json", exclude_none=True) for f in state.files],
+            "notes": [n.model_dump(mode="json", exclude_none=True) for n in state.notes],
+            "custodian": state.custodian,
+            "events": [e.model_dump(mode="json") for e in events],
+        }
+        if json_out:
+            emit_json(document)
+            return
+        _render_show(document)
+
+    @app.command("diff")
+    def diff(
+        record: RecordArg,
+        a: Annotated[int | None, typer.Argument(help="Earlier version (default: the one before B).")] = None,
+        b: Annotated[int | None, typer.Argument(help="Later version (default: the last).")] = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Show what changed between two versions: text (unified diff), catalogue fields, notes.
+
+        Example: provenance diff telegram-23256 1 5
+        """
+        from provenance.diff import diff_versions
+
+        arch = open_archive(archive)
+        result = diff_versions(arch, record, a, b)
+        if json_out:
+            emit_json(result.to_json())
+            return
+        out = console()
+        out.print(f"{result.record}: version {result.a} → {result.b}", style="bold")
+        if not (result.files or result.catalogue or result.notes):
+            out.print("no differences")
+        for entry in result.files:
+            out.print(f"file {entry['path']}: {entry['change']}", style="bold")
+            for line in entry.get("diff", []):
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else None
+                out.print(line, style=style, markup=False)
+        for c in result.catalogue:
+            out.print(f"catalogue {c['field']}: {c['from']!r} → {c['to']!r}", markup=False)
+        for n in result.notes:
+            out.print(f"note {n['id']} {n['change']}: {n.get('quote', '')!r}", markup=False)
+
+
+def _render_show(doc: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = console()
+    out.print(f"{doc['record']}  (version {doc['version']})", style="bold")
+    table = Table(box=table_box(out), show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for name, value in doc["catalogue"].items():
+        if name == "copies":
+            value = ", ".join(f"{c['recipient']} ({c['count']})" for c in value)
+        table.add_row(name, str(value))
+    if doc["custodian"]:
+        table.add_row("custodian", doc["custodian"])
+    out.print(table)
+    for f in doc["files"]:
+        out.print(f"file  {f['path']}  {f['size']} bytes  sha256:{f['sha256'][:16]}…  {f.get('role', '')}", markup=False)
+    for n in doc["notes"]:
+        pos = n["target"].get("position") or {}
+        mark = " (ORPHANED)" if n.get("status") == "orphaned" else ""
+        out.print(f"{n['id']}{mark} [{n['kind']}] at {pos.get('start', '?')}: "
+                  f"{n['target']['quote']['exact']!r} — {n['text']}", markup=False)
+    out.print(f"{len(doc['events'])} events; see 'provenance log {doc['record']}'")

@@ -1,0 +1,225 @@
+"""``provenance keys …``: generate, list, revoke, import and export key cards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provenance.cli.common import ArchiveOpt, JsonOpt, PassFileOpt, console, emit_json, now, open_archive, table_box
+
+app = typer.Typer(
+    help="Make and manage Ed25519 keys. Example: provenance keys generate --name 'A. Archivist' --role archivist",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@app.command("generate")
+def generate(
+    name: Annotated[str, typer.Option("--name", help="The agent's name, as it will appear in events.")],
+    role: Annotated[
+        list[str],
+        typer.Option(
+            "--role",
+            help="Role(s) the key may sign in: archivist, transcriber, translator, reviewer, custodian, "
+            "publisher, auditor. Repeat for several.",
+        ),
+    ],
+    valid_until: Annotated[
+        str | None, typer.Option("--valid-until", help="End of the key's validity, UTC: 2030-01-01T00:00:00Z.")
+    ] = None,
+    supersedes: Annotated[
+        str | None, typer.Option("--supersedes", help="Rotation: the key this one replaces (kept for its events).")
+    ] = None,
+    kdf_rounds: Annotated[
+        int | None,
+        typer.Option("--kdf-rounds", help="bcrypt rounds protecting the private key (default 100, ≈0.8 s)."),
+    ] = None,
+    default: Annotated[bool, typer.Option("--default", help="Make it the archive's default signing key.")] = False,
+    archive: ArchiveOpt = None,
+    passphrase_file: PassFileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Make a key pair; print its key id.
+
+    The private key is stored encrypted under $PROVENANCE_HOME (mode 0600), never in the archive; the public
+    key card goes to the archive's keys/.
+
+    Example: provenance keys generate --name "A. Archivist" --role archivist
+    """
+    from provenance import keys
+    from provenance.cli.common import parse_role, read_passphrase
+    from provenance.errors import ErrorCode, UsageError
+
+    arch = open_archive(archive)
+    roles = [parse_role(r) for r in role]
+    if not roles:
+        raise UsageError(ErrorCode.USAGE, "give at least one --role")
+    if kdf_rounds is not None and kdf_rounds < 1:
+        raise UsageError(ErrorCode.USAGE, "--kdf-rounds must be at least 1")
+    until = keys.parse_when(valid_until) if valid_until else None
+    old = None
+    if supersedes:
+        old = keys.TrustStore.load(arch.keys_dir).resolve(supersedes).id
+    passphrase = read_passphrase(passphrase_file, confirm=True, what="new key")
+    card = keys.generate_key(
+        arch, name=name, roles=roles, passphrase=passphrase, now=now(), rounds=kdf_rounds, valid_until=until,
+        supersedes=old,
+    )
+    if default:
+        _set_default_key(arch.config_path, card.id)
+    if json_out:
+        emit_json({"key": card.id, "card": card.as_json(), "private_key": str(keys.private_key_path(card.id))})
+    else:
+        print(card.id)
+
+
+def _set_default_key(config_path: Path, key_id: str) -> None:
+    import re
+
+    from provenance import fsio
+
+    text = config_path.read_text("utf-8") if config_path.exists() else ""
+    line = f'default_key = "{key_id}"'
+    if re.search(r"(?m)^#?\s*default_key\s*=.*$", text):
+        text = re.sub(r"(?m)^#?\s*default_key\s*=.*$", line, text, count=1)
+    else:
+        text = line + "\n" + text
+    try:
+        fsio.write_atomic(config_path, text.encode("utf-8"))
+    except OSError as exc:
+        raise fsio.storage_error("update", config_path, exc) from exc
+
+
+@app.command("list")
+def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
+    """Show the archive's key cards: id, name, roles, validity, and whether this machine holds the private key.
+
+    Example: provenance keys list --json
+    """
+    from provenance import keys
+
+    arch = open_archive(archive)
+    store = keys.TrustStore.load(arch.keys_dir)
+    moment = now()
+    rows = []
+    for card in sorted(store.cards.values(), key=lambda c: (c.name, c.valid_from)):
+        rows.append(
+            {
+                "id": card.id,
+                "name": card.name,
+                "roles": [r.value for r in card.roles],
+                "valid_from": card.valid_from,
+                "valid_until": card.valid_until,
+                "status": keys.card_status(card, moment),
+                "revoked": card.revoked.model_dump() if card.revoked else None,
+                "supersedes": card.supersedes,
+                "private_key_here": keys.has_private_key(card.id),
+                "file": store.sources[card.id],
+            }
+        )
+    if json_out:
+        emit_json({"keys": rows, "rejected": [{"file": f, "reason": r} for f, r in store.rejected]})
+        return
+    from rich.table import Table
+
+    out = console()
+    if not rows:
+        out.print(f"No key cards in {arch.keys_dir}. Make one: provenance keys generate --name NAME --role ROLE")
+    else:
+        table = Table(box=table_box(out))
+        for column in ("key id", "name", "roles", "valid", "status", "private key"):
+            table.add_column(column)
+        for row in rows:
+            window = f"{row['valid_from'][:10]} → {(row['valid_until'] or '')[:10] or 'open'}"
+            table.add_row(
+                str(row["id"])[:24] + "…",
+                str(row["name"]),
+                ", ".join(row["roles"]),  # type: ignore[arg-type]
+                window,
+                str(row["status"]),
+                "here" if row["private_key_here"] else "-",
+            )
+        out.print(table)
+    for file, reason in store.rejected:
+        console(stderr=True).print(f"refused key card {file}: {reason}")
+
+
+@app.command("revoke")
+def revoke(
+    key: Annotated[str, typer.Argument(help="Key id, shortened id or name.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (for example: compromised, left the project).")] = (
+        "revoked"
+    ),
+    at: Annotated[
+        str | None, typer.Option("--at", help="Effective time, UTC (default: now). Events from then on are not trusted.")
+    ] = None,
+    archive: ArchiveOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Revoke a key: events it signed at or after the effective time are no longer trusted.
+
+    Example: provenance keys revoke ed25519:3fa9c1 --reason "laptop stolen" --at 2026-11-01T00:00:00Z
+    """
+    from provenance import keys
+
+    arch = open_archive(archive)
+    moment = keys.parse_when(at) if at else now()
+    card = keys.revoke(arch, key, reason=reason, at=moment)
+    if json_out:
+        emit_json({"key": card.id, "card": card.as_json()})
+    else:
+        assert card.revoked is not None
+        print(f"revoked {card.id} ({card.name}) from {card.revoked.time}")
+
+
+@app.command("import")
+def import_card(
+    card_file: Annotated[Path, typer.Argument(help="A key card (.json) to add to this archive's trust store.")],
+    archive: ArchiveOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a key card to the archive's keys/ (the trust store verify uses); weak keys are refused.
+
+    Example: provenance keys import received/archivist-3fa9c1d2e4b5.json
+    """
+    from provenance import keys
+
+    arch = open_archive(archive)
+    card, added = keys.import_card(arch, card_file)
+    if json_out:
+        emit_json({"key": card.id, "added": added, "card": card.as_json()})
+    else:
+        print(f"{'imported' if added else 'already present:'} {card.id} ({card.name})")
+
+
+@app.command("export")
+def export_card(
+    key: Annotated[str, typer.Argument(help="Key id, shortened id or name.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the card to this file (default: stdout).")
+    ] = None,
+    archive: ArchiveOpt = None,
+) -> None:
+    """Print (or write) a key card, to hand to a publisher who will import it.
+
+    Example: provenance keys export "A. Archivist" --out archivist.json
+    """
+    from provenance import fsio, keys
+    from provenance.canonical import dumps_pretty
+
+    arch = open_archive(archive)
+    card = keys.TrustStore.load(arch.keys_dir).resolve(key)
+    data = dumps_pretty(card.as_json())
+    if out is None:
+        import sys
+
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    try:
+        fsio.write_atomic(out, data)
+    except OSError as exc:
+        raise fsio.storage_error("write", out, exc) from exc
+    print(f"wrote {out}")

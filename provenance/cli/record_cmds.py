@@ -1,0 +1,368 @@
+"""Commands that create or change records: init, ingest, note, custody, revise, review, release, …"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from provenance.cli.common import (
+    ArchiveOpt,
+    JsonOpt,
+    KeyOpt,
+    PassFileOpt,
+    RoleOpt,
+    emit_json,
+    load_signer,
+    now,
+    open_archive,
+)
+
+RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")]
+
+
+def _done(manifest: Any, json_out: bool, line: str) -> None:
+    event = manifest.events[-1]
+    if json_out:
+        emit_json({"record": manifest.record, "event": event.model_dump(mode="json")})
+    else:
+        print(line)
+
+
+def _parse_copies(text: str) -> list[dict[str, Any]]:
+    """``"Stalin (2), Molotov"`` → [{recipient: Stalin, count: 2}, {recipient: Molotov, count: 1}]."""
+    import re
+
+    from provenance.errors import ErrorCode, UsageError
+
+    copies = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        match = re.fullmatch(r"(.+?)\s*(?:\((\d+)\))?", part)
+        if match is None:  # pragma: no cover - the pattern matches any non-empty text
+            raise UsageError(ErrorCode.USAGE, f"--copies: cannot read {part!r}")
+        copies.append({"recipient": match.group(1), "count": int(match.group(2) or 1)})
+    return copies
+
+
+def register(app: typer.Typer) -> None:  # noqa: C901 - one registration function per command group
+    @app.command("init")
+    def init(
+        path: Annotated[Path, typer.Argument(help="Folder for the new archive.")] = Path("."),
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Create an archive: records/, keys/ and a commented provenance.toml.
+
+        Example: provenance init ~/archives/korea-1951
+        """
+        from provenance.archive import Archive
+
+        archive, created = Archive.init(path)
+        if json_out:
+            emit_json({"archive": str(archive.root), "created": created})
+        else:
+            print(f"{'created' if created else 'already an archive:'} {archive.root}")
+
+    @app.command("ingest")
+    def ingest(
+        file: Annotated[Path, typer.Argument(help="The transcription (UTF-8 text, stored byte for byte).")],
+        record_id: Annotated[str | None, typer.Option("--id", help="Record id (default: telegram-<number> or the file name).")] = None,
+        profile: Annotated[str, typer.Option("--profile", help="telegram, generic, or auto (telegram when the header is found).")] = "auto",
+        metadata: Annotated[Path | None, typer.Option("--metadata", help="Catalogue sidecar (JSON, schemas/catalogue.schema.json).")] = None,
+        encoding: Annotated[str | None, typer.Option("--encoding", help="Decode the text with this encoding (bytes kept as given).")] = None,
+        document_type: Annotated[str | None, typer.Option("--document-type")] = None,
+        issuing_body: Annotated[str | None, typer.Option("--issuing-body")] = None,
+        telegram_number: Annotated[str | None, typer.Option("--telegram-number")] = None,
+        series: Annotated[str | None, typer.Option("--series")] = None,
+        copies: Annotated[str | None, typer.Option("--copies", help='Distribution list: "Stalin (2), Molotov".')] = None,
+        origin: Annotated[str | None, typer.Option("--origin")] = None,
+        sent: Annotated[str | None, typer.Option("--sent", help="ISO 8601 / EDTF: 1951-08-27T01:30.")] = None,
+        sent_as_written: Annotated[str | None, typer.Option("--sent-as-written")] = None,
+        addressee: Annotated[str | None, typer.Option("--addressee")] = None,
+        addressee_identified_as: Annotated[str | None, typer.Option("--addressee-identified-as")] = None,
+        author: Annotated[str | None, typer.Option("--author")] = None,
+        title: Annotated[str | None, typer.Option("--title")] = None,
+        language: Annotated[str | None, typer.Option("--language", help="BCP 47 tag of the text: en, ru.")] = None,
+        original_language: Annotated[str | None, typer.Option("--original-language")] = None,
+        source: Annotated[str | None, typer.Option("--source", help="Archival citation.")] = None,
+        rights: Annotated[str | None, typer.Option("--rights")] = None,
+        key: KeyOpt = None,
+        passphrase_file: PassFileOpt = None,
+        role: RoleOpt = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Register a transcription with its catalogue metadata as a new signed record; print its id.
+
+        The telegram profile reads the header of a translated ciphered telegram; every [bracketed] editorial
+        insertion becomes a note. Options and --metadata override what the profile found.
+
+        Example: provenance ingest telegram-23256.txt --title "Mao Zedong to Filippov [Stalin]" --source "APRF f. 45"
+        """
+        from provenance.errors import ErrorCode, UsageError
+        from provenance.ingest.service import ingest as do_ingest
+        from provenance.ingest.service import load_sidecar, prepare_record, read_transcription
+        from provenance.model.events import EventType
+
+        if profile not in ("auto", "telegram", "generic"):
+            raise UsageError(ErrorCode.USAGE, f"--profile {profile!r}: use telegram, generic or auto")
+        arch = open_archive(archive)
+        text = read_transcription(file, encoding)
+        sidecar = load_sidecar(metadata) if metadata else None
+        overrides: dict[str, Any] = {
+            "document_type": document_type, "issuing_body": issuing_body, "telegram_number": telegram_number,
+            "series": series, "copies": _parse_copies(copies) if copies else None, "origin": origin, "sent": sent,
+            "sent_as_written": sent_as_written, "addressee": addressee,
+            "addressee_identified_as": addressee_identified_as, "author": author, "title": title,
+            "language": language, "original_language": original_language, "source": source, "rights": rights,
+        }
+        # Check everything that needs no key before asking for the passphrase.
+        prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)  # type: ignore[arg-type]
+        signer = load_signer(arch, EventType.REGISTRATION, key, passphrase_file, role)
+        manifest = do_ingest(
+            arch, text, signer, now=now(), profile=profile, sidecar=sidecar, overrides=overrides,  # type: ignore[arg-type]
+            record_id=record_id,
+        )
+        if json_out:
+            emit_json({
+                "record": manifest.record,
+                "catalogue": manifest.state.catalogue.as_json(),
+                "files": [f.model_dump(mode="json", exclude_none=True) for f in manifest.state.files],
+                "notes": len(manifest.state.notes),
+                "event": manifest.events[-1].model_dump(mode="json"),
+            })
+        else:
+            print(manifest.record)
+
+    @app.command("note")
+    def note(
+        record: RecordArg,
+        quote: Annotated[str, typer.Option("--quote", help="Exact text the note is anchored to.")],
+        text: Annotated[str, typer.Option("--text", help="The note.")],
+        occurrence: Annotated[int | None, typer.Option("--occurrence", help="Which occurrence, when the quote occurs more than once (1-based).")] = None,
+        kind: Annotated[str, typer.Option("--kind", help="translation, editorial, comment or correction.")] = "translation",
+        file: Annotated[str | None, typer.Option("--file", help="Which file of the record (default: the transcription).")] = None,
+        key: KeyOpt = None,
+        passphrase_file: PassFileOpt = None,
+        role: RoleOpt = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Add a translation or editorial note anchored to an exact quote (an annotation event).
+
+        Example: provenance note telegram-23256 --quote "Kim II Sung" --text "OCR-like misreading of Kim Il Sung"
+        """
+        from provenance.actions import add_note
+        from provenance.errors import ErrorCode, UsageError
+        from provenance.model.events import EventType
+
+        if kind not in ("translation", "editorial", "comment", "correction"):
+            raise UsageError(ErrorCode.USAGE, f"--kind {kind!r}: use translation, editorial, comment or correction")
+        arch = open_archive(archive)
+        arch.require_record(record)
+        signer = load_signer(arch, EventType.ANNOTATION, key, passphrase_file, role)
+        manifest = add_note(
+            arch, record, signer, quote=quote, text=text, kind=kind, occurrence=occurrence, file=file,  # type: ignore[arg-type]
+            now=now(),
+        )
+        added = manifest.state.notes[-1]
+        _done(manifest, json_out, f"{added.id} anchored at {added.target.position.start if added.target.position else '?'} (event {manifest.events[-1].seq})")
+
+    @app.command("custody")
+    def custody(
+        record: RecordArg,
+        from_: Annotated[str, typer.Option("--from", help="Who hands the record over.")],
+        to: Annotated[str, typer.Option("--to", help="Who receives it.")],
+        note: Annotated[str | None, typer.Option("--note")] = None,
+        key: KeyOpt = None,
+        passphrase_file: PassFileOpt = None,
+        role: RoleOpt = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Record a custody transfer (PREMIS transfer).
+
+        Example: provenance custody telegram-23256 --from "Archive of the President" --to "Wilson Center"
+        """
+        from provenance.actions import transfer_custody
+        from provenance.model.events import EventType
+
+        arch = open_archive(archive)
+        arch.require_record(record)
+        signer = load_signer(arch, EventType.CUSTODY_TRANSFER, key, passphrase_file, role)
+        manifest = transfer_custody(arch, record, signer, from_=from_, to=to, note=note, now=now())
+        _done(manifest, json_out, f"custody: {from_} → {to} (event {manifest.events[-1].seq})")
+
+    @app.command("revise")
+    def revise(
+        record: RecordArg,
+        file: Annotated[Path, typer.Argument(help="The new version of the text.")],
+        reason: Annotated[str, typer.Option("--reason", help="Why the text changed.")],
+        target: Annotated[str | None, typer.Option("--file", help="Which file of the record it replaces (default: the transcription).")] = None,
+        encoding: Annotated[str | None, typer.Option("--encoding")] = None,
+        key: KeyOpt = None,
+        passphrase_file: PassFileOpt = None,
+        role: RoleOpt = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Replace the text with a new version; the old version stays stored and notes are re-anchored.
+
+        Example: provenance revise telegram-23256 corrected.txt --reason "Kim II Sung -> Kim Il Sung"
+        """
+        from provenance.actions import revise as do_revise
+        from provenance.model.events import EventType
+
+        arch = open_archive(archive)
+        arch.require_record(record)
+        signer = load_signer(arch, EventType.REVISION, key, passphrase_file, role)
+        manifest = do_revise(arch, record, signer, source=file, reason=reason, file=target, encoding=encoding, now=now())
+        orphaned = manifest.events[-1].details.get("orphaned_notes") or []
+        extra = f"; orphaned notes: {', '.join(orphaned)}" if orphaned else ""
+        _done(manifest, json_out, f"revised (event {manifest.events[-1].seq}){extra}")
+
+    @app.command("review")
+    def review(
+        record: RecordArg,
+        note: Annotated[str | None, typer.Option("--note")] = None,
+        outcome: Annotated[str, typer.Option("--outcome", help="approved or changes-requested.")] = "approved",
+        key: KeyOpt = None,
+        passphrase_file: PassFileOpt = None,
+        role: RoleOpt = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Record a review of the current version (reviewer role).
+
+        Example: provenance review telegram-23256 --note "Checked against the Russian original"
+        """
+        from provenance.actions import review as do_review
+        from provenance.model.events import EventType
+
+        arch = open_archive(archive)
+        arch.require_record(record)
+        signer = load_signer(arch, EventType.REVIEW, key, passphrase_file, role)
+        manifest = do_review(arch, record, signer, note=note, outcome=outcome, now=now())
+        _done(manifest, json_out, f"reviewed (event {manifest.events[-1].seq})")
+
+    @app.command("release")
+    def release(
+        record: RecordArg,
+        note: Annotated[str | None, typer.Option("--note")] = None,
+        key: KeyOpt = None,
+        passphrase_file: PassFileOpt = None,
+        role: RoleOpt = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Record the release of the current version (publisher role; PREMIS dissemination).
+
+        Example: provenance release telegram-23256 --key "P. Publisher"
+        """
+        from provenance.actions import release as do_release
+        from provenance.model.events import EventType
+
+        arch = open_archive(archive)
+        arch.require_record(record)
+        signer = load_signer(arch, EventType.RELEASE, key, passphrase_file, role)
+        manifest = do_release(arch, record, signer, note=note, now=now())
+        _done(manifest, json_out, f"released (event {manifest.events[-1].seq})")
+
+    @app.command("catalogue")
+    def catalogue(
+        record: RecordArg,
+        set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeat); copies as \"A (2), B\".")] = None,
+        unset: Annotated[list[str] | None, typer.Option("--unset", help="FIELD to remove (repeat).")] = None,
+        reason: Annotated[str | None, typer.Option("--reason")] = None,
+        key: KeyOpt = None,
+        passphrase_file: PassFileOpt = None,
+        role: RoleOpt = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Change catalogue metadata (a metadata-change event).
+
+        Example: provenance catalogue telegram-23256 --set "source=APRF, f. 45, op. 1, d. 340" --reason "citation found"
+        """
+        from provenance.actions import change_metadata
+        from provenance.errors import ErrorCode, UsageError
+        from provenance.model.catalogue import CATALOGUE_FIELDS
+        from provenance.model.events import EventType
+
+        changes: dict[str, Any] = {}
+        for item in set_ or []:
+            name, sep, value = item.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in CATALOGUE_FIELDS:
+                raise UsageError(ErrorCode.USAGE, f"--set {item!r}: use FIELD=VALUE with a field of: {', '.join(CATALOGUE_FIELDS)}")
+            changes[name] = _parse_copies(value) if name == "copies" else value
+        for name in unset or []:
+            field = name.strip().replace("-", "_")
+            if field not in CATALOGUE_FIELDS:
+                raise UsageError(ErrorCode.USAGE, f"--unset {name!r}: not a catalogue field")
+            changes[field] = None
+        arch = open_archive(archive)
+        arch.require_record(record)
+        signer = load_signer(arch, EventType.METADATA_CHANGE, key, passphrase_file, role)
+        manifest = change_metadata(arch, record, signer, changes=changes, reason=reason, now=now())
+        _done(manifest, json_out, f"catalogue changed (event {manifest.events[-1].seq})")
+
+    @app.command("attach")
+    def attach(
+        record: RecordArg,
+        file: Annotated[Path, typer.Argument(help="The file to add (the original, a scan, …).")],
+        as_role: Annotated[str, typer.Option("--as", help="original, scan, translation or attachment.")] = "attachment",
+        name: Annotated[str | None, typer.Option("--name", help="Path inside the record (default: the file name).")] = None,
+        language: Annotated[str | None, typer.Option("--language", help="BCP 47 tag of its text.")] = None,
+        media_type: Annotated[str | None, typer.Option("--media-type")] = None,
+        key: KeyOpt = None,
+        passphrase_file: PassFileOpt = None,
+        role: RoleOpt = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Attach a further file to the record, byte for byte (PREMIS capture).
+
+        Example: provenance attach telegram-23256 original-ru.txt --as original --language ru
+        """
+        from provenance.actions import attach as do_attach
+        from provenance.errors import ErrorCode, UsageError
+        from provenance.model.events import EventType
+
+        if as_role not in ("original", "scan", "translation", "attachment"):
+            raise UsageError(ErrorCode.USAGE, f"--as {as_role!r}: use original, scan, translation or attachment")
+        arch = open_archive(archive)
+        arch.require_record(record)
+        signer = load_signer(arch, EventType.ATTACHMENT, key, passphrase_file, role)
+        manifest = do_attach(arch, record, signer, source=file, role=as_role, name=name, language=language,
+                             media=media_type, now=now())
+        _done(manifest, json_out, f"attached {manifest.state.files[-1].path} (event {manifest.events[-1].seq})")
+
+    @app.command("translate")
+    def translate(
+        record: RecordArg,
+        file: Annotated[Path, typer.Argument(help="The translation.")],
+        target_language: Annotated[str, typer.Option("--to", help="BCP 47 tag of the translation: en.")],
+        source_file: Annotated[str, typer.Option("--of", help="Which file of the record it translates (default: the transcription).")] = "",
+        name: Annotated[str | None, typer.Option("--name")] = None,
+        key: KeyOpt = None,
+        passphrase_file: PassFileOpt = None,
+        role: RoleOpt = None,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Record a translation: add it as a file, naming its source and target languages (BCP 47).
+
+        Example: provenance translate telegram-7702 translation-en.txt --to en
+        """
+        from provenance.actions import attach as do_attach
+        from provenance.model.events import EventType
+
+        arch = open_archive(archive)
+        arch.require_record(record)
+        signer = load_signer(arch, EventType.TRANSLATION, key, passphrase_file, role)
+        manifest = do_attach(arch, record, signer, source=file, role="translation", name=name,
+                             language=target_language, now=now(), translation_of=source_file)
+        _done(manifest, json_out, f"translation {manifest.state.files[-1].path} recorded (event {manifest.events[-1].seq})")

@@ -1,0 +1,95 @@
+"""One exception hierarchy for every failure a command reports.
+
+Each error carries a stable dotted ``code`` (documented in the README) and the process exit code the CLI
+uses for it. Messages are one line a person can act on; tests assert codes, never messages.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable codes for failures that stop a command (exit 2 unless noted)."""
+
+    USAGE = "usage.invalid"
+    ARCHIVE_NOT_FOUND = "archive.not-found"
+    ARCHIVE_EXISTS = "archive.exists"
+    ARCHIVE_LOCKED = "archive.locked"
+    ARCHIVE_CONFIG = "archive.config-invalid"
+    RECORD_NOT_FOUND = "record.not-found"
+    RECORD_EXISTS = "record.exists"
+    RECORD_ID_INVALID = "record.id-invalid"
+    RECORD_CORRUPT = "record.corrupt"
+    INPUT_NOT_FOUND = "input.not-found"
+    INPUT_UNREADABLE = "input.unreadable"
+    INPUT_EMPTY = "input.empty"
+    INPUT_ENCODING = "input.not-utf8"
+    INPUT_PATH_UNSAFE = "input.path-unsafe"
+    METADATA_INVALID = "metadata.invalid"
+    PROFILE_NO_MATCH = "profile.no-match"
+    KEY_NOT_FOUND = "key.not-found"
+    KEY_AMBIGUOUS = "key.ambiguous"
+    KEY_NO_DEFAULT = "key.none-usable"
+    KEY_PASSPHRASE_MISSING = "key.passphrase-missing"
+    KEY_PASSPHRASE_WRONG = "key.passphrase-wrong"
+    KEY_WEAK = "key.weak"
+    KEY_MALFORMED = "key.malformed"
+    KEY_REVOKED = "key.revoked"
+    KEY_EXPIRED = "key.expired"
+    ROLE_NOT_ALLOWED = "role.not-allowed"
+    ROLE_UNKNOWN = "role.unknown"
+    EVENT_UNKNOWN = "event.unknown-type"
+    NOTE_QUOTE_NOT_FOUND = "note.quote-not-found"
+    NOTE_QUOTE_AMBIGUOUS = "note.quote-ambiguous"
+    REVISION_UNCHANGED = "revision.unchanged"
+    VERSION_NOT_FOUND = "version.not-found"
+    FILE_NOT_IN_RECORD = "file.not-in-record"
+    OUTPUT_EXISTS = "output.exists"
+    WRITE_FAILED = "io.write-failed"
+    BUNDLE_UNREADABLE = "bundle.unreadable"
+
+
+class ProvenanceError(Exception):
+    """Base of every error a command reports to a person. ``exit_code`` is 2 (the command could not run)."""
+
+    exit_code: int = 2
+
+    def __init__(self, code: ErrorCode, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"code": str(self.code), "message": self.message}
+        out.update({k: v for k, v in self.details.items() if v is not None})
+        return out
+
+
+class UsageError(ProvenanceError):
+    """Bad usage: an option, value or combination that cannot be acted on."""
+
+
+class NotFoundError(ProvenanceError):
+    """A path, archive, record, key or version that does not exist."""
+
+
+class ConflictError(ProvenanceError):
+    """Something already exists or is locked."""
+
+
+class InputError(ProvenanceError):
+    """An input file or sidecar that cannot be accepted as it is."""
+
+
+class KeyStoreError(ProvenanceError):
+    """A key that cannot be found, unlocked or accepted."""
+
+
+class PolicyError(ProvenanceError):
+    """An action the roles policy or a key's validity does not allow."""
+
+
+class StorageError(ProvenanceError):
+    """A write that failed (disk full, read-only archive); the archive is left as it was."""

@@ -1,0 +1,152 @@
+"""Durable file-system primitives: atomic writes, fsync, directory exchange, and locks.
+
+Every write of the project goes through here, so that "a failed or interrupted command leaves the
+archive exactly as it was" is implemented once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from provenance.errors import ConflictError, ErrorCode, StorageError
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+_RENAME_EXCHANGE = 2
+
+
+def storage_error(action: str, path: Path, exc: OSError) -> StorageError:
+    """A one-line error for an OS failure while writing, naming the path and the reason."""
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    hint = ""
+    if exc.errno == errno.ENOSPC:
+        hint = " (the disk is full)"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = " (the archive is read-only or not writable by you)"
+    return StorageError(
+        ErrorCode.WRITE_FAILED, f"could not {action} {path}: {reason}{hint}; nothing was changed", path=str(path)
+    )
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry to disk so that a rename in it survives a crash."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, fsync, and rename.
+
+    Raises ``OSError`` (callers wrap it with :func:`storage_error`). Readers see the old bytes or the new,
+    never a mixture.
+    """
+    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(6)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb", closefd=True) as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
+def _renameat2(src: Path, dst: Path, flags: int) -> bool:
+    """Linux renameat2(2); returns False where the system call or flag is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        func = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = func(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(dst))
+
+
+def exchange_dirs(new: Path, current: Path) -> None:
+    """Atomically put folder ``new`` in place of folder ``current``; ``new`` then holds the old one.
+
+    Uses renameat2(RENAME_EXCHANGE), a single atomic step. Where the system lacks it, falls back to three
+    renames; a crash inside that microsecond gap leaves the committed copy beside the record, named
+    ``.<id>.old-*``, and is the one window this fallback cannot close (see docs/security.md).
+    """
+    if _renameat2(new, current, _RENAME_EXCHANGE):
+        fsync_dir(current.parent)
+        return
+    aside = current.with_name(f".{current.name}.old-{secrets.token_hex(4)}")
+    os.rename(current, aside)
+    os.rename(new, current)
+    os.rename(aside, new)
+    fsync_dir(current.parent)
+
+
+def rename_noreplace(src: Path, dst: Path) -> None:
+    """Move folder ``src`` to ``dst``, failing with ``FileExistsError`` if ``dst`` exists."""
+    if _renameat2(src, dst, _RENAME_NOREPLACE):
+        fsync_dir(dst.parent)
+        return
+    if dst.exists():
+        raise FileExistsError(errno.EEXIST, "exists", str(dst))
+    os.rename(src, dst)
+    fsync_dir(dst.parent)
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """Hard-link ``src`` to ``dst`` (files are never modified in place), copying where links fail."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        data = src.read_bytes()
+        dst.write_bytes(data)
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock_path: Path, *, timeout: float = 120.0, what: str = "record") -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``lock_path`` (flock); wait up to ``timeout`` seconds.
+
+    Raises ``ConflictError(archive.locked)`` when another command holds it for longer.
+    """
+    import fcntl
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ConflictError(
+                        ErrorCode.ARCHIVE_LOCKED,
+                        f"another command is writing to this {what} ({lock_path}); try again when it ends",
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

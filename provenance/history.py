@@ -1,0 +1,216 @@
+"""Appending signed events to a record, the roles policy, and reading earlier versions.
+
+Every change to a record goes through :func:`append_event`: under the record's lock it reads the current
+manifest, lets the caller change a staged copy, stores the new state snapshot as an object, signs the
+event (RFC 8032 Ed25519 over RFC 8785 canonical bytes with a context prefix), and swaps the staged copy
+into place in one atomic step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, object_path
+from provenance.canonical import loads_strict
+from provenance.errors import ErrorCode, NotFoundError, PolicyError, StorageError
+from provenance.fsio import storage_error
+from provenance.manifest_io import (
+    event_digest,
+    event_signing_bytes,
+    manifest_bytes,
+    read_manifest,
+    state_canonical,
+    state_digest,
+)
+from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
+from provenance.model.keycard import KeyCard
+from provenance.model.manifest import Event, Manifest, State
+from provenance.model.timefmt import format_utc, parse_utc
+
+if TYPE_CHECKING:
+    from provenance.signing import SigningKey
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A key card with its unlocked private key, and the role it signs in."""
+
+    card: KeyCard
+    key: SigningKey
+    role: Role
+
+
+def choose_role(
+    card: KeyCard, event_type: EventType, policy: dict[EventType, frozenset[Role]], wanted: Role | None = None
+) -> Role:
+    """The role ``card`` signs ``event_type`` in; refuses before anything is signed.
+
+    Raises ``PolicyError(role.not-allowed)`` naming the roles that may sign it.
+    """
+    allowed = policy.get(event_type, frozenset())
+    candidates = [wanted] if wanted is not None else list(card.roles)
+    if wanted is not None and wanted not in card.roles:
+        raise PolicyError(
+            ErrorCode.ROLE_NOT_ALLOWED,
+            f"key {card.name} ({card.id[8:20]}) does not hold the role {wanted.value} "
+            f"(its roles: {', '.join(r.value for r in card.roles)})",
+        )
+    for role in candidates:
+        if role in allowed:
+            return role
+    may = ", ".join(sorted(r.value for r in allowed)) or "no role"
+    raise PolicyError(
+        ErrorCode.ROLE_NOT_ALLOWED,
+        f"key {card.name} ({', '.join(r.value for r in card.roles)}) may not sign a {event_type.value} event; "
+        f"this archive lets {may} sign it",
+    )
+
+
+def check_key_usable(card: KeyCard, now: datetime) -> None:
+    """Refuse to sign with a revoked, expired or not-yet-valid key (``PolicyError``)."""
+    status = card.status_at(now)
+    if status == "revoked":
+        assert card.revoked is not None
+        raise PolicyError(
+            ErrorCode.KEY_REVOKED,
+            f"key {card.name} ({card.id[8:20]}) was revoked at {card.revoked.time}: {card.revoked.reason}",
+        )
+    if status != "valid":
+        window = f"{card.valid_from} to {card.valid_until or 'open'}"
+        raise PolicyError(ErrorCode.KEY_EXPIRED, f"key {card.name} is {status} now (valid {window})")
+
+
+Mutation = Callable[[StagedRecord, Manifest], tuple[State, str, dict[str, Any]]]
+
+
+def sign_event(
+    *,
+    record: str,
+    seq: int,
+    event_type: EventType,
+    signer: Signer,
+    now: datetime,
+    summary: str,
+    details: dict[str, Any],
+    new_state_digest: str,
+    previous_digest: str | None,
+) -> Event:
+    """Build and sign one event."""
+    from provenance.keys import b64url
+
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "record": record,
+        "type": event_type.value,
+        "premis_type": PREMIS_EVENT_TYPES[event_type][0],
+        "time": format_utc(now),
+        "agent": signer.card.name,
+        "role": signer.role.value,
+        "key": signer.card.id,
+        "summary": summary,
+        "details": details,
+        "state_digest": new_state_digest,
+        "previous_digest": previous_digest,
+    }
+    signature = signer.key.sign(event_signing_bytes(fields))
+    return Event.model_validate({**fields, "signature": b64url(signature)})
+
+
+def append_event(
+    archive: Archive,
+    record_id: str,
+    event_type: EventType,
+    signer: Signer,
+    mutate: Mutation,
+    *,
+    now: datetime,
+) -> Manifest:
+    """Apply ``mutate`` to a staged copy of the record and append one signed event, atomically.
+
+    ``mutate(stage, manifest)`` returns (new state, summary, details) and may write files into the stage;
+    it raises to abandon the change. Raises ``NotFoundError``, ``PolicyError``, ``StorageError`` or what
+    ``mutate`` raises; on any failure the record is left exactly as it was.
+    """
+    archive.require_record(record_id)
+    with archive.locked(record_id):
+        record_dir = archive.require_record(record_id)
+        manifest = read_manifest(record_dir)
+        if manifest.events and parse_utc(manifest.events[-1].time) > now:
+            raise PolicyError(
+                ErrorCode.USAGE,
+                f"the last event of {record_id} is dated {manifest.events[-1].time}, after this machine's clock "
+                f"({format_utc(now)}); check the clock",
+            )
+        stage = StagedRecord(archive, record_id, new=False)
+        try:
+            state, summary, details = mutate(stage, manifest)
+            snapshot = state_canonical(state)
+            digest = state_digest(state)
+            stage.put_object(digest.split(":", 1)[1], snapshot)
+            event = sign_event(
+                record=record_id,
+                seq=len(manifest.events) + 1,
+                event_type=event_type,
+                signer=signer,
+                now=now,
+                summary=summary,
+                details=details,
+                new_state_digest=digest,
+                previous_digest=event_digest(manifest.events[-1]) if manifest.events else None,
+            )
+            updated = Manifest(record=record_id, state=state, events=[*manifest.events, event])
+            stage.write(MANIFEST_NAME, manifest_bytes(updated))
+            stage.commit()
+        except OSError as exc:
+            stage.discard()
+            raise storage_error("write record", record_dir, exc) from exc
+        except BaseException:
+            stage.discard()
+            raise
+    return updated
+
+
+def state_at(archive: Archive, record_id: str, version: int) -> tuple[Manifest, State, Event]:
+    """The record's state as it was after event ``version`` (1-based), read from its snapshot object.
+
+    Raises ``NotFoundError(version.not-found)``; ``StorageError`` when the snapshot is missing.
+    """
+    record_dir = archive.require_record(record_id)
+    manifest = read_manifest(record_dir)
+    if not 1 <= version <= len(manifest.events):
+        raise NotFoundError(
+            ErrorCode.VERSION_NOT_FOUND,
+            f"{record_id} has versions 1 to {len(manifest.events)}; there is no version {version}",
+        )
+    event = manifest.events[version - 1]
+    path = object_path(record_dir, event.state_digest.split(":", 1)[1])
+    try:
+        state = State.model_validate(loads_strict(path.read_bytes()))
+    except (OSError, ValueError) as exc:
+        raise StorageError(
+            ErrorCode.RECORD_CORRUPT,
+            f"the snapshot of version {version} of {record_id} is missing or damaged ({path}); run verify",
+        ) from exc
+    return manifest, state, event
+
+
+def file_bytes_at(archive: Archive, record_id: str, sha256_hex: str, path: str) -> bytes:
+    """The bytes of a file version: the current file when it matches, else its stored object."""
+    import hashlib
+
+    record_dir = archive.require_record(record_id)
+    current = record_dir / "files" / path
+    if current.is_file():
+        data = current.read_bytes()
+        if hashlib.sha256(data).hexdigest() == sha256_hex:
+            return data
+    stored = object_path(record_dir, sha256_hex)
+    try:
+        return stored.read_bytes()
+    except OSError as exc:
+        raise StorageError(
+            ErrorCode.RECORD_CORRUPT, f"version {sha256_hex[:12]} of {path} is not stored ({stored}); run verify"
+        ) from exc

@@ -1,0 +1,239 @@
+"""Registering a transcription as a new record: read, decode, profile, catalogue, notes, sign."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, check_record_id
+from provenance.canonical import StrictJSONError, loads_strict
+from provenance.errors import ConflictError, ErrorCode, InputError, NotFoundError, UsageError
+from provenance.fsio import storage_error
+from provenance.history import Signer, sign_event
+from provenance.manifest_io import manifest_bytes, state_canonical, state_digest
+from provenance.model.catalogue import Catalogue
+from provenance.model.events import EventType
+from provenance.model.manifest import FileEntry, Manifest, Note, State, check_relative_path
+from provenance.notes import make_target
+
+Profile = Literal["auto", "telegram", "generic"]
+MAX_TRANSCRIPTION_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """A transcription as read: its exact bytes, its decoded text and the encoding used."""
+
+    name: str
+    data: bytes
+    text: str
+    encoding: str
+
+
+def read_transcription(path: Path, encoding: str | None = None) -> Transcription:
+    """Read a transcription byte for byte and decode it (UTF-8 unless ``encoding`` is given).
+
+    Raises ``NotFoundError`` (input.not-found) and ``InputError`` (input.empty, input.not-utf8,
+    input.unreadable). Bytes are never rewritten: CR LF stays CR LF.
+    """
+    try:
+        if not path.is_file():
+            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{path}: no such file", path=str(path))
+        if path.stat().st_size > MAX_TRANSCRIPTION_BYTES:
+            raise InputError(ErrorCode.INPUT_UNREADABLE, f"{path}: larger than 256 MiB; attach it as a file")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(ErrorCode.INPUT_UNREADABLE, f"{path}: {exc.strerror}", path=str(path)) from exc
+    if not data.strip():
+        raise InputError(ErrorCode.INPUT_EMPTY, f"{path}: the transcription is empty", path=str(path))
+    codec = encoding or "utf-8"
+    try:
+        text = data.decode(codec)
+    except LookupError:
+        raise UsageError(ErrorCode.USAGE, f"unknown encoding {codec!r}") from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            ErrorCode.INPUT_ENCODING,
+            f"{path}: not valid {codec} (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); "
+            "give its encoding with --encoding (for example --encoding cp1251)",
+            path=str(path),
+            offset=exc.start,
+        ) from None
+    if "\x00" in text:
+        raise InputError(ErrorCode.INPUT_ENCODING, f"{path}: contains NUL characters; not a text file")
+    return Transcription(name=path.name, data=data, text=text, encoding=codec)
+
+
+def load_sidecar(path: Path) -> dict[str, Any]:
+    """A catalogue sidecar (JSON, strict) validated against ``schemas/catalogue.schema.json``.
+
+    Raises ``InputError(metadata.invalid)`` naming the file and the field at fault.
+    """
+    from provenance.contract import validation_errors
+
+    try:
+        raw = loads_strict(path.read_bytes(), max_bytes=1 << 20)
+    except OSError as exc:
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{path}: {exc.strerror}", path=str(path)) from exc
+    except StrictJSONError as exc:
+        raise InputError(ErrorCode.METADATA_INVALID, f"{path}: {exc}", path=str(path)) from exc
+    errors = validation_errors("catalogue", raw)
+    if errors:
+        where, message = errors[0]
+        raise InputError(
+            ErrorCode.METADATA_INVALID, f"{path}: field {where}: {message}", path=str(path), field=where
+        )
+    assert isinstance(raw, dict)
+    return raw
+
+
+def build_catalogue(*layers: dict[str, Any]) -> Catalogue:
+    """Merge catalogue layers (later ones win) and validate; raises ``InputError(metadata.invalid)``."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged.update({k: v for k, v in layer.items() if v is not None})
+    try:
+        return Catalogue.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(ErrorCode.METADATA_INVALID, f"catalogue field {where}: {first['msg']}", field=where) from exc
+
+
+def default_record_id(catalogue: Catalogue, file_name: str) -> str:
+    """``telegram-<number>`` for a telegram, else a slug of the file name's stem."""
+    if catalogue.telegram_number and re.fullmatch(r"[0-9A-Za-z-]{1,40}", catalogue.telegram_number):
+        return f"telegram-{catalogue.telegram_number.lower()}"
+    stem = Path(file_name).stem.lower()
+    slug = re.sub(r"[^a-z0-9._-]+", "-", stem).strip("-._")
+    return (slug or "record")[:64]
+
+
+def media_type(encoding: str) -> str:
+    return f"text/plain; charset={'utf-8' if encoding.replace('_', '-').lower() in ('utf-8', 'utf8') else encoding}"
+
+
+def insertion_notes(text: str, source: str, event: int) -> list[Note]:
+    """One note per square-bracketed editorial insertion, anchored by quote and position."""
+    from provenance.ingest.insertions import find_editorial_insertions
+
+    notes = []
+    for number, insertion in enumerate(find_editorial_insertions(text), start=1):
+        notes.append(
+            Note(
+                id=f"note-{number}",
+                kind="editorial-insertion",
+                text=f"Editorial insertion {insertion.exact} in the transcription.",
+                target=make_target(text, source, insertion.start, insertion.end),
+                event=event,
+            )
+        )
+    return notes
+
+
+def prepare_record(
+    source: Transcription,
+    *,
+    profile: Profile,
+    sidecar: dict[str, Any] | None,
+    overrides: dict[str, Any],
+    record_id: str | None,
+) -> tuple[str, State, str]:
+    """Work out the record id, the initial state and the profile used, without writing anything."""
+    from provenance.ingest import telegram
+
+    used = profile
+    parsed: dict[str, Any] = {}
+    if profile == "auto":
+        used = "telegram" if telegram.looks_like_telegram(source.text) else "generic"
+    if used == "telegram":
+        if not telegram.looks_like_telegram(source.text):
+            raise InputError(
+                ErrorCode.PROFILE_NO_MATCH,
+                f"{source.name}: no ciphered-telegram header found (no 'CIPHERED TELEGRAM No.' line); "
+                "use --profile generic and give the metadata with options or --metadata",
+            )
+        parsed = telegram.parse_telegram(source.text)
+    catalogue = build_catalogue(parsed, sidecar or {}, overrides)
+    rid = check_record_id(record_id) if record_id else default_record_id(catalogue, source.name)
+    check_record_id(rid)
+    try:
+        check_relative_path(source.name)
+    except ValueError as exc:
+        raise InputError(ErrorCode.INPUT_PATH_UNSAFE, f"{source.name}: {exc}") from exc
+    entry = FileEntry(
+        path=source.name,
+        size=len(source.data),
+        sha256=hashlib.sha256(source.data).hexdigest(),
+        media_type=media_type(source.encoding),
+        role="transcription",
+        language=catalogue.language,
+    )
+    state = State(catalogue=catalogue, files=[entry], notes=insertion_notes(source.text, source.name, 1))
+    return rid, state, used
+
+
+def ingest(
+    archive: Archive,
+    source: Transcription,
+    signer: Signer,
+    *,
+    now: datetime,
+    profile: Profile = "auto",
+    sidecar: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+    record_id: str | None = None,
+) -> Manifest:
+    """Register ``source`` as a new record signed by ``signer``; returns the new manifest.
+
+    Raises ``ConflictError(record.exists)``, ``InputError``, ``StorageError``; nothing is written on failure.
+    """
+    rid, state, used = prepare_record(
+        source, profile=profile, sidecar=sidecar, overrides=overrides or {}, record_id=record_id
+    )
+    if archive.has_record(rid) or archive.record_dir(rid).exists():
+        raise ConflictError(
+            ErrorCode.RECORD_EXISTS,
+            f"record {rid!r} already exists in {archive.root}; choose another --id or use 'provenance revise'",
+            record=rid,
+        )
+    with archive.locked(rid):
+        stage = StagedRecord(archive, rid, new=True)
+        try:
+            stage.write(f"files/{source.name}", source.data)
+            digest = state_digest(state)
+            stage.put_object(digest.split(":", 1)[1], state_canonical(state))
+            event = sign_event(
+                record=rid,
+                seq=1,
+                event_type=EventType.REGISTRATION,
+                signer=signer,
+                now=now,
+                summary=f"Registered {source.name} ({used} profile)",
+                details={
+                    "profile": used,
+                    "file": source.name,
+                    "encoding": source.encoding,
+                    "size": len(source.data),
+                    "notes": len(state.notes),
+                },
+                new_state_digest=digest,
+                previous_digest=None,
+            )
+            manifest = Manifest(record=rid, state=state, events=[event])
+            stage.write(MANIFEST_NAME, manifest_bytes(manifest))
+            stage.commit()
+        except OSError as exc:
+            stage.discard()
+            raise storage_error("write record", archive.record_dir(rid), exc) from exc
+        except BaseException:
+            stage.discard()
+            raise
+    return manifest

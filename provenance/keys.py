@@ -1,0 +1,324 @@
+"""Key cards, the encrypted private-key store, the trust store, and choosing a signing key.
+
+Private keys live under ``$PROVENANCE_HOME/keys`` (default: the user's data folder), one OpenSSH
+private-key file per key, encrypted with the passphrase through bcrypt (``DEFAULT_KDF_ROUNDS``), mode
+0600: they never enter an archive. Key cards, the public halves, live in an archive's ``keys/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from provenance import fsio
+from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
+from provenance.errors import ConflictError, ErrorCode, KeyStoreError, NotFoundError, UsageError
+from provenance.model.events import Role
+from provenance.model.keycard import KeyCard, Revocation
+from provenance.model.timefmt import format_utc, parse_utc
+
+if TYPE_CHECKING:
+    from provenance.archive import Archive
+    from provenance.signing import SigningKey
+
+PRIVATE_SUFFIX = ".key"
+
+
+def provenance_home() -> Path:
+    """``$PROVENANCE_HOME``, else the user's data folder for provenance."""
+    env = os.environ.get("PROVENANCE_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("provenance", appauthor=False))
+
+
+def b64url(data: bytes) -> str:
+    """Base64url without padding (RFC 4648 section 5), as keys and signatures are written."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Inverse of :func:`b64url`; raises ``ValueError`` for anything else."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def card_public_key(card: KeyCard) -> bytes:
+    """The raw 32-byte public key of a card."""
+    return b64url_decode(card.public_key)
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:32] or "key"
+
+
+def card_filename(card: KeyCard) -> str:
+    """``<name-slug>-<first 12 hex of the id>.json``: readable, and unique enough (the id is checked)."""
+    return f"{_slug(card.name)}-{card.id.split(':', 1)[1][:12]}.json"
+
+
+def parse_card(data: bytes, *, source: str) -> KeyCard:
+    """Parse and check a key card: strict JSON, schema, id = SHA-256 of the key, key not weak.
+
+    Raises ``KeyStoreError`` (key.malformed or key.weak) naming ``source`` and the problem.
+    """
+    from provenance import signing
+
+    try:
+        raw = loads_strict(data, max_bytes=1 << 20)
+        card = KeyCard.model_validate(raw)
+    except StrictJSONError as exc:
+        raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{source}: not a key card: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{source}: key card field {where}: {first['msg']}") from exc
+    public = card_public_key(card)
+    signing.check_public_key(public)
+    if signing.key_id(public) != card.id:
+        raise KeyStoreError(
+            ErrorCode.KEY_MALFORMED,
+            f"{source}: key card id {card.id} is not the SHA-256 of its public key ({signing.key_id(public)})",
+        )
+    return card
+
+
+@dataclass
+class TrustStore:
+    """Key cards a verifier trusts: its own, never the ones that travel in a bundle."""
+
+    cards: dict[str, KeyCard] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    location: str = ""
+
+    @classmethod
+    def load(cls, folder: Path) -> TrustStore:
+        """Every valid ``*.json`` card under ``folder`` (a card file may also be given directly).
+
+        Cards that fail to parse are kept in ``rejected`` (a verifier reports them), never trusted.
+        """
+        store = cls(location=str(folder))
+        paths: Iterable[Path]
+        if folder.is_file():
+            paths = [folder]
+        elif folder.is_dir():
+            paths = sorted(folder.glob("*.json"))
+        else:
+            paths = []
+        for path in paths:
+            try:
+                card = parse_card(path.read_bytes(), source=str(path))
+            except (KeyStoreError, OSError) as exc:
+                store.rejected.append((str(path), str(exc)))
+                continue
+            store.cards[card.id] = card
+            store.sources[card.id] = str(path)
+        return store
+
+    def get(self, key_id: str) -> KeyCard | None:
+        return self.cards.get(key_id)
+
+    def resolve(self, ref: str) -> KeyCard:
+        """A card by full id, shortened id (``ed25519:ab12…`` or hex prefix, 8+ hex), or exact name.
+
+        Raises ``NotFoundError(key.not-found)`` or ``UsageError(key.ambiguous)``.
+        """
+        ref = ref.strip()
+        if ref in self.cards:
+            return self.cards[ref]
+        hex_part = ref.removeprefix("ed25519:").lower()
+        matches: list[KeyCard] = []
+        if re.fullmatch(r"[0-9a-f]{8,64}", hex_part):
+            matches = [c for c in self.cards.values() if c.id[len("ed25519:") :].startswith(hex_part)]
+        if not matches:
+            matches = [c for c in self.cards.values() if c.name == ref]
+        if not matches:
+            raise NotFoundError(
+                ErrorCode.KEY_NOT_FOUND,
+                f"no key card matches {ref!r} in {self.location} (see 'provenance keys list')",
+                key=ref,
+            )
+        if len(matches) > 1:
+            ids = ", ".join(c.id[:20] + "…" for c in matches)
+            raise UsageError(ErrorCode.KEY_AMBIGUOUS, f"{ref!r} matches several keys ({ids}); give more of the id")
+        return matches[0]
+
+
+def private_key_path(key_id: str, home: Path | None = None) -> Path:
+    return (home or provenance_home()) / "keys" / (key_id.split(":", 1)[1] + PRIVATE_SUFFIX)
+
+
+def has_private_key(key_id: str, home: Path | None = None) -> bool:
+    return private_key_path(key_id, home).is_file()
+
+
+def generate_key(
+    archive: Archive,
+    *,
+    name: str,
+    roles: list[Role],
+    passphrase: bytes,
+    now: datetime,
+    rounds: int | None = None,
+    valid_until: datetime | None = None,
+    supersedes: str | None = None,
+    home: Path | None = None,
+) -> KeyCard:
+    """Make a key pair: the encrypted private key under the home folder (0600), the card in ``keys/``.
+
+    Raises ``UsageError`` for an empty passphrase, ``StorageError`` when either file cannot be written.
+    """
+    from provenance import signing
+
+    if not passphrase:
+        raise UsageError(ErrorCode.KEY_PASSPHRASE_MISSING, "a key needs a non-empty passphrase")
+    rounds = signing.DEFAULT_KDF_ROUNDS if rounds is None else rounds
+    if rounds < 1:
+        raise UsageError(ErrorCode.USAGE, "--kdf-rounds must be at least 1")
+    if valid_until is not None and valid_until <= now:
+        raise UsageError(ErrorCode.USAGE, "--valid-until must be in the future")
+    key = signing.SigningKey.generate()
+    card = KeyCard(
+        id=key.key_id,
+        public_key=b64url(key.public_bytes()),
+        name=name,
+        roles=sorted(set(roles), key=list(Role).index),
+        valid_from=format_utc(now),
+        valid_until=format_utc(valid_until) if valid_until else None,
+        supersedes=supersedes,
+    )
+    private_path = private_key_path(card.id, home)
+    card_path = archive.keys_dir / card_filename(card)
+    try:
+        private_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(private_path.parent, 0o700)
+        fsio.write_atomic(private_path, signing.encrypt_private_key(key, passphrase, rounds), mode=0o600)
+    except OSError as exc:
+        raise fsio.storage_error("store the private key in", private_path.parent, exc) from exc
+    try:
+        archive.keys_dir.mkdir(exist_ok=True)
+        fsio.write_atomic(card_path, dumps_pretty(card.as_json()))
+    except OSError as exc:
+        private_path.unlink(missing_ok=True)
+        raise fsio.storage_error("write the key card to", card_path, exc) from exc
+    return card
+
+
+def unlock(card: KeyCard, passphrase: bytes, home: Path | None = None) -> SigningKey:
+    """Decrypt the private key of ``card``.
+
+    Raises ``NotFoundError(key.not-found)`` when this machine holds no private key for it,
+    ``KeyStoreError(key.passphrase-wrong)`` for a wrong passphrase (nothing else is revealed).
+    """
+    from provenance import signing
+
+    path = private_key_path(card.id, home)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(
+            ErrorCode.KEY_NOT_FOUND,
+            f"no private key for {card.id[:20]}… ({card.name}) under {path.parent}; only its card is here",
+            key=card.id,
+        ) from None
+    key = signing.decrypt_private_key(data, passphrase)
+    if key.key_id != card.id:
+        raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{path} does not hold the key of card {card.id}")
+    return key
+
+
+def select_card(archive: Archive, ref: str | None, home: Path | None = None) -> KeyCard:
+    """The signing key: ``--key``, else the archive's ``default_key``, else the only private key present.
+
+    Raises ``NotFoundError``/``UsageError`` (key.not-found, key.ambiguous, key.none-usable).
+    """
+    store = TrustStore.load(archive.keys_dir)
+    if ref:
+        return store.resolve(ref)
+    default = archive.config().default_key
+    if default:
+        return store.resolve(default)
+    usable = [c for c in store.cards.values() if has_private_key(c.id, home)]
+    if len(usable) == 1:
+        return usable[0]
+    if not usable:
+        raise NotFoundError(
+            ErrorCode.KEY_NO_DEFAULT,
+            "no private key here for any key card of this archive; run 'provenance keys generate' or pass --key",
+        )
+    names = ", ".join(f"{c.name} ({c.id[8:20]})" for c in usable)
+    raise UsageError(ErrorCode.KEY_AMBIGUOUS, f"several keys could sign ({names}); choose one with --key")
+
+
+def write_card(archive: Archive, card: KeyCard, *, replace: str | None = None) -> Path:
+    """Write ``card`` into the archive's ``keys/`` (atomically), replacing the file ``replace`` if given."""
+    path = Path(replace) if replace else archive.keys_dir / card_filename(card)
+    try:
+        archive.keys_dir.mkdir(exist_ok=True)
+        fsio.write_atomic(path, dumps_pretty(card.as_json()))
+    except OSError as exc:
+        raise fsio.storage_error("write the key card", path, exc) from exc
+    return path
+
+
+def revoke(archive: Archive, ref: str, *, reason: str, at: datetime) -> KeyCard:
+    """Mark a key revoked from ``at`` on; events it signs from then on are not trusted.
+
+    Raises ``ConflictError`` when the card is already revoked.
+    """
+    store = TrustStore.load(archive.keys_dir)
+    card = store.resolve(ref)
+    if card.revoked is not None:
+        raise ConflictError(
+            ErrorCode.KEY_REVOKED, f"key {card.id[:20]}… ({card.name}) was already revoked at {card.revoked.time}"
+        )
+    updated = card.model_copy(update={"revoked": Revocation(time=format_utc(at), reason=reason)})
+    write_card(archive, updated, replace=store.sources[card.id])
+    return updated
+
+
+def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
+    """Add a key card to the archive's trust store after checking it (weak keys refused).
+
+    Returns (card, added); an identical card already present is not an error. Raises ``KeyStoreError``.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}") from exc
+    card = parse_card(data, source=str(path))
+    store = TrustStore.load(archive.keys_dir)
+    existing = store.get(card.id)
+    if existing is not None:
+        if existing == card:
+            return existing, False
+        write_card(archive, card, replace=store.sources[card.id])
+        return card, True
+    write_card(archive, card)
+    return card, True
+
+
+def card_status(card: KeyCard, now: datetime) -> str:
+    """A word for ``keys list``: valid, revoked, expired or not-yet-valid at ``now``."""
+    return card.status_at(now)
+
+
+def parse_when(text: str) -> datetime:
+    """Parse a user-supplied UTC time (``2026-01-01T00:00:00Z``); raises ``UsageError``."""
+    try:
+        return parse_utc(text)
+    except ValueError as exc:
+        raise UsageError(ErrorCode.USAGE, str(exc)) from exc

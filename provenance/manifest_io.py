@@ -1,0 +1,79 @@
+"""Reading and writing manifests, and the bytes that are signed and digested.
+
+One place decides the signed bytes (python-tuf's habit): an event's signature covers the RFC 8785
+canonical JSON of exactly ``SIGNED_EVENT_FIELDS``, prefixed with ``EVENT_SIGNING_CONTEXT``; a state's
+digest is the SHA-256 of its canonical JSON; an event's digest (what the next event chains to) is the
+SHA-256 of the canonical JSON of the whole event, signature included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from provenance.canonical import StrictJSONError, canonical_bytes, dumps_pretty, loads_strict
+from provenance.errors import ErrorCode, InputError
+from provenance.model.manifest import EVENT_SIGNING_CONTEXT, Event, Manifest, State
+
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+
+
+def digest_bytes(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def state_canonical(state: State | dict[str, Any]) -> bytes:
+    """Canonical bytes of a state (what a snapshot object holds and what is digested)."""
+    return canonical_bytes(state.as_json() if isinstance(state, State) else state)
+
+
+def state_digest(state: State | dict[str, Any]) -> str:
+    return digest_bytes(state_canonical(state))
+
+
+def event_signing_bytes(fields: dict[str, Any]) -> bytes:
+    """Context string + RFC 8785 canonical JSON of the signed fields (RFC 8032 signs these bytes)."""
+    return EVENT_SIGNING_CONTEXT + canonical_bytes(fields)
+
+
+def event_digest(event: Event | dict[str, Any]) -> str:
+    """Digest of a whole event, signature included: what the next event's ``previous_digest`` holds."""
+    data = event.model_dump(mode="json") if isinstance(event, Event) else event
+    return digest_bytes(canonical_bytes(data))
+
+
+def manifest_bytes(manifest: Manifest) -> bytes:
+    """The manifest as it is written to disk: readable, UTF-8, one trailing newline."""
+    return dumps_pretty(manifest.as_json())
+
+
+def parse_manifest(data: bytes, *, source: str) -> Manifest:
+    """Strictly parse and validate manifest bytes.
+
+    Raises ``InputError(record.corrupt)`` naming the source and the first problem; a verifier uses
+    :mod:`provenance.verify` instead, which reports every problem with its own code.
+    """
+    try:
+        raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
+        return Manifest.model_validate(raw)
+    except StrictJSONError as exc:
+        raise InputError(ErrorCode.RECORD_CORRUPT, f"{source}: {exc}; run 'provenance verify'") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InputError(
+            ErrorCode.RECORD_CORRUPT, f"{source}: field {where}: {first['msg']}; run 'provenance verify'"
+        ) from exc
+
+
+def read_manifest(record_dir: Path) -> Manifest:
+    """The manifest of a record folder (strict). Raises ``InputError(record.corrupt)``."""
+    path = record_dir / "manifest.json"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(ErrorCode.RECORD_CORRUPT, f"cannot read {path}: {exc.strerror}") from exc
+    return parse_manifest(data, source=str(path))

@@ -1,0 +1,76 @@
+"""Catalogue metadata of a record: the fixed field names of the design, all optional."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# ISO 8601 date or date-time (local time as written when no zone is known), with the EDTF level 1
+# qualifiers ? ~ % for uncertain or approximate dates (Library of Congress EDTF specification).
+SENT_PATTERN = (
+    r"^-?[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?[?~%]?$"
+)
+# BCP 47 language tag, the practical subset (RFC 5646 section 2.1).
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
+
+ShortText = Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class Copy(BaseModel):
+    """One entry of a telegram's distribution list: ``Stalin (2)``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    recipient: ShortText
+    count: Annotated[int, Field(ge=1, le=10_000)] = 1
+
+
+class Catalogue(BaseModel):
+    """Catalogue fields (names fixed by the design). Numbers such as ``telegram_number`` are strings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_type: ShortText | None = None
+    issuing_body: ShortText | None = None
+    telegram_number: ShortText | None = None
+    series: ShortText | None = None
+    copies: list[Copy] | None = None
+    origin: ShortText | None = None
+    sent: Annotated[str, Field(pattern=SENT_PATTERN)] | None = None
+    sent_as_written: ShortText | None = None
+    addressee: ShortText | None = None
+    addressee_identified_as: ShortText | None = None
+    author: ShortText | None = None
+    title: ShortText | None = None
+    language: Annotated[str, Field(pattern=LANGUAGE_PATTERN)] | None = None
+    original_language: Annotated[str, Field(pattern=LANGUAGE_PATTERN)] | None = None
+    source: ShortText | None = None
+    rights: ShortText | None = None
+
+    @field_validator("sent")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        match = re.match(r"^-?([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2}):([0-9]{2}))?)?)?", value)
+        if match is None:  # pragma: no cover - the pattern already matched
+            raise ValueError("not an ISO 8601 date")
+        _, month, day, hour, minute = (int(g) if g else None for g in match.groups())
+        if month is not None and not 1 <= month <= 12:
+            raise ValueError(f"month {month} out of range in {value!r}")
+        if day is not None and not 1 <= day <= 31:
+            raise ValueError(f"day {day} out of range in {value!r}")
+        if hour is not None and not 0 <= hour <= 23:
+            raise ValueError(f"hour {hour} out of range in {value!r}")
+        if minute is not None and not 0 <= minute <= 59:
+            raise ValueError(f"minute {minute} out of range in {value!r}")
+        return value
+
+    def as_json(self) -> dict[str, object]:
+        """The catalogue as JSON, fields that are not set left out."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+CATALOGUE_FIELDS: tuple[str, ...] = tuple(Catalogue.model_fields)

@@ -1,0 +1,55 @@
+"""The public half of a key: a key card, as kept in an archive's ``keys/`` and in trust stores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from provenance.model.events import Role
+from provenance.model.manifest import KeyId, UtcTime
+from provenance.model.timefmt import parse_utc
+
+KEY_CARD_FORMAT = "provenance-key-card/1"
+PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{43}$"  # 32 bytes, base64url without padding
+
+
+class Revocation(BaseModel):
+    """When and why a key stopped being trusted; events signed at or after ``time`` are not trusted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time: UtcTime
+    reason: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class KeyCard(BaseModel):
+    """Id, public key, name, roles, validity window and revocation of one agent's Ed25519 key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["provenance-key-card/1"] = KEY_CARD_FORMAT
+    id: KeyId
+    algorithm: Literal["ed25519"] = "ed25519"
+    public_key: Annotated[str, Field(pattern=PUBLIC_KEY_PATTERN)]
+    name: Annotated[str, Field(min_length=1, max_length=4096)]
+    roles: Annotated[list[Role], Field(min_length=1)]
+    valid_from: UtcTime
+    valid_until: UtcTime | None = None
+    revoked: Revocation | None = None
+    supersedes: KeyId | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """The card as JSON, unset optional fields left out."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def status_at(self, moment: datetime) -> Literal["valid", "not-yet-valid", "expired", "revoked"]:
+        """Whether the key may sign at ``moment`` (time is a parameter)."""
+        if self.revoked is not None and moment >= parse_utc(self.revoked.time):
+            return "revoked"
+        if moment < parse_utc(self.valid_from):
+            return "not-yet-valid"
+        if self.valid_until is not None and moment > parse_utc(self.valid_until):
+            return "expired"
+        return "valid"

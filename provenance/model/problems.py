@@ -1,0 +1,161 @@
+"""Verification outcome: the three states, stable problem codes, and the report that lists them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class TrustState(StrEnum):
+    """``trusted`` (exit 0), ``valid`` (intact and signed, signer not trusted: exit 3), ``invalid`` (exit 1)."""
+
+    TRUSTED = "trusted"
+    VALID = "valid"
+    INVALID = "invalid"
+
+    @property
+    def exit_code(self) -> int:
+        return {TrustState.TRUSTED: 0, TrustState.INVALID: 1, TrustState.VALID: 3}[self]
+
+    @property
+    def rank(self) -> int:
+        return {TrustState.TRUSTED: 0, TrustState.VALID: 1, TrustState.INVALID: 2}[self]
+
+
+class ProblemCode(StrEnum):
+    """Stable, dotted problem codes (documented in the README). Tests assert these, never messages."""
+
+    MANIFEST_MISSING = "manifest.missing"
+    MANIFEST_MALFORMED = "manifest.malformed"
+    MANIFEST_SCHEMA = "manifest.schema"
+    MANIFEST_DUPLICATE_KEY = "manifest.duplicate-key"
+    MANIFEST_UNSUPPORTED_FORMAT = "manifest.unsupported-format"
+    MANIFEST_RECORD_MISMATCH = "manifest.record-mismatch"
+    FILE_MISSING = "file.missing"
+    FILE_DIGEST_MISMATCH = "file.digest-mismatch"
+    FILE_SIZE_MISMATCH = "file.size-mismatch"
+    FILE_UNEXPECTED = "file.unexpected"
+    FILE_PATH_UNSAFE = "file.path-unsafe"
+    OBJECT_MISSING = "object.missing"
+    OBJECT_DIGEST_MISMATCH = "object.digest-mismatch"
+    CHAIN_EMPTY = "chain.empty"
+    CHAIN_BROKEN = "chain.broken"
+    CHAIN_SEQUENCE = "chain.sequence"
+    CHAIN_TIME_ORDER = "chain.time-order"
+    CHAIN_RECORD_MISMATCH = "chain.record-mismatch"
+    EVENT_SIGNATURE_INVALID = "event.signature-invalid"
+    EVENT_SIGNATURE_MISSING = "event.signature-missing"
+    EVENT_PREMIS_MISMATCH = "event.premis-mismatch"
+    STATE_MISMATCH = "state.mismatch"
+    STATE_SNAPSHOT_MISMATCH = "state.snapshot-mismatch"
+    SIGNER_UNKNOWN = "signer.unknown"
+    SIGNER_ROLE_NOT_ALLOWED = "signer.role-not-allowed"
+    SIGNER_REVOKED = "signer.revoked"
+    SIGNER_EXPIRED = "signer.expired"
+    TRUST_EMPTY = "trust.empty"
+    BUNDLE_MALFORMED = "bundle.malformed"
+    BUNDLE_UNSAFE_ENTRY = "bundle.unsafe-entry"
+    BUNDLE_TOO_LARGE = "bundle.too-large"
+    BAG_INVALID = "bag.invalid"
+    BAG_OXUM_MISMATCH = "bag.oxum-mismatch"
+    BAG_TAG_DIGEST_MISMATCH = "bag.tag-digest-mismatch"
+    PATH_NOT_FOUND = "path.not-found"
+
+
+# Problems that leave a record intact but not trusted (state ``valid``). Every other code is ``invalid``.
+UNTRUSTED_CODES: frozenset[ProblemCode] = frozenset(
+    {
+        ProblemCode.SIGNER_UNKNOWN,
+        ProblemCode.SIGNER_ROLE_NOT_ALLOWED,
+        ProblemCode.SIGNER_REVOKED,
+        ProblemCode.SIGNER_EXPIRED,
+        ProblemCode.TRUST_EMPTY,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: a stable code, a one-line message, and structured fields (path, expected, found …)."""
+
+    code: ProblemCode
+    message: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state(self) -> TrustState:
+        return TrustState.VALID if self.code in UNTRUSTED_CODES else TrustState.INVALID
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": str(self.code), "message": self.message}
+        out.update({k: v for k, v in self.fields.items() if v is not None})
+        return out
+
+
+@dataclass
+class Check:
+    """One line of the human report: what was checked and whether it passed."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class VerificationReport:
+    """Everything a verifier found about one record, folder or bundle; never stops at the first problem."""
+
+    path: str
+    kind: str = "record"
+    record: str | None = None
+    title: str | None = None
+    telegram_number: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    signers: list[dict[str, Any]] = field(default_factory=list)
+    events: int = 0
+    files: int = 0
+    bytes_hashed: int = 0
+    bundle_key_cards: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, code: ProblemCode, message: str, **fields: Any) -> None:
+        """Record a problem."""
+        self.problems.append(Problem(code, message, fields))
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        """Record one check for the human view."""
+        self.checks.append(Check(name, ok, detail))
+
+    @property
+    def state(self) -> TrustState:
+        """The worst state over all problems: one altered event makes the whole record invalid."""
+        worst = TrustState.TRUSTED
+        for problem in self.problems:
+            if problem.state.rank > worst.rank:
+                worst = problem.state
+        return worst
+
+    @property
+    def verified(self) -> bool:
+        return self.state is TrustState.TRUSTED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": str(self.state),
+            "verified": self.verified,
+            "record": self.record,
+            "path": self.path,
+            "kind": self.kind,
+            "title": self.title,
+            "telegram_number": self.telegram_number,
+            "events": self.events,
+            "files": self.files,
+            "bytes_hashed": self.bytes_hashed,
+            "problems": [p.to_json() for p in self.problems],
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+            "signers": self.signers,
+            "bundle_key_cards": self.bundle_key_cards,
+            "warnings": self.warnings,
+        }

@@ -1,0 +1,39 @@
+"""UTC timestamps as they are written in manifests and key cards: ``YYYY-MM-DDTHH:MM:SSZ``.
+
+Timestamps stay strings in the models so that canonical bytes never depend on a re-serialisation;
+this module converts between them and aware ``datetime`` values. Time is always a parameter
+(``now``) so that tests never patch the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+UTC_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+_UTC_RE = re.compile(UTC_PATTERN)
+
+
+def format_utc(moment: datetime) -> str:
+    """Return ``moment`` (aware) as a UTC timestamp string, seconds precision."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamp must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(text: str) -> datetime:
+    """Parse a UTC timestamp string; raises ``ValueError`` when it is not of the form above."""
+    if not _UTC_RE.match(text):
+        raise ValueError(f"not a UTC timestamp of the form YYYY-MM-DDTHH:MM:SSZ: {text!r}")
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def check_utc(text: str) -> str:
+    """Validator: return ``text`` when it is a real UTC timestamp, else raise ``ValueError``."""
+    parse_utc(text)
+    return text
+
+
+def utc_now() -> datetime:
+    """The real clock; callers take ``now`` as a parameter and default to this."""
+    return datetime.now(UTC)

@@ -1,0 +1,486 @@
+"""The checks every verification runs on a record, wherever it lies (archive folder or bag).
+
+Procedure (each step reports every problem it finds, then the next step runs where it still can):
+
+1. Read the manifest strictly (no duplicate keys, floats or out-of-range integers) and validate it.
+2. Check the chain: sequence numbers, the record id in every event, each event's ``previous_digest``
+   against the digest of the event before it, non-decreasing times, the PREMIS type of each event type.
+3. Check every signature (Ed25519, RFC 8032, over the context-prefixed RFC 8785 bytes).
+4. Check every signer against the verifier's own trust store: known, role allowed, not revoked,
+   within its validity window at the event's time. Key cards that came with a bundle are never trusted.
+5. Check that the last event commits to the manifest's current state.
+6. Hash every payload file and compare it with the state: nothing missing, altered or extra.
+7. Check the history: every state snapshot and every earlier file version against its digest.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from provenance.canonical import StrictJSONError, loads_strict
+from provenance.keys import TrustStore, card_public_key
+from provenance.manifest_io import MAX_MANIFEST_BYTES, event_digest, event_signing_bytes, state_digest
+from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
+from provenance.model.keycard import KeyCard
+from provenance.model.manifest import MANIFEST_FORMAT, Event, Manifest, State
+from provenance.model.problems import ProblemCode as P
+from provenance.model.problems import VerificationReport
+from provenance.model.timefmt import parse_utc
+from provenance.verify.explain import explain_mismatch
+from provenance.verify.hashing import sha256_file
+
+
+@dataclass
+class RecordSource:
+    """Where a record's parts lie: its manifest, its current files, and (maybe) its stored history."""
+
+    label: str
+    manifest_path: Path
+    files_root: Path
+    objects_root: Path | None
+    history_required: bool
+    expected_record: str | None = None
+    bundle_cards: dict[str, KeyCard] = field(default_factory=dict)
+    # files that the surrounding container (a bag) already checked; values are sha256 hex
+    known_digests: dict[Path, str] = field(default_factory=dict)
+
+
+@dataclass
+class VerifyContext:
+    """What a verifier brings: its trust store, its roles policy, and the time it checks at."""
+
+    trust: TrustStore
+    policy: dict[EventType, frozenset[Role]]
+    now: datetime
+
+
+def _schema_problems(report: VerificationReport, raw: object, source: str) -> Manifest | None:
+    from pydantic import ValidationError
+
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors()[:20]:
+            where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+            report.add(P.MANIFEST_SCHEMA, f"{source}: {where}: {error['msg']}", path=source, field=where)
+        return None
+
+
+def read_manifest_checked(report: VerificationReport, path: Path) -> Manifest | None:
+    """Step 1: the manifest, or None after reporting why it cannot be used."""
+    source = str(path)
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        report.add(P.MANIFEST_MISSING, f"{source}: no manifest.json", path=source)
+        return None
+    except OSError as exc:
+        report.add(P.MANIFEST_MALFORMED, f"{source}: cannot read: {exc.strerror}", path=source)
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        report.add(P.FILE_PATH_UNSAFE, f"{source}: the manifest is not a regular file", path=source)
+        return None
+    if info.st_size > MAX_MANIFEST_BYTES:
+        report.add(P.MANIFEST_MALFORMED, f"{source}: larger than {MAX_MANIFEST_BYTES} bytes", path=source)
+        return None
+    try:
+        raw = loads_strict(path.read_bytes(), max_bytes=MAX_MANIFEST_BYTES)
+    except StrictJSONError as exc:
+        code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
+        report.add(code, f"{source}: {exc}", path=source, found=exc.kind)
+        return None
+    if not isinstance(raw, dict):
+        report.add(P.MANIFEST_MALFORMED, f"{source}: not a JSON object", path=source)
+        return None
+    if raw.get("format") != MANIFEST_FORMAT:
+        report.add(
+            P.MANIFEST_UNSUPPORTED_FORMAT,
+            f"{source}: format {raw.get('format')!r} is not supported (expected {MANIFEST_FORMAT!r})",
+            path=source,
+            expected=MANIFEST_FORMAT,
+            found=raw.get("format"),
+        )
+        return None
+    events = raw.get("events")
+    if isinstance(events, list):
+        for index, event in enumerate(events):
+            if isinstance(event, dict) and not event.get("signature"):
+                report.add(
+                    P.EVENT_SIGNATURE_MISSING,
+                    f"event {index + 1} carries no signature",
+                    event=index + 1,
+                )
+                event["signature"] = "A" * 86  # let the schema check go on; the event stays unsigned
+    return _schema_problems(report, raw, source)
+
+
+def check_chain(report: VerificationReport, manifest: Manifest) -> None:
+    """Step 2: sequence, record id, hash links, time order, PREMIS types."""
+    previous: Event | None = None
+    for index, event in enumerate(manifest.events):
+        if event.seq != index + 1:
+            report.add(
+                P.CHAIN_SEQUENCE,
+                f"event at position {index + 1} has sequence number {event.seq}",
+                event=index + 1,
+                expected=index + 1,
+                found=event.seq,
+            )
+        if event.record != manifest.record:
+            report.add(
+                P.CHAIN_RECORD_MISMATCH,
+                f"event {event.seq} belongs to record {event.record!r}, not {manifest.record!r}",
+                event=event.seq,
+                expected=manifest.record,
+                found=event.record,
+            )
+        expected_previous = event_digest(previous) if previous is not None else None
+        if event.previous_digest != expected_previous:
+            report.add(
+                P.CHAIN_BROKEN,
+                f"event {event.seq} does not chain to the event before it"
+                + ("" if previous else " (the first event must have no previous digest)"),
+                event=event.seq,
+                expected=expected_previous,
+                found=event.previous_digest,
+            )
+        if (event.type is EventType.REGISTRATION) != (index == 0):
+            report.add(
+                P.CHAIN_SEQUENCE,
+                f"event {event.seq} is a {event.type.value}: a record's first event, and only it, is its "
+                "registration",
+                event=event.seq,
+                found=event.type.value,
+            )
+        if previous is not None and parse_utc(event.time) < parse_utc(previous.time):
+            report.add(
+                P.CHAIN_TIME_ORDER,
+                f"event {event.seq} is dated {event.time}, before event {previous.seq} ({previous.time})",
+                event=event.seq,
+                found=event.time,
+            )
+        premis = PREMIS_EVENT_TYPES[event.type][0]
+        if event.premis_type != premis:
+            report.add(
+                P.EVENT_PREMIS_MISMATCH,
+                f"event {event.seq} ({event.type.value}) names PREMIS type {event.premis_type!r}, not {premis!r}",
+                event=event.seq,
+                expected=premis,
+                found=event.premis_type,
+            )
+        previous = event
+
+
+def check_signatures(
+    report: VerificationReport, manifest: Manifest, source: RecordSource, ctx: VerifyContext
+) -> None:
+    """Steps 3 and 4: every signature, then every signer against the verifier's own trust store."""
+    from provenance import signing
+    from provenance.keys import b64url_decode
+
+    missing = {p.fields.get("event") for p in report.problems if p.code is P.EVENT_SIGNATURE_MISSING}
+    signers: dict[str, dict[str, Any]] = {}
+    for event in manifest.events:
+        trusted_card = ctx.trust.get(event.key)
+        card = trusted_card or source.bundle_cards.get(event.key)
+        summary = signers.setdefault(
+            event.key,
+            {
+                "key": event.key,
+                "name": card.name if card else event.agent,
+                "trusted": trusted_card is not None,
+                "roles": [r.value for r in card.roles] if card else [],
+                "events": [],
+            },
+        )
+        summary["events"].append({"seq": event.seq, "type": event.type.value, "time": event.time})
+        if event.seq in missing:
+            continue
+        if card is None:
+            report.add(
+                P.SIGNER_UNKNOWN,
+                f"event {event.seq} ({event.type.value}) is signed by {event.agent} with key {event.key[:24]}…, "
+                f"which is not in the trust store ({ctx.trust.location}); its signature cannot be checked "
+                "until you import that key card",
+                event=event.seq,
+                key=event.key,
+            )
+            continue
+        if not signing.verify_signature(
+            card_public_key(card), event_signing_bytes(event.signed_fields()), b64url_decode(event.signature)
+        ):
+            report.add(
+                P.EVENT_SIGNATURE_INVALID,
+                f"event {event.seq} ({event.type.value}): the signature does not match the event's content "
+                f"for key {event.key[:24]}…",
+                event=event.seq,
+                key=event.key,
+            )
+            continue
+        if trusted_card is None:
+            report.add(
+                P.SIGNER_UNKNOWN,
+                f"event {event.seq} is correctly signed by {card.name} ({event.key[:24]}…), but that key card "
+                f"came only with the bundle and is not in your trust store ({ctx.trust.location}); "
+                "import it with 'provenance keys import' if you trust it",
+                event=event.seq,
+                key=event.key,
+            )
+            continue
+        _check_signer(report, event, trusted_card, ctx)
+    report.signers = list(signers.values())
+
+
+def _check_signer(report: VerificationReport, event: Event, card: KeyCard, ctx: VerifyContext) -> None:
+    allowed = ctx.policy.get(event.type, frozenset())
+    if event.role not in card.roles:
+        report.add(
+            P.SIGNER_ROLE_NOT_ALLOWED,
+            f"event {event.seq} claims the role {event.role.value}, which key {card.name} does not hold "
+            f"(its roles: {', '.join(r.value for r in card.roles)})",
+            event=event.seq,
+            key=event.key,
+            expected=[r.value for r in card.roles],
+            found=event.role.value,
+        )
+    elif event.role not in allowed:
+        report.add(
+            P.SIGNER_ROLE_NOT_ALLOWED,
+            f"event {event.seq} ({event.type.value}) was signed as {event.role.value}; the policy lets only "
+            f"{', '.join(sorted(r.value for r in allowed)) or 'no role'} sign it",
+            event=event.seq,
+            key=event.key,
+            expected=sorted(r.value for r in allowed),
+            found=event.role.value,
+        )
+    status = card.status_at(parse_utc(event.time))
+    if status == "revoked":
+        assert card.revoked is not None
+        report.add(
+            P.SIGNER_REVOKED,
+            f"event {event.seq} was signed at {event.time} by {card.name}, whose key was revoked at "
+            f"{card.revoked.time} ({card.revoked.reason})",
+            event=event.seq,
+            key=event.key,
+        )
+    elif status in ("expired", "not-yet-valid"):
+        report.add(
+            P.SIGNER_EXPIRED,
+            f"event {event.seq} was signed at {event.time}, outside the validity of {card.name}'s key "
+            f"({card.valid_from} to {card.valid_until or 'open'})",
+            event=event.seq,
+            key=event.key,
+        )
+
+
+def check_state(report: VerificationReport, manifest: Manifest) -> None:
+    """Step 5: the last event commits to the current state."""
+    if not manifest.events:
+        report.add(P.CHAIN_EMPTY, "the manifest has no events: nothing about this record is signed")
+        return
+    found = state_digest(manifest.state)
+    last = manifest.events[-1]
+    if last.state_digest != found:
+        report.add(
+            P.STATE_MISMATCH,
+            f"the manifest's current state does not match what event {last.seq} signed",
+            event=last.seq,
+            expected=last.state_digest,
+            found=found,
+        )
+
+
+def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, Path]:
+    """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported."""
+    found: dict[str, Path] = {}
+    if not root.is_dir():
+        return found
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = os.path.relpath(entry.path, root).replace(os.sep, "/")
+                if entry.is_symlink():
+                    report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    found[rel] = Path(entry.path)
+                else:
+                    report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
+    return found
+
+
+def _digest(source: RecordSource, path: Path, report: VerificationReport) -> tuple[int, str] | None:
+    known = source.known_digests.get(path)
+    try:
+        if known is not None:
+            return path.stat().st_size, known
+        size, digest = sha256_file(path)
+    except OSError as exc:
+        report.add(P.FILE_MISSING, f"{path}: cannot read: {exc.strerror}", path=str(path))
+        return None
+    report.bytes_hashed += size
+    return size, digest
+
+
+def check_payload(report: VerificationReport, manifest: Manifest, source: RecordSource) -> None:
+    """Step 6: the current files are exactly those the state lists, byte for byte."""
+    present = _walk_files(source.files_root, report, "files")
+    report.files = len(manifest.state.files)
+    for entry in manifest.state.files:
+        path = present.pop(entry.path, None)
+        if path is None:
+            report.add(P.FILE_MISSING, f"{entry.path} is listed in the manifest but missing", path=entry.path)
+            continue
+        result = _digest(source, path, report)
+        if result is None:
+            continue
+        size, digest = result
+        if size != entry.size or digest != entry.sha256:
+            code = P.FILE_SIZE_MISMATCH if size != entry.size else P.FILE_DIGEST_MISMATCH
+            why = None
+            try:
+                why = explain_mismatch(path.read_bytes(), entry.sha256) if size < (32 << 20) else None
+            except OSError:
+                why = None
+            what = f"size {size} where {entry.size} was signed" if size != entry.size else "its SHA-256 differs"
+            report.add(
+                code,
+                f"{entry.path} was altered: {what}" + (f"; {why}" if why else ""),
+                path=entry.path,
+                expected={"size": entry.size, "sha256": entry.sha256},
+                found={"size": size, "sha256": digest},
+                explanation=why,
+            )
+    for rel in sorted(present):
+        report.add(P.FILE_UNEXPECTED, f"{rel} is not listed in the manifest", path=rel)
+
+
+def check_history(report: VerificationReport, manifest: Manifest, source: RecordSource) -> None:
+    """Step 7: every state snapshot and every earlier file version, against its digest."""
+    objects = _walk_files(source.objects_root, report, "objects") if source.objects_root else {}
+    if not objects and not source.history_required:
+        return
+    current = {f.sha256 for f in manifest.state.files}
+    verified: dict[str, bool] = {}
+
+    def object_ok(hex_digest: str, what: str, event: int) -> bool:
+        if hex_digest in verified:
+            return verified[hex_digest]
+        path = objects.get(hex_digest)
+        if path is None:
+            if source.history_required:
+                report.add(P.OBJECT_MISSING, f"{what} (event {event}) is not stored", event=event, found=None,
+                           expected=hex_digest)
+            verified[hex_digest] = False
+            return False
+        result = _digest(source, path, report)
+        ok = result is not None and result[1] == hex_digest
+        if result is not None and not ok:
+            report.add(
+                P.OBJECT_DIGEST_MISMATCH,
+                f"the stored {what} (event {event}) was altered",
+                path=f"objects/sha256/{hex_digest}",
+                event=event,
+                expected=hex_digest,
+                found=result[1],
+            )
+        verified[hex_digest] = ok
+        return ok
+
+    for event in manifest.events:
+        hex_digest = event.state_digest.split(":", 1)[1]
+        if not object_ok(hex_digest, f"state snapshot of version {event.seq}", event.seq):
+            continue
+        try:
+            snapshot = State.model_validate(loads_strict(objects[hex_digest].read_bytes()))
+        except (OSError, ValueError) as exc:
+            report.add(
+                P.STATE_SNAPSHOT_MISMATCH,
+                f"the state snapshot of version {event.seq} cannot be read: {exc}",
+                event=event.seq,
+            )
+            continue
+        for entry in snapshot.files:
+            if entry.sha256 in current:
+                continue
+            object_ok(entry.sha256, f"version of {entry.path}", event.seq)
+    referenced = set(verified)
+    for hex_digest in sorted(set(objects) - referenced):
+        report.add(
+            P.FILE_UNEXPECTED,
+            f"objects/sha256/{hex_digest} is not part of the record's history",
+            path=f"objects/sha256/{hex_digest}",
+        )
+
+
+def verify_source(source: RecordSource, ctx: VerifyContext, report: VerificationReport) -> Manifest | None:
+    """Run every step on ``source``, adding to ``report``; returns the manifest when it could be read."""
+    manifest = read_manifest_checked(report, source.manifest_path)
+    if manifest is None:
+        report.check("manifest is well-formed", False)
+        return None
+    report.record = manifest.record
+    report.title = manifest.state.catalogue.title
+    report.telegram_number = manifest.state.catalogue.telegram_number
+    report.events = len(manifest.events)
+    report.check("manifest is well-formed", True, f"{len(manifest.events)} events")
+    if source.expected_record is not None and manifest.record != source.expected_record:
+        report.add(
+            P.MANIFEST_RECORD_MISMATCH,
+            f"the manifest describes record {manifest.record!r} but lies in {source.expected_record!r}",
+            expected=source.expected_record,
+            found=manifest.record,
+        )
+    marks: list[tuple[str, tuple[P, ...]]] = [
+        ("event chain is unbroken and in order", (P.CHAIN_BROKEN, P.CHAIN_SEQUENCE, P.CHAIN_TIME_ORDER,
+                                                  P.CHAIN_RECORD_MISMATCH, P.EVENT_PREMIS_MISMATCH, P.CHAIN_EMPTY)),
+        ("every event is signed and every signature holds", (P.EVENT_SIGNATURE_INVALID, P.EVENT_SIGNATURE_MISSING)),
+        ("every signer is trusted for its role", (P.SIGNER_UNKNOWN, P.SIGNER_ROLE_NOT_ALLOWED,
+                                                  P.SIGNER_REVOKED, P.SIGNER_EXPIRED)),
+        ("current state is the one last signed", (P.STATE_MISMATCH,)),
+        ("every file is present and intact", (P.FILE_MISSING, P.FILE_DIGEST_MISMATCH, P.FILE_SIZE_MISMATCH,
+                                              P.FILE_UNEXPECTED, P.FILE_PATH_UNSAFE)),
+        ("every earlier version is intact", (P.OBJECT_MISSING, P.OBJECT_DIGEST_MISMATCH,
+                                             P.STATE_SNAPSHOT_MISMATCH)),
+    ]
+    check_chain(report, manifest)
+    check_signatures(report, manifest, source, ctx)
+    check_state(report, manifest)
+    check_payload(report, manifest, source)
+    check_history(report, manifest, source)
+    for name, codes in marks:
+        count = sum(1 for p in report.problems if p.code in codes)
+        report.check(name, count == 0, f"{count} problem(s)" if count else "")
+    return manifest
+
+
+def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
+    """Verify a record folder of an archive (``records/<id>``): full history required."""
+    report = VerificationReport(path=str(path), kind="record")
+    if not path.is_dir():
+        report.add(P.PATH_NOT_FOUND, f"{path}: no such folder", path=str(path))
+        return report
+    source = RecordSource(
+        label=str(path),
+        manifest_path=path / "manifest.json",
+        files_root=path / "files",
+        objects_root=path / "objects" / "sha256",
+        history_required=True,
+        expected_record=path.name,
+    )
+    report.warnings.extend(f"trust store card {file} refused: {reason}" for file, reason in ctx.trust.rejected)
+    verify_source(source, ctx, report)
+    extra = sorted(
+        name for name in os.listdir(path) if name not in ("manifest.json", "files", "objects")
+    )
+    for name in extra:
+        report.add(P.FILE_UNEXPECTED, f"{name} does not belong in a record folder", path=name)
+    return report

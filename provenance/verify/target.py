@@ -1,0 +1,64 @@
+"""Choosing the verifier for a path, and building the verifier's context (trust store, policy, clock)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from provenance.keys import TrustStore
+from provenance.model.events import DEFAULT_POLICY, EventType, Role
+from provenance.model.problems import ProblemCode as P
+from provenance.model.problems import VerificationReport
+from provenance.verify.record import VerifyContext, verify_record_folder
+
+BUNDLE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+
+
+def make_context(
+    trust_path: Path, now: datetime, policy: dict[EventType, frozenset[Role]] | None = None
+) -> VerifyContext:
+    """The verifier's own trust store (cards in ``trust_path``), the roles policy and the clock."""
+    return VerifyContext(trust=TrustStore.load(trust_path), policy=policy or dict(DEFAULT_POLICY), now=now)
+
+
+def kind_of(path: Path) -> str:
+    """``record``, ``bag`` or ``archive-file`` (zip/tar), or ``missing``."""
+    if path.is_dir():
+        return "bag" if (path / "bagit.txt").exists() else "record"
+    if path.is_file() and path.name.lower().endswith(BUNDLE_SUFFIXES):
+        return "archive-file"
+    if path.is_file() and path.name == "manifest.json":
+        return "record"
+    return "missing" if not path.exists() else "unknown"
+
+
+def verify_path(path: Path, ctx: VerifyContext) -> VerificationReport:
+    """Verify a record folder, a bag folder, or a bundle archive; never raises for what it finds."""
+    kind = kind_of(path)
+    if kind == "record" and path.is_file():
+        path = path.parent
+        kind = "record"
+    if kind == "record":
+        report = verify_record_folder(path, ctx)
+    elif kind in ("bag", "archive-file"):
+        from provenance.bundle.verify import verify_bundle
+
+        report = verify_bundle(path, ctx)
+    else:
+        report = VerificationReport(path=str(path), kind=kind)
+        if kind == "missing":
+            report.add(P.PATH_NOT_FOUND, f"{path}: no such file or folder", path=str(path))
+        else:
+            report.add(
+                P.BUNDLE_MALFORMED,
+                f"{path}: not a record folder, a bag folder, a .zip or a .tar.gz",
+                path=str(path),
+            )
+        return report
+    if not ctx.trust.cards:
+        report.add(
+            P.TRUST_EMPTY,
+            f"the trust store {ctx.trust.location or '(none)'} holds no key cards: nothing can be trusted; "
+            "pass --trust or import the archive's key cards",
+        )
+    return report
