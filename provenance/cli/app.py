@@ -39,24 +39,18 @@ def main(argv: list[str] | None = None) -> None:
 
     args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=args, prog_name="provenance", standalone_mode=False)
+        # standalone mode: typer reports usage errors itself (exit 2) and exits with each command's code
+        app(args=args, prog_name="provenance")
     except ProvenanceError as exc:
         _report_error(exc.to_json(), exc.message, args)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("provenance: interrupted; nothing was changed\n")
         sys.exit(130)
-    except SystemExit:
-        raise
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)
     except Exception as exc:  # a bug of ours: still one line, never a traceback
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            sys.stderr.write("provenance: aborted; nothing was changed\n")
-            sys.exit(130)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
         if os.environ.get("PROVENANCE_DEBUG"):
             raise
         message = f"internal error: {type(exc).__name__}: {exc} (set PROVENANCE_DEBUG=1 for details)"
