@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from provenance.archive import Archive, StagedRecord
 from provenance.errors import ErrorCode, InputError, UsageError
@@ -18,6 +18,9 @@ from provenance.ingest.service import build_catalogue, media_type, read_transcri
 from provenance.model.catalogue import LANGUAGE_PATTERN
 from provenance.model.events import EventType
 from provenance.model.manifest import FileEntry, Manifest, Note, NoteKind, State, check_relative_path
+
+if TYPE_CHECKING:
+    from provenance.model.manifest import FileRole
 from provenance.notes import locate_quote, make_target, next_note_id, reanchor
 
 
@@ -35,7 +38,9 @@ def _main_text(state: State, path: str | None) -> FileEntry:
         entry = state.file(path)
         if entry is None:
             known = ", ".join(f.path for f in state.files)
-            raise UsageError(ErrorCode.FILE_NOT_IN_RECORD, f"the record has no file {path!r} (files: {known})")
+            raise UsageError(
+                ErrorCode.FILE_NOT_IN_RECORD, f"the record has no file {path!r} (files: {known})"
+            )
         return entry
     for entry in state.files:
         if entry.role == "transcription":
@@ -128,7 +133,8 @@ def revise(
         digest = hashlib.sha256(new_text.data).hexdigest()
         if digest == entry.sha256:
             raise InputError(
-                ErrorCode.REVISION_UNCHANGED, f"{source} is identical to the current {entry.path}; nothing to revise"
+                ErrorCode.REVISION_UNCHANGED,
+                f"{source} is identical to the current {entry.path}; nothing to revise",
             )
         stage.move_to_objects(f"files/{entry.path}", entry.sha256)
         stage.write(f"files/{entry.path}", new_text.data)
@@ -137,8 +143,11 @@ def revise(
         )
         files = [new_entry if f.path == entry.path else f for f in state.files]
         notes = [reanchor(n, new_text.text, entry.path) for n in state.notes]
-        orphaned = [n.id for n, old in zip(notes, state.notes, strict=True)
-                    if n.status == "orphaned" and old.status != "orphaned"]
+        orphaned = [
+            n.id
+            for n, old in zip(notes, state.notes, strict=True)
+            if n.status == "orphaned" and old.status != "orphaned"
+        ]
         new = state.model_copy(update={"files": files, "notes": notes})
         details: dict[str, Any] = {
             "reason": reason,
@@ -153,7 +162,12 @@ def revise(
 
 
 def review(
-    archive: Archive, record_id: str, signer: Signer, *, note: str | None = None, outcome: str = "approved",
+    archive: Archive,
+    record_id: str,
+    signer: Signer,
+    *,
+    note: str | None = None,
+    outcome: str = "approved",
     now: datetime,
 ) -> Manifest:
     """Record a review of the current version (outcome approved or changes-requested)."""
@@ -184,7 +198,13 @@ def release(
 
 
 def change_metadata(
-    archive: Archive, record_id: str, signer: Signer, *, changes: dict[str, Any], reason: str | None, now: datetime
+    archive: Archive,
+    record_id: str,
+    signer: Signer,
+    *,
+    changes: dict[str, Any],
+    reason: str | None,
+    now: datetime,
 ) -> Manifest:
     """Change catalogue fields (a value of ``None`` removes the field)."""
     if not changes:
@@ -199,8 +219,9 @@ def change_metadata(
             else:
                 after[name] = value
         catalogue = build_catalogue(after)
-        changed = sorted(k for k in set(before) | set(catalogue.as_json())
-                         if before.get(k) != catalogue.as_json().get(k))
+        changed = sorted(
+            k for k in set(before) | set(catalogue.as_json()) if before.get(k) != catalogue.as_json().get(k)
+        )
         if not changed:
             raise InputError(ErrorCode.REVISION_UNCHANGED, "the catalogue already holds these values")
         details: dict[str, Any] = {"fields": changed}
@@ -255,13 +276,15 @@ def attach(
             )
         folded = {f.path.casefold() for f in state.files}
         if target.casefold() in folded:
-            raise UsageError(ErrorCode.INPUT_PATH_UNSAFE, f"{target!r} differs from an existing file only by case")
+            raise UsageError(
+                ErrorCode.INPUT_PATH_UNSAFE, f"{target!r} differs from an existing file only by case"
+            )
         entry = FileEntry(
             path=target,
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             media_type=guessed,
-            role=role,  # type: ignore[arg-type]
+            role=cast("FileRole", role),
             language=language,
         )
         stage.write(f"files/{target}", data)

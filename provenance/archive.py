@@ -95,7 +95,8 @@ def load_config(path: Path) -> ArchiveConfig:
         except ValueError:
             known = ", ".join(e.value for e in EventType)
             raise InputError(
-                ErrorCode.ARCHIVE_CONFIG, f"{path}: [roles] names unknown event type {name!r} (known: {known})"
+                ErrorCode.ARCHIVE_CONFIG,
+                f"{path}: [roles] names unknown event type {name!r} (known: {known})",
             ) from None
         if not isinstance(allowed, list) or not all(isinstance(r, str) for r in allowed):
             raise InputError(ErrorCode.ARCHIVE_CONFIG, f"{path}: [roles].{name} must be a list of role names")
@@ -103,7 +104,9 @@ def load_config(path: Path) -> ArchiveConfig:
             config.policy[event_type] = frozenset(Role(r) for r in allowed)
         except ValueError as exc:
             known = ", ".join(r.value for r in Role)
-            raise InputError(ErrorCode.ARCHIVE_CONFIG, f"{path}: [roles].{name}: {exc} (known: {known})") from None
+            raise InputError(
+                ErrorCode.ARCHIVE_CONFIG, f"{path}: [roles].{name}: {exc} (known: {known})"
+            ) from None
     return config
 
 
@@ -282,7 +285,9 @@ class StagedRecord:
                 fsio.rename_noreplace(self.path, self.target)
             except FileExistsError:
                 raise ConflictError(
-                    ErrorCode.RECORD_EXISTS, f"record {self.record_id!r} already exists", record=self.record_id
+                    ErrorCode.RECORD_EXISTS,
+                    f"record {self.record_id!r} already exists",
+                    record=self.record_id,
                 ) from None
             return
         fsio.exchange_dirs(self.path, self.target)

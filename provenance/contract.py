@@ -40,7 +40,7 @@ def validator(name: str) -> Validator:
     return Draft202012Validator(schema(name), registry=registry)
 
 
-def validation_errors(name: str, document: object) -> list[tuple[str, str]]:
+def validation_errors(name: str, document: Any) -> list[tuple[str, str]]:
     """Every schema violation of ``document`` as (JSON path, message), most specific first."""
     errors = sorted(validator(name).iter_errors(document), key=lambda e: (-len(e.absolute_path), e.message))
     out = []

@@ -23,15 +23,26 @@ class RecordDiff:
     notes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"record": self.record, "from": self.a, "to": self.b, "files": self.files,
-                "catalogue": self.catalogue, "notes": self.notes}
+        return {
+            "record": self.record,
+            "from": self.a,
+            "to": self.b,
+            "files": self.files,
+            "catalogue": self.catalogue,
+            "notes": self.notes,
+        }
 
 
 def unified(old: str, new: str, name: str, a: int, b: int) -> list[str]:
     """A unified diff (difflib), hunk headers carrying line numbers."""
     return list(
         difflib.unified_diff(
-            old.splitlines(), new.splitlines(), fromfile=f"{name}@v{a}", tofile=f"{name}@v{b}", lineterm="", n=1
+            old.splitlines(),
+            new.splitlines(),
+            fromfile=f"{name}@v{a}",
+            tofile=f"{name}@v{b}",
+            lineterm="",
+            n=1,
         )
     )
 
@@ -69,7 +80,10 @@ def _diff_files(archive: Archive, record_id: str, old: State, new: State, result
         before, after = old_files.get(path), new_files.get(path)
         if before and after and before.sha256 == after.sha256:
             continue
-        entry: dict[str, Any] = {"path": path, "change": "added" if not before else "removed" if not after else "modified"}
+        entry: dict[str, Any] = {
+            "path": path,
+            "change": "added" if not before else "removed" if not after else "modified",
+        }
         if before and after:
             old_text = _decode(file_bytes_at(archive, record_id, before.sha256, path))
             new_text = _decode(file_bytes_at(archive, record_id, after.sha256, path))
@@ -102,7 +116,10 @@ def _diff_notes(old: State, new: State, result: RecordDiff) -> None:
             if x.status != y.status:
                 entry.update(change=y.status, quote=y.target.quote.exact)
             else:
-                entry.update(change="moved", quote=y.target.quote.exact,
-                             from_position=x.target.position.start if x.target.position else None,
-                             to_position=y.target.position.start if y.target.position else None)
+                entry.update(
+                    change="moved",
+                    quote=y.target.quote.exact,
+                    from_position=x.target.position.start if x.target.position else None,
+                    to_position=y.target.position.start if y.target.position else None,
+                )
         result.notes.append(entry)

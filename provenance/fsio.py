@@ -31,7 +31,9 @@ def storage_error(action: str, path: Path, exc: OSError) -> StorageError:
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         hint = " (the archive is read-only or not writable by you)"
     return StorageError(
-        ErrorCode.WRITE_FAILED, f"could not {action} {path}: {reason}{hint}; nothing was changed", path=str(path)
+        ErrorCode.WRITE_FAILED,
+        f"could not {action} {path}: {reason}{hint}; nothing was changed",
+        path=str(path),
     )
 
 

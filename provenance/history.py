@@ -212,5 +212,6 @@ def file_bytes_at(archive: Archive, record_id: str, sha256_hex: str, path: str) 
         return stored.read_bytes()
     except OSError as exc:
         raise StorageError(
-            ErrorCode.RECORD_CORRUPT, f"version {sha256_hex[:12]} of {path} is not stored ({stored}); run verify"
+            ErrorCode.RECORD_CORRUPT,
+            f"version {sha256_hex[:12]} of {path} is not stored ({stored}); run verify",
         ) from exc

@@ -84,7 +84,9 @@ def parse_card(data: bytes, *, source: str) -> KeyCard:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{source}: key card field {where}: {first['msg']}") from exc
+        raise KeyStoreError(
+            ErrorCode.KEY_MALFORMED, f"{source}: key card field {where}: {first['msg']}"
+        ) from exc
     public = card_public_key(card)
     signing.check_public_key(public)
     if signing.key_id(public) != card.id:
@@ -153,7 +155,9 @@ class TrustStore:
             )
         if len(matches) > 1:
             ids = ", ".join(c.id[:20] + "…" for c in matches)
-            raise UsageError(ErrorCode.KEY_AMBIGUOUS, f"{ref!r} matches several keys ({ids}); give more of the id")
+            raise UsageError(
+                ErrorCode.KEY_AMBIGUOUS, f"{ref!r} matches several keys ({ids}); give more of the id"
+            )
         return matches[0]
 
 
@@ -283,7 +287,8 @@ def revoke(archive: Archive, ref: str, *, reason: str, at: datetime) -> KeyCard:
     card = store.resolve(ref)
     if card.revoked is not None:
         raise ConflictError(
-            ErrorCode.KEY_REVOKED, f"key {card.id[:20]}… ({card.name}) was already revoked at {card.revoked.time}"
+            ErrorCode.KEY_REVOKED,
+            f"key {card.id[:20]}… ({card.name}) was already revoked at {card.revoked.time}",
         )
     updated = card.model_copy(update={"revoked": Revocation(time=format_utc(at), reason=reason)})
     write_card(archive, updated, replace=store.sources[card.id])
@@ -298,7 +303,9 @@ def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}") from exc
+        raise NotFoundError(
+            ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}"
+        ) from exc
     card = parse_card(data, source=str(path))
     store = TrustStore.load(archive.keys_dir)
     existing = store.get(card.id)

@@ -61,16 +61,22 @@ class World:
         self.clock[0] = self.clock[0] + timedelta(minutes=minutes)
         return self.clock[0]
 
-    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
-            cwd: Path | None = None) -> CliResult:
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+    ) -> CliResult:
         """Run the installed CLI as a subprocess; asserts that no traceback ever reaches the user."""
         merged = dict(self.env)
         merged["PROVENANCE_NOW"] = self.tick().strftime("%Y-%m-%dT%H:%M:%SZ")
         if env:
             merged.update(env)
         proc = subprocess.run(
-            [provenance_bin(), *args], capture_output=True, text=True, env=merged, timeout=timeout,
-            cwd=cwd or self.root, stdin=subprocess.DEVNULL,
+            [provenance_bin(), *args],
+            capture_output=True,
+            text=True,
+            env=merged,
+            timeout=timeout,
+            cwd=cwd or self.root,
+            stdin=subprocess.DEVNULL,
         )
         assert "Traceback" not in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stdout, proc.stdout
@@ -92,11 +98,19 @@ def make_world(tmp: Path) -> World:
     home = tmp / "home"
     signers = {}
     for role, name in ROLE_NAMES.items():
-        card = generate_key(archive, name=name, roles=[Role(role)], passphrase=PASSPHRASE.encode(), now=T0,
-                            rounds=1, home=home)
+        card = generate_key(
+            archive,
+            name=name,
+            roles=[Role(role)],
+            passphrase=PASSPHRASE.encode(),
+            now=T0,
+            rounds=1,
+            home=home,
+        )
         signers[role] = Signer(card=card, key=unlock(card, PASSPHRASE.encode(), home), role=Role(role))
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith("PROVENANCE_") and k not in ("COLUMNS", "LINES")
     }
     env.update(PROVENANCE_HOME=str(home), PROVENANCE_PASSPHRASE=PASSPHRASE, PROVENANCE_ARCHIVE=str(root))
@@ -128,18 +142,34 @@ def full_life(world: World) -> None:
     if not a.has_record(rid):
         ingest(a, read_transcription(REFERENCE), world.signers["archivist"], now=world.tick())
     t = world.signers["translator"]
-    actions.add_note(a, rid, t, quote="Kim II Sung", text="Read: Kim Il Sung (OCR-like error).", now=world.tick())
+    actions.add_note(
+        a, rid, t, quote="Kim II Sung", text="Read: Kim Il Sung (OCR-like error).", now=world.tick()
+    )
     actions.add_note(a, rid, t, quote="Syngmann Rhee", text="Usually spelled Syngman Rhee.", now=world.tick())
-    actions.add_note(a, rid, t, quote="Gaeseong [Kaesong]", text="Two romanisations of one city.",
-                     now=world.tick())
-    actions.transfer_custody(a, rid, world.signers["archivist"], from_="Archive of the President",
-                             to="Wilson Center Digital Archive", now=world.tick())
+    actions.add_note(
+        a, rid, t, quote="Gaeseong [Kaesong]", text="Two romanisations of one city.", now=world.tick()
+    )
+    actions.transfer_custody(
+        a,
+        rid,
+        world.signers["archivist"],
+        from_="Archive of the President",
+        to="Wilson Center Digital Archive",
+        now=world.tick(),
+    )
     fixed = world.root.parent / "telegram-23256-fixed.txt"
     fixed.write_bytes(REFERENCE.read_bytes().replace(b"Kim II Sung", b"Kim Il Sung"))
-    actions.revise(a, rid, world.signers["archivist"], source=fixed, reason="Kim II Sung is Kim Il Sung",
-                   now=world.tick())
-    actions.review(a, rid, world.signers["reviewer"], note="Checked against the published translation",
-                   now=world.tick())
+    actions.revise(
+        a,
+        rid,
+        world.signers["archivist"],
+        source=fixed,
+        reason="Kim II Sung is Kim Il Sung",
+        now=world.tick(),
+    )
+    actions.review(
+        a, rid, world.signers["reviewer"], note="Checked against the published translation", now=world.tick()
+    )
     actions.release(a, rid, world.signers["publisher"], now=world.tick())
 
 

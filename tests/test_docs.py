@@ -25,8 +25,9 @@ def test_every_error_code_is_documented(code: str) -> None:
 
 
 def _commands() -> list[list[str]]:
-    from provenance.cli.app import app
     from typer.main import get_command
+
+    from provenance.cli.app import app
 
     root = get_command(app)
     out: list[list[str]] = []

@@ -30,7 +30,9 @@ ArchiveOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 KeyOpt = Annotated[
     str | None,
-    typer.Option("--key", "-k", help="Signing key: id, shortened id or name (default: configured, else the only one)."),
+    typer.Option(
+        "--key", "-k", help="Signing key: id, shortened id or name (default: configured, else the only one)."
+    ),
 ]
 PassFileOpt = Annotated[
     Path | None,
@@ -138,9 +140,9 @@ def emit_json(document: Any) -> None:
 
 def console(stderr: bool = False) -> Console:
     """A rich console: colours and box tables on a terminal, plain text when piped."""
-    from rich.console import Console
-
     import sys
+
+    from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 160  # piped: one long line per row, easy to grep

@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
         arch = open_archive(archive)
         manifest = read_manifest(arch.require_record(record))
         if json_out:
-            emit_json({"record": manifest.record, "events": [e.model_dump(mode="json") for e in manifest.events]})
+            emit_json(
+                {"record": manifest.record, "events": [e.model_dump(mode="json") for e in manifest.events]}
+            )
             return
         from rich.table import Table
 
@@ -32,14 +34,24 @@ def register(app: typer.Typer) -> None:
         for column in ("#", "time (UTC)", "event", "PREMIS", "agent", "role", "key", "summary"):
             table.add_column(column, overflow="fold")
         for e in manifest.events:
-            table.add_row(str(e.seq), e.time.replace("T", " ").rstrip("Z"), e.type.value, e.premis_type,
-                          e.agent, e.role.value, e.key[8:20], e.summary)
+            table.add_row(
+                str(e.seq),
+                e.time.replace("T", " ").rstrip("Z"),
+                e.type.value,
+                e.premis_type,
+                e.agent,
+                e.role.value,
+                e.key[8:20],
+                e.summary,
+            )
         out.print(table)
 
     @app.command("show")
     def show(
         record: RecordArg,
-        version: Annotated[int | None, typer.Option("--version", "-v", help="Show the record as it was after event N.")] = None,
+        version: Annotated[
+            int | None, typer.Option("--version", "-v", help="Show the record as it was after event N.")
+        ] = None,
         archive: ArchiveOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -97,7 +109,15 @@ def register(app: typer.Typer) -> None:
         for entry in result.files:
             out.print(f"file {entry['path']}: {entry['change']}", style="bold")
             for line in entry.get("diff", []):
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else None
+                style = (
+                    "green"
+                    if line.startswith("+")
+                    else "red"
+                    if line.startswith("-")
+                    else "cyan"
+                    if line.startswith("@@")
+                    else None
+                )
                 out.print(line, style=style, markup=False)
         for c in result.catalogue:
             out.print(f"catalogue {c['field']}: {c['from']!r} → {c['to']!r}", markup=False)
@@ -121,10 +141,16 @@ def _render_show(doc: dict[str, Any]) -> None:
         table.add_row("custodian", doc["custodian"])
     out.print(table)
     for f in doc["files"]:
-        out.print(f"file  {f['path']}  {f['size']} bytes  sha256:{f['sha256'][:16]}…  {f.get('role', '')}", markup=False)
+        out.print(
+            f"file  {f['path']}  {f['size']} bytes  sha256:{f['sha256'][:16]}…  {f.get('role', '')}",
+            markup=False,
+        )
     for n in doc["notes"]:
         pos = n["target"].get("position") or {}
         mark = " (ORPHANED)" if n.get("status") == "orphaned" else ""
-        out.print(f"{n['id']}{mark} [{n['kind']}] at {pos.get('start', '?')}: "
-                  f"{n['target']['quote']['exact']!r} — {n['text']}", markup=False)
+        out.print(
+            f"{n['id']}{mark} [{n['kind']}] at {pos.get('start', '?')}: "
+            f"{n['target']['quote']['exact']!r} — {n['text']}",
+            markup=False,
+        )
     out.print(f"{len(doc['events'])} events; see 'provenance log {doc['record']}'")

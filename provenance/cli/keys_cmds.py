@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from provenance.cli.common import ArchiveOpt, JsonOpt, PassFileOpt, console, emit_json, now, open_archive, table_box
+from provenance.cli.common import (
+    ArchiveOpt,
+    JsonOpt,
+    PassFileOpt,
+    console,
+    emit_json,
+    now,
+    open_archive,
+    table_box,
+)
 
 app = typer.Typer(
     help="Make and manage Ed25519 keys. Example: provenance keys generate --name 'A. Archivist' --role archivist",
@@ -28,16 +37,20 @@ def generate(
         ),
     ],
     valid_until: Annotated[
-        str | None, typer.Option("--valid-until", help="End of the key's validity, UTC: 2030-01-01T00:00:00Z.")
+        str | None,
+        typer.Option("--valid-until", help="End of the key's validity, UTC: 2030-01-01T00:00:00Z."),
     ] = None,
     supersedes: Annotated[
-        str | None, typer.Option("--supersedes", help="Rotation: the key this one replaces (kept for its events).")
+        str | None,
+        typer.Option("--supersedes", help="Rotation: the key this one replaces (kept for its events)."),
     ] = None,
     kdf_rounds: Annotated[
         int | None,
         typer.Option("--kdf-rounds", help="bcrypt rounds protecting the private key (default 100, ≈0.8 s)."),
     ] = None,
-    default: Annotated[bool, typer.Option("--default", help="Make it the archive's default signing key.")] = False,
+    default: Annotated[
+        bool, typer.Option("--default", help="Make it the archive's default signing key.")
+    ] = False,
     archive: ArchiveOpt = None,
     passphrase_file: PassFileOpt = None,
     json_out: JsonOpt = False,
@@ -65,13 +78,21 @@ def generate(
         old = keys.TrustStore.load(arch.keys_dir).resolve(supersedes).id
     passphrase = read_passphrase(passphrase_file, confirm=True, what="new key")
     card = keys.generate_key(
-        arch, name=name, roles=roles, passphrase=passphrase, now=now(), rounds=kdf_rounds, valid_until=until,
+        arch,
+        name=name,
+        roles=roles,
+        passphrase=passphrase,
+        now=now(),
+        rounds=kdf_rounds,
+        valid_until=until,
         supersedes=old,
     )
     if default:
         _set_default_key(arch.config_path, card.id)
     if json_out:
-        emit_json({"key": card.id, "card": card.as_json(), "private_key": str(keys.private_key_path(card.id))})
+        emit_json(
+            {"key": card.id, "card": card.as_json(), "private_key": str(keys.private_key_path(card.id))}
+        )
     else:
         print(card.id)
 
@@ -104,7 +125,7 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
     arch = open_archive(archive)
     store = keys.TrustStore.load(arch.keys_dir)
     moment = now()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for card in sorted(store.cards.values(), key=lambda c: (c.name, c.valid_from)):
         rows.append(
             {
@@ -127,7 +148,9 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
 
     out = console()
     if not rows:
-        out.print(f"No key cards in {arch.keys_dir}. Make one: provenance keys generate --name NAME --role ROLE")
+        out.print(
+            f"No key cards in {arch.keys_dir}. Make one: provenance keys generate --name NAME --role ROLE"
+        )
     else:
         table = Table(box=table_box(out))
         for column in ("key id", "name", "roles", "valid", "status", "private key"):
@@ -137,7 +160,7 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
             table.add_row(
                 str(row["id"])[:24] + "…",
                 str(row["name"]),
-                ", ".join(row["roles"]),  # type: ignore[arg-type]
+                ", ".join(row["roles"]),
                 window,
                 str(row["status"]),
                 "here" if row["private_key_here"] else "-",
@@ -150,11 +173,12 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
 @app.command("revoke")
 def revoke(
     key: Annotated[str, typer.Argument(help="Key id, shortened id or name.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (for example: compromised, left the project).")] = (
-        "revoked"
-    ),
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (for example: compromised, left the project).")
+    ] = ("revoked"),
     at: Annotated[
-        str | None, typer.Option("--at", help="Effective time, UTC (default: now). Events from then on are not trusted.")
+        str | None,
+        typer.Option("--at", help="Effective time, UTC (default: now). Events from then on are not trusted."),
     ] = None,
     archive: ArchiveOpt = None,
     json_out: JsonOpt = False,
@@ -177,7 +201,9 @@ def revoke(
 
 @app.command("import")
 def import_card(
-    card_file: Annotated[Path, typer.Argument(help="A key card (.json) to add to this archive's trust store.")],
+    card_file: Annotated[
+        Path, typer.Argument(help="A key card (.json) to add to this archive's trust store.")
+    ],
     archive: ArchiveOpt = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -18,6 +18,10 @@ from provenance.cli.common import (
     now,
     open_archive,
 )
+
+if TYPE_CHECKING:
+    from provenance.ingest.service import Profile
+    from provenance.model.manifest import NoteKind
 
 RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")]
 
@@ -47,7 +51,7 @@ def _parse_copies(text: str) -> list[dict[str, Any]]:
     return copies
 
 
-def register(app: typer.Typer) -> None:  # noqa: C901 - one registration function per command group
+def register(app: typer.Typer) -> None:
     @app.command("init")
     def init(
         path: Annotated[Path, typer.Argument(help="Folder for the new archive.")] = Path("."),
@@ -68,15 +72,28 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
     @app.command("ingest")
     def ingest(
         file: Annotated[Path, typer.Argument(help="The transcription (UTF-8 text, stored byte for byte).")],
-        record_id: Annotated[str | None, typer.Option("--id", help="Record id (default: telegram-<number> or the file name).")] = None,
-        profile: Annotated[str, typer.Option("--profile", help="telegram, generic, or auto (telegram when the header is found).")] = "auto",
-        metadata: Annotated[Path | None, typer.Option("--metadata", help="Catalogue sidecar (JSON, schemas/catalogue.schema.json).")] = None,
-        encoding: Annotated[str | None, typer.Option("--encoding", help="Decode the text with this encoding (bytes kept as given).")] = None,
+        record_id: Annotated[
+            str | None, typer.Option("--id", help="Record id (default: telegram-<number> or the file name).")
+        ] = None,
+        profile: Annotated[
+            str,
+            typer.Option("--profile", help="telegram, generic, or auto (telegram when the header is found)."),
+        ] = "auto",
+        metadata: Annotated[
+            Path | None,
+            typer.Option("--metadata", help="Catalogue sidecar (JSON, schemas/catalogue.schema.json)."),
+        ] = None,
+        encoding: Annotated[
+            str | None,
+            typer.Option("--encoding", help="Decode the text with this encoding (bytes kept as given)."),
+        ] = None,
         document_type: Annotated[str | None, typer.Option("--document-type")] = None,
         issuing_body: Annotated[str | None, typer.Option("--issuing-body")] = None,
         telegram_number: Annotated[str | None, typer.Option("--telegram-number")] = None,
         series: Annotated[str | None, typer.Option("--series")] = None,
-        copies: Annotated[str | None, typer.Option("--copies", help='Distribution list: "Stalin (2), Molotov".')] = None,
+        copies: Annotated[
+            str | None, typer.Option("--copies", help='Distribution list: "Stalin (2), Molotov".')
+        ] = None,
         origin: Annotated[str | None, typer.Option("--origin")] = None,
         sent: Annotated[str | None, typer.Option("--sent", help="ISO 8601 / EDTF: 1951-08-27T01:30.")] = None,
         sent_as_written: Annotated[str | None, typer.Option("--sent-as-written")] = None,
@@ -84,7 +101,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
         addressee_identified_as: Annotated[str | None, typer.Option("--addressee-identified-as")] = None,
         author: Annotated[str | None, typer.Option("--author")] = None,
         title: Annotated[str | None, typer.Option("--title")] = None,
-        language: Annotated[str | None, typer.Option("--language", help="BCP 47 tag of the text: en, ru.")] = None,
+        language: Annotated[
+            str | None, typer.Option("--language", help="BCP 47 tag of the text: en, ru.")
+        ] = None,
         original_language: Annotated[str | None, typer.Option("--original-language")] = None,
         source: Annotated[str | None, typer.Option("--source", help="Archival citation.")] = None,
         rights: Annotated[str | None, typer.Option("--rights")] = None,
@@ -112,27 +131,46 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
         text = read_transcription(file, encoding)
         sidecar = load_sidecar(metadata) if metadata else None
         overrides: dict[str, Any] = {
-            "document_type": document_type, "issuing_body": issuing_body, "telegram_number": telegram_number,
-            "series": series, "copies": _parse_copies(copies) if copies else None, "origin": origin, "sent": sent,
-            "sent_as_written": sent_as_written, "addressee": addressee,
-            "addressee_identified_as": addressee_identified_as, "author": author, "title": title,
-            "language": language, "original_language": original_language, "source": source, "rights": rights,
+            "document_type": document_type,
+            "issuing_body": issuing_body,
+            "telegram_number": telegram_number,
+            "series": series,
+            "copies": _parse_copies(copies) if copies else None,
+            "origin": origin,
+            "sent": sent,
+            "sent_as_written": sent_as_written,
+            "addressee": addressee,
+            "addressee_identified_as": addressee_identified_as,
+            "author": author,
+            "title": title,
+            "language": language,
+            "original_language": original_language,
+            "source": source,
+            "rights": rights,
         }
         # Check everything that needs no key before asking for the passphrase.
         prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)  # type: ignore[arg-type]
         signer = load_signer(arch, EventType.REGISTRATION, key, passphrase_file, role)
         manifest = do_ingest(
-            arch, text, signer, now=now(), profile=profile, sidecar=sidecar, overrides=overrides,  # type: ignore[arg-type]
+            arch,
+            text,
+            signer,
+            now=now(),
+            profile=cast("Profile", profile),
+            sidecar=sidecar,
+            overrides=overrides,
             record_id=record_id,
         )
         if json_out:
-            emit_json({
-                "record": manifest.record,
-                "catalogue": manifest.state.catalogue.as_json(),
-                "files": [f.model_dump(mode="json", exclude_none=True) for f in manifest.state.files],
-                "notes": len(manifest.state.notes),
-                "event": manifest.events[-1].model_dump(mode="json"),
-            })
+            emit_json(
+                {
+                    "record": manifest.record,
+                    "catalogue": manifest.state.catalogue.as_json(),
+                    "files": [f.model_dump(mode="json", exclude_none=True) for f in manifest.state.files],
+                    "notes": len(manifest.state.notes),
+                    "event": manifest.events[-1].model_dump(mode="json"),
+                }
+            )
         else:
             print(manifest.record)
 
@@ -141,9 +179,18 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
         record: RecordArg,
         quote: Annotated[str, typer.Option("--quote", help="Exact text the note is anchored to.")],
         text: Annotated[str, typer.Option("--text", help="The note.")],
-        occurrence: Annotated[int | None, typer.Option("--occurrence", help="Which occurrence, when the quote occurs more than once (1-based).")] = None,
-        kind: Annotated[str, typer.Option("--kind", help="translation, editorial, comment or correction.")] = "translation",
-        file: Annotated[str | None, typer.Option("--file", help="Which file of the record (default: the transcription).")] = None,
+        occurrence: Annotated[
+            int | None,
+            typer.Option(
+                "--occurrence", help="Which occurrence, when the quote occurs more than once (1-based)."
+            ),
+        ] = None,
+        kind: Annotated[
+            str, typer.Option("--kind", help="translation, editorial, comment or correction.")
+        ] = "translation",
+        file: Annotated[
+            str | None, typer.Option("--file", help="Which file of the record (default: the transcription).")
+        ] = None,
         key: KeyOpt = None,
         passphrase_file: PassFileOpt = None,
         role: RoleOpt = None,
@@ -159,16 +206,29 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
         from provenance.model.events import EventType
 
         if kind not in ("translation", "editorial", "comment", "correction"):
-            raise UsageError(ErrorCode.USAGE, f"--kind {kind!r}: use translation, editorial, comment or correction")
+            raise UsageError(
+                ErrorCode.USAGE, f"--kind {kind!r}: use translation, editorial, comment or correction"
+            )
         arch = open_archive(archive)
         arch.require_record(record)
         signer = load_signer(arch, EventType.ANNOTATION, key, passphrase_file, role)
         manifest = add_note(
-            arch, record, signer, quote=quote, text=text, kind=kind, occurrence=occurrence, file=file,  # type: ignore[arg-type]
+            arch,
+            record,
+            signer,
+            quote=quote,
+            text=text,
+            kind=cast("NoteKind", kind),
+            occurrence=occurrence,
+            file=file,
             now=now(),
         )
         added = manifest.state.notes[-1]
-        _done(manifest, json_out, f"{added.id} anchored at {added.target.position.start if added.target.position else '?'} (event {manifest.events[-1].seq})")
+        _done(
+            manifest,
+            json_out,
+            f"{added.id} anchored at {added.target.position.start if added.target.position else '?'} (event {manifest.events[-1].seq})",
+        )
 
     @app.command("custody")
     def custody(
@@ -200,7 +260,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
         record: RecordArg,
         file: Annotated[Path, typer.Argument(help="The new version of the text.")],
         reason: Annotated[str, typer.Option("--reason", help="Why the text changed.")],
-        target: Annotated[str | None, typer.Option("--file", help="Which file of the record it replaces (default: the transcription).")] = None,
+        target: Annotated[
+            str | None,
+            typer.Option("--file", help="Which file of the record it replaces (default: the transcription)."),
+        ] = None,
         encoding: Annotated[str | None, typer.Option("--encoding")] = None,
         key: KeyOpt = None,
         passphrase_file: PassFileOpt = None,
@@ -218,7 +281,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
         arch = open_archive(archive)
         arch.require_record(record)
         signer = load_signer(arch, EventType.REVISION, key, passphrase_file, role)
-        manifest = do_revise(arch, record, signer, source=file, reason=reason, file=target, encoding=encoding, now=now())
+        manifest = do_revise(
+            arch, record, signer, source=file, reason=reason, file=target, encoding=encoding, now=now()
+        )
         orphaned = manifest.events[-1].details.get("orphaned_notes") or []
         extra = f"; orphaned notes: {', '.join(orphaned)}" if orphaned else ""
         _done(manifest, json_out, f"revised (event {manifest.events[-1].seq}){extra}")
@@ -227,7 +292,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
     def review(
         record: RecordArg,
         note: Annotated[str | None, typer.Option("--note")] = None,
-        outcome: Annotated[str, typer.Option("--outcome", help="approved or changes-requested.")] = "approved",
+        outcome: Annotated[
+            str, typer.Option("--outcome", help="approved or changes-requested.")
+        ] = "approved",
         key: KeyOpt = None,
         passphrase_file: PassFileOpt = None,
         role: RoleOpt = None,
@@ -273,7 +340,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
     @app.command("catalogue")
     def catalogue(
         record: RecordArg,
-        set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeat); copies as \"A (2), B\".")] = None,
+        set_: Annotated[
+            list[str] | None, typer.Option("--set", help='FIELD=VALUE (repeat); copies as "A (2), B".')
+        ] = None,
         unset: Annotated[list[str] | None, typer.Option("--unset", help="FIELD to remove (repeat).")] = None,
         reason: Annotated[str | None, typer.Option("--reason")] = None,
         key: KeyOpt = None,
@@ -296,7 +365,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
             name, sep, value = item.partition("=")
             name = name.strip().replace("-", "_")
             if not sep or name not in CATALOGUE_FIELDS:
-                raise UsageError(ErrorCode.USAGE, f"--set {item!r}: use FIELD=VALUE with a field of: {', '.join(CATALOGUE_FIELDS)}")
+                raise UsageError(
+                    ErrorCode.USAGE,
+                    f"--set {item!r}: use FIELD=VALUE with a field of: {', '.join(CATALOGUE_FIELDS)}",
+                )
             changes[name] = _parse_copies(value) if name == "copies" else value
         for name in unset or []:
             field = name.strip().replace("-", "_")
@@ -313,8 +385,12 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
     def attach(
         record: RecordArg,
         file: Annotated[Path, typer.Argument(help="The file to add (the original, a scan, …).")],
-        as_role: Annotated[str, typer.Option("--as", help="original, scan, translation or attachment.")] = "attachment",
-        name: Annotated[str | None, typer.Option("--name", help="Path inside the record (default: the file name).")] = None,
+        as_role: Annotated[
+            str, typer.Option("--as", help="original, scan, translation or attachment.")
+        ] = "attachment",
+        name: Annotated[
+            str | None, typer.Option("--name", help="Path inside the record (default: the file name).")
+        ] = None,
         language: Annotated[str | None, typer.Option("--language", help="BCP 47 tag of its text.")] = None,
         media_type: Annotated[str | None, typer.Option("--media-type")] = None,
         key: KeyOpt = None,
@@ -332,20 +408,36 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
         from provenance.model.events import EventType
 
         if as_role not in ("original", "scan", "translation", "attachment"):
-            raise UsageError(ErrorCode.USAGE, f"--as {as_role!r}: use original, scan, translation or attachment")
+            raise UsageError(
+                ErrorCode.USAGE, f"--as {as_role!r}: use original, scan, translation or attachment"
+            )
         arch = open_archive(archive)
         arch.require_record(record)
         signer = load_signer(arch, EventType.ATTACHMENT, key, passphrase_file, role)
-        manifest = do_attach(arch, record, signer, source=file, role=as_role, name=name, language=language,
-                             media=media_type, now=now())
-        _done(manifest, json_out, f"attached {manifest.state.files[-1].path} (event {manifest.events[-1].seq})")
+        manifest = do_attach(
+            arch,
+            record,
+            signer,
+            source=file,
+            role=as_role,
+            name=name,
+            language=language,
+            media=media_type,
+            now=now(),
+        )
+        _done(
+            manifest, json_out, f"attached {manifest.state.files[-1].path} (event {manifest.events[-1].seq})"
+        )
 
     @app.command("translate")
     def translate(
         record: RecordArg,
         file: Annotated[Path, typer.Argument(help="The translation.")],
         target_language: Annotated[str, typer.Option("--to", help="BCP 47 tag of the translation: en.")],
-        source_file: Annotated[str, typer.Option("--of", help="Which file of the record it translates (default: the transcription).")] = "",
+        source_file: Annotated[
+            str,
+            typer.Option("--of", help="Which file of the record it translates (default: the transcription)."),
+        ] = "",
         name: Annotated[str | None, typer.Option("--name")] = None,
         key: KeyOpt = None,
         passphrase_file: PassFileOpt = None,
@@ -363,6 +455,19 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one registration functio
         arch = open_archive(archive)
         arch.require_record(record)
         signer = load_signer(arch, EventType.TRANSLATION, key, passphrase_file, role)
-        manifest = do_attach(arch, record, signer, source=file, role="translation", name=name,
-                             language=target_language, now=now(), translation_of=source_file)
-        _done(manifest, json_out, f"translation {manifest.state.files[-1].path} recorded (event {manifest.events[-1].seq})")
+        manifest = do_attach(
+            arch,
+            record,
+            signer,
+            source=file,
+            role="translation",
+            name=name,
+            language=target_language,
+            now=now(),
+            translation_of=source_file,
+        )
+        _done(
+            manifest,
+            json_out,
+            f"translation {manifest.state.files[-1].path} recorded (event {manifest.events[-1].seq})",
+        )

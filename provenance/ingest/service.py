@@ -104,7 +104,9 @@ def build_catalogue(*layers: dict[str, Any]) -> Catalogue:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise InputError(ErrorCode.METADATA_INVALID, f"catalogue field {where}: {first['msg']}", field=where) from exc
+        raise InputError(
+            ErrorCode.METADATA_INVALID, f"catalogue field {where}: {first['msg']}", field=where
+        ) from exc
 
 
 def default_record_id(catalogue: Catalogue, file_name: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +11,7 @@ from provenance.model.events import Role
 from provenance.model.manifest import KeyId, UtcTime
 from provenance.model.timefmt import parse_utc
 
-KEY_CARD_FORMAT = "provenance-key-card/1"
+KEY_CARD_FORMAT: Final = "provenance-key-card/1"
 PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{43}$"  # 32 bytes, base64url without padding
 
 

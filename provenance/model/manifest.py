@@ -8,7 +8,7 @@ half-understood; an unknown field under a known format is ``manifest.schema``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -16,7 +16,7 @@ from provenance.model.catalogue import LANGUAGE_PATTERN, Catalogue
 from provenance.model.events import EventType, Role
 from provenance.model.timefmt import UTC_PATTERN, check_utc
 
-MANIFEST_FORMAT = "provenance-manifest/1"
+MANIFEST_FORMAT: Final = "provenance-manifest/1"
 RECORD_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 KEY_ID_PATTERN = r"^ed25519:[0-9a-f]{64}$"
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
@@ -55,6 +55,9 @@ def check_relative_path(path: str) -> str:
 RelativePath = Annotated[str, AfterValidator(check_relative_path)]
 
 
+FileRole = Literal["transcription", "translation", "original", "scan", "attachment"]
+
+
 class FileEntry(BaseModel):
     """One file of a record: its path under ``files/``, size and SHA-256 of its exact bytes."""
 
@@ -64,7 +67,7 @@ class FileEntry(BaseModel):
     size: Annotated[int, Field(ge=0, le=2**53 - 1)]
     sha256: Annotated[str, Field(pattern=HEX256_PATTERN)]
     media_type: Annotated[str, Field(min_length=1, max_length=255)] = "application/octet-stream"
-    role: Literal["transcription", "translation", "original", "scan", "attachment"] = "transcription"
+    role: FileRole = "transcription"
     language: Annotated[str, Field(pattern=LANGUAGE_PATTERN)] | None = None
 
 
