@@ -7,6 +7,10 @@ uses for it. Messages are one line a person can act on; tests assert codes, neve
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class ErrorCode(StrEnum):
@@ -93,3 +97,10 @@ class PolicyError(ProvenanceError):
 
 class StorageError(ProvenanceError):
     """A write that failed (disk full, read-only archive); the archive is left as it was."""
+
+
+def validation_detail(exc: ValidationError) -> tuple[str, str]:
+    """The first problem of a pydantic ``ValidationError`` as (dotted field path, message)."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    return where, first["msg"]

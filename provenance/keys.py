@@ -20,7 +20,14 @@ from pydantic import ValidationError
 
 from provenance import fsio
 from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
-from provenance.errors import ConflictError, ErrorCode, KeyStoreError, NotFoundError, UsageError
+from provenance.errors import (
+    ConflictError,
+    ErrorCode,
+    KeyStoreError,
+    NotFoundError,
+    UsageError,
+    validation_detail,
+)
 from provenance.model.events import Role
 from provenance.model.keycard import KeyCard, Revocation
 from provenance.model.timefmt import format_utc, parse_utc
@@ -82,11 +89,8 @@ def parse_card(data: bytes, *, source: str) -> KeyCard:
     except StrictJSONError as exc:
         raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{source}: not a key card: {exc}") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise KeyStoreError(
-            ErrorCode.KEY_MALFORMED, f"{source}: key card field {where}: {first['msg']}"
-        ) from exc
+        where, msg = validation_detail(exc)
+        raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{source}: key card field {where}: {msg}") from exc
     public = card_public_key(card)
     signing.check_public_key(public)
     if signing.key_id(public) != card.id:

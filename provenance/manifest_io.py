@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from provenance.canonical import StrictJSONError, canonical_bytes, dumps_pretty, loads_strict
-from provenance.errors import ErrorCode, InputError
+from provenance.errors import ErrorCode, InputError, validation_detail
 from provenance.model.manifest import EVENT_SIGNING_CONTEXT, Event, Manifest, State
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
@@ -62,10 +62,9 @@ def parse_manifest(data: bytes, *, source: str) -> Manifest:
     except StrictJSONError as exc:
         raise InputError(ErrorCode.RECORD_CORRUPT, f"{source}: {exc}; run 'provenance verify'") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        where, msg = validation_detail(exc)
         raise InputError(
-            ErrorCode.RECORD_CORRUPT, f"{source}: field {where}: {first['msg']}; run 'provenance verify'"
+            ErrorCode.RECORD_CORRUPT, f"{source}: field {where}: {msg}; run 'provenance verify'"
         ) from exc
 
 

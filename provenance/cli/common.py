@@ -103,18 +103,10 @@ def load_signer(
 ) -> Signer:
     """Choose the key, check its role and validity *before* asking for the passphrase, then unlock it."""
     from provenance import keys
-    from provenance.errors import ErrorCode, UsageError
     from provenance.history import Signer, check_key_usable, choose_role
-    from provenance.model.events import Role
 
     card = keys.select_card(archive, key)
-    wanted: Role | None = None
-    if role is not None:
-        try:
-            wanted = Role(role)
-        except ValueError:
-            known = ", ".join(r.value for r in Role)
-            raise UsageError(ErrorCode.ROLE_UNKNOWN, f"unknown role {role!r} (known: {known})") from None
+    wanted = parse_role(role) if role is not None else None
     chosen = choose_role(card, event_type, archive.config().policy, wanted)
     check_key_usable(card, now())
     secret = keys.unlock(card, read_passphrase(passphrase_file, what=f"key of {card.name}"))

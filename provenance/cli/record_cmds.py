@@ -20,10 +20,27 @@ from provenance.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from provenance.archive import Archive
+    from provenance.history import Signer
     from provenance.ingest.service import Profile
+    from provenance.model.events import EventType
     from provenance.model.manifest import NoteKind
 
 RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")]
+
+
+def _signer_for(
+    archive: Path | None,
+    record: str,
+    event_type: EventType,
+    key: str | None,
+    passphrase_file: Path | None,
+    role: str | None,
+) -> tuple[Archive, Signer]:
+    """The archive, after checking the record exists, and the unlocked signer for ``event_type``."""
+    arch = open_archive(archive)
+    arch.require_record(record)
+    return arch, load_signer(arch, event_type, key, passphrase_file, role)
 
 
 def _done(manifest: Any, json_out: bool, line: str) -> None:
@@ -209,9 +226,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(
                 ErrorCode.USAGE, f"--kind {kind!r}: use translation, editorial, comment or correction"
             )
-        arch = open_archive(archive)
-        arch.require_record(record)
-        signer = load_signer(arch, EventType.ANNOTATION, key, passphrase_file, role)
+        arch, signer = _signer_for(archive, record, EventType.ANNOTATION, key, passphrase_file, role)
         manifest = add_note(
             arch,
             record,
@@ -249,9 +264,7 @@ def register(app: typer.Typer) -> None:
         from provenance.actions import transfer_custody
         from provenance.model.events import EventType
 
-        arch = open_archive(archive)
-        arch.require_record(record)
-        signer = load_signer(arch, EventType.CUSTODY_TRANSFER, key, passphrase_file, role)
+        arch, signer = _signer_for(archive, record, EventType.CUSTODY_TRANSFER, key, passphrase_file, role)
         manifest = transfer_custody(arch, record, signer, from_=from_, to=to, note=note, now=now())
         _done(manifest, json_out, f"custody: {from_} → {to} (event {manifest.events[-1].seq})")
 
@@ -278,9 +291,7 @@ def register(app: typer.Typer) -> None:
         from provenance.actions import revise as do_revise
         from provenance.model.events import EventType
 
-        arch = open_archive(archive)
-        arch.require_record(record)
-        signer = load_signer(arch, EventType.REVISION, key, passphrase_file, role)
+        arch, signer = _signer_for(archive, record, EventType.REVISION, key, passphrase_file, role)
         manifest = do_revise(
             arch, record, signer, source=file, reason=reason, file=target, encoding=encoding, now=now()
         )
@@ -308,9 +319,7 @@ def register(app: typer.Typer) -> None:
         from provenance.actions import review as do_review
         from provenance.model.events import EventType
 
-        arch = open_archive(archive)
-        arch.require_record(record)
-        signer = load_signer(arch, EventType.REVIEW, key, passphrase_file, role)
+        arch, signer = _signer_for(archive, record, EventType.REVIEW, key, passphrase_file, role)
         manifest = do_review(arch, record, signer, note=note, outcome=outcome, now=now())
         _done(manifest, json_out, f"reviewed (event {manifest.events[-1].seq})")
 
@@ -331,9 +340,7 @@ def register(app: typer.Typer) -> None:
         from provenance.actions import release as do_release
         from provenance.model.events import EventType
 
-        arch = open_archive(archive)
-        arch.require_record(record)
-        signer = load_signer(arch, EventType.RELEASE, key, passphrase_file, role)
+        arch, signer = _signer_for(archive, record, EventType.RELEASE, key, passphrase_file, role)
         manifest = do_release(arch, record, signer, note=note, now=now())
         _done(manifest, json_out, f"released (event {manifest.events[-1].seq})")
 
@@ -375,9 +382,7 @@ def register(app: typer.Typer) -> None:
             if field not in CATALOGUE_FIELDS:
                 raise UsageError(ErrorCode.USAGE, f"--unset {name!r}: not a catalogue field")
             changes[field] = None
-        arch = open_archive(archive)
-        arch.require_record(record)
-        signer = load_signer(arch, EventType.METADATA_CHANGE, key, passphrase_file, role)
+        arch, signer = _signer_for(archive, record, EventType.METADATA_CHANGE, key, passphrase_file, role)
         manifest = change_metadata(arch, record, signer, changes=changes, reason=reason, now=now())
         _done(manifest, json_out, f"catalogue changed (event {manifest.events[-1].seq})")
 
@@ -411,9 +416,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(
                 ErrorCode.USAGE, f"--as {as_role!r}: use original, scan, translation or attachment"
             )
-        arch = open_archive(archive)
-        arch.require_record(record)
-        signer = load_signer(arch, EventType.ATTACHMENT, key, passphrase_file, role)
+        arch, signer = _signer_for(archive, record, EventType.ATTACHMENT, key, passphrase_file, role)
         manifest = do_attach(
             arch,
             record,
@@ -452,9 +455,7 @@ def register(app: typer.Typer) -> None:
         from provenance.actions import attach as do_attach
         from provenance.model.events import EventType
 
-        arch = open_archive(archive)
-        arch.require_record(record)
-        signer = load_signer(arch, EventType.TRANSLATION, key, passphrase_file, role)
+        arch, signer = _signer_for(archive, record, EventType.TRANSLATION, key, passphrase_file, role)
         manifest = do_attach(
             arch,
             record,

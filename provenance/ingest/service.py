@@ -13,7 +13,14 @@ from pydantic import ValidationError
 
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, check_record_id
 from provenance.canonical import StrictJSONError, loads_strict
-from provenance.errors import ConflictError, ErrorCode, InputError, NotFoundError, UsageError
+from provenance.errors import (
+    ConflictError,
+    ErrorCode,
+    InputError,
+    NotFoundError,
+    UsageError,
+    validation_detail,
+)
 from provenance.fsio import storage_error
 from provenance.history import Signer, sign_event
 from provenance.manifest_io import manifest_bytes, state_canonical, state_digest
@@ -102,11 +109,8 @@ def build_catalogue(*layers: dict[str, Any]) -> Catalogue:
     try:
         return Catalogue.model_validate(merged)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(
-            ErrorCode.METADATA_INVALID, f"catalogue field {where}: {first['msg']}", field=where
-        ) from exc
+        where, msg = validation_detail(exc)
+        raise InputError(ErrorCode.METADATA_INVALID, f"catalogue field {where}: {msg}", field=where) from exc
 
 
 def default_record_id(catalogue: Catalogue, file_name: str) -> str:
