@@ -13,15 +13,27 @@ RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256."
 
 def register(app: typer.Typer) -> None:
     @app.command("log")
-    def log(record: RecordArg, archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
+    def log(
+        record: RecordArg,
+        prov: Annotated[
+            bool, typer.Option("--prov", help="Print the history as W3C PROV (PROV-JSON) instead.")
+        ] = False,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
         """Show the record's events: who did what, when, in which role, with which key.
 
-        Example: provenance log telegram-23256
+        Example: provenance log telegram-23256   (or --json, or --prov for W3C PROV-JSON)
         """
         from provenance.manifest_io import read_manifest
 
         arch = open_archive(archive)
         manifest = read_manifest(arch.require_record(record))
+        if prov:
+            from provenance.prov import to_prov_json
+
+            emit_json(to_prov_json(manifest))
+            return
         if json_out:
             emit_json(
                 {"record": manifest.record, "events": [e.model_dump(mode="json") for e in manifest.events]}
