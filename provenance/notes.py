@@ -8,11 +8,13 @@ longer occurs is kept and marked ``orphaned``, never silently dropped or moved.
 from __future__ import annotations
 
 import difflib
+import re
 
 from provenance.errors import ErrorCode, InputError
 from provenance.model.manifest import Note, NoteTarget, TextPositionSelector, TextQuoteSelector
 
 CONTEXT_WIDTH = 32
+MAX_SUGGEST_CHARS = 1 << 20  # suggestions look at the first MiB of a text: bounded time on huge files
 
 
 def occurrences(text: str, quote: str) -> list[int]:
@@ -26,11 +28,17 @@ def occurrences(text: str, quote: str) -> list[int]:
 
 
 def closest_passages(text: str, quote: str, limit: int = 3) -> list[str]:
-    """Passages of ``text`` most like ``quote``, for a helpful 'not found' message."""
-    width = max(len(quote), 1)
-    step = max(1, width // 4)
-    windows = {text[i : i + width] for i in range(0, max(1, len(text) - width + 1), step)}
-    windows |= set(text.split())
+    """Passages of ``text`` most like ``quote``, for a helpful 'not found' message.
+
+    Candidates are runs of whole words as long as the quote (one word more or less), so that a passage
+    is shown as it stands in the text, never cut inside a word.
+    """
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[:MAX_SUGGEST_CHARS])]
+    size = max(1, len(quote.split()))
+    windows: set[str] = set()
+    for count in {max(1, size - 1), size, size + 1}:
+        for i in range(len(words) - count + 1):
+            windows.add(text[words[i][0] : words[i + count - 1][1]])
     return difflib.get_close_matches(quote, sorted(windows), n=limit, cutoff=0.5)
 
 
@@ -58,12 +66,15 @@ def locate_quote(text: str, quote: str, occurrence: int | None, *, source: str) 
     if not found:
         close = closest_passages(text, quote)
         hint = f"; closest passages: {', '.join(repr(c) for c in close)}" if close else ""
-        raise InputError(ErrorCode.NOTE_QUOTE_NOT_FOUND, f"{quote!r} does not occur in {source}{hint}")
+        raise InputError(
+            ErrorCode.NOTE_QUOTE_NOT_FOUND, f"{quote!r} does not occur in {source}{hint}", closest=close
+        )
     if occurrence is None:
         if len(found) > 1:
             raise InputError(
                 ErrorCode.NOTE_QUOTE_AMBIGUOUS,
                 f"{quote!r} occurs {len(found)} times in {source}; choose one with --occurrence 1..{len(found)}",
+                occurrences=len(found),
             )
         occurrence = 1
     if not 1 <= occurrence <= len(found):
