@@ -113,13 +113,16 @@ def _diff_notes(old: State, new: State, result: RecordDiff) -> None:
         elif y is None and x is not None:
             entry.update(change="removed", quote=x.target.quote.exact)
         elif x is not None and y is not None:
+            start_x = x.target.position.start if x.target.position else None
+            start_y = y.target.position.start if y.target.position else None
             if x.status != y.status:
                 entry.update(change=y.status, quote=y.target.quote.exact)
-            else:
+            elif start_x != start_y:
                 entry.update(
-                    change="moved",
-                    quote=y.target.quote.exact,
-                    from_position=x.target.position.start if x.target.position else None,
-                    to_position=y.target.position.start if y.target.position else None,
+                    change="moved", quote=y.target.quote.exact, from_position=start_x, to_position=start_y
                 )
+            elif (x.text, x.kind, x.target.quote.exact) == (y.text, y.kind, y.target.quote.exact):
+                continue  # only the context around the quote changed: the text diff shows it
+            else:
+                entry.update(change="changed", quote=y.target.quote.exact)
         result.notes.append(entry)

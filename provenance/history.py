@@ -8,6 +8,7 @@ into place in one atomic step.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -186,9 +187,14 @@ def state_at(archive: Archive, record_id: str, version: int) -> tuple[Manifest, 
             f"{record_id} has versions 1 to {len(manifest.events)}; there is no version {version}",
         )
     event = manifest.events[version - 1]
-    path = object_path(record_dir, event.state_digest.split(":", 1)[1])
+    expected = event.state_digest.split(":", 1)[1]
+    path = object_path(record_dir, expected)
     try:
-        state = State.model_validate(loads_strict(path.read_bytes()))
+        data = path.read_bytes()
+        # Hash the bytes received: a damaged snapshot is refused, never shown as history.
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise ValueError(f"its SHA-256 is not {expected}")
+        state = State.model_validate(loads_strict(data))
     except (OSError, ValueError) as exc:
         raise StorageError(
             ErrorCode.RECORD_CORRUPT,
@@ -198,9 +204,10 @@ def state_at(archive: Archive, record_id: str, version: int) -> tuple[Manifest, 
 
 
 def file_bytes_at(archive: Archive, record_id: str, sha256_hex: str, path: str) -> bytes:
-    """The bytes of a file version: the current file when it matches, else its stored object."""
-    import hashlib
+    """The bytes of a file version: the current file when it matches, else its stored object.
 
+    Raises ``StorageError(record.corrupt)`` when the version is not stored or its bytes do not match.
+    """
     record_dir = archive.require_record(record_id)
     current = record_dir / "files" / path
     if current.is_file():
@@ -209,9 +216,15 @@ def file_bytes_at(archive: Archive, record_id: str, sha256_hex: str, path: str) 
             return data
     stored = object_path(record_dir, sha256_hex)
     try:
-        return stored.read_bytes()
+        data = stored.read_bytes()
     except OSError as exc:
         raise StorageError(
             ErrorCode.RECORD_CORRUPT,
             f"version {sha256_hex[:12]} of {path} is not stored ({stored}); run verify",
         ) from exc
+    if hashlib.sha256(data).hexdigest() != sha256_hex:
+        raise StorageError(
+            ErrorCode.RECORD_CORRUPT,
+            f"the stored version {sha256_hex[:12]} of {path} was altered ({stored}); run verify",
+        )
+    return data
