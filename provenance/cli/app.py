@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from provenance.cli import inspect_cmds, keys_cmds, record_cmds, verify_cmds
+from provenance.cli import export_cmds, inspect_cmds, keys_cmds, record_cmds, verify_cmds
 
 app = typer.Typer(
     name="provenance",
@@ -27,6 +27,7 @@ app.add_typer(keys_cmds.app, name="keys")
 record_cmds.register(app)
 inspect_cmds.register(app)
 verify_cmds.register(app)
+export_cmds.register(app)
 
 
 def _wants_json(argv: list[str]) -> bool:

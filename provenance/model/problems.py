@@ -57,9 +57,14 @@ class ProblemCode(StrEnum):
     BUNDLE_MALFORMED = "bundle.malformed"
     BUNDLE_UNSAFE_ENTRY = "bundle.unsafe-entry"
     BUNDLE_TOO_LARGE = "bundle.too-large"
+    BUNDLE_KEY_CARD_INVALID = "bundle.key-card-invalid"
     BAG_INVALID = "bag.invalid"
+    BAG_FILE_MISSING = "bag.file-missing"
+    BAG_FILE_UNEXPECTED = "bag.file-unexpected"
+    BAG_DIGEST_MISMATCH = "bag.digest-mismatch"
     BAG_OXUM_MISMATCH = "bag.oxum-mismatch"
     BAG_TAG_DIGEST_MISMATCH = "bag.tag-digest-mismatch"
+    BAG_INFO_MISMATCH = "bag.info-mismatch"
     PATH_NOT_FOUND = "path.not-found"
 
 

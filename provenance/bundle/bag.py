@@ -1,0 +1,484 @@
+"""BagIt 1.0 (RFC 8493): the tag files we write, and the checks of a bag folder we read.
+
+A bag (section 2) is a folder holding ``bagit.txt`` (the declaration), ``data/`` (the payload), at least
+one payload manifest ``manifest-<alg>.txt``, and optionally ``bag-info.txt``, tag manifests
+``tagmanifest-<alg>.txt`` and other tag files. Ours carry the record's signed manifest and its signers'
+key cards as the tag files ``provenance/manifest.json`` and ``provenance/keys/*.json``.
+
+:func:`check_bag` follows RFC 8493 section 3 (a bag is *complete* when every payload file is listed in
+every payload manifest and every listed file is present; it is *valid* when, besides, every digest
+matches), with three stricter rules of our own: every tag file must be listed in every tag manifest (a
+validator would otherwise ignore an unlisted one), at least one tag manifest must exist, and an unknown
+digest algorithm is refused rather than skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provenance.bundle.readers import Tree, UnsafePathError, safe_entry_path
+from provenance.model.manifest import Manifest
+from provenance.model.problems import ProblemCode as P
+from provenance.model.problems import VerificationReport
+from provenance.verify.hashing import hash_file
+
+BAGIT_VERSION = "1.0"
+BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+READABLE_VERSIONS = ("1.0", "0.97")  # 0.97 has the same layout and rules as 1.0 for everything read here
+HEX_LENGTHS = {"sha256": 64, "sha512": 128}  # the algorithms read and written (RFC 8493 section 2.4)
+MANIFEST_RE = re.compile(r"^manifest-([A-Za-z0-9]+)\.txt$")
+TAGMANIFEST_RE = re.compile(r"^tagmanifest-([A-Za-z0-9]+)\.txt$")
+MAX_TAG_FILE_BYTES = 64 << 20
+PAYLOAD_DIR = "data"
+MANIFEST_TAG = "provenance/manifest.json"
+KEYS_TAG = "provenance/keys"
+FILES_DIR = "data/files"
+OBJECTS_DIR = "data/objects/sha256"
+# bag-info.txt labels that a verifier does not compare with the signed manifest
+UNCHECKED_INFO = ("Bagging-Date", "Bag-Software-Agent", "Payload-Oxum")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Writing (RFC 8493 sections 2.1.3, 2.2.2, 2.2.3)
+
+
+def encode_manifest_path(rel: str) -> str:
+    """Percent-encode CR, LF and ``%`` in a manifest path (RFC 8493 section 2.1.3)."""
+    return rel.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def decode_manifest_path(text: str) -> str:
+    """Inverse of :func:`encode_manifest_path` (``%0d``/``%0a`` in either case)."""
+    return re.sub(r"%(0[DdAa]|25)", lambda m: {"0d": "\r", "0a": "\n", "25": "%"}[m.group(1).lower()], text)
+
+
+def manifest_text(digests: dict[str, str]) -> bytes:
+    """``<hex>  <path>`` lines sorted by path (two spaces, so ``sha256sum -c`` reads it too)."""
+    return "".join(f"{digests[rel]}  {encode_manifest_path(rel)}\n" for rel in sorted(digests)).encode(
+        "utf-8"
+    )
+
+
+def info_value(value: object) -> str:
+    """A bag-info value on one line: line breaks and tabs become spaces (no folding is ever written)."""
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+def bag_info_text(pairs: Iterable[tuple[str, str]]) -> bytes:
+    """``Label: value`` lines in the order given (RFC 8493 section 2.2.2)."""
+    return "".join(f"{label}: {value}\n" for label, value in pairs).encode("utf-8")
+
+
+_CATALOGUE_LABELS: tuple[tuple[str, str], ...] = (
+    ("document_type", "Document-Type"),
+    ("issuing_body", "Issuing-Body"),
+    ("telegram_number", "Telegram-Number"),
+    ("series", "Series"),
+    ("origin", "Origin"),
+    ("sent", "Sent"),
+    ("sent_as_written", "Sent-As-Written"),
+    ("addressee", "Addressee"),
+    ("addressee_identified_as", "Addressee-Identified-As"),
+    ("author", "Author"),
+    ("language", "Language"),
+    ("original_language", "Original-Language"),
+    ("source", "Source"),
+    ("rights", "Rights"),
+)
+
+
+def bag_info_essentials(manifest: Manifest, *, history: bool) -> list[tuple[str, str]]:
+    """The catalogue essentials of ``bag-info.txt``, all derived from the signed manifest.
+
+    A verifier recomputes them and compares (``bag.info-mismatch``): bag-info is not signed, so a
+    publisher who reads it must not be misled by an edited copy.
+    """
+    from provenance.manifest_io import event_digest
+
+    state = manifest.state
+    catalogue = state.catalogue
+    pairs: list[tuple[str, str]] = []
+    if state.custodian:
+        pairs.append(("Source-Organization", info_value(state.custodian)))
+    pairs.append(("External-Identifier", manifest.record))
+    if catalogue.title:
+        pairs.append(("External-Description", info_value(catalogue.title)))
+    for name, label in _CATALOGUE_LABELS:
+        value = getattr(catalogue, name)
+        if value is not None:
+            pairs.append((label, info_value(value)))
+    if catalogue.copies:
+        copies = ", ".join(c.recipient + (f" ({c.count})" if c.count != 1 else "") for c in catalogue.copies)
+        pairs.append(("Copies", info_value(copies)))
+    pairs.append(("Provenance-Format", manifest.format))
+    pairs.append(("Provenance-Events", str(len(manifest.events))))
+    if manifest.events:
+        pairs.append(("Provenance-Last-Event", event_digest(manifest.events[-1])))
+    pairs.append(("Provenance-History", "included" if history else "not included"))
+    return pairs
+
+
+# --------------------------------------------------------------------------------------------------------
+# Reading
+
+
+class TagFileError(ValueError):
+    """A tag file that cannot be parsed; the message says where."""
+
+
+def read_tag_file(path: Path, name: str) -> str:
+    """A small UTF-8 tag file as text; raises ``TagFileError``."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_TAG_FILE_BYTES:
+            raise TagFileError(f"{name} is larger than {MAX_TAG_FILE_BYTES} bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TagFileError(f"{name} cannot be read: {exc.strerror}") from exc
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise TagFileError(f"{name} starts with a byte-order mark (RFC 8493 section 2.1.1 forbids it)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TagFileError(f"{name} is not UTF-8 (byte {exc.start})") from exc
+
+
+def _lines(text: str) -> list[str]:
+    lines = re.split(r"\r\n|\r|\n", text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def parse_tags(text: str, name: str) -> list[tuple[str, str]]:
+    """``Label: value`` pairs in order; a line starting with space or tab continues the value (folding).
+
+    Raises ``TagFileError`` naming the line.
+    """
+    pairs: list[tuple[str, str]] = []
+    for number, line in enumerate(_lines(text), start=1):
+        if not line.strip():
+            continue
+        if line[0] in " \t":
+            if not pairs:
+                raise TagFileError(f"{name} line {number}: a continuation line without a label")
+            label, value = pairs[-1]
+            pairs[-1] = (label, f"{value} {line.strip()}")
+            continue
+        label, colon, value = line.partition(":")
+        if not colon or not label or label != label.strip():
+            raise TagFileError(f"{name} line {number}: not 'Label: value': {line[:80]!r}")
+        pairs.append((label, value.strip()))
+    return pairs
+
+
+def parse_manifest_file(text: str, name: str, algorithm: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """(path → lowercase hex, malformed-line messages, unsafe paths) of a (tag) manifest."""
+    entries: dict[str, str] = {}
+    errors: list[str] = []
+    unsafe: list[str] = []
+    width = HEX_LENGTHS[algorithm]
+    for number, line in enumerate(_lines(text), start=1):
+        if not line:
+            continue
+        match = re.fullmatch(r"([0-9A-Fa-f]+)[ \t]+(.+)", line)
+        if match is None or len(match.group(1)) != width:
+            errors.append(f"{name} line {number}: not '<{algorithm} hex> <path>': {line[:80]!r}")
+            continue
+        raw = decode_manifest_path(match.group(2))
+        try:
+            rel = safe_entry_path(raw)
+        except UnsafePathError as exc:
+            unsafe.append(f"{name} line {number} names {raw!r}: {exc}")
+            continue
+        if rel != raw:
+            unsafe.append(f"{name} line {number} names {raw!r}, which is not a normal relative path")
+            continue
+        if rel in entries:
+            errors.append(f"{name} line {number}: {rel} is listed twice")
+            continue
+        entries[rel] = match.group(1).lower()
+    return entries, errors, unsafe
+
+
+@dataclass
+class BagFindings:
+    """What :func:`check_bag` learned, for the record checks that follow."""
+
+    info: list[tuple[str, str]] | None = None
+    payload_sha256: dict[str, str] = field(default_factory=dict)  # as hashed here, by bag path
+    tag_files: dict[str, Path] = field(default_factory=dict)
+    payload_bytes: int = 0
+    payload_count: int = 0
+
+    def info_values(self, label: str) -> list[str]:
+        return [value for key, value in self.info or [] if key == label]
+
+
+def _check_declaration(root_files: dict[str, Path], report: VerificationReport) -> bool:
+    """Step 1: ``bagit.txt`` declares a version we read and UTF-8 tag files (section 2.1.1)."""
+    path = root_files.get("bagit.txt")
+    if path is None:
+        report.add(P.BAG_INVALID, "not a bag: there is no bagit.txt", path="bagit.txt")
+        return False
+    try:
+        tags = dict(parse_tags(read_tag_file(path, "bagit.txt"), "bagit.txt"))
+    except TagFileError as exc:
+        report.add(P.BAG_INVALID, str(exc), path="bagit.txt")
+        return False
+    version = tags.get("BagIt-Version")
+    encoding = tags.get("Tag-File-Character-Encoding", "")
+    if version not in READABLE_VERSIONS:
+        report.add(
+            P.BAG_INVALID,
+            f"bagit.txt declares BagIt-Version {version!r}; this verifier reads {', '.join(READABLE_VERSIONS)}",
+            path="bagit.txt",
+            expected=BAGIT_VERSION,
+            found=version,
+        )
+        return False
+    if encoding.upper().replace("_", "-") != "UTF-8":
+        report.add(
+            P.BAG_INVALID,
+            f"bagit.txt declares tag files in {encoding or 'no encoding'}; only UTF-8 is read",
+            path="bagit.txt",
+            expected="UTF-8",
+            found=encoding or None,
+        )
+        return False
+    return True
+
+
+def _read_manifests(
+    root_files: dict[str, Path], pattern: re.Pattern[str], kind: str, report: VerificationReport
+) -> dict[str, dict[str, str]]:
+    manifests: dict[str, dict[str, str]] = {}
+    for name in sorted(root_files):
+        match = pattern.match(name)
+        if match is None:
+            continue
+        algorithm = match.group(1).lower()
+        if algorithm not in HEX_LENGTHS:
+            report.add(
+                P.BAG_INVALID,
+                f"{name}: digest algorithm {algorithm} is not supported (only {', '.join(HEX_LENGTHS)}); "
+                "it is refused rather than skipped",
+                path=name,
+                expected=sorted(HEX_LENGTHS),
+                found=algorithm,
+            )
+            continue
+        try:
+            text = read_tag_file(root_files[name], name)
+        except TagFileError as exc:
+            report.add(P.BAG_INVALID, str(exc), path=name)
+            continue
+        entries, errors, unsafe = parse_manifest_file(text, name, algorithm)
+        for message in errors[:20]:
+            report.add(P.BAG_INVALID, message, path=name)
+        for message in unsafe[:20]:
+            report.add(P.BUNDLE_UNSAFE_ENTRY, message, path=name)
+        for rel in sorted(entries):
+            inside = rel.startswith(PAYLOAD_DIR + "/")
+            if kind == "payload" and not inside:
+                report.add(
+                    P.BAG_INVALID, f"{name} lists {rel}, which is not under data/", path=rel, manifest=name
+                )
+                del entries[rel]
+            elif kind == "tag" and (inside or TAGMANIFEST_RE.match(rel)):
+                report.add(
+                    P.BAG_INVALID, f"{name} lists {rel}, which is not a tag file", path=rel, manifest=name
+                )
+                del entries[rel]
+        manifests[algorithm] = entries
+    return manifests
+
+
+def _check_listing(
+    present: set[str], manifests: dict[str, dict[str, str]], what: str, report: VerificationReport
+) -> None:
+    """Completeness (section 3): every present file listed in every manifest, every listed file present."""
+    listed: set[str] = set().union(*(set(m) for m in manifests.values())) if manifests else set()
+    for rel in sorted(listed - present):
+        names = [
+            f"{prefix}manifest-{alg}.txt"
+            for alg, m in manifests.items()
+            if rel in m
+            for prefix in (["tag"] if what == "tag" else [""])
+        ]
+        report.add(
+            P.BAG_FILE_MISSING,
+            f"{rel} is listed in {', '.join(names)} but is not in the bag",
+            path=rel,
+            manifest=names,
+        )
+    for rel in sorted(present):
+        absent = [
+            f"{'tag' if what == 'tag' else ''}manifest-{alg}.txt"
+            for alg, m in manifests.items()
+            if rel not in m
+        ]
+        if absent:
+            report.add(
+                P.BAG_FILE_UNEXPECTED,
+                f"{rel} is in the bag but not listed in {', '.join(absent)}"
+                + (" (an unlisted tag file would be ignored by other validators)" if what == "tag" else ""),
+                path=rel,
+                manifest=absent,
+            )
+
+
+def _hash_and_compare(
+    files: dict[str, Path],
+    manifests: dict[str, dict[str, str]],
+    code: P,
+    report: VerificationReport,
+    extra: tuple[str, ...] = (),
+) -> dict[str, tuple[int, dict[str, str]]]:
+    """Hash every file once with every algorithm needed; report each digest that differs."""
+    algorithms = tuple(sorted(set(manifests) | set(extra)))
+    results: dict[str, tuple[int, dict[str, str]]] = {}
+    for rel in sorted(files):
+        try:
+            size, digests = hash_file(files[rel], algorithms)
+        except OSError as exc:
+            report.add(P.BUNDLE_MALFORMED, f"{rel} cannot be read: {exc.strerror}", path=rel)
+            continue
+        report.bytes_hashed += size
+        results[rel] = (size, digests)
+        for algorithm, entries in sorted(manifests.items()):
+            expected = entries.get(rel)
+            if expected is not None and expected != digests[algorithm]:
+                report.add(
+                    code,
+                    f"{rel}: its {algorithm} differs from the one in the bag's "
+                    f"{'tag' if code is P.BAG_TAG_DIGEST_MISMATCH else ''}manifest-{algorithm}.txt",
+                    path=rel,
+                    algorithm=algorithm,
+                    expected=expected,
+                    found=digests[algorithm],
+                )
+    return results
+
+
+def _check_oxum(findings: BagFindings, report: VerificationReport) -> None:
+    """``Payload-Oxum`` is ``<octets>.<files>`` of the payload (section 2.2.2); checked, never trusted."""
+    values = findings.info_values("Payload-Oxum")
+    found = f"{findings.payload_bytes}.{findings.payload_count}"
+    if len(values) > 1:
+        report.add(P.BAG_INVALID, "bag-info.txt gives Payload-Oxum more than once", path="bag-info.txt")
+        return
+    if not values:
+        report.add(
+            P.BAG_OXUM_MISMATCH,
+            f"bag-info.txt has no Payload-Oxum; the payload holds {found}",
+            path="bag-info.txt",
+            expected=found,
+            found=None,
+        )
+        return
+    if not re.fullmatch(r"[0-9]{1,20}\.[0-9]{1,20}", values[0]):
+        report.add(
+            P.BAG_INVALID, f"Payload-Oxum {values[0]!r} is not '<octets>.<files>'", path="bag-info.txt"
+        )
+        return
+    if values[0] != found:
+        declared_bytes, declared_files = values[0].split(".")
+        report.add(
+            P.BAG_OXUM_MISMATCH,
+            f"Payload-Oxum says {declared_bytes} bytes in {declared_files} files; the payload holds "
+            f"{findings.payload_bytes} bytes in {findings.payload_count} files",
+            path="bag-info.txt",
+            expected=values[0],
+            found=found,
+        )
+
+
+def check_bag(root: Path, tree: Tree, report: VerificationReport) -> BagFindings | None:
+    """Check the bag at ``root`` (its entries already scanned safe into ``tree``); None when not a bag.
+
+    Steps: 1. the declaration; 2. manifests and tag manifests parse (unknown algorithms refused);
+    3. completeness of payload and tag files; 4. every payload and tag digest, each file read once (the
+    payload's SHA-256 is kept for the record checks, so no byte is hashed twice); 5. Payload-Oxum.
+    """
+    _ = root
+    root_files = {rel: path for rel, path in tree.files.items() if "/" not in rel}
+    if not _check_declaration(root_files, report):
+        return None
+    findings = BagFindings()
+    if "fetch.txt" in root_files:
+        report.add(
+            P.BAG_INVALID,
+            "fetch.txt: this bag expects files to be downloaded; a bundle must hold its whole payload",
+            path="fetch.txt",
+        )
+    payload_manifests = _read_manifests(root_files, MANIFEST_RE, "payload", report)
+    tag_manifests = _read_manifests(root_files, TAGMANIFEST_RE, "tag", report)
+    if not payload_manifests:
+        report.add(P.BAG_INVALID, "the bag has no usable payload manifest (manifest-sha256.txt)")
+    if not tag_manifests:
+        report.add(
+            P.BAG_INVALID,
+            "the bag has no usable tag manifest (tagmanifest-sha256.txt): its tag files are not covered",
+        )
+    if PAYLOAD_DIR not in tree.folders:
+        report.add(P.BAG_INVALID, "the bag has no data/ folder", path=PAYLOAD_DIR)
+    payload = {rel: p for rel, p in tree.files.items() if rel.startswith(PAYLOAD_DIR + "/")}
+    tags = {
+        rel: p
+        for rel, p in tree.files.items()
+        if not rel.startswith(PAYLOAD_DIR + "/") and not TAGMANIFEST_RE.match(rel)
+    }
+    findings.tag_files = tags
+    if payload_manifests:
+        _check_listing(set(payload), payload_manifests, "payload", report)
+    if tag_manifests:
+        _check_listing(set(tags), tag_manifests, "tag", report)
+    hashed = _hash_and_compare(payload, payload_manifests, P.BAG_DIGEST_MISMATCH, report, extra=("sha256",))
+    findings.payload_sha256 = {rel: digests["sha256"] for rel, (_, digests) in hashed.items()}
+    findings.payload_bytes = sum(size for size, _ in hashed.values())
+    findings.payload_count = len(hashed)
+    _hash_and_compare(tags, tag_manifests, P.BAG_TAG_DIGEST_MISMATCH, report)
+    info_path = root_files.get("bag-info.txt")
+    if info_path is None:
+        if not any("bag-info.txt" in m for m in tag_manifests.values()):
+            report.add(P.BAG_INVALID, "the bag has no bag-info.txt", path="bag-info.txt")
+    else:
+        try:
+            findings.info = parse_tags(read_tag_file(info_path, "bag-info.txt"), "bag-info.txt")
+        except TagFileError as exc:
+            report.add(P.BAG_INVALID, str(exc), path="bag-info.txt")
+    if findings.info is not None:
+        _check_oxum(findings, report)
+    return findings
+
+
+def check_info(findings: BagFindings, manifest: Manifest, history: bool, report: VerificationReport) -> None:
+    """``bag-info.txt`` says what the signed manifest says (every essential, none extra)."""
+    if findings.info is None:
+        return
+    expected = bag_info_essentials(manifest, history=history)
+    labels = (
+        {label for label, _ in expected}
+        | {label for _, label in _CATALOGUE_LABELS}
+        | {"Source-Organization", "External-Description", "Copies"}
+    )
+    want: dict[str, list[str]] = {}
+    for label, value in expected:
+        want.setdefault(label, []).append(value)
+    for label in sorted(labels):
+        have = [info_value(v) for v in findings.info_values(label)]
+        wanted = want.get(label, [])
+        if have != wanted:
+            report.add(
+                P.BAG_INFO_MISMATCH,
+                f"bag-info.txt {label}: {', '.join(have) or '(absent)'}; the signed manifest gives "
+                f"{', '.join(wanted) or '(nothing)'}",
+                path="bag-info.txt",
+                field=label,
+                expected=wanted[0] if len(wanted) == 1 else (wanted or None),
+                found=have[0] if len(have) == 1 else (have or None),
+            )

@@ -1,0 +1,243 @@
+"""Verifying a bundle: a bag folder, or a ``.zip`` / ``.tar.gz`` / ``.tar`` that holds one.
+
+Procedure (every step reports every problem it finds; a bundle that cannot be read safely is rejected
+whole, its content never partly checked):
+
+1. Read the bundle safely: an archive is extracted into a temporary folder (removed afterwards) by
+   :mod:`provenance.bundle.readers`, which refuses links, devices, escaping or colliding names, and
+   anything beyond its size, count and compression-ratio bounds; a folder is scanned under the same rules.
+2. Check the bag (RFC 8493): declaration, manifests, completeness, every payload and tag digest,
+   Payload-Oxum (:func:`provenance.bundle.bag.check_bag`). Each payload byte is hashed once here; the
+   record checks reuse the SHA-256.
+3. Read the key cards that travelled in the bundle: shown in the report, used to check signatures, never
+   trusted (a signer known only from the bundle stays ``signer.unknown``: state ``valid``, exit 3).
+4. Run every record check on the signed manifest and the payload (:func:`provenance.verify.record.verify_source`):
+   chain, signatures, signers against the verifier's own trust store, state, files, history.
+5. The payload is exactly what the manifest lists: nothing in ``data/`` outside ``files/`` and
+   ``objects/sha256/``.
+6. ``bag-info.txt`` says what the signed manifest says (it is not signed itself).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from provenance.bundle import bag
+from provenance.bundle.readers import (
+    DEFAULT_LIMITS,
+    BundleRejectedError,
+    Limits,
+    Tree,
+    archive_form,
+    extracted,
+    scan_tree,
+)
+from provenance.model.keycard import KeyCard
+from provenance.model.problems import Check, VerificationReport
+from provenance.model.problems import ProblemCode as P
+from provenance.verify.record import RecordSource, VerifyContext, verify_source
+
+BAG_CHECKS: list[tuple[str, tuple[P, ...]]] = [
+    ("bag is well-formed (bagit.txt, manifests, bag-info)", (P.BAG_INVALID,)),
+    (
+        "bag is complete: every listed file present, none unlisted",
+        (P.BAG_FILE_MISSING, P.BAG_FILE_UNEXPECTED),
+    ),
+    ("every payload and tag file matches its bag digest", (P.BAG_DIGEST_MISMATCH, P.BAG_TAG_DIGEST_MISMATCH)),
+    ("Payload-Oxum matches the payload", (P.BAG_OXUM_MISMATCH,)),
+    ("key cards in the bundle are well-formed (shown, never trusted)", (P.BUNDLE_KEY_CARD_INVALID,)),
+]
+SAFE_CHECK = "bundle is safe to read (no escaping names, links, devices or bombs)"
+INFO_CHECK = "bag-info.txt agrees with the signed manifest"
+
+
+def _add_findings(report: VerificationReport, exc: BundleRejectedError) -> None:
+    for finding in exc.findings:
+        report.add(finding.code, finding.message, **finding.fields)
+    report.check(SAFE_CHECK, False, f"{len(exc.findings)} problem(s)")
+
+
+def _check_readable(path: Path) -> None:
+    """Raises ``InputError(bundle.unreadable)`` (exit 2) when the file cannot be opened at all."""
+    from provenance.errors import ErrorCode, InputError
+
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputError(
+            ErrorCode.BUNDLE_UNREADABLE, f"cannot read bundle {path}: {exc.strerror}", path=str(path)
+        ) from exc
+
+
+def _bag_root(folder: Path, report: VerificationReport) -> Path | None:
+    """The bag in an extracted archive: its only top-level folder (RFC 8493 section 4.2), or the top itself."""
+    if (folder / "bagit.txt").is_file():
+        return folder
+    entries = sorted(os.listdir(folder))
+    if len(entries) == 1 and (folder / entries[0]).is_dir() and (folder / entries[0] / "bagit.txt").is_file():
+        return folder / entries[0]
+    report.add(
+        P.BAG_INVALID,
+        "the archive holds no bag: expected one top-level folder with a bagit.txt"
+        + (
+            f" (found: {', '.join(entries[:5])}{' …' if len(entries) > 5 else ''})"
+            if entries
+            else " (it is empty)"
+        ),
+        found=entries[:20],
+    )
+    return None
+
+
+def _bundle_cards(
+    findings: bag.BagFindings, ctx: VerifyContext, report: VerificationReport
+) -> dict[str, KeyCard]:
+    """Step 3: the key cards that came with the bundle; a card that does not parse is reported."""
+    from provenance.errors import ProvenanceError
+    from provenance.keys import parse_card
+
+    cards: dict[str, KeyCard] = {}
+    for rel in sorted(findings.tag_files):
+        if not (rel.startswith(bag.KEYS_TAG + "/") and rel.endswith(".json")):
+            continue
+        try:
+            card = parse_card(findings.tag_files[rel].read_bytes(), source=rel)
+        except (ProvenanceError, OSError) as exc:
+            report.add(
+                P.BUNDLE_KEY_CARD_INVALID,
+                f"key card {rel} in the bundle is refused: {getattr(exc, 'message', exc)}",
+                path=rel,
+                found=str(getattr(exc, "code", "unreadable")),
+            )
+            continue
+        cards[card.id] = card
+        report.bundle_key_cards.append(
+            {
+                "file": rel,
+                "id": card.id,
+                "name": card.name,
+                "roles": [r.value for r in card.roles],
+                "valid_from": card.valid_from,
+                "valid_until": card.valid_until,
+                "revoked": card.revoked.model_dump() if card.revoked else None,
+                "in_trust_store": ctx.trust.get(card.id) is not None,
+            }
+        )
+    return cards
+
+
+def _reference_archive(ctx: VerifyContext) -> Path | None:
+    """The verifier's own archive (its trust store's parent), where the signed bytes may be found to
+    explain a mismatch; used for explanations only, never for a verdict."""
+    location = Path(ctx.trust.location) if ctx.trust.location else None
+    if location is not None and location.name == "keys" and (location.parent / "records").is_dir():
+        return location.parent
+    return None
+
+
+def _check_payload_layout(tree: Tree, report: VerificationReport) -> None:
+    """Step 5: the payload holds the record's files and history objects, nothing else."""
+    for rel in sorted(tree.files):
+        if rel.startswith(bag.PAYLOAD_DIR + "/") and not rel.startswith(
+            (bag.FILES_DIR + "/", bag.OBJECTS_DIR + "/")
+        ):
+            report.add(
+                P.FILE_UNEXPECTED,
+                f"{rel} is in the payload but is neither a file of the record nor a stored version",
+                path=rel,
+            )
+
+
+def _mark(report: VerificationReport, at: int, checks: list[tuple[str, tuple[P, ...]]]) -> None:
+    """Insert the bag's check lines at ``at`` (before the record's own), counted from the problems."""
+    for offset, (name, codes) in enumerate(checks):
+        count = sum(1 for p in report.problems if p.code in codes)
+        report.checks.insert(at + offset, Check(name, count == 0, f"{count} problem(s)" if count else ""))
+
+
+def verify_bag_folder(root: Path, ctx: VerifyContext, report: VerificationReport, limits: Limits) -> None:
+    """Steps 1 (for a folder) to 6 on the bag at ``root``, adding to ``report``."""
+    try:
+        tree = scan_tree(root, limits)
+    except BundleRejectedError as exc:
+        _add_findings(report, exc)
+        return
+    report.check(SAFE_CHECK, True)
+    at = len(report.checks)
+    findings = bag.check_bag(root, tree, report)
+    if findings is None:
+        report.check(BAG_CHECKS[0][0], False, "not a bag")
+        return
+    cards = _bundle_cards(findings, ctx, report)
+    _check_payload_layout(tree, report)
+    history = any(rel.startswith(bag.OBJECTS_DIR + "/") for rel in tree.files)
+    known = {tree.files[rel]: digest for rel, digest in findings.payload_sha256.items()}
+    source = RecordSource(
+        label=str(root),
+        manifest_path=root / bag.MANIFEST_TAG,
+        files_root=root / bag.FILES_DIR,
+        objects_root=root / bag.OBJECTS_DIR,
+        history_required=history,
+        bundle_cards=cards,
+        known_digests=known,
+    )
+    if hasattr(source, "reference_archive"):
+        source.reference_archive = _reference_archive(ctx)
+    manifest = verify_source(source, ctx, report)
+    _mark(report, at, BAG_CHECKS)
+    if manifest is not None:
+        bag.check_info(findings, manifest, history, report)
+        count = sum(1 for p in report.problems if p.code is P.BAG_INFO_MISMATCH)
+        report.check(INFO_CHECK, count == 0, f"{count} problem(s)" if count else "")
+
+
+def _relative(value: Any, prefix: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(prefix, "")
+    if isinstance(value, list):
+        return [_relative(v, prefix) for v in value]
+    if isinstance(value, dict):
+        return {k: _relative(v, prefix) for k, v in value.items()}
+    return value
+
+
+def _relativise(report: VerificationReport, root: Path) -> None:
+    """Name files inside an extracted archive by their place in the bag, not by the temporary folder."""
+    prefix = str(root) + os.sep
+    report.problems = [
+        replace(p, message=p.message.replace(prefix, ""), fields=_relative(p.fields, prefix))
+        for p in report.problems
+    ]
+    report.warnings = [w.replace(prefix, "") for w in report.warnings]
+
+
+def verify_bundle(path: Path, ctx: VerifyContext, limits: Limits = DEFAULT_LIMITS) -> VerificationReport:
+    """Verify a bag folder or a bundle archive; never raises for what it finds.
+
+    Raises ``InputError(bundle.unreadable)`` (exit 2) only when an archive file cannot be opened at all.
+    """
+    form = None if path.is_dir() else archive_form(path)
+    report = VerificationReport(path=str(path), kind="bag" if path.is_dir() else (form or "bundle"))
+    report.warnings.extend(
+        f"trust store card {file} refused: {reason}" for file, reason in ctx.trust.rejected
+    )
+    if path.is_dir():
+        verify_bag_folder(path, ctx, report, limits)
+        return report
+    _check_readable(path)
+    try:
+        with extracted(path, limits) as folder:
+            root = _bag_root(folder, report)
+            if root is None:
+                report.check(SAFE_CHECK, True)
+                report.check(BAG_CHECKS[0][0], False, "not a bag")
+                return report
+            verify_bag_folder(root, ctx, report, limits)
+            _relativise(report, root)
+    except BundleRejectedError as exc:
+        _add_findings(report, exc)
+    return report
