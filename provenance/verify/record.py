@@ -11,11 +11,16 @@ Procedure (each step reports every problem it finds, then the next step runs whe
 5. Check that the last event commits to the manifest's current state.
 6. Hash every payload file and compare it with the state: nothing missing, altered or extra.
 7. Check the history: every state snapshot and every earlier file version against its digest.
+
+Digests and signed bytes are computed from the JSON as it was read (the parsed bytes received, RFC 8785
+canonicalised), never from a re-serialised model: a value the schema would coerce (``"seq": true``) or a
+default left out cannot slip past a signature. The validated model is used for everything else.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,12 +32,15 @@ from provenance.keys import TrustStore, card_public_key
 from provenance.manifest_io import MAX_MANIFEST_BYTES, event_digest, event_signing_bytes, state_digest
 from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
 from provenance.model.keycard import KeyCard
-from provenance.model.manifest import MANIFEST_FORMAT, Event, Manifest, State
+from provenance.model.manifest import MANIFEST_FORMAT, SIGNED_EVENT_FIELDS, Event, Manifest
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
 from provenance.model.timefmt import parse_utc
-from provenance.verify.explain import explain_mismatch
-from provenance.verify.hashing import sha256_file
+from provenance.verify.hashing import FileDigests, hash_files
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+# files larger than this are not read whole to explain a digest mismatch
+_EXPLAIN_LIMIT = 32 << 20
 
 
 @dataclass
@@ -52,11 +60,28 @@ class RecordSource:
 
 @dataclass
 class VerifyContext:
-    """What a verifier brings: its trust store, its roles policy, and the time it checks at."""
+    """What a verifier brings: its trust store, its roles policy, and the time it checks at.
+
+    ``jobs`` is how many processes one record's files may be hashed by (1: in this process).
+    """
 
     trust: TrustStore
     policy: dict[EventType, frozenset[Role]]
     now: datetime
+    jobs: int = 1
+
+
+@dataclass
+class _Read:
+    """A manifest as read: the JSON as parsed (what is digested) and the validated model."""
+
+    raw: dict[str, Any]
+    manifest: Manifest
+
+    def raw_events(self) -> list[dict[str, Any]]:
+        events = self.raw["events"]
+        assert isinstance(events, list)
+        return events
 
 
 def _schema_problems(report: VerificationReport, raw: object, source: str) -> Manifest | None:
@@ -71,8 +96,8 @@ def _schema_problems(report: VerificationReport, raw: object, source: str) -> Ma
         return None
 
 
-def read_manifest_checked(report: VerificationReport, path: Path) -> Manifest | None:
-    """Step 1: the manifest, or None after reporting why it cannot be used."""
+def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
+    """Step 1: the manifest as parsed and as validated, or None after reporting why it cannot be used."""
     source = str(path)
     try:
         info = path.lstat()
@@ -93,6 +118,9 @@ def read_manifest_checked(report: VerificationReport, path: Path) -> Manifest | 
     except StrictJSONError as exc:
         code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
         report.add(code, f"{source}: {exc}", path=source, found=exc.kind)
+        return None
+    except OSError as exc:
+        report.add(P.MANIFEST_MALFORMED, f"{source}: cannot read: {exc.strerror}", path=source)
         return None
     if not isinstance(raw, dict):
         report.add(P.MANIFEST_MALFORMED, f"{source}: not a JSON object", path=source)
@@ -116,12 +144,31 @@ def read_manifest_checked(report: VerificationReport, path: Path) -> Manifest | 
                     event=index + 1,
                 )
                 event["signature"] = "A" * 86  # let the schema check go on; the event stays unsigned
-    return _schema_problems(report, raw, source)
+    manifest = _schema_problems(report, raw, source)
+    return None if manifest is None else _Read(raw, manifest)
 
 
-def check_chain(report: VerificationReport, manifest: Manifest) -> None:
+def read_manifest_checked(report: VerificationReport, path: Path) -> Manifest | None:
+    """Step 1: the manifest, or None after reporting why it cannot be used."""
+    read = _read_manifest(report, path)
+    return None if read is None else read.manifest
+
+
+def _raw_events(manifest: Manifest, raw_events: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The events as read; callers holding only a model get its JSON form."""
+    if raw_events is not None:
+        return raw_events
+    return [event.model_dump(mode="json") for event in manifest.events]
+
+
+def check_chain(
+    report: VerificationReport, manifest: Manifest, raw_events: list[dict[str, Any]] | None = None
+) -> None:
     """Step 2: sequence, record id, hash links, time order, PREMIS types."""
+    raws = _raw_events(manifest, raw_events)
     previous: Event | None = None
+    previous_time: datetime | None = None
+    expected_previous: str | None = None
     for index, event in enumerate(manifest.events):
         if event.seq != index + 1:
             report.add(
@@ -139,7 +186,6 @@ def check_chain(report: VerificationReport, manifest: Manifest) -> None:
                 expected=manifest.record,
                 found=event.record,
             )
-        expected_previous = event_digest(previous) if previous is not None else None
         if event.previous_digest != expected_previous:
             report.add(
                 P.CHAIN_BROKEN,
@@ -157,7 +203,8 @@ def check_chain(report: VerificationReport, manifest: Manifest) -> None:
                 event=event.seq,
                 found=event.type.value,
             )
-        if previous is not None and parse_utc(event.time) < parse_utc(previous.time):
+        time = parse_utc(event.time)
+        if previous is not None and previous_time is not None and time < previous_time:
             report.add(
                 P.CHAIN_TIME_ORDER,
                 f"event {event.seq} is dated {event.time}, before event {previous.seq} ({previous.time})",
@@ -173,31 +220,37 @@ def check_chain(report: VerificationReport, manifest: Manifest) -> None:
                 expected=premis,
                 found=event.premis_type,
             )
-        previous = event
+        previous, previous_time = event, time
+        # the digest of the event as read, signature included: what the next event must chain to
+        expected_previous = event_digest(raws[index])
 
 
 def check_signatures(
-    report: VerificationReport, manifest: Manifest, source: RecordSource, ctx: VerifyContext
+    report: VerificationReport,
+    manifest: Manifest,
+    source: RecordSource,
+    ctx: VerifyContext,
+    raw_events: list[dict[str, Any]] | None = None,
 ) -> None:
     """Steps 3 and 4: every signature, then every signer against the verifier's own trust store."""
     from provenance import signing
     from provenance.keys import b64url_decode
 
+    raws = _raw_events(manifest, raw_events)
     missing = {p.fields.get("event") for p in report.problems if p.code is P.EVENT_SIGNATURE_MISSING}
     signers: dict[str, dict[str, Any]] = {}
-    for event in manifest.events:
+    for event, raw in zip(manifest.events, raws, strict=True):
         trusted_card = ctx.trust.get(event.key)
         card = trusted_card or source.bundle_cards.get(event.key)
-        summary = signers.setdefault(
-            event.key,
-            {
+        summary = signers.get(event.key)
+        if summary is None:
+            summary = signers[event.key] = {
                 "key": event.key,
                 "name": card.name if card else event.agent,
                 "trusted": trusted_card is not None,
                 "roles": [r.value for r in card.roles] if card else [],
                 "events": [],
-            },
-        )
+            }
         summary["events"].append({"seq": event.seq, "type": event.type.value, "time": event.time})
         if event.seq in missing:
             continue
@@ -211,8 +264,10 @@ def check_signatures(
                 key=event.key,
             )
             continue
+        # RFC 8032 verification over the context + RFC 8785 bytes of the signed fields as they were read
+        signed = {name: raw[name] for name in SIGNED_EVENT_FIELDS if name in raw}
         if not signing.verify_signature(
-            card_public_key(card), event_signing_bytes(event.signed_fields()), b64url_decode(event.signature)
+            card_public_key(card), event_signing_bytes(signed), b64url_decode(event.signature)
         ):
             report.add(
                 P.EVENT_SIGNATURE_INVALID,
@@ -278,12 +333,14 @@ def _check_signer(report: VerificationReport, event: Event, card: KeyCard, ctx: 
         )
 
 
-def check_state(report: VerificationReport, manifest: Manifest) -> None:
-    """Step 5: the last event commits to the current state."""
+def check_state(
+    report: VerificationReport, manifest: Manifest, raw_state: dict[str, Any] | None = None
+) -> str | None:
+    """Step 5: the last event commits to the current state. Returns the state's digest when it does."""
     if not manifest.events:
         report.add(P.CHAIN_EMPTY, "the manifest has no events: nothing about this record is signed")
-        return
-    found = state_digest(manifest.state)
+        return None
+    found = state_digest(raw_state if raw_state is not None else manifest.state)
     last = manifest.events[-1]
     if last.state_digest != found:
         report.add(
@@ -293,83 +350,148 @@ def check_state(report: VerificationReport, manifest: Manifest) -> None:
             expected=last.state_digest,
             found=found,
         )
+        return None
+    return found
 
 
-def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, Path]:
+def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, str]:
     """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported."""
-    found: dict[str, Path] = {}
-    if not root.is_dir():
+    found: dict[str, str] = {}
+    top = os.fspath(root)
+    if not os.path.isdir(top):
         return found
-    stack = [root]
+    stack = [(top, "")]
     while stack:
-        folder = stack.pop()
+        folder, prefix = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
-                rel = os.path.relpath(entry.path, root).replace(os.sep, "/")
+                rel = prefix + entry.name
                 if entry.is_symlink():
                     report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
                 elif entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                    stack.append((entry.path, rel + "/"))
                 elif entry.is_file(follow_symlinks=False):
-                    found[rel] = Path(entry.path)
+                    found[rel] = entry.path
                 else:
                     report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
     return found
 
 
-def _digest(source: RecordSource, path: Path, report: VerificationReport) -> tuple[int, str] | None:
-    known = source.known_digests.get(path)
-    try:
-        if known is not None:
-            return path.stat().st_size, known
-        size, digest = sha256_file(path)
-    except OSError as exc:
-        report.add(P.FILE_MISSING, f"{path}: cannot read: {exc.strerror}", path=str(path))
-        return None
-    report.bytes_hashed += size
-    return size, digest
+def _digests(
+    source: RecordSource, paths: list[str], sizes: list[int] | None, report: VerificationReport, jobs: int
+) -> list[FileDigests | None]:
+    """(size, {"sha256": hex}) of each path, or None after reporting that it cannot be read."""
+    known = {os.fspath(path): digest for path, digest in source.known_digests.items()}
+    out: list[FileDigests | OSError | None] = [None] * len(paths)
+    todo: list[int] = []
+    for index, path in enumerate(paths):
+        digest = known.get(path)
+        if digest is None:
+            todo.append(index)
+            continue
+        try:
+            out[index] = (os.stat(path).st_size, {"sha256": digest})
+        except OSError as exc:
+            out[index] = exc
+    if todo:
+        todo_sizes = [sizes[i] for i in todo] if sizes is not None else None
+        hashed = hash_files([paths[i] for i in todo], jobs=jobs, sizes=todo_sizes)
+        for index, result in zip(todo, hashed, strict=True):
+            out[index] = result
+            if not isinstance(result, OSError):
+                report.bytes_hashed += result[0]
+    checked: list[FileDigests | None] = []
+    for path, result in zip(paths, out, strict=True):
+        if isinstance(result, OSError):
+            report.add(P.FILE_MISSING, f"{path}: cannot read: {result.strerror}", path=path)
+            checked.append(None)
+        else:
+            checked.append(result)
+    return checked
 
 
-def check_payload(report: VerificationReport, manifest: Manifest, source: RecordSource) -> None:
+def check_payload(
+    report: VerificationReport, manifest: Manifest, source: RecordSource, jobs: int = 1
+) -> None:
     """Step 6: the current files are exactly those the state lists, byte for byte."""
+    from provenance.verify.explain import explain_mismatch
+
     present = _walk_files(source.files_root, report, "files")
     report.files = len(manifest.state.files)
+    listed = []
     for entry in manifest.state.files:
         path = present.pop(entry.path, None)
         if path is None:
             report.add(P.FILE_MISSING, f"{entry.path} is listed in the manifest but missing", path=entry.path)
             continue
-        result = _digest(source, path, report)
+        listed.append((entry, path))
+    results = _digests(source, [p for _, p in listed], [e.size for e, _ in listed], report, jobs)
+    for (entry, path), result in zip(listed, results, strict=True):
         if result is None:
             continue
-        size, digest = result
-        if size != entry.size or digest != entry.sha256:
-            code = P.FILE_SIZE_MISMATCH if size != entry.size else P.FILE_DIGEST_MISMATCH
-            why = None
+        size, digests = result
+        digest = digests["sha256"]
+        if size == entry.size and digest == entry.sha256:
+            continue
+        code = P.FILE_SIZE_MISMATCH if size != entry.size else P.FILE_DIGEST_MISMATCH
+        why = None
+        if size < _EXPLAIN_LIMIT:
             try:
-                why = explain_mismatch(path.read_bytes(), entry.sha256) if size < (32 << 20) else None
+                with open(path, "rb") as handle:
+                    why = explain_mismatch(handle.read(), entry.sha256)
             except OSError:
                 why = None
-            what = f"size {size} where {entry.size} was signed" if size != entry.size else "its SHA-256 differs"
-            report.add(
-                code,
-                f"{entry.path} was altered: {what}" + (f"; {why}" if why else ""),
-                path=entry.path,
-                expected={"size": entry.size, "sha256": entry.sha256},
-                found={"size": size, "sha256": digest},
-                explanation=why,
-            )
+        what = f"size {size} where {entry.size} was signed" if size != entry.size else "its SHA-256 differs"
+        report.add(
+            code,
+            f"{entry.path} was altered: {what}" + (f"; {why}" if why else ""),
+            path=entry.path,
+            expected={"size": entry.size, "sha256": entry.sha256},
+            found={"size": size, "sha256": digest},
+            explanation=why,
+        )
     for rel in sorted(present):
         report.add(P.FILE_UNEXPECTED, f"{rel} is not listed in the manifest", path=rel)
 
 
-def check_history(report: VerificationReport, manifest: Manifest, source: RecordSource) -> None:
-    """Step 7: every state snapshot and every earlier file version, against its digest."""
+def _snapshot_files(data: bytes) -> list[tuple[str, str]]:
+    """(path, sha256) of every file a state snapshot lists; raises ``ValueError`` when it lists none.
+
+    The snapshot's bytes were just matched against a signed state digest, so they are what the signer
+    wrote; step 7 reads only the file list from them.
+    """
+    raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
+    files = raw.get("files") if isinstance(raw, dict) else None
+    if not isinstance(files, list):
+        raise ValueError("not a state: no list of files")
+    out = []
+    for entry in files:
+        path = entry.get("path") if isinstance(entry, dict) else None
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(path, str) or not isinstance(digest, str) or not _HEX64.fullmatch(digest):
+            raise ValueError("a file entry without a path or SHA-256")
+        out.append((path, digest))
+    return out
+
+
+def check_history(
+    report: VerificationReport,
+    manifest: Manifest,
+    source: RecordSource,
+    current_state: str | None = None,
+    jobs: int = 1,
+) -> None:
+    """Step 7: every state snapshot and every earlier file version, against its digest.
+
+    ``current_state`` is the digest step 5 found for the manifest's state, when it matched the last
+    event: that snapshot's file list is then the manifest's own and is not parsed again.
+    """
     objects = _walk_files(source.objects_root, report, "objects") if source.objects_root else {}
     if not objects and not source.history_required:
         return
     current = {f.sha256 for f in manifest.state.files}
     verified: dict[str, bool] = {}
+    snapshots: dict[str, list[tuple[str, str]] | None] = {}
 
     def object_ok(hex_digest: str, what: str, event: int) -> bool:
         if hex_digest in verified:
@@ -377,12 +499,17 @@ def check_history(report: VerificationReport, manifest: Manifest, source: Record
         path = objects.get(hex_digest)
         if path is None:
             if source.history_required:
-                report.add(P.OBJECT_MISSING, f"{what} (event {event}) is not stored", event=event, found=None,
-                           expected=hex_digest)
+                report.add(
+                    P.OBJECT_MISSING,
+                    f"{what} (event {event}) is not stored",
+                    event=event,
+                    found=None,
+                    expected=hex_digest,
+                )
             verified[hex_digest] = False
             return False
-        result = _digest(source, path, report)
-        ok = result is not None and result[1] == hex_digest
+        result = _digests(source, [path], None, report, 1)[0]
+        ok = result is not None and result[1]["sha256"] == hex_digest
         if result is not None and not ok:
             report.add(
                 P.OBJECT_DIGEST_MISMATCH,
@@ -390,28 +517,35 @@ def check_history(report: VerificationReport, manifest: Manifest, source: Record
                 path=f"objects/sha256/{hex_digest}",
                 event=event,
                 expected=hex_digest,
-                found=result[1],
+                found=result[1]["sha256"],
             )
         verified[hex_digest] = ok
         return ok
 
+    current_files = [(f.path, f.sha256) for f in manifest.state.files]
     for event in manifest.events:
         hex_digest = event.state_digest.split(":", 1)[1]
         if not object_ok(hex_digest, f"state snapshot of version {event.seq}", event.seq):
             continue
-        try:
-            snapshot = State.model_validate(loads_strict(objects[hex_digest].read_bytes()))
-        except (OSError, ValueError) as exc:
-            report.add(
-                P.STATE_SNAPSHOT_MISMATCH,
-                f"the state snapshot of version {event.seq} cannot be read: {exc}",
-                event=event.seq,
-            )
-            continue
-        for entry in snapshot.files:
-            if entry.sha256 in current and entry.sha256 not in objects:
+        if hex_digest not in snapshots:
+            if current_state is not None and event.state_digest == current_state:
+                snapshots[hex_digest] = current_files
+            else:
+                try:
+                    with open(objects[hex_digest], "rb") as handle:
+                        snapshots[hex_digest] = _snapshot_files(handle.read(MAX_MANIFEST_BYTES + 1))
+                except (OSError, ValueError) as exc:
+                    snapshots[hex_digest] = None
+                    report.add(
+                        P.STATE_SNAPSHOT_MISMATCH,
+                        f"the state snapshot of version {event.seq} cannot be read: {exc}",
+                        event=event.seq,
+                    )
+        files = snapshots[hex_digest]
+        for path, digest in files or ():
+            if digest in current and digest not in objects:
                 continue  # the current file, checked in step 6 (a revision back to it may also store it)
-            object_ok(entry.sha256, f"version of {entry.path}", event.seq)
+            object_ok(digest, f"version of {path}", event.seq)
     referenced = set(verified)
     for hex_digest in sorted(set(objects) - referenced):
         report.add(
@@ -421,12 +555,38 @@ def check_history(report: VerificationReport, manifest: Manifest, source: Record
         )
 
 
+_MARKS: list[tuple[str, frozenset[P]]] = [
+    (
+        "event chain is unbroken and in order",
+        frozenset({P.CHAIN_BROKEN, P.CHAIN_SEQUENCE, P.CHAIN_TIME_ORDER, P.CHAIN_RECORD_MISMATCH,
+                   P.EVENT_PREMIS_MISMATCH, P.CHAIN_EMPTY}),
+    ),
+    ("every event is signed and every signature holds",
+     frozenset({P.EVENT_SIGNATURE_INVALID, P.EVENT_SIGNATURE_MISSING})),
+    (
+        "every signer is trusted for its role",
+        frozenset({P.SIGNER_UNKNOWN, P.SIGNER_ROLE_NOT_ALLOWED, P.SIGNER_REVOKED, P.SIGNER_EXPIRED}),
+    ),
+    ("current state is the one last signed", frozenset({P.STATE_MISMATCH})),
+    (
+        "every file is present and intact",
+        frozenset({P.FILE_MISSING, P.FILE_DIGEST_MISMATCH, P.FILE_SIZE_MISMATCH, P.FILE_UNEXPECTED,
+                   P.FILE_PATH_UNSAFE}),
+    ),
+    (
+        "every earlier version is intact",
+        frozenset({P.OBJECT_MISSING, P.OBJECT_DIGEST_MISMATCH, P.STATE_SNAPSHOT_MISMATCH}),
+    ),
+]
+
+
 def verify_source(source: RecordSource, ctx: VerifyContext, report: VerificationReport) -> Manifest | None:
     """Run every step on ``source``, adding to ``report``; returns the manifest when it could be read."""
-    manifest = read_manifest_checked(report, source.manifest_path)
-    if manifest is None:
+    read = _read_manifest(report, source.manifest_path)
+    if read is None:
         report.check("manifest is well-formed", False)
         return None
+    manifest = read.manifest
     report.record = manifest.record
     report.title = manifest.state.catalogue.title
     report.telegram_number = manifest.state.catalogue.telegram_number
@@ -439,24 +599,13 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
             expected=source.expected_record,
             found=manifest.record,
         )
-    marks: list[tuple[str, tuple[P, ...]]] = [
-        ("event chain is unbroken and in order", (P.CHAIN_BROKEN, P.CHAIN_SEQUENCE, P.CHAIN_TIME_ORDER,
-                                                  P.CHAIN_RECORD_MISMATCH, P.EVENT_PREMIS_MISMATCH, P.CHAIN_EMPTY)),
-        ("every event is signed and every signature holds", (P.EVENT_SIGNATURE_INVALID, P.EVENT_SIGNATURE_MISSING)),
-        ("every signer is trusted for its role", (P.SIGNER_UNKNOWN, P.SIGNER_ROLE_NOT_ALLOWED,
-                                                  P.SIGNER_REVOKED, P.SIGNER_EXPIRED)),
-        ("current state is the one last signed", (P.STATE_MISMATCH,)),
-        ("every file is present and intact", (P.FILE_MISSING, P.FILE_DIGEST_MISMATCH, P.FILE_SIZE_MISMATCH,
-                                              P.FILE_UNEXPECTED, P.FILE_PATH_UNSAFE)),
-        ("every earlier version is intact", (P.OBJECT_MISSING, P.OBJECT_DIGEST_MISMATCH,
-                                             P.STATE_SNAPSHOT_MISMATCH)),
-    ]
-    check_chain(report, manifest)
-    check_signatures(report, manifest, source, ctx)
-    check_state(report, manifest)
-    check_payload(report, manifest, source)
-    check_history(report, manifest, source)
-    for name, codes in marks:
+    raw_events = read.raw_events()
+    check_chain(report, manifest, raw_events)
+    check_signatures(report, manifest, source, ctx, raw_events)
+    current_state = check_state(report, manifest, read.raw["state"])
+    check_payload(report, manifest, source, ctx.jobs)
+    check_history(report, manifest, source, current_state, ctx.jobs)
+    for name, codes in _MARKS:
         count = sum(1 for p in report.problems if p.code in codes)
         report.check(name, count == 0, f"{count} problem(s)" if count else "")
     return manifest
@@ -478,9 +627,7 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     )
     report.warnings.extend(f"trust store card {file} refused: {reason}" for file, reason in ctx.trust.rejected)
     verify_source(source, ctx, report)
-    extra = sorted(
-        name for name in os.listdir(path) if name not in ("manifest.json", "files", "objects")
-    )
+    extra = sorted(name for name in os.listdir(path) if name not in ("manifest.json", "files", "objects"))
     for name in extra:
         report.add(P.FILE_UNEXPECTED, f"{name} does not belong in a record folder", path=name)
     return report
