@@ -117,6 +117,16 @@ def make_world(tmp: Path) -> World:
     return World(root=root, archive=archive, home=home, signers=signers, env=env, clock=[T0])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stress tests run only when a marker expression asks for them (``make stress`` passes ``-m stress``)."""
+    if config.getoption("markexpr"):
+        return
+    deselected = [item for item in items if item.get_closest_marker("stress") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.get_closest_marker("stress") is None]
+
+
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setenv("PROVENANCE_HOME", str(tmp_path / "home"))
