@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
 from typing import Final, Literal
 
 import rfc8785
@@ -67,6 +68,44 @@ def _floats_in(value: object) -> Iterator[float]:
             stack.extend(item)
 
 
+def _plain(value: object) -> bool:
+    """True when ``value`` holds only what our documents hold (dict with str keys, list, str, bool, None,
+    int within ±(2**53 - 1)), each of exactly that type: the domain where :func:`json.dumps` with sorted
+    keys writes RFC 8785 bytes (iterative, so deep values cannot overflow the stack)."""
+    stack: list[object] = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+                continue
+            return False
+        if kind is dict:
+            for key in item:  # type: ignore[attr-defined]
+                if type(key) is not str:
+                    return False
+            extend(item.values())  # type: ignore[attr-defined]
+        elif kind is list:
+            extend(item)  # type: ignore[arg-type]
+        else:
+            return False
+    return True
+
+
+# The fast path: for the plain domain above, RFC 8785 bytes are json.dumps with sorted keys and no spaces.
+# Both escape exactly '"', '\\' and U+0000-U+001F (\b \f \n \r \t short, the rest \u00xx lowercase,
+# RFC 8785 §3.2.2.2), write integers in decimal (§3.2.2.3 for integers in the I-JSON range), and sort
+# names; Python sorts by code point, RFC 8785 §3.2.3 by UTF-16 code unit, which agree unless a name holds
+# a character beyond U+FFFF: such text takes the reference implementation (``rfc8785``).
+_FAST_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False, check_circular=False
+)
+_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
+
+
 def canonical_bytes(value: object, *, allow_floats: bool = False) -> bytes:
     """The RFC 8785 (JCS) serialisation of ``value``: the bytes we hash and sign.
 
@@ -75,7 +114,19 @@ def canonical_bytes(value: object, *, allow_floats: bool = False) -> bytes:
     so a float raises ``ValueError`` unless ``allow_floats`` is true (kept for the JCS test vectors, whose
     inputs contain floats). Integers outside ±(2**53 - 1) (RFC 7493 §2.2), lone surrogates, non-string
     keys and other types also raise ``ValueError`` (``rfc8785.CanonicalizationError``).
+
+    Values of the plain JSON domain are written by the C encoder of :mod:`json` (see ``_FAST_ENCODER``);
+    anything else goes to the ``rfc8785`` reference implementation, which decides.
     """
+    if _plain(value):
+        text = _FAST_ENCODER.encode(value)
+        if text.isascii():
+            return text.encode("ascii")
+        if _BEYOND_BMP.search(text) is None:
+            try:
+                return text.encode("utf-8")
+            except UnicodeEncodeError:
+                pass  # a lone surrogate: the reference implementation raises its error
     if not allow_floats:
         for found in _floats_in(value):
             raise ValueError(f"canonical JSON refuses floats; found {found!r}")
@@ -120,11 +171,13 @@ def _check_depth(text: str, max_depth: int) -> None:
 
 def _object_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
     # RFC 7493 §2.3: "Objects in I-JSON messages MUST NOT have members with duplicate names."
-    result: dict[str, object] = {}
-    for name, value in pairs:
-        if name in result:
-            raise StrictJSONError("duplicate-key", f"duplicate key {name[:200]!r} in a JSON object")
-        result[name] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise StrictJSONError("duplicate-key", f"duplicate key {name[:200]!r} in a JSON object")
+            seen.add(name)
     return result
 
 
@@ -149,22 +202,54 @@ def _parse_constant(name: str) -> object:
     raise StrictJSONError("constant", f"{name} is not a JSON value")
 
 
-def _check_surrogates(value: object) -> None:
-    """Refuse lone surrogates (e.g. ``"\\ud800"``): not Unicode scalar values (RFC 7493 §2.1)."""
-    stack: list[object] = [value]
+def _surrogate_error(text: str) -> StrictJSONError | None:
+    found = _SURROGATE_RE.search(text)
+    if found is None:
+        return None
+    return StrictJSONError("malformed", f"string contains a lone surrogate \\u{ord(found.group()):04x}")
+
+
+def _check_parsed(value: object, max_depth: int, strings: bool) -> None:
+    """One walk over a parsed value: nesting depth (when the scan before parsing was skipped) and, when
+    ``strings``, lone surrogates (e.g. ``"\\ud800"``), which are not Unicode scalar values (RFC 7493
+    §2.1). Iterative, so deep values cannot overflow the stack."""
+    if type(value) is str:
+        error = _surrogate_error(value) if strings else None
+        if error is not None:
+            raise error
+        return
+    stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            found = _SURROGATE_RE.search(item)
-            if found is not None:
-                raise StrictJSONError(
-                    "malformed", f"string contains a lone surrogate \\u{ord(found.group()):04x}"
-                )
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        item, depth = stack.pop()
+        if depth > max_depth:
+            raise StrictJSONError("too-deep", f"JSON nests deeper than {max_depth} levels")
+        if type(item) is dict:
+            members: Iterable[object] = item.values()
+            if strings:
+                for name in item:
+                    error = _surrogate_error(name)
+                    if error is not None:
+                        raise error
+        elif type(item) is list:
+            members = item
+        else:
+            continue
+        for member in members:
+            kind = type(member)
+            if kind is dict or kind is list:
+                stack.append((member, depth + 1))
+            elif strings and kind is str:
+                error = _surrogate_error(member)  # type: ignore[arg-type]
+                if error is not None:
+                    raise error
+
+
+# A lone surrogate can only come from a \u escape (strict UTF-8 decoding refuses encoded ones), so text
+# without a \uD800-\uDFFF escape needs no search of its strings.
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+# The C parser of json guards its recursion with the interpreter's limit; while that limit is modest the
+# depth is checked after parsing, in the same walk as the surrogates, instead of by a scan before it.
+_SAFE_RECURSION_LIMIT = 4000
 
 
 def loads_strict(
@@ -200,7 +285,9 @@ def loads_strict(
     else:
         raise TypeError(f"loads_strict takes bytes or str, not {type(data).__name__}")
 
-    _check_depth(text, max_depth)
+    scanned = sys.getrecursionlimit() > _SAFE_RECURSION_LIMIT
+    if scanned:
+        _check_depth(text, max_depth)
     try:
         value = json.loads(
             text,
@@ -212,9 +299,13 @@ def loads_strict(
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise StrictJSONError("malformed", f"invalid JSON: {exc.msg} ({where})") from None
-    except RecursionError:  # only reachable if a caller raised max_depth past the interpreter's limit
+    except RecursionError:  # nesting beyond the interpreter's limit (the json parser guards its recursion)
         raise StrictJSONError("too-deep", "JSON nests too deeply to parse") from None
-    _check_surrogates(value)
+    strings = _SURROGATE_ESCAPE_RE.search(text) is not None or (
+        not isinstance(data, bytes | bytearray | memoryview) and _SURROGATE_RE.search(text) is not None
+    )
+    if strings or not scanned:
+        _check_parsed(value, max_depth if not scanned else MAX_INPUT_BYTES, strings)
     return value
 
 

@@ -25,7 +25,9 @@ def parse_utc(text: str) -> datetime:
     """Parse a UTC timestamp string; raises ``ValueError`` when it is not of the form above."""
     if not _UTC_RE.match(text):
         raise ValueError(f"not a UTC timestamp of the form YYYY-MM-DDTHH:MM:SSZ: {text!r}")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    # the pattern fixed the form; fromisoformat checks the ranges (month 13, 30 February, second 60) as
+    # strptime does, at a tenth of its cost (the verifier parses every event's time)
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def check_utc(text: str) -> str:
