@@ -34,7 +34,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from provenance import fsio
 from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive
@@ -305,7 +305,7 @@ def _write_tar(plan: _Plan, target: Path, base: str, moment: datetime, compresse
     mtime = int(moment.timestamp())
     with target.open("wb") as raw:
         gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if compressed else None
-        stream: IO[bytes] = gz if gz is not None else raw
+        stream: Any = gz if gz is not None else raw
         with tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:
             for rel in sorted([*_folders(list(plan.entries)), *plan.entries, ""]):
                 info = tarfile.TarInfo(f"{base}/{rel}" if rel else base)

@@ -270,14 +270,15 @@ def _zip_directory_size(path: Path) -> tuple[int, int] | None:
 
 def _zip_kind(info: zipfile.ZipInfo) -> str:
     mode = info.external_attr >> 16
-    if info.create_system == 3 and mode:  # unix attributes present (APPNOTE 4.4.2, 4.4.15)
+    kind = stat.S_IFMT(mode)
+    if info.create_system == 3 and kind:  # unix attributes with a file type (APPNOTE 4.4.2, 4.4.15)
         if stat.S_ISLNK(mode):
             return "symbolic link"
         if stat.S_ISDIR(mode):
             return "folder"
         if not stat.S_ISREG(mode):
             return "device or special file"
-    return "folder" if info.filename.endswith("/") else "file"
+    return "folder" if info.filename.endswith("/") else "file"  # no type bits (zipfile.writestr): by name
 
 
 def _extract_zip(path: Path, dest: Path, limits: Limits) -> None:

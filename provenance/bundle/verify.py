@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from provenance.archive import OBJECTS_DIR
 from provenance.bundle import bag
 from provenance.bundle.readers import (
     DEFAULT_LIMITS,
@@ -36,8 +37,10 @@ from provenance.bundle.readers import (
     scan_tree,
 )
 from provenance.model.keycard import KeyCard
+from provenance.model.manifest import Manifest
 from provenance.model.problems import Check, VerificationReport
 from provenance.model.problems import ProblemCode as P
+from provenance.verify.explain import explain_report
 from provenance.verify.record import RecordSource, VerifyContext, verify_source
 
 BAG_CHECKS: list[tuple[str, tuple[P, ...]]] = [
@@ -139,6 +142,18 @@ def _reference_archive(ctx: VerifyContext) -> Path | None:
     return None
 
 
+def _explain(report: VerificationReport, manifest: Manifest, root: Path, ctx: VerifyContext) -> None:
+    """Explain file mismatches from other versions: the bundle's history, or the verifier's own archive."""
+    object_dirs = [root / bag.OBJECTS_DIR]
+    file_dirs = []
+    archive = _reference_archive(ctx)
+    if archive is not None:
+        record_dir = archive / "records" / manifest.record
+        object_dirs.append(record_dir / OBJECTS_DIR)
+        file_dirs.append(record_dir / "files")
+    explain_report(report, manifest, root / bag.FILES_DIR, object_dirs, file_dirs)
+
+
 def _check_payload_layout(tree: Tree, report: VerificationReport) -> None:
     """Step 5: the payload holds the record's files and history objects, nothing else."""
     for rel in sorted(tree.files):
@@ -185,11 +200,10 @@ def verify_bag_folder(root: Path, ctx: VerifyContext, report: VerificationReport
         bundle_cards=cards,
         known_digests=known,
     )
-    if hasattr(source, "reference_archive"):
-        source.reference_archive = _reference_archive(ctx)
     manifest = verify_source(source, ctx, report)
     _mark(report, at, BAG_CHECKS)
     if manifest is not None:
+        _explain(report, manifest, root, ctx)
         bag.check_info(findings, manifest, history, report)
         count = sum(1 for p in report.problems if p.code is P.BAG_INFO_MISMATCH)
         report.check(INFO_CHECK, count == 0, f"{count} problem(s)" if count else "")

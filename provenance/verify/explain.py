@@ -10,7 +10,15 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from provenance.model.manifest import State
+
+if TYPE_CHECKING:
+    from provenance.model.manifest import Manifest
+    from provenance.model.problems import VerificationReport
 
 MAX_EXPLAIN_BYTES = 32 * 1024 * 1024
 
@@ -88,3 +96,154 @@ def first_difference(old: bytes, new: bytes, *, context: int = 1) -> str | None:
     if len(old_lines) != len(new_lines):
         return f"the text has {len(new_lines)} lines where {len(old_lines)} were expected"
     return None
+
+
+MAX_DIFF_LINES = 5000
+
+
+def first_differences(old: bytes, new: bytes, *, limit: int = 3) -> str | None:
+    """The first ``limit`` places where the found bytes differ from another version, line by line.
+
+    ``line 12: 'Kim II Sung' → 'Kim Il Sung'; line 40 added: '…'``; None for binary (non-UTF-8) content
+    or when the texts have the same lines. Long texts fall back to :func:`first_difference`.
+    """
+    import difflib
+
+    try:
+        old_lines = old.decode("utf-8").splitlines()
+        new_lines = new.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return None
+    if max(len(old_lines), len(new_lines)) > MAX_DIFF_LINES:
+        return first_difference(old, new)
+    parts: list[str] = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        more = max(i2 - i1, j2 - j1) - 1
+        tail = f" (and {more} more line{'s' if more != 1 else ''})" if more > 0 else ""
+        if tag == "replace":
+            parts.append(f"line {j1 + 1}: {old_lines[i1][:80]!r} → {new_lines[j1][:80]!r}{tail}")
+        elif tag == "delete":
+            parts.append(f"line {i1 + 1} removed: {old_lines[i1][:80]!r}{tail}")
+        else:
+            parts.append(f"line {j1 + 1} added: {new_lines[j1][:80]!r}{tail}")
+        if len(parts) == limit:
+            break
+    return "; ".join(parts) or None
+
+
+def _load_verified(hex_digest: str, places: Sequence[Path]) -> bytes | None:
+    """The bytes with this SHA-256 from the first place that holds them intact (small files only)."""
+    for folder in places:
+        path = folder / hex_digest
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_EXPLAIN_BYTES:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if hashlib.sha256(data).hexdigest() == hex_digest:
+            return data
+    return None
+
+
+def explain_against_versions(
+    found: bytes,
+    path: str,
+    expected_sha256: str,
+    manifest: Manifest,
+    object_dirs: Sequence[Path],
+    file_dirs: Sequence[Path] = (),
+) -> str | None:
+    """Explain a mismatch from another version of the file, when one is at hand.
+
+    1. The signed bytes themselves (an object, or the same file in another copy of the record, e.g. the
+       verifier's archive): the first lines that differ from them.
+    2. Else an earlier version recorded in the history: the file *is* that version (rolled back), or the
+       first lines that differ from the latest earlier version stored.
+
+    Every candidate is checked against its digest before it is used; None when nothing is at hand.
+    """
+    from provenance.canonical import loads_strict
+
+    found_digest = hashlib.sha256(found).hexdigest()
+    signed = _load_verified(expected_sha256, object_dirs)
+    for folder in file_dirs if signed is None else ():
+        candidate = folder / path
+        try:
+            if candidate.is_file() and candidate.stat().st_size <= MAX_EXPLAIN_BYTES:
+                data = candidate.read_bytes()
+                if hashlib.sha256(data).hexdigest() == expected_sha256:
+                    signed = data
+                    break
+        except OSError:
+            continue
+    if signed is not None:
+        diff = first_differences(signed, found)
+        return f"compared with the signed version: {diff}" if diff else None
+    earlier: list[tuple[int, str]] = []  # (event, sha256) of earlier versions of this path, latest first
+    for event in reversed(manifest.events[:-1]):
+        snapshot = _load_verified(event.state_digest.split(":", 1)[1], object_dirs)
+        if snapshot is None:
+            continue
+        try:
+            state = State.model_validate(loads_strict(snapshot))
+        except ValueError:
+            continue
+        entry = state.file(path)
+        if (
+            entry is not None
+            and entry.sha256 != expected_sha256
+            and entry.sha256 not in (h for _, h in earlier)
+        ):
+            earlier.append((event.seq, entry.sha256))
+    for seq, hex_digest in earlier:
+        if hex_digest == found_digest:
+            return f"the file is the earlier version of event {seq}: it was rolled back"
+    for seq, hex_digest in earlier:
+        old = _load_verified(hex_digest, object_dirs)
+        if old is not None:
+            diff = first_differences(old, found)
+            if diff:
+                return f"compared with the earlier version of event {seq} (the signed version is not at hand): {diff}"
+    return None
+
+
+def explain_report(
+    report: VerificationReport,
+    manifest: Manifest,
+    files_root: Path,
+    object_dirs: Sequence[Path],
+    file_dirs: Sequence[Path] = (),
+) -> None:
+    """Add a version-based explanation to every file mismatch of ``report`` that has none yet."""
+    from dataclasses import replace
+
+    from provenance.model.problems import ProblemCode
+
+    codes = (ProblemCode.FILE_DIGEST_MISMATCH, ProblemCode.FILE_SIZE_MISMATCH)
+    for index, problem in enumerate(report.problems):
+        if problem.code not in codes or problem.fields.get("explanation"):
+            continue
+        path = problem.fields.get("path")
+        expected = problem.fields.get("expected")
+        if (
+            not isinstance(path, str)
+            or not isinstance(expected, dict)
+            or not isinstance(expected.get("sha256"), str)
+        ):
+            continue
+        try:
+            where = files_root / path
+            if where.stat().st_size > MAX_EXPLAIN_BYTES:
+                continue
+            found = where.read_bytes()
+        except OSError:
+            continue
+        why = explain_against_versions(found, path, expected["sha256"], manifest, object_dirs, file_dirs)
+        if why:
+            report.problems[index] = replace(
+                problem, message=f"{problem.message}; {why}", fields={**problem.fields, "explanation": why}
+            )

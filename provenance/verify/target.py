@@ -24,7 +24,8 @@ def make_context(
 def kind_of(path: Path) -> str:
     """``record``, ``bag`` or ``archive-file`` (zip/tar), or ``missing``."""
     if path.is_dir():
-        return "bag" if (path / "bagit.txt").exists() else "record"
+        looks_like_bag = (path / "bagit.txt").exists() or (path / "data").is_dir()
+        return "bag" if looks_like_bag and not (path / "manifest.json").exists() else "record"
     if path.is_file() and path.name.lower().endswith(BUNDLE_SUFFIXES):
         return "archive-file"
     if path.is_file() and path.name == "manifest.json":
