@@ -7,6 +7,7 @@ wrong; on failure the record is left as it was (see :func:`provenance.history.ap
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -17,7 +18,15 @@ from provenance.history import Signer, append_event
 from provenance.ingest.service import build_catalogue, media_type, read_transcription
 from provenance.model.catalogue import LANGUAGE_PATTERN
 from provenance.model.events import EventType
-from provenance.model.manifest import FileEntry, Manifest, Note, NoteKind, State, check_relative_path
+from provenance.model.manifest import (
+    FileEntry,
+    Manifest,
+    Note,
+    NoteKind,
+    State,
+    check_relative_path,
+    path_fold,
+)
 
 if TYPE_CHECKING:
     from provenance.model.manifest import FileRole
@@ -255,7 +264,8 @@ def attach(
 
     if not source.is_file():
         raise InputError(ErrorCode.INPUT_NOT_FOUND, f"{source}: no such file", path=str(source))
-    target = name or source.name
+    # One spelling per name: a macOS (NFD) file name is stored in NFC (UAX #15), as check_relative_path asks.
+    target = unicodedata.normalize("NFC", name or source.name)
     try:
         check_relative_path(target)
     except ValueError as exc:
@@ -274,10 +284,11 @@ def attach(
             raise UsageError(
                 ErrorCode.RECORD_EXISTS, f"the record already has a file {target!r}; use 'provenance revise'"
             )
-        folded = {f.path.casefold() for f in state.files}
-        if target.casefold() in folded:
+        folded = {path_fold(f.path) for f in state.files}
+        if path_fold(target) in folded:
             raise UsageError(
-                ErrorCode.INPUT_PATH_UNSAFE, f"{target!r} differs from an existing file only by case"
+                ErrorCode.INPUT_PATH_UNSAFE,
+                f"{target!r} differs from an existing file only by case or Unicode form",
             )
         entry = FileEntry(
             path=target,

@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -238,15 +239,33 @@ class StagedRecord:
         self.target = archive.record_dir(record_id)
         self.path = archive.new_stage(record_id)
         if not new:
-            self._link_tree(self.target, self.path)
+            try:
+                self._link_tree(self.target, self.path)
+            except BaseException:
+                self.discard()
+                raise
 
     @staticmethod
     def _link_tree(src: Path, dst: Path) -> None:
+        """Hard-link every file of ``src`` into ``dst``.
+
+        Raises ``InputError(record.corrupt)`` for a symbolic link, device, FIFO or socket in the record: a
+        writer must not follow a planted link (and copy what it points to into the record) nor sign on top
+        of a record that ``verify`` reports as ``file.path-unsafe``.
+        """
         for dirpath, dirnames, filenames in os.walk(src):
             rel = os.path.relpath(dirpath, src)
             out = dst if rel == "." else dst / rel
             out.mkdir(parents=True, exist_ok=True)
             dirnames.sort()
+            for name in [*dirnames, *filenames]:
+                info = os.lstat(os.path.join(dirpath, name))
+                if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                    raise InputError(
+                        ErrorCode.RECORD_CORRUPT,
+                        f"{os.path.join(dirpath, name)} is a link or special file, not part of a record; "
+                        "refusing to sign on top of it: run 'provenance verify'",
+                    )
             for name in filenames:
                 fsio.link_or_copy(Path(dirpath) / name, out / name)
 

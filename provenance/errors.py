@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     KEY_MALFORMED = "key.malformed"
     KEY_REVOKED = "key.revoked"
     KEY_EXPIRED = "key.expired"
+    KEY_CONFLICT = "key.conflict"
     ROLE_NOT_ALLOWED = "role.not-allowed"
     ROLE_UNKNOWN = "role.unknown"
     EVENT_UNKNOWN = "event.unknown-type"

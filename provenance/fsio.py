@@ -11,6 +11,7 @@ import ctypes
 import errno
 import os
 import secrets
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +67,36 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             tmp.unlink()
         raise
     fsync_dir(path.parent)
+
+
+def read_limited(path: Path, limit: int, *, regular_only: bool = True) -> bytes:
+    """At most ``limit`` bytes of ``path``; refuses more, and (by default) anything but a regular file.
+
+    A hostile folder can hold a FIFO (a read that never ends) or a link to ``/dev/zero`` (a read that never
+    stops growing) where a small file is expected: both are refused without blocking. With
+    ``regular_only=False`` pipes are read too (``--passphrase-file <(…)``), still bounded. Raises
+    ``OSError``: ``EINVAL`` for a file that is not regular, ``EFBIG`` for one larger than ``limit``.
+    """
+    flags = os.O_RDONLY | (os.O_NONBLOCK if regular_only else 0)
+    fd = os.open(path, flags)
+    try:
+        if regular_only and not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if regular_only:
+            os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _renameat2(src: Path, dst: Path, flags: int) -> bool:
@@ -125,12 +156,17 @@ def link_or_copy(src: Path, dst: Path) -> None:
 def exclusive_lock(lock_path: Path, *, timeout: float = 120.0, what: str = "record") -> Iterator[None]:
     """Hold an exclusive advisory lock on ``lock_path`` (flock); wait up to ``timeout`` seconds.
 
-    Raises ``ConflictError(archive.locked)`` when another command holds it for longer.
+    Raises ``ConflictError(archive.locked)`` when another command holds it for longer, and
+    ``StorageError(io.write-failed)`` when the lock file cannot be opened (read-only, or a link planted there).
     """
     import fcntl
 
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    # O_NOFOLLOW: a lock planted as a symbolic link must not make us create or open a file elsewhere.
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise storage_error("take the lock", lock_path, exc) from exc
     try:
         deadline = time.monotonic() + timeout
         delay = 0.002

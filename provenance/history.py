@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, object_path
 from provenance.canonical import loads_strict
-from provenance.errors import ErrorCode, NotFoundError, PolicyError, StorageError
+from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, StorageError, UsageError
 from provenance.fsio import storage_error
 from provenance.manifest_io import (
     event_digest,
@@ -120,6 +122,63 @@ def sign_event(
     return Event.model_validate({**fields, "signature": b64url(signature)})
 
 
+def revalidated(state: State) -> State:
+    """``state`` checked against the model's bounds again (``model_copy`` does not validate).
+
+    Without this a 5,000-character custodian would be signed and written, and the record could then no
+    longer be read. Raises ``UsageError(usage.invalid)`` naming the field.
+    """
+    try:
+        return State.model_validate(state.as_json())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(state)"
+        raise UsageError(ErrorCode.USAGE, f"{where}: {first['msg']}; nothing was written", field=where) from None
+
+
+def check_before_append(archive: Archive, manifest: Manifest, *, now: datetime) -> None:
+    """Refuse to sign on top of a history that does not hold together (C2PA-style laundering).
+
+    A new event's ``previous_digest`` commits to every event before it: signing on top of an altered or
+    re-ordered chain, or of a current state the last event did not sign, would lend an honest signature to
+    it. The chain links, record ids, sequence numbers, every signature whose key card this archive holds,
+    and the current state are checked (what ``verify`` steps 2, 3 and 5 check); trust questions (unknown,
+    revoked or expired signers) are left to ``verify``. Raises ``InputError(record.corrupt)``.
+    """
+    from provenance.keys import TrustStore
+    from provenance.model.problems import TrustState, VerificationReport
+    from provenance.verify.record import (
+        RecordSource,
+        VerifyContext,
+        check_chain,
+        check_signatures,
+        check_state,
+    )
+
+    record_dir = archive.record_dir(manifest.record)
+    report = VerificationReport(path=str(record_dir))
+    check_chain(report, manifest)
+    ctx = VerifyContext(trust=TrustStore.load(archive.keys_dir), policy=archive.config().policy, now=now)
+    source = RecordSource(
+        label=str(record_dir),
+        manifest_path=record_dir / MANIFEST_NAME,
+        files_root=record_dir / "files",
+        objects_root=None,
+        history_required=False,
+    )
+    check_signatures(report, manifest, source, ctx)
+    check_state(report, manifest)
+    broken = [p for p in report.problems if p.state is TrustState.INVALID]
+    if broken:
+        raise InputError(
+            ErrorCode.RECORD_CORRUPT,
+            f"{manifest.record} does not hold together ({broken[0].code}: {broken[0].message}"
+            + (f"; {len(broken) - 1} more problem(s)" if len(broken) > 1 else "")
+            + "); refusing to sign on top of it: run 'provenance verify'",
+            record=manifest.record,
+        )
+
+
 def append_event(
     archive: Archive,
     record_id: str,
@@ -145,9 +204,11 @@ def append_event(
                 f"the last event of {record_id} is dated {manifest.events[-1].time}, after this machine's clock "
                 f"({format_utc(now)}); check the clock",
             )
+        check_before_append(archive, manifest, now=now)
         stage = StagedRecord(archive, record_id, new=False)
         try:
             state, summary, details = mutate(stage, manifest)
+            state = revalidated(state)
             snapshot = state_canonical(state)
             digest = state_digest(state)
             stage.put_object(digest.split(":", 1)[1], snapshot)

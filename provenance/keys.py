@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from provenance.signing import SigningKey
 
 PRIVATE_SUFFIX = ".key"
+MAX_CARD_BYTES = 1 << 20
 
 
 def provenance_home() -> Path:
@@ -84,7 +85,7 @@ def parse_card(data: bytes, *, source: str) -> KeyCard:
     from provenance import signing
 
     try:
-        raw = loads_strict(data, max_bytes=1 << 20)
+        raw = loads_strict(data, max_bytes=MAX_CARD_BYTES)
         card = KeyCard.model_validate(raw)
     except StrictJSONError as exc:
         raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{source}: not a key card: {exc}") from exc
@@ -126,9 +127,13 @@ class TrustStore:
             paths = []
         for path in paths:
             try:
-                card = parse_card(path.read_bytes(), source=str(path))
-            except (KeyStoreError, OSError) as exc:
+                # Bounded, regular files only: a FIFO or a link to /dev/zero in keys/ must not hang us.
+                card = parse_card(fsio.read_limited(path, MAX_CARD_BYTES), source=str(path))
+            except KeyStoreError as exc:
                 store.rejected.append((str(path), str(exc)))
+                continue
+            except OSError as exc:
+                store.rejected.append((str(path), f"{path}: cannot read: {exc.strerror}"))
                 continue
             store.cards[card.id] = card
             store.sources[card.id] = str(path)
@@ -305,7 +310,7 @@ def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
     Returns (card, added); an identical card already present is not an error. Raises ``KeyStoreError``.
     """
     try:
-        data = path.read_bytes()
+        data = fsio.read_limited(path, MAX_CARD_BYTES, regular_only=False)
     except OSError as exc:
         raise NotFoundError(
             ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}"
@@ -316,10 +321,51 @@ def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
     if existing is not None:
         if existing == card:
             return existing, False
+        _check_narrowing(existing, card, source=str(path))
         write_card(archive, card, replace=store.sources[card.id])
         return card, True
     write_card(archive, card)
     return card, True
+
+
+def _check_narrowing(existing: KeyCard, incoming: KeyCard, *, source: str) -> None:
+    """Refuse a card that would widen what an already trusted key may do.
+
+    A card for a key already in the trust store may only narrow it: add or bring forward a revocation,
+    shorten its validity, drop roles. Un-revoking it (``key.revoked``), adding roles, widening its
+    validity or renaming it (``key.conflict``) would let whoever hands over a card escalate a key.
+    """
+    if existing.revoked is not None and (
+        incoming.revoked is None or parse_utc(incoming.revoked.time) > parse_utc(existing.revoked.time)
+    ):
+        raise ConflictError(
+            ErrorCode.KEY_REVOKED,
+            f"{source}: key {existing.id[:20]}… ({existing.name}) is revoked in this trust store since "
+            f"{existing.revoked.time}; a card cannot lift or postpone that revocation",
+            key=existing.id,
+        )
+    widened: list[str] = []
+    if incoming.name != existing.name:
+        widened.append(f"name {existing.name!r} → {incoming.name!r}")
+    added = sorted(set(incoming.roles) - set(existing.roles))
+    if added:
+        widened.append("roles " + ", ".join(r.value for r in added) + " added")
+    if parse_utc(incoming.valid_from) < parse_utc(existing.valid_from):
+        widened.append(f"valid from {incoming.valid_from} instead of {existing.valid_from}")
+    if existing.valid_until is not None and (
+        incoming.valid_until is None or parse_utc(incoming.valid_until) > parse_utc(existing.valid_until)
+    ):
+        widened.append(f"valid until {incoming.valid_until or 'open'} instead of {existing.valid_until}")
+    if incoming.supersedes != existing.supersedes:
+        widened.append("a different superseded key")
+    if widened:
+        raise ConflictError(
+            ErrorCode.KEY_CONFLICT,
+            f"{source}: a different card for key {existing.id[:20]}… ({existing.name}) is already trusted; "
+            f"this one would widen it ({'; '.join(widened)}). Remove {existing.name}'s card from keys/ first "
+            "if that is really meant",
+            key=existing.id,
+        )
 
 
 def card_status(card: KeyCard, now: datetime) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import struct
@@ -149,6 +150,7 @@ def parse_key_id(text: str) -> str:
 _P = 2**255 - 19  # RFC 8032 §5.1: the field GF(p)
 _D = (-121665 * pow(121666, -1, _P)) % _P  # RFC 8032 §5.1: d = -121665/121666
 _SQRT_M1 = pow(2, (_P - 1) // 4, _P)  # RFC 8032 §5.1.3 step 3: 2^((p-1)/4), a square root of -1
+_L = 2**252 + 27742317777372353535851937790883648493  # RFC 8032 §5.1: the order of the base point B
 
 _ExtendedPoint = tuple[int, int, int, int]  # (X, Y, Z, T) with x = X/Z, y = Y/Z, x*y = T/Z
 
@@ -200,6 +202,18 @@ def _is_identity(point: _ExtendedPoint) -> bool:
     return x % _P == 0 and (y - z) % _P == 0
 
 
+def _scalar_mult(scalar: int, point: _ExtendedPoint) -> _ExtendedPoint:
+    """[scalar]P by double-and-add (variable time: it only ever sees public keys)."""
+    result: _ExtendedPoint = (0, 1, 1, 0)  # the identity (0, 1)
+    addend = point
+    while scalar:
+        if scalar & 1:
+            result = _point_add(result, addend)
+        addend = _point_add(addend, addend)
+        scalar >>= 1
+    return result
+
+
 def check_public_key(public_key: bytes) -> None:
     """Refuse a public key no honest key generator produces.
 
@@ -207,7 +221,11 @@ def check_public_key(public_key: bytes) -> None:
     * a non-canonical encoding (RFC 8032 §5.1.3 steps 1 and 4): ``KeyStoreError(KEY_WEAK)``;
     * a point of small order, [8]P = identity (the 8 points of the cofactor subgroup, RFC 8032 §5.1 gives
       the group order 8·L): ``KeyStoreError(KEY_WEAK)``. A signature under such a key proves nothing,
-      since it verifies for many messages without knowledge of a secret.
+      since it verifies for many messages without knowledge of a secret;
+    * a mixed-order point, outside the prime-order subgroup ([L]P != identity): a valid key plus a
+      small-order component, which RFC 8032 §5.1.5 key generation ([s]B, B of order L) never produces.
+      Such a key lets its holder make signatures that cofactored and cofactorless verifiers judge
+      differently: ``KeyStoreError(KEY_WEAK)``.
     """
     if not isinstance(public_key, bytes | bytearray) or len(public_key) != PUBLIC_KEY_LENGTH:
         length = len(public_key) if isinstance(public_key, bytes | bytearray) else None
@@ -215,12 +233,25 @@ def check_public_key(public_key: bytes) -> None:
             ErrorCode.KEY_MALFORMED,
             f"an Ed25519 public key is {PUBLIC_KEY_LENGTH} bytes, got {length}",
         )
-    x, y = _decode_point(bytes(public_key))
+    problem = _subgroup_problem(bytes(public_key))
+    if problem is not None:
+        raise KeyStoreError(ErrorCode.KEY_WEAK, problem)
+
+
+@functools.lru_cache(maxsize=1024)
+def _subgroup_problem(public_key: bytes) -> str | None:
+    """Why a (decodable) key is outside the prime-order subgroup, or None. Cached: cards are re-read often."""
+    x, y = _decode_point(public_key)
     point: _ExtendedPoint = (x, y, 1, (x * y) % _P)
+    eighth = point
     for _ in range(3):  # [8]P by three doublings
-        point = _point_add(point, point)
-    if _is_identity(point):
-        raise KeyStoreError(ErrorCode.KEY_WEAK, "public key is a small-order point (order divides 8)")
+        eighth = _point_add(eighth, eighth)
+    if _is_identity(eighth):
+        return "public key is a small-order point (order divides 8)"
+    # RFC 8032 §5.1: the base point B has prime order L; honest keys [s]B satisfy [L]P = identity.
+    if not _is_identity(_scalar_mult(_L, point)):
+        return "public key has a small-order component (mixed order: [L]P is not the identity)"
+    return None
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ def _wants_json(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every failure into one line (or one JSON document) and an exit code."""
+    from pydantic import ValidationError
+
     from provenance.errors import ProvenanceError
 
     args = sys.argv[1:] if argv is None else argv
@@ -51,6 +53,14 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)
+    except ValidationError as exc:
+        # A value that fails a model's bounds (a 70,000-character note, a 5,000-character key name): the
+        # input is refused, named by its field, never reported as a bug.
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or exc.title
+        message = f"{exc.title} {where}: {first['msg']}"
+        _report_error({"code": "usage.invalid", "message": message, "field": where}, message, args)
+        sys.exit(2)
     except Exception as exc:  # a bug of ours: still one line, never a traceback
         if os.environ.get("PROVENANCE_DEBUG"):
             raise
@@ -64,7 +74,10 @@ def _report_error(document: dict[str, object], message: str, args: list[str]) ->
         from provenance.cli.common import emit_json
 
         emit_json({"error": document})
-    sys.stderr.write(f"provenance: error: {message} [{document['code']}]\n")
+    from provenance.cli.common import printable
+
+    # One line, whatever the message holds (a file name from a bundle, a pydantic error over several lines).
+    sys.stderr.write(f"provenance: error: {printable(message, one_line=True)} [{document['code']}]\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ from provenance.cli.common import (
     emit_json,
     now,
     open_archive,
+    printable,
     table_box,
 )
 
@@ -196,7 +197,7 @@ def revoke(
         emit_json({"key": card.id, "card": card.as_json()})
     else:
         assert card.revoked is not None
-        print(f"revoked {card.id} ({card.name}) from {card.revoked.time}")
+        print(printable(f"revoked {card.id} ({card.name}) from {card.revoked.time}"))
 
 
 @app.command("import")
@@ -218,7 +219,7 @@ def import_card(
     if json_out:
         emit_json({"key": card.id, "added": added, "card": card.as_json()})
     else:
-        print(f"{'imported' if added else 'already present:'} {card.id} ({card.name})")
+        print(printable(f"{'imported' if added else 'already present:'} {card.id} ({card.name})"))
 
 
 @app.command("export")

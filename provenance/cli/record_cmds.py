@@ -17,6 +17,7 @@ from provenance.cli.common import (
     load_signer,
     now,
     open_archive,
+    printable,
 )
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def _done(manifest: Any, json_out: bool, line: str) -> None:
     if json_out:
         emit_json({"record": manifest.record, "event": event.model_dump(mode="json")})
     else:
-        print(line)
+        print(printable(line))
 
 
 def _parse_copies(text: str) -> list[dict[str, Any]]:

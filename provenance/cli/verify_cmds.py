@@ -35,8 +35,10 @@ def _context(paths: list[Path], trust: Path | None, archive: Path | None) -> Ver
     try:
         arch = Archive.locate(archive)
     except ProvenanceError:
-        # a record folder inside an archive: records/<id> → the archive two levels up
-        for path in paths:
+        # a record folder inside an archive: records/<id> → the archive two levels up. Only when no --trust
+        # is given: that archive's keys/ are then the trust store anyway. With a trust store of your own,
+        # the archive being verified must not choose the roles policy (it could let a translator release).
+        for path in paths if trust is None else []:
             candidate = path.resolve().parent.parent
             if path.is_dir() and (candidate / "records").is_dir() and (candidate / "keys").is_dir():
                 arch = Archive(candidate)
@@ -53,6 +55,8 @@ def _context(paths: list[Path], trust: Path | None, archive: Path | None) -> Ver
 
 
 def _render(report: VerificationReport) -> None:
+    from rich.markup import escape
+
     out = console()
     state = str(report.state)
     colour = {"trusted": "green", "valid": "yellow", "invalid": "red"}[state]
@@ -67,7 +71,8 @@ def _render(report: VerificationReport) -> None:
               f"{report.bytes_hashed:,} bytes hashed", markup=False)
     for check in report.checks:
         mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
-        out.print(f"  {mark} {check.name}" + (f" [dim]({check.detail})[/dim]" if check.detail else ""))
+        detail = f" [dim]({escape(check.detail)})[/dim]" if check.detail else ""
+        out.print(f"  {mark} {escape(check.name)}{detail}", markup=True)
     for signer in report.signers:
         trusted = "trusted" if signer["trusted"] else "NOT in your trust store"
         seqs = ", ".join(f"{e['seq']} {e['type']}" for e in signer["events"])
@@ -76,11 +81,11 @@ def _render(report: VerificationReport) -> None:
         out.print(f"  key card in bundle (shown, not trusted): {card.get('name')} {str(card.get('id'))[:20]}…",
                   markup=False)
     for problem in report.problems:
-        out.print(f"  [{colour}]•[/{colour}] {problem.code}: ", end="")
+        out.print(f"  [{colour}]•[/{colour}] {problem.code}: ", end="", markup=True)
         out.print(problem.message, markup=False)
     for warning in report.warnings:
         out.print(f"  ! {warning}", markup=False)
-    out.print(f"[bold {colour}]{STATE_WORDS[state]}[/bold {colour}]")
+    out.print(f"[bold {colour}]{STATE_WORDS[state]}[/bold {colour}]", markup=True)
 
 
 def _worst(reports: list[VerificationReport]) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from provenance.errors import (
     UsageError,
     validation_detail,
 )
-from provenance.fsio import storage_error
+from provenance.fsio import read_limited, storage_error
 from provenance.history import Signer, sign_event
 from provenance.manifest_io import manifest_bytes, state_canonical, state_digest
 from provenance.model.catalogue import Catalogue
@@ -75,7 +76,8 @@ def read_transcription(path: Path, encoding: str | None = None) -> Transcription
         ) from None
     if "\x00" in text:
         raise InputError(ErrorCode.INPUT_ENCODING, f"{path}: contains NUL characters; not a text file")
-    return Transcription(name=path.name, data=data, text=text, encoding=codec)
+    # The stored name is NFC (UAX #15): one spelling per name, whatever file system it came from.
+    return Transcription(name=unicodedata.normalize("NFC", path.name), data=data, text=text, encoding=codec)
 
 
 def load_sidecar(path: Path) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def load_sidecar(path: Path) -> dict[str, Any]:
     from provenance.contract import validation_errors
 
     try:
-        raw = loads_strict(path.read_bytes(), max_bytes=1 << 20)
+        raw = loads_strict(read_limited(path, 1 << 20, regular_only=False), max_bytes=1 << 20)
     except OSError as exc:
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{path}: {exc.strerror}", path=str(path)) from exc
     except StrictJSONError as exc:

@@ -8,6 +8,7 @@ half-understood; an unknown field under a known format is ``manifest.schema``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -32,6 +33,9 @@ KeyId = Annotated[str, Field(pattern=KEY_ID_PATTERN)]
 Digest = Annotated[str, Field(pattern=DIGEST_PATTERN)]
 
 _SAFE_SEGMENT = re.compile(r"^[^/\\\x00-\x1f\x7f]+$")
+# Unicode general categories refused in paths: controls (C0, DEL, C1), format characters (bidi controls,
+# zero-width characters), surrogates, and line/paragraph separators.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 def check_relative_path(path: str) -> str:
@@ -40,16 +44,30 @@ def check_relative_path(path: str) -> str:
     Raises ``ValueError`` for absolute paths, ``..`` or ``.`` segments, empty segments, backslashes,
     control characters, drive letters and over-long names.
     """
-    if not path or len(path.encode("utf-8")) > 1024:
+    if not path or len(path.encode("utf-8", "surrogatepass")) > 1024:
         raise ValueError("path is empty or longer than 1024 bytes")
     if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
         raise ValueError(f"absolute path {path!r}")
     for segment in path.split("/"):
         if segment in ("", ".", "..") or not _SAFE_SEGMENT.match(segment):
             raise ValueError(f"unsafe path {path!r}")
-        if len(segment.encode("utf-8")) > 255:
+        if len(segment.encode("utf-8", "surrogatepass")) > 255:
             raise ValueError(f"path segment longer than 255 bytes in {path!r}")
+        if segment != segment.strip():
+            raise ValueError(f"path segment with leading or trailing white space in {path!r}")
+    # Look-alikes: invisible and direction-changing characters (U+202E makes "txt.exe" read "exe.txt"),
+    # and a second spelling of the same name (NFD on macOS, NFC elsewhere; UAX #15) are refused.
+    for char in path:
+        if unicodedata.category(char) in _UNSAFE_CATEGORIES:
+            raise ValueError(f"path {path!r} contains the invisible or control character U+{ord(char):04X}")
+    if not unicodedata.is_normalized("NFC", path):
+        raise ValueError(f"path {path!r} is not in Unicode normalisation form NFC")
     return path
+
+
+def path_fold(path: str) -> str:
+    """The key under which two paths collide: NFKC + case folding (NFD/NFC, "Ａ"/"A" and "A"/"a" meet)."""
+    return unicodedata.normalize("NFKC", path).casefold()
 
 
 RelativePath = Annotated[str, AfterValidator(check_relative_path)]
@@ -136,10 +154,12 @@ class State(BaseModel):
         for entry in files:
             if entry.path in seen:
                 raise ValueError(f"file {entry.path!r} listed twice")
-            if entry.path.casefold() in folded:
-                raise ValueError(f"file {entry.path!r} collides with another path when case is folded")
+            if path_fold(entry.path) in folded:
+                raise ValueError(
+                    f"file {entry.path!r} collides with another path when case and Unicode forms are folded"
+                )
             seen.add(entry.path)
-            folded.add(entry.path.casefold())
+            folded.add(path_fold(entry.path))
         return files
 
     def as_json(self) -> dict[str, Any]:

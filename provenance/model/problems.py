@@ -53,6 +53,7 @@ class ProblemCode(StrEnum):
     SIGNER_ROLE_NOT_ALLOWED = "signer.role-not-allowed"
     SIGNER_REVOKED = "signer.revoked"
     SIGNER_EXPIRED = "signer.expired"
+    SIGNER_AGENT_MISMATCH = "signer.agent-mismatch"
     TRUST_EMPTY = "trust.empty"
     BUNDLE_MALFORMED = "bundle.malformed"
     BUNDLE_UNSAFE_ENTRY = "bundle.unsafe-entry"
@@ -75,6 +76,7 @@ UNTRUSTED_CODES: frozenset[ProblemCode] = frozenset(
         ProblemCode.SIGNER_ROLE_NOT_ALLOWED,
         ProblemCode.SIGNER_REVOKED,
         ProblemCode.SIGNER_EXPIRED,
+        ProblemCode.SIGNER_AGENT_MISMATCH,
         ProblemCode.TRUST_EMPTY,
     }
 )
