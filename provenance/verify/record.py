@@ -23,11 +23,12 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from provenance.canonical import StrictJSONError, loads_strict
+from provenance.fsio import read_limited
 from provenance.keys import TrustStore, card_public_key
 from provenance.manifest_io import MAX_MANIFEST_BYTES, event_digest, event_signing_bytes, state_digest
 from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
@@ -35,11 +36,13 @@ from provenance.model.keycard import KeyCard
 from provenance.model.manifest import MANIFEST_FORMAT, SIGNED_EVENT_FIELDS, Event, Manifest
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
-from provenance.model.timefmt import parse_utc
+from provenance.model.timefmt import format_utc, parse_utc
 from provenance.verify.hashing import FileDigests, hash_files
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # files larger than this are not read whole to explain a digest mismatch
+# How far ahead of the verifier's clock an event may be dated (clocks of honest signers drift a little).
+CLOCK_SKEW = timedelta(hours=1)
 _EXPLAIN_LIMIT = 32 << 20
 
 
@@ -114,7 +117,8 @@ def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
         report.add(P.MANIFEST_MALFORMED, f"{source}: larger than {MAX_MANIFEST_BYTES} bytes", path=source)
         return None
     try:
-        raw = loads_strict(path.read_bytes(), max_bytes=MAX_MANIFEST_BYTES)
+        # bounded even if the file grows after lstat (endless data)
+        raw = loads_strict(read_limited(path, MAX_MANIFEST_BYTES), max_bytes=MAX_MANIFEST_BYTES)
     except StrictJSONError as exc:
         code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
         report.add(code, f"{source}: {exc}", path=source, found=exc.kind)
@@ -225,6 +229,24 @@ def check_chain(
         expected_previous = event_digest(raws[index])
 
 
+def check_not_future(report: VerificationReport, manifest: Manifest, now: datetime) -> None:
+    """Step 2 (cont.): no event dated after the verifier's clock (beyond ``CLOCK_SKEW``).
+
+    A signer whose clock runs ahead (or who sets it ahead on purpose) would otherwise freeze the record:
+    every honest writer after it is refused until that date comes (TUF's fast-forward attack).
+    """
+    limit = now + CLOCK_SKEW
+    for event in manifest.events:
+        if parse_utc(event.time) > limit:
+            report.add(
+                P.CHAIN_TIME_ORDER,
+                f"event {event.seq} is dated {event.time}, after the verifier's clock ({format_utc(now)})",
+                event=event.seq,
+                expected=f"at most {format_utc(limit)}",
+                found=event.time,
+            )
+
+
 def check_signatures(
     report: VerificationReport,
     manifest: Manifest,
@@ -312,6 +334,18 @@ def _check_signer(report: VerificationReport, event: Event, card: KeyCard, ctx: 
             key=event.key,
             expected=sorted(r.value for r in allowed),
             found=event.role.value,
+        )
+    if event.agent != card.name:
+        # The agent an event names is signed, but only the trust store says whose key it is: a trusted
+        # translator key must not sign as "A. Archivist" (or a look-alike "A. Аrchivist") unnoticed.
+        report.add(
+            P.SIGNER_AGENT_MISMATCH,
+            f"event {event.seq} names its agent {event.agent!r}, but key {event.key[:24]}… belongs to "
+            f"{card.name!r} in your trust store",
+            event=event.seq,
+            key=event.key,
+            expected=card.name,
+            found=event.agent,
         )
     status = card.status_at(parse_utc(event.time))
     if status == "revoked":
@@ -565,7 +599,8 @@ _MARKS: list[tuple[str, frozenset[P]]] = [
      frozenset({P.EVENT_SIGNATURE_INVALID, P.EVENT_SIGNATURE_MISSING})),
     (
         "every signer is trusted for its role",
-        frozenset({P.SIGNER_UNKNOWN, P.SIGNER_ROLE_NOT_ALLOWED, P.SIGNER_REVOKED, P.SIGNER_EXPIRED}),
+        frozenset({P.SIGNER_UNKNOWN, P.SIGNER_ROLE_NOT_ALLOWED, P.SIGNER_REVOKED, P.SIGNER_EXPIRED,
+                   P.SIGNER_AGENT_MISMATCH}),
     ),
     ("current state is the one last signed", frozenset({P.STATE_MISMATCH})),
     (
@@ -601,6 +636,7 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
         )
     raw_events = read.raw_events()
     check_chain(report, manifest, raw_events)
+    check_not_future(report, manifest, ctx.now)
     check_signatures(report, manifest, source, ctx, raw_events)
     current_state = check_state(report, manifest, read.raw["state"])
     check_payload(report, manifest, source, ctx.jobs)
