@@ -435,12 +435,12 @@ def _digests(
             if not isinstance(result, OSError):
                 report.bytes_hashed += result[0]
     checked: list[FileDigests | None] = []
-    for path, result in zip(paths, out, strict=True):
-        if isinstance(result, OSError):
-            report.add(P.FILE_MISSING, f"{path}: cannot read: {result.strerror}", path=path)
+    for path, outcome in zip(paths, out, strict=True):
+        if isinstance(outcome, OSError):
+            report.add(P.FILE_MISSING, f"{path}: cannot read: {outcome.strerror}", path=path)
             checked.append(None)
         else:
-            checked.append(result)
+            checked.append(outcome)
     return checked
 
 
