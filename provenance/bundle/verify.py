@@ -183,7 +183,7 @@ def verify_bag_folder(root: Path, ctx: VerifyContext, report: VerificationReport
         return
     report.check(SAFE_CHECK, True)
     at = len(report.checks)
-    findings = bag.check_bag(root, tree, report)
+    findings = bag.check_bag(root, tree, report, jobs=ctx.jobs)
     if findings is None:
         report.check(BAG_CHECKS[0][0], False, "not a bag")
         return
@@ -254,4 +254,10 @@ def verify_bundle(path: Path, ctx: VerifyContext, limits: Limits = DEFAULT_LIMIT
             _relativise(report, root)
     except BundleRejectedError as exc:
         _add_findings(report, exc)
+    except OSError as exc:  # the temporary folder could not be written (disk full …): the verifier cannot run
+        import tempfile
+
+        from provenance.fsio import storage_error
+
+        raise storage_error("unpack the bundle into", Path(tempfile.gettempdir()), exc) from exc
     return report
