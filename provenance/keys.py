@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -324,8 +325,35 @@ def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
         _check_narrowing(existing, card, source=str(path))
         write_card(archive, card, replace=store.sources[card.id])
         return card, True
+    _check_name_unique(store, card, source=str(path))
     write_card(archive, card)
     return card, True
+
+
+def _name_key(name: str) -> str:
+    """Names that read the same: NFKC (full-width, ligatures), case folded, white space collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _check_name_unique(store: TrustStore, card: KeyCard, *, source: str) -> None:
+    """Refuse a new key that takes the name of a key already trusted (key substitution).
+
+    A forged card "A. Archivist" with the forger's key would otherwise sit beside the real one, and every
+    report would name the forger's events as the archivist's. Rotation is allowed: a card that names the
+    existing key in ``supersedes`` (or is named in the existing card's) may share its name.
+    Raises ``ConflictError(key.conflict)``.
+    """
+    wanted = _name_key(card.name)
+    for other in store.cards.values():
+        if _name_key(other.name) != wanted or card.supersedes == other.id or other.supersedes == card.id:
+            continue
+        raise ConflictError(
+            ErrorCode.KEY_CONFLICT,
+            f"{source}: key {card.id[:20]}… is named {card.name!r}, like the trusted key {other.id[:20]}… "
+            f"({other.name!r}); two keys may share a name only when one supersedes the other. Compare the "
+            "key id with its owner out of band",
+            key=card.id,
+        )
 
 
 def _check_narrowing(existing: KeyCard, incoming: KeyCard, *, source: str) -> None:

@@ -85,9 +85,8 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False, what
             # Bounded: --passphrase-file /dev/zero must not read forever; pipes (<(…)) are fine.
             data = read_limited(passphrase_file, MAX_PASSPHRASE_BYTES, regular_only=False)
         except OSError as exc:
-            raise NotFoundError(
-                ErrorCode.INPUT_NOT_FOUND, f"cannot read passphrase file {passphrase_file}: {exc.strerror}"
-            ) from exc
+            code = ErrorCode.INPUT_NOT_FOUND if isinstance(exc, FileNotFoundError) else ErrorCode.INPUT_UNREADABLE
+            raise NotFoundError(code, f"cannot read passphrase file {passphrase_file}: {exc.strerror}") from exc
         return data.rstrip(b"\r\n")
     env = os.environ.get("PROVENANCE_PASSPHRASE")
     if env:

@@ -126,6 +126,8 @@ class VerificationReport:
     bytes_hashed: int = 0
     bundle_key_cards: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # digest of the last event: compare it with one kept elsewhere to detect a rollback to an older version
+    head: str | None = None
 
     def add(self, code: ProblemCode, message: str, **fields: Any) -> None:
         """Record a problem."""
@@ -158,6 +160,7 @@ class VerificationReport:
             "title": self.title,
             "telegram_number": self.telegram_number,
             "events": self.events,
+            "head": self.head,
             "files": self.files,
             "bytes_hashed": self.bytes_hashed,
             "problems": [p.to_json() for p in self.problems],

@@ -636,6 +636,7 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
         )
     raw_events = read.raw_events()
     check_chain(report, manifest, raw_events)
+    report.head = event_digest(raw_events[-1]) if raw_events else None
     check_not_future(report, manifest, ctx.now)
     check_signatures(report, manifest, source, ctx, raw_events)
     current_state = check_state(report, manifest, read.raw["state"])
