@@ -110,3 +110,25 @@ def test_rebagged_tampering_passes_bagit_but_not_the_signatures(
     report = verify_path(bag, make_context(world.archive.keys_dir, world.clock[0]))
     assert str(report.state) == "invalid"  # … the signed record is not
     assert not any(str(p.code).startswith("bag.") for p in report.problems)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=bagit.BagValidationError,
+    reason="bagit-python does not decode %25 in manifest paths (LibraryOfCongress/bagit-python#157); "
+    "RFC 8493 section 2.1.3 requires '%' to be percent-encoded, and our bags follow the RFC",
+)
+def test_percent_in_a_file_name_follows_the_rfc(world: World, tmp_path: Path) -> None:
+    from provenance.ingest.service import ingest, read_transcription
+    from tests.conftest import CORPUS
+
+    source = tmp_path / "memo 100%.txt"
+    source.write_bytes((CORPUS / "synthetic-memo-crlf.txt").read_bytes())
+    manifest = ingest(world.archive, read_transcription(source), world.signers["archivist"], now=world.tick(),
+                      record_id="memo-100")
+    out = tmp_path / "bag"
+    export_record(world.archive, manifest.record, out)
+    assert "data/files/memo 100%25.txt" in (out / "manifest-sha256.txt").read_text("utf-8")
+    report = verify_path(out, make_context(world.archive.keys_dir, world.tick()))
+    assert str(report.state) == "trusted"  # our reader decodes %25, %0D and %0A (and only those)
+    _validate(out)

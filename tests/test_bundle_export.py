@@ -138,14 +138,22 @@ def test_existing_out_is_refused(lived: World, tmp_path: Path) -> None:
     [
         (["no-such-record", "--out", "{tmp}/x.zip"], "record.not-found"),
         ([RID, "--out", "{tmp}/missing/x.zip"], "input.not-found"),
+        ([RID, "--out", "{archive}/records/telegram-23256/x.zip"], "usage.invalid"),
+        (["--history", "--out", "{tmp}/x.zip"], "usage.invalid"),
     ],
-    ids=["unknown-record", "no-such-folder"],
+    ids=["unknown-record", "no-such-folder", "inside-the-archive", "no-record"],
 )
 def test_export_usage_errors(lived: World, tmp_path: Path, args: list[str], code: str) -> None:
     tmp_path = tmp_path / "out"
     tmp_path.mkdir()
-    result = lived.run("export", *[a.replace("{tmp}", str(tmp_path)) for a in args], "--json")
-    assert result.returncode == 2 and result.json()["error"]["code"] == code
+    args = [a.replace("{tmp}", str(tmp_path)).replace("{archive}", str(lived.root)) for a in args]
+    result = lived.run("export", *args, "--json")
+    assert result.returncode == 2, result.stderr
+    if result.stdout:
+        assert result.json()["error"]["code"] == code
+    else:  # typer's own usage error: one line on stderr
+        assert code == "usage.invalid" and "Traceback" not in result.stderr
+    assert not any(lived.archive.record_dir(RID).rglob("x.zip"))
     assert list(tmp_path.iterdir()) == []
 
 

@@ -351,7 +351,8 @@ def export_record(
 
     The bag is built beside ``out`` under a temporary name and renamed into place; on any failure nothing
     is left behind. Raises ``ConflictError(output.exists)``, ``NotFoundError`` (record, output folder),
-    ``UsageError`` (unknown algorithm), ``InputError(record.corrupt)``, ``StorageError``.
+    ``UsageError`` (unknown algorithm, an output inside the archive's records/), ``InputError(record.corrupt)``,
+    ``StorageError``.
     """
     for alg in algorithms:
         if alg not in ALGORITHMS:
@@ -366,6 +367,10 @@ def export_record(
     parent = out.parent
     if not parent.is_dir():
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"folder {parent} does not exist", path=str(parent))
+    if parent.resolve().is_relative_to(archive.records_dir.resolve()):
+        raise UsageError(
+            ErrorCode.USAGE, f"{out} lies inside the archive's records/; write the bundle somewhere else"
+        )
     form = archive_form(out) or "folder"
     result = ExportResult(record=record_id, out=out, form=form, history=history, algorithms=algorithms)
     temporary = parent / f".{out.name}.tmp-{secrets.token_hex(6)}"
