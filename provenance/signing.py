@@ -21,7 +21,6 @@ import re
 import struct
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from provenance.errors import ErrorCode, KeyStoreError, UsageError
@@ -65,6 +64,8 @@ class SigningKey:
     __slots__ = ("_key", "_public")
 
     def __init__(self, key: Ed25519PrivateKey) -> None:
+        from cryptography.hazmat.primitives import serialization  # signing only: verify never loads it
+
         self._key = key
         self._public = key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
@@ -116,10 +117,16 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> boo
     if not isinstance(message, bytes | bytearray):
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(bytes(public_key)).verify(bytes(signature), bytes(message))
+        _public_key(bytes(public_key)).verify(bytes(signature), bytes(message))
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+@functools.lru_cache(maxsize=256)
+def _public_key(public_key: bytes) -> Ed25519PublicKey:
+    """The loaded key (raises ``ValueError``); cached, as a verifier checks many events of few signers."""
+    return Ed25519PublicKey.from_public_bytes(public_key)
 
 
 def key_id(public_key: bytes) -> str:
@@ -373,6 +380,8 @@ def encrypt_private_key(key: SigningKey, passphrase: bytes, rounds: int = DEFAUL
         raise KeyStoreError(ErrorCode.KEY_PASSPHRASE_MISSING, "a private key needs a non-empty passphrase")
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"bcrypt KDF rounds must be a positive integer, got {rounds!r}")
+    from cryptography.hazmat.primitives import serialization
+
     encryption = (
         serialization.PrivateFormat.OpenSSH.encryption_builder().kdf_rounds(rounds).build(bytes(passphrase))
     )
@@ -390,6 +399,8 @@ def decrypt_private_key(data: bytes, passphrase: bytes) -> SigningKey:
     section (the two check integers) cannot be told from a wrong passphrase and reports as one; damage
     anywhere else is caught by the padding check or by comparing the decrypted key with the header's.
     """
+    from cryptography.hazmat.primitives import serialization
+
     public = _check_encrypted_ed25519(_parse_openssh(data))
     if not passphrase:
         raise KeyStoreError(ErrorCode.KEY_PASSPHRASE_MISSING, "the private key needs its passphrase")

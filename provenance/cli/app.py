@@ -7,27 +7,48 @@ import sys
 
 import typer
 
-from provenance.cli import export_cmds, inspect_cmds, keys_cmds, record_cmds, verify_cmds
+from provenance.cli import verify_cmds
 
-app = typer.Typer(
-    name="provenance",
-    help=(
-        "Archive trust for historical transcriptions: signed, hash-chained records, BagIt bundles, and a "
-        "verifier that no altered byte gets past.\n\n"
-        "Example: provenance init my-archive && cd my-archive && "
-        "provenance keys generate --name 'A. Archivist' --role archivist"
-    ),
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+HELP = (
+    "Archive trust for historical transcriptions: signed, hash-chained records, BagIt bundles, and a "
+    "verifier that no altered byte gets past.\n\n"
+    "Example: provenance init my-archive && cd my-archive && "
+    "provenance keys generate --name 'A. Archivist' --role archivist"
 )
-app.add_typer(keys_cmds.app, name="keys")
-record_cmds.register(app)
-inspect_cmds.register(app)
-verify_cmds.register(app)
-export_cmds.register(app)
+
+
+def build_app(command: str | None = None) -> typer.Typer:
+    """The ``provenance`` app. For ``verify`` and ``audit`` only their own group is built: typer turns every
+    registered command into a click command at start-up, and the verifier should not pay for twenty of
+    them (nor import their modules). Any other command, ``--help`` included, gets the whole app.
+    """
+    app = typer.Typer(
+        name="provenance",
+        help=HELP,
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    if command in verify_cmds.COMMANDS:
+        verify_cmds.register(app)
+        return app
+    from provenance.cli import export_cmds, inspect_cmds, keys_cmds, record_cmds
+
+    app.add_typer(keys_cmds.app, name="keys")
+    record_cmds.register(app)
+    inspect_cmds.register(app)
+    verify_cmds.register(app)
+    export_cmds.register(app)
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the whole app, built when asked for (``from provenance.cli.app import app``)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -43,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
         # standalone mode: typer reports usage errors itself (exit 2) and exits with each command's code
-        app(args=args, prog_name="provenance")
+        build_app(args[0] if args else None)(args=args, prog_name="provenance")
     except ProvenanceError as exc:
         _report_error(exc.to_json(), exc.message, args)
         sys.exit(exc.exit_code)

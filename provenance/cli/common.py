@@ -156,12 +156,15 @@ def printable(text: str, *, one_line: bool = False) -> str:
     return pattern.sub(_escape_char, text)
 
 
+def json_safe(text: str) -> str:
+    """JSON text with C1 and bidi controls as ``\\u`` escapes: the same JSON, safe on a terminal."""
+    # json.dumps escapes C0 controls itself; inside JSON these characters can only occur in strings.
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def emit_json(document: Any) -> None:
     """Print exactly one JSON document on stdout (C1 and bidi controls as ``\\u`` escapes, still JSON)."""
-    text = json.dumps(document, ensure_ascii=False, indent=2)
-    # json.dumps escapes C0 controls itself; inside JSON these characters can only occur in strings.
-    text = _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(json_safe(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")
     sys.stdout.flush()
 
 

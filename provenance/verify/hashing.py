@@ -138,13 +138,12 @@ def _chunks(paths: Sequence[PathLike], sizes: Sequence[int] | None, jobs: int) -
 
 def worth_parallel(count: int, total_bytes: int, jobs: int) -> bool:
     """Whether :func:`hash_files` would spread this work over processes."""
-    if jobs < 2 or count < 2:
+    if jobs < 2 or count < 2 or (count < PARALLEL_MIN_FILES and total_bytes < PARALLEL_MIN_BYTES):
         return False
     import multiprocessing
 
-    if multiprocessing.current_process().daemon:  # a pool worker may not start processes of its own
-        return False
-    return count >= PARALLEL_MIN_FILES or total_bytes >= PARALLEL_MIN_BYTES
+    # a pool worker may not start processes of its own
+    return not multiprocessing.current_process().daemon
 
 
 def hash_files(

@@ -448,8 +448,6 @@ def check_payload(
     report: VerificationReport, manifest: Manifest, source: RecordSource, jobs: int = 1
 ) -> None:
     """Step 6: the current files are exactly those the state lists, byte for byte."""
-    from provenance.verify.explain import explain_mismatch
-
     present = _walk_files(source.files_root, report, "files")
     report.files = len(manifest.state.files)
     listed = []
@@ -470,6 +468,8 @@ def check_payload(
         code = P.FILE_SIZE_MISMATCH if size != entry.size else P.FILE_DIGEST_MISMATCH
         why = None
         if size < _EXPLAIN_LIMIT:
+            from provenance.verify.explain import explain_mismatch
+
             try:
                 with open(path, "rb") as handle:
                     why = explain_mismatch(handle.read(), entry.sha256)
