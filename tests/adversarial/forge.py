@@ -111,8 +111,15 @@ def second_record(world: World, record: str = "telegram-4471") -> str:
     ingest(world.archive, source, world.signers["archivist"], now=world.tick(), record_id=record)
     text = (record_dir(world, record) / "files" / "synthetic-telegram-4471.txt").read_text("utf-8")
     quote = text.split()[10]
-    actions.add_note(world.archive, record, world.signers["translator"], quote=quote, text="x", now=world.tick(),
-                     occurrence=1)
+    actions.add_note(
+        world.archive,
+        record,
+        world.signers["translator"],
+        quote=quote,
+        text="x",
+        now=world.tick(),
+        occurrence=1,
+    )
     return record
 
 

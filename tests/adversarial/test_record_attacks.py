@@ -54,7 +54,9 @@ def assert_state(result: tuple[int, Doc, set[str]], state: str, *codes: str) -> 
 def test_mix_and_match_manifest_of_one_record_with_the_files_of_another(lived: World) -> None:
     other = second_record(lived)
     shutil.copy(record_dir(lived, other) / "manifest.json", record_dir(lived) / "manifest.json")
-    found = assert_state(verify(lived, record_dir(lived)), "invalid", "manifest.record-mismatch", "file.missing")
+    found = assert_state(
+        verify(lived, record_dir(lived)), "invalid", "manifest.record-mismatch", "file.missing"
+    )
     assert "file.unexpected" in found  # the first record's own file is not the second's
 
 
@@ -79,8 +81,9 @@ def test_mix_and_match_event_moved_from_another_records_chain(lived: World) -> N
     doc = load(lived)
     doc["events"].append(load(lived, other)["events"][1])
     save(lived, doc)
-    assert_state(verify(lived, record_dir(lived)), "invalid", "chain.record-mismatch", "chain.broken",
-                 "chain.sequence")
+    assert_state(
+        verify(lived, record_dir(lived)), "invalid", "chain.record-mismatch", "chain.broken", "chain.sequence"
+    )
 
 
 def test_mix_and_match_moved_event_relabelled_and_relinked_without_the_key(lived: World) -> None:
@@ -116,7 +119,7 @@ def test_signature_replay_of_the_same_event_in_a_copy_of_the_record_under_anothe
     for event in doc["events"]:
         event["record"] = copy_id
     save(lived, rechain(doc, keys={}), copy_id)
-    code, report, found = verify(lived, record_dir(lived, copy_id))
+    code, report, _found = verify(lived, record_dir(lived, copy_id))
     assert (code, report["state"]) == (1, "invalid")
     assert {p["event"] for p in report["problems"] if p["code"] == "event.signature-invalid"} == set(
         range(1, len(doc["events"]) + 1)
@@ -216,7 +219,9 @@ def test_event_signed_after_revocation_is_not_trusted(lived: World) -> None:
 def test_revoked_key_cannot_sign_through_the_cli(lived: World) -> None:
     assert run_in_process(lived, "keys", "revoke", "T. Translator", "--reason", "left").returncode == 0
     before = tree_snapshot(record_dir(lived))
-    result = run_in_process(lived, "note", RID, "--quote", "Kaeseong", "--text", "late", "--key", "T. Translator", "--json")
+    result = run_in_process(
+        lived, "note", RID, "--quote", "Kaeseong", "--text", "late", "--key", "T. Translator", "--json"
+    )
     assert (result.returncode, result.json()["error"]["code"]) == (2, "key.revoked")
     assert tree_snapshot(record_dir(lived)) == before
 
@@ -240,14 +245,18 @@ def test_event_signed_after_the_key_expired_is_not_trusted(lived: World) -> None
 
 def test_event_signed_before_the_key_was_valid_is_not_trusted(lived: World) -> None:
     doc = load(lived)
-    _set_card(lived, "r-reviewer", valid_from=format_utc(parse_utc(doc["events"][6]["time"]) + timedelta(seconds=1)))
+    _set_card(
+        lived, "r-reviewer", valid_from=format_utc(parse_utc(doc["events"][6]["time"]) + timedelta(seconds=1))
+    )
     code, _report, found = verify(lived, record_dir(lived))
     assert (code, found) == (3, {"signer.expired"})
 
 
 def test_expired_key_cannot_sign_through_the_cli(lived: World) -> None:
     _set_card(lived, "t-translator", valid_until=format_utc(lived.clock[0]))
-    result = run_in_process(lived, "note", RID, "--quote", "Kaeseong", "--text", "late", "--key", "T. Translator", "--json")
+    result = run_in_process(
+        lived, "note", RID, "--quote", "Kaeseong", "--text", "late", "--key", "T. Translator", "--json"
+    )
     assert (result.returncode, result.json()["error"]["code"]) == (2, "key.expired")
 
 
@@ -261,13 +270,17 @@ def test_open_backdating_with_a_stolen_key_before_its_revocation_time(lived: Wor
     last = parse_utc(load(lived)["events"][-1]["time"])
     stolen = lived.signers["archivist"]
     revoked_at = last + timedelta(days=30)
-    assert run_in_process(lived, "keys", "revoke", stolen.card.name, "--at", format_utc(revoked_at)).returncode == 0
+    assert (
+        run_in_process(lived, "keys", "revoke", stolen.card.name, "--at", format_utc(revoked_at)).returncode
+        == 0
+    )
     from provenance import actions
 
     lived.clock[0] = revoked_at + timedelta(days=1)
     backdated = last + timedelta(days=1)  # the thief's clock
-    actions.transfer_custody(lived.archive, RID, stolen, from_="Wilson Center Digital Archive", to="Mallory",
-                             now=backdated)
+    actions.transfer_custody(
+        lived.archive, RID, stolen, from_="Wilson Center Digital Archive", to="Mallory", now=backdated
+    )
     code, _report, _found = verify(lived, record_dir(lived))
     assert code != 0  # what we would want; today the backdated event is trusted
 
@@ -280,12 +293,20 @@ def test_fast_forward_event_dated_in_the_future_is_reported(lived: World) -> Non
     from provenance import actions
 
     future = lived.clock[0] + timedelta(days=3650)
-    actions.transfer_custody(lived.archive, RID, lived.signers["archivist"], from_="Wilson Center Digital Archive",
-                             to="Somewhere", now=future)
+    actions.transfer_custody(
+        lived.archive,
+        RID,
+        lived.signers["archivist"],
+        from_="Wilson Center Digital Archive",
+        to="Somewhere",
+        now=future,
+    )
     code, report, found = verify(lived, record_dir(lived))
     assert (code, report["state"], found) == (1, "invalid", {"chain.time-order"})
     # and the honest writer says why it cannot append, in one line
-    result = run_in_process(lived, "note", RID, "--quote", "Kaeseong", "--text", "x", "--key", "T. Translator")
+    result = run_in_process(
+        lived, "note", RID, "--quote", "Kaeseong", "--text", "x", "--key", "T. Translator"
+    )
     assert result.returncode == 2 and "clock" in result.stderr
 
 
@@ -293,8 +314,14 @@ def test_a_small_clock_skew_is_tolerated(lived: World) -> None:
     from provenance import actions
 
     ahead = lived.clock[0] + timedelta(minutes=30)
-    actions.transfer_custody(lived.archive, RID, lived.signers["archivist"], from_="Wilson Center Digital Archive",
-                             to="Somewhere", now=ahead)
+    actions.transfer_custody(
+        lived.archive,
+        RID,
+        lived.signers["archivist"],
+        from_="Wilson Center Digital Archive",
+        to="Somewhere",
+        now=ahead,
+    )
     lived.clock[0] = ahead - timedelta(minutes=30)
     assert verify(lived, record_dir(lived))[0] == 0
 
@@ -328,13 +355,17 @@ def test_role_escalation_by_the_policy_of_the_archive_being_verified(lived: Worl
     applies its own (default) policy, not the one shipped with the archive it checks."""
     config = lived.archive.config_path
     config.write_text('[roles]\nrelease = ["translator", "publisher"]\n', "utf-8")
-    assert run_in_process(lived, "release", RID, "--key", "T. Translator").returncode == 0  # their archive, their rules
+    assert (
+        run_in_process(lived, "release", RID, "--key", "T. Translator").returncode == 0
+    )  # their archive, their rules
     trust = tmp_path / "my-trust"
     shutil.copytree(lived.archive.keys_dir, trust)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     lived.env["PROVENANCE_ARCHIVE"] = ""
-    result = run_in_process(lived, "verify", str(record_dir(lived)), "--trust", str(trust), "--json", cwd=outside)
+    result = run_in_process(
+        lived, "verify", str(record_dir(lived)), "--trust", str(trust), "--json", cwd=outside
+    )
     assert result.returncode == 3
     assert {p["code"] for p in result.json()["problems"]} == {"signer.role-not-allowed"}
 
@@ -375,11 +406,15 @@ def test_laundering_valid_new_event_over_an_altered_old_one(lived: World) -> Non
     keys = {lived.signers["translator"].card.id: lived.signers["translator"].key}
     rechain(doc, keys=keys, start=1)
     new = copy.deepcopy(doc["events"][1])
-    new.update(seq=len(doc["events"]) + 1, time=format_utc(lived.tick()), summary="A fresh, valid note",
-               state_digest=doc["events"][-1]["state_digest"])
+    new.update(
+        seq=len(doc["events"]) + 1,
+        time=format_utc(lived.tick()),
+        summary="A fresh, valid note",
+        state_digest=doc["events"][-1]["state_digest"],
+    )
     doc["events"].append(new)
     save(lived, rechain(doc, keys=keys, start=len(doc["events"]) - 1))
-    code, report, found = verify(lived, record_dir(lived))
+    code, report, _found = verify(lived, record_dir(lived))
     assert (code, report["state"]) == (1, "invalid")
     bad = {p["event"] for p in report["problems"] if p["code"] == "event.signature-invalid"}
     assert bad and max(bad) < len(doc["events"])  # the newest event is fine; an older one is not
@@ -399,7 +434,9 @@ def test_laundering_honest_writer_refuses_a_current_state_nobody_signed(lived: W
     doc = load(lived)
     doc["state"]["catalogue"]["title"] = "Another title"
     save(lived, doc)
-    result = run_in_process(lived, "custody", RID, "--from", "a", "--to", "b", "--key", "A. Archivist", "--json")
+    result = run_in_process(
+        lived, "custody", RID, "--from", "a", "--to", "b", "--key", "A. Archivist", "--json"
+    )
     assert (result.returncode, result.json()["error"]["code"]) == (2, "record.corrupt")
 
 
@@ -416,7 +453,9 @@ def test_planted_link_in_a_record_is_not_followed_by_a_writer(lived: World, tmp_
     secret = tmp_path / "outside.txt"
     secret.write_text("not for the archive")
     (record_dir(lived) / "files" / "leak.txt").symlink_to(secret)
-    result = run_in_process(lived, "custody", RID, "--from", "a", "--to", "b", "--key", "A. Archivist", "--json")
+    result = run_in_process(
+        lived, "custody", RID, "--from", "a", "--to", "b", "--key", "A. Archivist", "--json"
+    )
     assert (result.returncode, result.json()["error"]["code"]) == (2, "record.corrupt")
     assert_state(verify(lived, record_dir(lived)), "invalid", "file.path-unsafe")
     assert not list((lived.root / ".provenance" / "tmp").glob("*"))  # the stage was cleaned up
@@ -430,10 +469,8 @@ def test_open_rollback_to_an_older_genuine_version_verifies_without_an_outside_r
 ) -> None:
     """Stated plainly: a copy of the record taken before later events verifies trusted on its own. The
     head digest in the report is what to compare with a reference kept elsewhere."""
-    from tests.conftest import full_life
-
     from provenance.ingest.service import ingest, read_transcription
-    from tests.conftest import REFERENCE
+    from tests.conftest import REFERENCE, full_life
 
     ingest(world.archive, read_transcription(REFERENCE), world.signers["archivist"], now=world.tick())
     old = tmp_path / "old-copy"
