@@ -274,3 +274,39 @@ def test_weak_key_card_is_refused(lived: World, tmp_path: Path) -> None:
     result = lived.run("keys", "import", str(path), "--json")
     assert result.returncode == 2 and result.json()["error"]["code"] == "key.weak"
     assert not any("mallory" in p.name for p in lived.archive.keys_dir.iterdir())
+
+
+# --------------------------------------------------------------------------------------------------------
+# Explaining a mismatch in a record folder, from the earlier versions it stores
+
+
+def _explanations(world: World) -> list[str]:
+    from provenance.verify.record import verify_record_folder
+
+    report = verify_record_folder(world.archive.record_dir(RID), make_context(world.archive.keys_dir, world.tick()))
+    return [str(p.fields.get("explanation")) for p in report.problems if str(p.code).startswith("file.")]
+
+
+def test_record_folder_mismatch_compared_with_earlier_version(lived: World) -> None:
+    text = lived.archive.record_dir(RID) / "files" / f"{RID}.txt"
+    text.chmod(0o644)
+    text.write_bytes(text.read_bytes().replace(b"provocative actions", b"PROVOCATIVE actions"))
+    (why,) = _explanations(lived)
+    assert why.startswith("compared with the earlier version of event 5")
+    assert "Kim II Sung" in why and "PROVOCATIVE actions" in why
+
+
+def test_record_folder_rollback_is_named(lived: World) -> None:
+    folder = lived.archive.record_dir(RID)
+    earlier = next(p for p in (folder / "objects" / "sha256").iterdir() if p.read_bytes().startswith(b"SECOND"))
+    text = folder / "files" / f"{RID}.txt"
+    text.chmod(0o644)
+    text.write_bytes(earlier.read_bytes())
+    assert _explanations(lived) == ["the file is the earlier version of event 5: it was rolled back"]
+
+
+def test_record_folder_line_endings_still_explained_first(lived: World) -> None:
+    text = lived.archive.record_dir(RID) / "files" / f"{RID}.txt"
+    text.chmod(0o644)
+    text.write_bytes(text.read_bytes().replace(b"\n", b"\r\n"))
+    assert _explanations(lived) == ["only line endings changed: LF became CR LF"]

@@ -401,7 +401,7 @@ CASES = [
     case("payload-line-edited-vs-earlier-version", then_rebag(edit_line), INVALID, "file.digest-mismatch",
          source="history", trust=copy_trust, explanation="earlier version of event 5"),
     case("payload-line-edited-vs-archive", then_rebag(edit_line), INVALID, "file.digest-mismatch",
-         explanation="compared with the signed version: line 15: 'In view"),
+         explanation="compared with the signed version: line 15, column 213: '…n a whole series of provocative"),
     case("payload-rolled-back", roll_back, INVALID, "file.digest-mismatch", source="history", trust=copy_trust,
          explanation="rolled back"),
     case("payload-extra-file", only(lambda b: (b / "data/files/extra.txt").write_text("x")), INVALID,

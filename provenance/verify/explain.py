@@ -124,7 +124,8 @@ def first_differences(old: bytes, new: bytes, *, limit: int = 3) -> str | None:
         more = max(i2 - i1, j2 - j1) - 1
         tail = f" (and {more} more line{'s' if more != 1 else ''})" if more > 0 else ""
         if tag == "replace":
-            parts.append(f"line {j1 + 1}: {old_lines[i1][:80]!r} → {new_lines[j1][:80]!r}{tail}")
+            column, was, now = _excerpts(old_lines[i1], new_lines[j1])
+            parts.append(f"line {j1 + 1}, column {column}: {was!r} → {now!r}{tail}")
         elif tag == "delete":
             parts.append(f"line {i1 + 1} removed: {old_lines[i1][:80]!r}{tail}")
         else:
@@ -132,6 +133,23 @@ def first_differences(old: bytes, new: bytes, *, limit: int = 3) -> str | None:
         if len(parts) == limit:
             break
     return "; ".join(parts) or None
+
+
+def _excerpts(old: str, new: str, *, before: int = 20, width: int = 60) -> tuple[int, str, str]:
+    """(1-based column of the first differing character, the old and new text around it)."""
+    same = 0
+    for a, b in zip(old, new, strict=False):
+        if a != b:
+            break
+        same += 1
+    start = max(same - before, 0)
+    lead = "…" if start else ""
+
+    def cut(text: str) -> str:
+        piece = text[start : start + width]
+        return lead + piece + ("…" if start + width < len(text) else "")
+
+    return same + 1, cut(old), cut(new)
 
 
 def _load_verified(hex_digest: str, places: Sequence[Path]) -> bytes | None:

@@ -663,7 +663,11 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
         expected_record=path.name,
     )
     report.warnings.extend(f"trust store card {file} refused: {reason}" for file, reason in ctx.trust.rejected)
-    verify_source(source, ctx, report)
+    manifest = verify_source(source, ctx, report)
+    if manifest is not None:  # a file that differs: compared with its earlier versions in objects/
+        from provenance.verify.explain import explain_report
+
+        explain_report(report, manifest, source.files_root, [path / "objects" / "sha256"])
     extra = sorted(name for name in os.listdir(path) if name not in ("manifest.json", "files", "objects"))
     for name in extra:
         report.add(P.FILE_UNEXPECTED, f"{name} does not belong in a record folder", path=name)
