@@ -242,6 +242,37 @@ def change_metadata(
     return append_event(archive, record_id, EventType.METADATA_CHANGE, signer, mutate, now=now)
 
 
+def _folder_files(folder: Path) -> list[tuple[str, Path]]:
+    """Every file below ``folder`` as (relative POSIX path, path), sorted; refuses links and special files.
+
+    Raises ``InputError(input.path-unsafe)`` naming the first link, device, FIFO or socket found: a dossier
+    is copied byte for byte, and a link would copy what it points to.
+    """
+    import os
+    import stat
+
+    found: list[tuple[str, Path]] = []
+    stack = [(folder, "")]
+    while stack:
+        current, prefix = stack.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if stat.S_ISDIR(mode):
+                    stack.append((Path(entry.path), rel + "/"))
+                elif stat.S_ISREG(mode):
+                    found.append((rel, Path(entry.path)))
+                else:
+                    raise InputError(
+                        ErrorCode.INPUT_PATH_UNSAFE,
+                        f"{entry.path} is a link or special file; a dossier holds regular files only",
+                        path=entry.path,
+                    )
+    found.sort()
+    return found
+
+
 def attach(
     archive: Archive,
     record_id: str,
@@ -257,50 +288,89 @@ def attach(
 ) -> Manifest:
     """Add a further file (the original, a scan, a translation) to the record, byte for byte.
 
-    With ``translation_of`` the event is a translation naming its source and target languages.
+    ``source`` may be a folder (a dossier: hundreds of page scans): every file below it is added under
+    ``<name or the folder's name>/<its relative path>``, in one event. Files are streamed into the record
+    (memory stays flat whatever their size) and the size and SHA-256 recorded are those of the bytes
+    copied. With ``translation_of`` the event is a translation naming its source and target languages.
+    Raises ``InputError`` (input.not-found, input.path-unsafe) and ``UsageError``; nothing is written then.
     """
     import mimetypes
     import re
 
-    if not source.is_file():
-        raise InputError(ErrorCode.INPUT_NOT_FOUND, f"{source}: no such file", path=str(source))
+    folder = source.is_dir()
+    if not folder and not source.is_file():
+        raise InputError(ErrorCode.INPUT_NOT_FOUND, f"{source}: no such file or folder", path=str(source))
+    if folder and translation_of is not None:
+        raise UsageError(ErrorCode.USAGE, f"{source} is a folder; a translation is one file")
     # One spelling per name: a macOS (NFD) file name is stored in NFC (UAX #15), as check_relative_path asks.
     target = unicodedata.normalize("NFC", name or source.name)
-    try:
-        check_relative_path(target)
-    except ValueError as exc:
-        raise InputError(ErrorCode.INPUT_PATH_UNSAFE, f"{target}: {exc}") from exc
+    if folder:
+        listed = _folder_files(source)
+        if not listed:
+            raise InputError(ErrorCode.INPUT_EMPTY, f"{source}: the folder holds no files", path=str(source))
+        sources = [(unicodedata.normalize("NFC", f"{target}/{rel}"), path) for rel, path in listed]
+    else:
+        sources = [(target, source.resolve())]  # a link named on the command line is followed, as cp does
+    for rel, _ in sources:
+        try:
+            check_relative_path(rel)
+        except ValueError as exc:
+            raise InputError(ErrorCode.INPUT_PATH_UNSAFE, f"{rel}: {exc}") from exc
+    folded_new = [path_fold(rel) for rel, _ in sources]
+    if len(set(folded_new)) != len(folded_new):
+        raise InputError(
+            ErrorCode.INPUT_PATH_UNSAFE, f"{source}: two of its files differ only by case or Unicode form"
+        )
     if language is not None and not re.fullmatch(LANGUAGE_PATTERN.strip("^$"), language):
         raise UsageError(ErrorCode.USAGE, f"--language {language!r} is not a BCP 47 tag (en, ru, zh-Hans)")
-    data = source.read_bytes()
-    guessed = media or mimetypes.guess_type(target)[0] or "application/octet-stream"
-    if guessed.startswith("text/") and "charset" not in guessed:
-        guessed += "; charset=utf-8"
+
+    def media_of(path: str) -> str:
+        guessed = media or mimetypes.guess_type(path)[0] or "application/octet-stream"
+        if guessed.startswith("text/") and "charset" not in guessed:
+            guessed += "; charset=utf-8"
+        return guessed
+
     event_type = EventType.TRANSLATION if translation_of is not None else EventType.ATTACHMENT
 
     def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
         state = manifest.state
-        if state.file(target) is not None:
-            raise UsageError(
-                ErrorCode.RECORD_EXISTS, f"the record already has a file {target!r}; use 'provenance revise'"
-            )
+        existing = {f.path for f in state.files}
         folded = {path_fold(f.path) for f in state.files}
-        if path_fold(target) in folded:
-            raise UsageError(
-                ErrorCode.INPUT_PATH_UNSAFE,
-                f"{target!r} differs from an existing file only by case or Unicode form",
+        for (rel, _), fold in zip(sources, folded_new, strict=True):
+            if rel in existing:
+                raise UsageError(
+                    ErrorCode.RECORD_EXISTS, f"the record already has a file {rel!r}; use 'provenance revise'"
+                )
+            if fold in folded:
+                raise UsageError(
+                    ErrorCode.INPUT_PATH_UNSAFE,
+                    f"{rel!r} differs from an existing file only by case or Unicode form",
+                )
+        entries = []
+        for rel, path in sources:
+            try:
+                size, digest = stage.add_file(f"files/{rel}", path)
+            except OSError as exc:
+                raise InputError(
+                    ErrorCode.INPUT_UNREADABLE, f"{path}: cannot copy: {exc.strerror}", path=str(path)
+                ) from exc
+            entries.append(
+                FileEntry(
+                    path=rel,
+                    size=size,
+                    sha256=digest,
+                    media_type=media_of(rel),
+                    role=cast("FileRole", role),
+                    language=language,
+                )
             )
-        entry = FileEntry(
-            path=target,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            media_type=guessed,
-            role=cast("FileRole", role),
-            language=language,
-        )
-        stage.write(f"files/{target}", data)
-        new = state.model_copy(update={"files": [*state.files, entry]})
-        details: dict[str, Any] = {"file": target, "role": role, "size": len(data), "sha256": entry.sha256}
+        new = state.model_copy(update={"files": [*state.files, *entries]})
+        if folder:
+            total = sum(e.size for e in entries)
+            details: dict[str, Any] = {"folder": target, "files": len(entries), "role": role, "size": total}
+            return new, f"Attached {len(entries)} files under {target}/ ({role})", details
+        entry = entries[0]
+        details = {"file": target, "role": role, "size": entry.size, "sha256": entry.sha256}
         if translation_of is not None:
             src = _main_text(state, translation_of or None)
             details["source_file"] = src.path

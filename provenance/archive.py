@@ -236,6 +236,7 @@ class StagedRecord:
         self.archive = archive
         self.record_id = record_id
         self.new = new
+        self._unflushed = False  # files copied in without an fsync of their own (add_file)
         self.target = archive.record_dir(record_id)
         self.path = archive.new_stage(record_id)
         if not new:
@@ -275,6 +276,16 @@ class StagedRecord:
         path.parent.mkdir(parents=True, exist_ok=True)
         fsio.write_atomic(path, data)
 
+    def add_file(self, rel: str, source: Path) -> tuple[int, str]:
+        """Copy ``source`` into the staged record as the new file ``rel``, streaming; returns the size and
+        SHA-256 of the bytes copied. Flushed by :meth:`commit`. Raises ``OSError`` (``FileExistsError``
+        when ``rel`` is already taken, ELOOP/EINVAL for a link or special file at ``source``)."""
+        path = self.path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        size, digests = fsio.copy_hashed(source, path)
+        self._unflushed = True
+        return size, digests["sha256"]
+
     def put_object(self, sha256_hex: str, data: bytes) -> None:
         """Store ``data`` under its digest unless it is already there."""
         path = object_path(self.path, sha256_hex)
@@ -297,6 +308,8 @@ class StagedRecord:
 
         Raises ``ConflictError(record.exists)`` when a new record's id was taken meanwhile.
         """
+        if self._unflushed:  # files added by add_file: one flush for all of them
+            fsio.sync_filesystem(self.path)
         for dirpath, _dirnames, _filenames in os.walk(self.path):
             fsio.fsync_dir(Path(dirpath))
         if self.new:

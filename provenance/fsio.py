@@ -143,6 +143,63 @@ def rename_noreplace(src: Path, dst: Path) -> None:
     fsync_dir(dst.parent)
 
 
+COPY_BLOCK = 4 << 20  # one reused buffer: memory stays flat whatever the size of the file
+
+
+def copy_hashed(
+    src: Path, dst: Path, *, algorithms: tuple[str, ...] = ("sha256",), mode: int = 0o644
+) -> tuple[int, dict[str, str]]:
+    """Copy the regular file ``src`` to the new file ``dst`` in large blocks; the size and digests are of
+    the bytes written (read once: what is recorded is what was copied, even if ``src`` changes meanwhile).
+
+    No fsync here: the caller flushes a whole folder of copies at once (:func:`sync_filesystem`). Refuses a
+    link or special file at ``src`` (``OSError`` ELOOP/EINVAL), never replaces ``dst`` (``FileExistsError``).
+    """
+    import hashlib
+
+    hashers = [hashlib.new(name) for name in algorithms]
+    buffer = bytearray(COPY_BLOCK)
+    view = memoryview(buffer)
+    size = 0
+    fd_in = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd_in).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(src))
+        fd_out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        try:
+            while count := os.readv(fd_in, [buffer]):
+                chunk = view[:count]
+                for hasher in hashers:
+                    hasher.update(chunk)
+                written = 0
+                while written < count:
+                    written += os.write(fd_out, chunk[written:])
+                size += count
+        finally:
+            os.close(fd_out)
+    finally:
+        os.close(fd_in)
+    return size, {name: h.hexdigest() for name, h in zip(algorithms, hashers, strict=True)}
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush every write of the file system holding ``path`` (Linux syncfs(2); elsewhere sync(2)).
+
+    One call instead of an fsync per file: a dossier of thousands of page scans is flushed in one step.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syncfs(fd) == 0:
+                return
+        except (OSError, AttributeError):
+            pass
+        os.sync()
+    finally:
+        os.close(fd)
+
+
 def link_or_copy(src: Path, dst: Path) -> None:
     """Hard-link ``src`` to ``dst`` (files are never modified in place), copying where links fail."""
     try:

@@ -390,12 +390,21 @@ def register(app: typer.Typer) -> None:
     @app.command("attach")
     def attach(
         record: RecordArg,
-        file: Annotated[Path, typer.Argument(help="The file to add (the original, a scan, …).")],
+        file: Annotated[
+            Path,
+            typer.Argument(
+                help="The file to add (the original, a scan, …), or a folder: every file below it, "
+                "relative paths kept, in one event (a dossier of page scans)."
+            ),
+        ],
         as_role: Annotated[
             str, typer.Option("--as", help="original, scan, translation or attachment.")
         ] = "attachment",
         name: Annotated[
-            str | None, typer.Option("--name", help="Path inside the record (default: the file name).")
+            str | None,
+            typer.Option(
+                "--name", help="Path inside the record (default: the file's or the folder's name)."
+            ),
         ] = None,
         language: Annotated[str | None, typer.Option("--language", help="BCP 47 tag of its text.")] = None,
         media_type: Annotated[str | None, typer.Option("--media-type")] = None,
@@ -405,9 +414,11 @@ def register(app: typer.Typer) -> None:
         archive: ArchiveOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Attach a further file to the record, byte for byte (PREMIS capture).
+        """Attach a further file, or a folder of files, to the record, byte for byte (PREMIS capture).
 
         Example: provenance attach telegram-23256 original-ru.txt --as original --language ru
+
+        Example: provenance attach telegram-23256 scans/ --as scan   (every page, as scans/<page>)
         """
         from provenance.actions import attach as do_attach
         from provenance.errors import ErrorCode, UsageError
@@ -429,9 +440,13 @@ def register(app: typer.Typer) -> None:
             media=media_type,
             now=now(),
         )
-        _done(
-            manifest, json_out, f"attached {manifest.state.files[-1].path} (event {manifest.events[-1].seq})"
+        details = manifest.events[-1].details
+        what = (
+            f"{details['files']} files under {details['folder']}/"
+            if "folder" in details
+            else manifest.state.files[-1].path
         )
+        _done(manifest, json_out, f"attached {what} (event {manifest.events[-1].seq})")
 
     @app.command("translate")
     def translate(
