@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from typing import Annotated
 
@@ -9,8 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # ISO 8601 date or date-time (local time as written when no zone is known), with the EDTF level 1
 # qualifiers ? ~ % for uncertain or approximate dates (Library of Congress EDTF specification).
+# Months, days, hours, minutes and seconds are range-checked by the pattern itself, so that the JSON Schema
+# (schemas/catalogue.schema.json holds the same pattern) refuses what the model refuses; the validator
+# below adds the calendar (no 30 February), which no pattern of a reasonable size can say.
 SENT_PATTERN = (
-    r"^-?[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?[?~%]?$"
+    r"^-?[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?)?)?[?~%]?$"
 )
 # BCP 47 language tag, the practical subset (RFC 5646 section 2.1).
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
@@ -24,7 +29,7 @@ class Copy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     recipient: ShortText
-    count: Annotated[int, Field(ge=1, le=10_000)] = 1
+    count: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 1  # strict: "2" and true are not counts
 
 
 class Catalogue(BaseModel):
@@ -54,14 +59,19 @@ class Catalogue(BaseModel):
     def _real_date(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        match = re.match(r"^-?([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2}):([0-9]{2}))?)?)?", value)
+        match = re.match(r"^(-?[0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2}):([0-9]{2}))?)?)?", value)
         if match is None:  # pragma: no cover - the pattern already matched
             raise ValueError("not an ISO 8601 date")
-        _, month, day, hour, minute = (int(g) if g else None for g in match.groups())
+        year, month, day, hour, minute = (int(g) if g else None for g in match.groups())
         if month is not None and not 1 <= month <= 12:
             raise ValueError(f"month {month} out of range in {value!r}")
         if day is not None and not 1 <= day <= 31:
             raise ValueError(f"day {day} out of range in {value!r}")
+        if year is not None and month is not None and day is not None:
+            # the proleptic Gregorian calendar of ISO 8601 (years before 1 and after 9999 included)
+            length = (31, 29 if calendar.isleap(year) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+            if day > length:
+                raise ValueError(f"{value!r} is not a date: month {month} has {length} days")
         if hour is not None and not 0 <= hour <= 23:
             raise ValueError(f"hour {hour} out of range in {value!r}")
         if minute is not None and not 0 <= minute <= 59:

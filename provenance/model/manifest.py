@@ -82,7 +82,7 @@ class FileEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: RelativePath
-    size: Annotated[int, Field(ge=0, le=2**53 - 1)]
+    size: Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
     sha256: Annotated[str, Field(pattern=HEX256_PATTERN)]
     media_type: Annotated[str, Field(min_length=1, max_length=255)] = "application/octet-stream"
     role: FileRole = "transcription"
@@ -106,8 +106,8 @@ class TextPositionSelector(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["TextPositionSelector"] = "TextPositionSelector"
-    start: Annotated[int, Field(ge=0, le=2**53 - 1)]
-    end: Annotated[int, Field(ge=0, le=2**53 - 1)]
+    start: Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
+    end: Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
 
 
 class NoteTarget(BaseModel):
@@ -133,7 +133,7 @@ class Note(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=65536)]
     target: NoteTarget
     status: Literal["anchored", "orphaned"] = "anchored"
-    event: Annotated[int, Field(ge=1, le=2**53 - 1)]
+    event: Annotated[int, Field(strict=True, ge=1, le=2**53 - 1)]
 
 
 class State(BaseModel):
@@ -194,7 +194,7 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    seq: Annotated[int, Field(ge=1, le=2**53 - 1)]
+    seq: Annotated[int, Field(strict=True, ge=1, le=2**53 - 1)]
     record: RecordId
     type: EventType
     premis_type: Annotated[str, Field(min_length=1, max_length=255)]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-UTC_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+# Ranges checked in the pattern (the JSON Schemas hold the same one); parse_utc adds the calendar.
+UTC_PATTERN = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+)
 _UTC_RE = re.compile(UTC_PATTERN)
 
 
