@@ -2,7 +2,8 @@
 
 Procedure (each step reports every problem it finds, then the next step runs where it still can):
 
-1. Read the manifest strictly (no duplicate keys, floats or out-of-range integers) and validate it.
+1. Read the manifest strictly (no duplicate keys, floats or out-of-range integers, and laid out byte for
+   byte as the tool writes it) and validate it.
 2. Check the chain: sequence numbers, the record id in every event, each event's ``previous_digest``
    against the digest of the event before it, non-decreasing times, the PREMIS type of each event type.
 3. Check every signature (Ed25519, RFC 8032, over the context-prefixed RFC 8785 bytes).
@@ -27,7 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from provenance.canonical import StrictJSONError, loads_strict
+from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
 from provenance.fsio import read_limited
 from provenance.keys import TrustStore, card_public_key
 from provenance.manifest_io import MAX_MANIFEST_BYTES, event_digest, event_signing_bytes, state_digest
@@ -118,7 +119,8 @@ def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
         return None
     try:
         # bounded even if the file grows after lstat (endless data)
-        raw = loads_strict(read_limited(path, MAX_MANIFEST_BYTES), max_bytes=MAX_MANIFEST_BYTES)
+        data = read_limited(path, MAX_MANIFEST_BYTES)
+        raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
     except StrictJSONError as exc:
         code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
         report.add(code, f"{source}: {exc}", path=source, found=exc.kind)
@@ -138,6 +140,16 @@ def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
             found=raw.get("format"),
         )
         return None
+    # The bytes received, not only what they parse to: the tool writes one layout (indent 2, UTF-8, one
+    # final newline), so a change JSON itself would ignore (white space, an escape spelt another way)
+    # is still a change to a signed record, and is reported.
+    if dumps_pretty(raw) != data:
+        report.add(
+            P.MANIFEST_MALFORMED,
+            f"{source}: not laid out as provenance writes it (white space or escapes were changed)",
+            path=source,
+            found="layout",
+        )
     events = raw.get("events")
     if isinstance(events, list):
         for index, event in enumerate(events):
