@@ -6,6 +6,7 @@ wrong; on failure the record is left as it was (see :func:`provenance.history.ap
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import unicodedata
 from datetime import datetime
@@ -31,6 +32,9 @@ from provenance.model.manifest import (
 if TYPE_CHECKING:
     from provenance.model.manifest import FileRole
 from provenance.notes import locate_quote, make_target, next_note_id, reanchor
+
+# errors of the writing side of a copy: append_event reports them as io.write-failed, not as bad input
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
 
 
 def _text_of(stage: StagedRecord, entry: FileEntry) -> str:
@@ -351,6 +355,8 @@ def attach(
             try:
                 size, digest = stage.add_file(f"files/{rel}", path)
             except OSError as exc:
+                if exc.errno in _WRITE_ERRNOS:  # the archive's side failed (disk full, read-only): io.write-failed
+                    raise
                 raise InputError(
                     ErrorCode.INPUT_UNREADABLE, f"{path}: cannot copy: {exc.strerror}", path=str(path)
                 ) from exc
