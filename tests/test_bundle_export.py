@@ -52,7 +52,7 @@ def test_human_report_reads_at_a_glance(lived: World, tmp_path: Path) -> None:
     assert "telegram No. 23256" in text
     assert "✓ bag is complete" in text and "✓ every signature" not in text  # names are the checks' own
     assert "✓ every event is signed and every signature holds" in text
-    assert "signer T. Translator" in text and "2 annotation" in text
+    assert "signer T. Translator" in text and "2 annotation 2026-01-05 09:0" in text  # who signed what, when
     assert "key card in bundle (shown, not trusted)" in text
     assert text.rstrip().endswith("TRUSTED: every byte intact, every event signed, every signer trusted for its role")
 

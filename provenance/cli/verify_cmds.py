@@ -126,7 +126,7 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
         yield [("  ", None), mark, (f" {check.name}", None), *detail]
     for signer in report.signers:
         trusted = "trusted" if signer["trusted"] else "NOT in your trust store"
-        seqs = ", ".join(f"{e['seq']} {e['type']}" for e in signer["events"])
+        seqs = ", ".join(f"{e['seq']} {e['type']} {e['time'][:16].replace('T', ' ')}" for e in signer["events"])
         yield [(f"  signer {signer['name']} ({signer['key'][:20]}…, {trusted}): {seqs}", None)]
     for card in report.bundle_key_cards:
         yield [(f"  key card in bundle (shown, not trusted): {card.get('name')} {str(card.get('id'))[:20]}…", None)]
