@@ -435,10 +435,13 @@ def test_ambiguous_quote_is_accepted_with_an_occurrence(ingested: World) -> None
 def test_custody_without_from_or_to(ingested: World, missing: str) -> None:
     options = {"--from": "Archive of the President", "--to": "Wilson Center"}
     del options[missing]
+    argv = ["custody", RID, *[x for kv in options.items() for x in kv], "--key", ARCHIVIST]
     before = tree_snapshot(ingested.root)
-    result = ingested.run("custody", RID, *[x for kv in options.items() for x in kv], "--key", ARCHIVIST)
-    assert result.returncode == 2
-    assert missing in result.stderr
+    result = ingested.run(*argv)
+    assert_one_clear_line(result, 2, ErrorCode.USAGE)
+    assert missing in result.stderr  # names the option
+    as_json = ingested.run(*argv, "--json")
+    assert (as_json.returncode, json_error(as_json)["code"]) == (2, ErrorCode.USAGE)
     assert tree_snapshot(ingested.root) == before
 
 

@@ -249,8 +249,10 @@ def register(app: typer.Typer) -> None:
     @app.command("custody")
     def custody(
         record: RecordArg,
-        from_: Annotated[str, typer.Option("--from", help="Who hands the record over.")],
-        to: Annotated[str, typer.Option("--to", help="Who receives it.")],
+        from_: Annotated[
+            str | None, typer.Option("--from", help="Who hands the record over (required).")
+        ] = None,
+        to: Annotated[str | None, typer.Option("--to", help="Who receives it (required).")] = None,
         note: Annotated[str | None, typer.Option("--note")] = None,
         key: KeyOpt = None,
         passphrase_file: PassFileOpt = None,
@@ -263,8 +265,16 @@ def register(app: typer.Typer) -> None:
         Example: provenance custody telegram-23256 --from "Archive of the President" --to "Wilson Center"
         """
         from provenance.actions import transfer_custody
+        from provenance.errors import ErrorCode, UsageError
         from provenance.model.events import EventType
 
+        # checked here, before any passphrase is asked for: one clear line (and --json) like every refusal
+        missing = [name for name, value in (("--from", from_), ("--to", to)) if not (value or "").strip()]
+        if missing or from_ is None or to is None:
+            raise UsageError(
+                ErrorCode.USAGE,
+                f"a custody transfer needs both --from and --to ({' and '.join(missing)} missing)",
+            )
         arch, signer = _signer_for(archive, record, EventType.CUSTODY_TRANSFER, key, passphrase_file, role)
         manifest = transfer_custody(arch, record, signer, from_=from_, to=to, note=note, now=now())
         _done(manifest, json_out, f"custody: {from_} → {to} (event {manifest.events[-1].seq})")
@@ -402,9 +412,7 @@ def register(app: typer.Typer) -> None:
         ] = "attachment",
         name: Annotated[
             str | None,
-            typer.Option(
-                "--name", help="Path inside the record (default: the file's or the folder's name)."
-            ),
+            typer.Option("--name", help="Path inside the record (default: the file's or the folder's name)."),
         ] = None,
         language: Annotated[str | None, typer.Option("--language", help="BCP 47 tag of its text.")] = None,
         media_type: Annotated[str | None, typer.Option("--media-type")] = None,
