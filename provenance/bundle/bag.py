@@ -1,4 +1,4 @@
-"""BagIt 1.0 (RFC 8493): the tag files we write, and the checks of a bag folder we read.
+"""BagIt 1.0 (RFC 8493): the checks of a bag folder we read (its tag files: :mod:`provenance.bundle.tagfiles`).
 
 A bag (section 2) is a folder holding ``bagit.txt`` (the declaration), ``data/`` (the payload), at least
 one payload manifest ``manifest-<alg>.txt``, and optionally ``bag-info.txt``, tag manifests
@@ -15,193 +15,29 @@ digest algorithm is refused rather than skipped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from provenance.bundle.readers import Tree, UnsafePathError, safe_entry_path
+from provenance.bundle.entries import Tree
+from provenance.bundle.tagfiles import (
+    BAGIT_VERSION,
+    CATALOGUE_LABELS,
+    HEX_LENGTHS,
+    MANIFEST_RE,
+    PAYLOAD_DIR,
+    READABLE_VERSIONS,
+    TAGMANIFEST_RE,
+    TagFileError,
+    bag_info_essentials,
+    info_value,
+    parse_manifest_file,
+    parse_tags,
+    read_tag_file,
+)
 from provenance.model.manifest import Manifest
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
 from provenance.verify.hashing import hash_files
-
-BAGIT_VERSION = "1.0"
-BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
-READABLE_VERSIONS = ("1.0", "0.97")  # 0.97 has the same layout and rules as 1.0 for everything read here
-HEX_LENGTHS = {"sha256": 64, "sha512": 128}  # the algorithms read and written (RFC 8493 section 2.4)
-MANIFEST_RE = re.compile(r"^manifest-([A-Za-z0-9]+)\.txt$")
-TAGMANIFEST_RE = re.compile(r"^tagmanifest-([A-Za-z0-9]+)\.txt$")
-MAX_TAG_FILE_BYTES = 64 << 20
-PAYLOAD_DIR = "data"
-MANIFEST_TAG = "provenance/manifest.json"
-KEYS_TAG = "provenance/keys"
-FILES_DIR = "data/files"
-OBJECTS_DIR = "data/objects/sha256"
-# bag-info.txt labels that a verifier does not compare with the signed manifest
-UNCHECKED_INFO = ("Bagging-Date", "Bag-Software-Agent", "Payload-Oxum")
-
-
-# --------------------------------------------------------------------------------------------------------
-# Writing (RFC 8493 sections 2.1.3, 2.2.2, 2.2.3)
-
-
-def encode_manifest_path(rel: str) -> str:
-    """Percent-encode CR, LF and ``%`` in a manifest path (RFC 8493 section 2.1.3)."""
-    return rel.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def decode_manifest_path(text: str) -> str:
-    """Inverse of :func:`encode_manifest_path` (``%0d``/``%0a`` in either case)."""
-    return re.sub(r"%(0[DdAa]|25)", lambda m: {"0d": "\r", "0a": "\n", "25": "%"}[m.group(1).lower()], text)
-
-
-def manifest_text(digests: dict[str, str]) -> bytes:
-    """``<hex>  <path>`` lines sorted by path (two spaces, so ``sha256sum -c`` reads it too)."""
-    return "".join(f"{digests[rel]}  {encode_manifest_path(rel)}\n" for rel in sorted(digests)).encode(
-        "utf-8"
-    )
-
-
-def info_value(value: object) -> str:
-    """A bag-info value on one line: line breaks and tabs become spaces (no folding is ever written)."""
-    return re.sub(r"\s+", " ", str(value)).strip()
-
-
-def bag_info_text(pairs: Iterable[tuple[str, str]]) -> bytes:
-    """``Label: value`` lines in the order given (RFC 8493 section 2.2.2)."""
-    return "".join(f"{label}: {value}\n" for label, value in pairs).encode("utf-8")
-
-
-_CATALOGUE_LABELS: tuple[tuple[str, str], ...] = (
-    ("document_type", "Document-Type"),
-    ("issuing_body", "Issuing-Body"),
-    ("telegram_number", "Telegram-Number"),
-    ("series", "Series"),
-    ("origin", "Origin"),
-    ("sent", "Sent"),
-    ("sent_as_written", "Sent-As-Written"),
-    ("addressee", "Addressee"),
-    ("addressee_identified_as", "Addressee-Identified-As"),
-    ("author", "Author"),
-    ("language", "Language"),
-    ("original_language", "Original-Language"),
-    ("source", "Source"),
-    ("rights", "Rights"),
-)
-
-
-def bag_info_essentials(manifest: Manifest, *, history: bool) -> list[tuple[str, str]]:
-    """The catalogue essentials of ``bag-info.txt``, all derived from the signed manifest.
-
-    A verifier recomputes them and compares (``bag.info-mismatch``): bag-info is not signed, so a
-    publisher who reads it must not be misled by an edited copy.
-    """
-    from provenance.manifest_io import event_digest
-
-    state = manifest.state
-    catalogue = state.catalogue
-    pairs: list[tuple[str, str]] = []
-    if state.custodian:
-        pairs.append(("Source-Organization", info_value(state.custodian)))
-    pairs.append(("External-Identifier", manifest.record))
-    if catalogue.title:
-        pairs.append(("External-Description", info_value(catalogue.title)))
-    for name, label in _CATALOGUE_LABELS:
-        value = getattr(catalogue, name)
-        if value is not None:
-            pairs.append((label, info_value(value)))
-    if catalogue.copies:
-        copies = ", ".join(c.recipient + (f" ({c.count})" if c.count != 1 else "") for c in catalogue.copies)
-        pairs.append(("Copies", info_value(copies)))
-    pairs.append(("Provenance-Format", manifest.format))
-    pairs.append(("Provenance-Events", str(len(manifest.events))))
-    if manifest.events:
-        pairs.append(("Provenance-Last-Event", event_digest(manifest.events[-1])))
-    pairs.append(("Provenance-History", "included" if history else "not included"))
-    return pairs
-
-
-# --------------------------------------------------------------------------------------------------------
-# Reading
-
-
-class TagFileError(ValueError):
-    """A tag file that cannot be parsed; the message says where."""
-
-
-def read_tag_file(path: Path, name: str) -> str:
-    """A small UTF-8 tag file as text; raises ``TagFileError``."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_TAG_FILE_BYTES:
-            raise TagFileError(f"{name} is larger than {MAX_TAG_FILE_BYTES} bytes")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TagFileError(f"{name} cannot be read: {exc.strerror}") from exc
-    if data.startswith(b"\xef\xbb\xbf"):
-        raise TagFileError(f"{name} starts with a byte-order mark (RFC 8493 section 2.1.1 forbids it)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TagFileError(f"{name} is not UTF-8 (byte {exc.start})") from exc
-
-
-def _lines(text: str) -> list[str]:
-    lines = re.split(r"\r\n|\r|\n", text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def parse_tags(text: str, name: str) -> list[tuple[str, str]]:
-    """``Label: value`` pairs in order; a line starting with space or tab continues the value (folding).
-
-    Raises ``TagFileError`` naming the line.
-    """
-    pairs: list[tuple[str, str]] = []
-    for number, line in enumerate(_lines(text), start=1):
-        if not line.strip():
-            continue
-        if line[0] in " \t":
-            if not pairs:
-                raise TagFileError(f"{name} line {number}: a continuation line without a label")
-            label, value = pairs[-1]
-            pairs[-1] = (label, f"{value} {line.strip()}")
-            continue
-        label, colon, value = line.partition(":")
-        if not colon or not label or label != label.strip():
-            raise TagFileError(f"{name} line {number}: not 'Label: value': {line[:80]!r}")
-        pairs.append((label, value.strip()))
-    return pairs
-
-
-def parse_manifest_file(text: str, name: str, algorithm: str) -> tuple[dict[str, str], list[str], list[str]]:
-    """(path → lowercase hex, malformed-line messages, unsafe paths) of a (tag) manifest."""
-    entries: dict[str, str] = {}
-    errors: list[str] = []
-    unsafe: list[str] = []
-    width = HEX_LENGTHS[algorithm]
-    for number, line in enumerate(_lines(text), start=1):
-        if not line:
-            continue
-        match = re.fullmatch(r"([0-9A-Fa-f]+)[ \t]+(.+)", line)
-        if match is None or len(match.group(1)) != width:
-            errors.append(f"{name} line {number}: not '<{algorithm} hex> <path>': {line[:80]!r}")
-            continue
-        raw = decode_manifest_path(match.group(2))
-        try:
-            rel = safe_entry_path(raw)
-        except UnsafePathError as exc:
-            unsafe.append(f"{name} line {number} names {raw!r}: {exc}")
-            continue
-        if rel != raw:
-            unsafe.append(f"{name} line {number} names {raw!r}, which is not a normal relative path")
-            continue
-        if rel in entries:
-            errors.append(f"{name} line {number}: {rel} is listed twice")
-            continue
-        entries[rel] = match.group(1).lower()
-    return entries, errors, unsafe
 
 
 @dataclass
@@ -474,7 +310,7 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
     expected = bag_info_essentials(manifest, history=history)
     labels = (
         {label for label, _ in expected}
-        | {label for _, label in _CATALOGUE_LABELS}
+        | {label for _, label in CATALOGUE_LABELS}
         | {"Source-Organization", "External-Description", "Copies"}
     )
     want: dict[str, list[str]] = {}

@@ -38,7 +38,7 @@ from typing import IO, Any
 
 from provenance import fsio
 from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive
-from provenance.bundle import bag
+from provenance.bundle import tagfiles
 from provenance.bundle.readers import archive_form
 from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
 from provenance.errors import ConflictError, ErrorCode, InputError, NotFoundError, StorageError, UsageError
@@ -181,14 +181,17 @@ def _plan_bag(
     plan = _Plan(record_id, algorithms)
     for entry in sorted(manifest.state.files, key=lambda f: f.path):
         plan.add_payload(
-            f"{bag.FILES_DIR}/{entry.path}", record_dir / "files" / entry.path, entry.sha256, entry.size
+            f"{tagfiles.FILES_DIR}/{entry.path}", record_dir / "files" / entry.path, entry.sha256, entry.size
         )
     result.files = len(manifest.state.files)
     if history:
         hexes = _history_objects(record_dir, manifest, record_id)
         for hex_digest in hexes:
             plan.add_payload(
-                f"{bag.OBJECTS_DIR}/{hex_digest}", record_dir / OBJECTS_DIR / hex_digest, hex_digest, None
+                f"{tagfiles.OBJECTS_DIR}/{hex_digest}",
+                record_dir / OBJECTS_DIR / hex_digest,
+                hex_digest,
+                None,
             )
         result.objects = len(hexes)
     result.payload_bytes = plan.payload_bytes
@@ -202,26 +205,26 @@ def _plan_bag(
         if card is None:
             result.missing_cards.append(key)
             continue
-        rel = f"{bag.KEYS_TAG}/{card_filename(card)}"
+        rel = f"{tagfiles.KEYS_TAG}/{card_filename(card)}"
         plan.add_tag(rel, dumps_pretty(card.as_json()))
         result.key_cards.append(rel)
 
     last_time = manifest.events[-1].time if manifest.events else "1980-01-01T00:00:00Z"
     info = [
-        *bag.bag_info_essentials(manifest, history=history),
+        *tagfiles.bag_info_essentials(manifest, history=history),
         ("Bagging-Date", last_time[:10]),
         ("Bag-Software-Agent", f"provenance {_version()}"),
         ("Payload-Oxum", f"{plan.payload_bytes}.{plan.payload_count}"),
     ]
-    plan.add_tag("bagit.txt", bag.BAGIT_TXT)
-    plan.add_tag("bag-info.txt", bag.bag_info_text(info))
-    plan.add_tag(bag.MANIFEST_TAG, manifest_data)
+    plan.add_tag("bagit.txt", tagfiles.BAGIT_TXT)
+    plan.add_tag("bag-info.txt", tagfiles.bag_info_text(info))
+    plan.add_tag(tagfiles.MANIFEST_TAG, manifest_data)
     for alg in algorithms:
-        plan.add_tag(f"manifest-{alg}.txt", bag.manifest_text(plan.payload[alg]))
+        plan.add_tag(f"manifest-{alg}.txt", tagfiles.manifest_text(plan.payload[alg]))
     tags = {rel: e.data for rel, e in plan.entries.items() if e.data is not None}
     for alg in algorithms:
         digests = {rel: hashlib.new(alg, data).hexdigest() for rel, data in tags.items()}
-        plan.add_tag(f"tagmanifest-{alg}.txt", bag.manifest_text(digests))
+        plan.add_tag(f"tagmanifest-{alg}.txt", tagfiles.manifest_text(digests))
     return plan, manifest
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.archive import OBJECTS_DIR
-from provenance.bundle import bag
+from provenance.bundle import bag, tagfiles
 from provenance.bundle.readers import (
     DEFAULT_LIMITS,
     BundleRejectedError,
@@ -105,7 +105,7 @@ def _bundle_cards(
 
     cards: dict[str, KeyCard] = {}
     for rel in sorted(findings.tag_files):
-        if not (rel.startswith(bag.KEYS_TAG + "/") and rel.endswith(".json")):
+        if not (rel.startswith(tagfiles.KEYS_TAG + "/") and rel.endswith(".json")):
             continue
         try:
             card = parse_card(findings.tag_files[rel].read_bytes(), source=rel)
@@ -144,21 +144,21 @@ def _reference_archive(ctx: VerifyContext) -> Path | None:
 
 def _explain(report: VerificationReport, manifest: Manifest, root: Path, ctx: VerifyContext) -> None:
     """Explain file mismatches from other versions: the bundle's history, or the verifier's own archive."""
-    object_dirs = [root / bag.OBJECTS_DIR]
+    object_dirs = [root / tagfiles.OBJECTS_DIR]
     file_dirs = []
     archive = _reference_archive(ctx)
     if archive is not None:
         record_dir = archive / "records" / manifest.record
         object_dirs.append(record_dir / OBJECTS_DIR)
         file_dirs.append(record_dir / "files")
-    explain_report(report, manifest, root / bag.FILES_DIR, object_dirs, file_dirs)
+    explain_report(report, manifest, root / tagfiles.FILES_DIR, object_dirs, file_dirs)
 
 
 def _check_payload_layout(tree: Tree, report: VerificationReport) -> None:
     """Step 5: the payload holds the record's files and history objects, nothing else."""
     for rel in sorted(tree.files):
-        if rel.startswith(bag.PAYLOAD_DIR + "/") and not rel.startswith(
-            (bag.FILES_DIR + "/", bag.OBJECTS_DIR + "/")
+        if rel.startswith(tagfiles.PAYLOAD_DIR + "/") and not rel.startswith(
+            (tagfiles.FILES_DIR + "/", tagfiles.OBJECTS_DIR + "/")
         ):
             report.add(
                 P.FILE_UNEXPECTED,
@@ -189,13 +189,13 @@ def verify_bag_folder(root: Path, ctx: VerifyContext, report: VerificationReport
         return
     cards = _bundle_cards(findings, ctx, report)
     _check_payload_layout(tree, report)
-    history = any(rel.startswith(bag.OBJECTS_DIR + "/") for rel in tree.files)
+    history = any(rel.startswith(tagfiles.OBJECTS_DIR + "/") for rel in tree.files)
     known = {tree.files[rel]: digest for rel, digest in findings.payload_sha256.items()}
     source = RecordSource(
         label=str(root),
-        manifest_path=root / bag.MANIFEST_TAG,
-        files_root=root / bag.FILES_DIR,
-        objects_root=root / bag.OBJECTS_DIR,
+        manifest_path=root / tagfiles.MANIFEST_TAG,
+        files_root=root / tagfiles.FILES_DIR,
+        objects_root=root / tagfiles.OBJECTS_DIR,
         history_required=history,
         bundle_cards=cards,
         known_digests=known,
