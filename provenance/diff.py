@@ -47,10 +47,12 @@ def unified(old: str, new: str, name: str, a: int, b: int) -> list[str]:
     )
 
 
-def _decode(data: bytes) -> str | None:
+def _decode(data: bytes, media_type: str = "") -> str | None:
+    """The text of a file version in the charset its entry names (UTF-8 unless told), or None."""
+    charset = media_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError):
         return None
 
 
@@ -85,8 +87,8 @@ def _diff_files(archive: Archive, record_id: str, old: State, new: State, result
             "change": "added" if not before else "removed" if not after else "modified",
         }
         if before and after:
-            old_text = _decode(file_bytes_at(archive, record_id, before.sha256, path))
-            new_text = _decode(file_bytes_at(archive, record_id, after.sha256, path))
+            old_text = _decode(file_bytes_at(archive, record_id, before.sha256, path), before.media_type)
+            new_text = _decode(file_bytes_at(archive, record_id, after.sha256, path), after.media_type)
             if old_text is not None and new_text is not None:
                 entry["diff"] = unified(old_text, new_text, path, result.a, result.b)
             entry["from_sha256"], entry["to_sha256"] = before.sha256, after.sha256

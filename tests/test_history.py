@@ -15,7 +15,7 @@ import pytest
 
 from provenance.errors import ErrorCode
 from provenance.model.problems import ProblemCode
-from tests.conftest import REFERENCE, World
+from tests.conftest import CORPUS, REFERENCE, World
 from tests.helpers import (
     ARCHIVIST,
     CUSTODIAN,
@@ -182,6 +182,30 @@ def test_diff_shows_what_the_revision_changed(cli_lived: World) -> None:
     text = cli_lived.run("diff", RID, "5", "6")
     assert text.returncode == 0
     assert "Kim Il Sung" in text.stdout and "Kim II Sung" in text.stdout
+
+
+def test_diff_reads_a_text_in_its_own_encoding(world: World, tmp_path: Path) -> None:
+    """A cp1251 transcription is diffed as text, line by line, not skipped as binary."""
+    russian = (CORPUS / "synthetic-telegram-7702-ru.txt").read_text("utf-8")
+    first, second = tmp_path / "v1.txt", tmp_path / "v2.txt"
+    first.write_bytes(russian.encode("cp1251"))
+    second.write_bytes(russian.replace("Кесоне", "Кэсоне").encode("cp1251"))
+    ok(world, "ingest", str(first), "--encoding", "cp1251", "--key", ARCHIVIST)
+    ok(
+        world,
+        "revise",
+        "telegram-7702",
+        str(second),
+        "--encoding",
+        "cp1251",
+        "--reason",
+        "spelling",
+        "--key",
+        ARCHIVIST,
+    )
+    (change,) = ok(world, "diff", "telegram-7702")["files"]
+    assert any(line.startswith("-") and "Кесоне" in line for line in change["diff"])
+    assert any(line.startswith("+") and "Кэсоне" in line for line in change["diff"])
 
 
 def test_catalogue_change_shows_in_diff(ingested: World) -> None:
