@@ -363,6 +363,7 @@ def export_record(
                 ErrorCode.USAGE, f"digest algorithm {alg!r} is not offered (only {', '.join(ALGORITHMS)})"
             )
     algorithms = tuple(a for a in ALGORITHMS if a in algorithms) or ("sha256",)
+    archive.require_record(record_id)
     if os.path.lexists(out):
         raise ConflictError(
             ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out)
@@ -378,9 +379,9 @@ def export_record(
     result = ExportResult(record=record_id, out=out, form=form, history=history, algorithms=algorithms)
     temporary = parent / f".{out.name}.tmp-{secrets.token_hex(6)}"
     with contextlib.ExitStack() as stack:
-        with contextlib.suppress(
-            StorageError
-        ):  # a read-only archive is exported unlocked (digests still checked)
+        # writers of the record wait while it is read; a read-only archive is read unlocked (and every
+        # digest is still checked against the signed manifest)
+        with contextlib.suppress(StorageError):
             stack.enter_context(archive.locked(record_id))
         plan, manifest = _plan_bag(archive, record_id, history=history, algorithms=algorithms, result=result)
         moment = parse_utc(manifest.events[-1].time) if manifest.events else datetime(1980, 1, 1)
