@@ -202,43 +202,93 @@ def revoke(
 
 @app.command("import")
 def import_card(
-    card_file: Annotated[
-        Path, typer.Argument(help="A key card (.json) to add to this archive's trust store.")
+    cards: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Key card file(s) (.json), or a folder of them, to add to this archive's trust store."
+        ),
     ],
     archive: ArchiveOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add a key card to the archive's keys/ (the trust store verify uses); weak keys are refused.
+    """Add key cards to the archive's keys/ (the trust store verify uses); weak keys are refused.
 
-    Example: provenance keys import received/archivist-3fa9c1d2e4b5.json
+    Every card is checked before any is written: one bad card imports none.
+
+    Example: provenance keys import received-keys/    (or: provenance keys import archivist.json)
     """
     from provenance import keys
+    from provenance.errors import ErrorCode, NotFoundError
 
     arch = open_archive(archive)
-    card, added = keys.import_card(arch, card_file)
+    files: list[Path] = []
+    for path in cards:
+        if path.is_dir():
+            found = sorted(path.glob("*.json"))
+            if not found:
+                raise NotFoundError(
+                    ErrorCode.INPUT_NOT_FOUND, f"{path}: no key cards (*.json) in this folder"
+                )
+            files.extend(found)
+        else:
+            files.append(path)
+    for path in files:  # check them all first
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise NotFoundError(
+                ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}"
+            ) from exc
+        keys.parse_card(data, source=str(path))
+    results = [keys.import_card(arch, path) for path in files]
     if json_out:
-        emit_json({"key": card.id, "added": added, "card": card.as_json()})
-    else:
+        entries = [{"key": c.id, "added": added, "card": c.as_json()} for c, added in results]
+        document: dict[str, Any] = {"keys": entries}
+        if len(entries) == 1:
+            document.update(entries[0])
+        emit_json(document)
+        return
+    for card, added in results:
         print(printable(f"{'imported' if added else 'already present:'} {card.id} ({card.name})"))
 
 
 @app.command("export")
 def export_card(
-    key: Annotated[str, typer.Argument(help="Key id, shortened id or name.")],
+    key: Annotated[str | None, typer.Argument(help="Key id, shortened id or name.")] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the card to this file (default: stdout).")
+        Path | None,
+        typer.Option("--out", "-o", help="Write the card to this file (with --all: into this folder)."),
     ] = None,
+    all_cards: Annotated[
+        bool, typer.Option("--all", help="Every card of the archive (for a publisher to import at once).")
+    ] = False,
     archive: ArchiveOpt = None,
 ) -> None:
-    """Print (or write) a key card, to hand to a publisher who will import it.
+    """Print (or write) key cards, to hand to a publisher who will import them.
 
-    Example: provenance keys export "A. Archivist" --out archivist.json
+    Example: provenance keys export --all --out cards/   (or: provenance keys export "A. Archivist")
     """
     from provenance import fsio, keys
     from provenance.canonical import dumps_pretty
+    from provenance.errors import ErrorCode, UsageError
 
     arch = open_archive(archive)
-    card = keys.TrustStore.load(arch.keys_dir).resolve(key)
+    store = keys.TrustStore.load(arch.keys_dir)
+    if all_cards == (key is not None):
+        raise UsageError(ErrorCode.USAGE, "name one KEY, or give --all --out FOLDER")
+    if all_cards:
+        if out is None:
+            raise UsageError(ErrorCode.USAGE, "--all needs --out FOLDER")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for card in store.cards.values():
+                fsio.write_atomic(out / keys.card_filename(card), dumps_pretty(card.as_json()))
+        except OSError as exc:
+            raise fsio.storage_error("write key cards into", out, exc) from exc
+        print(f"wrote {len(store.cards)} key card(s) into {out}")
+        return
+    assert key is not None
+    card = store.resolve(key)
     data = dumps_pretty(card.as_json())
     if out is None:
         import sys
