@@ -25,7 +25,11 @@ show provenance ingest tests/data/corpus/telegram-23256.txt --title "Mao Zedong 
 show provenance show telegram-23256
 show provenance verify "$work/archive/records/telegram-23256"
 
-say "3. One byte changed in a copy of the record: the verifier says what, where, and how"
+say "3. Redistributed as a BagIt bundle: a publisher verifies the .zip against its own trust store"
+show provenance export telegram-23256 --out "$work/telegram-23256.zip"
+show provenance verify "$work/telegram-23256.zip" --trust "$work/archive/keys"
+
+say "4. One byte changed in a copy of the record: the verifier says what, where, and how"
 mkdir -p "$work/copy"
 cp -r "$work/archive/records/telegram-23256" "$work/copy/"
 python3 - "$work/copy/telegram-23256/files/telegram-23256.txt" <<'PY'
