@@ -14,8 +14,8 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
-from typing import Final, Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final, Literal
 
 import rfc8785
 
@@ -317,7 +317,78 @@ def dumps_pretty(value: object) -> bytes:
     """Readable UTF-8 JSON for files on disk: indent 2, keys in the given order, trailing newline.
 
     Not canonical; never hash these bytes. NaN/Infinity raise ``ValueError``, and so does a string that
-    cannot be encoded as UTF-8 (a lone surrogate).
+    cannot be encoded as UTF-8 (a lone surrogate). The text is exactly ``json.dumps(value, indent=2,
+    ensure_ascii=False, allow_nan=False)`` (a verifier compares a manifest's bytes with it), written by
+    :func:`_pretty` at C speed where it can be.
     """
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False)
+    try:
+        text = _pretty(value, 0) if _C_MAKE_ENCODER is not None else None
+    except RecursionError:  # a cycle or a deep value: json.dumps says which
+        text = None
+    if text is None:
+        text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False)
     return (text + "\n").encode("utf-8")
+
+
+# json.dumps(indent=2) runs the pure-Python encoder (CPython 3.11's C encoder has no indent). The same text
+# comes from the C encoder if each innermost container (one holding no container) is written by it, with
+# the item separator ",\n" + the indent of its items; only the containers around those are walked here.
+_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+# ensure_ascii=False strings: the C function json itself uses
+_ENCODE_STRING: Callable[[Any], str] = json.encoder.encode_basestring
+_LEAF_ENCODERS: dict[int, object] = {}
+_CONTAINERS = (dict, list, tuple)
+
+
+def _leaf_encoder(depth: int) -> Any:
+    encoder = _LEAF_ENCODERS.get(depth)
+    if encoder is None:
+        assert _C_MAKE_ENCODER is not None
+        encoder = _LEAF_ENCODERS[depth] = _C_MAKE_ENCODER(
+            None, json.JSONEncoder().default, _ENCODE_STRING, None, ": ", ",\n" + "  " * (depth + 1),
+            False, False, False,
+        )
+    return encoder
+
+
+def _pretty(value: object, depth: int) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)``, the text at ``depth``."""
+    kind = type(value)
+    if kind is str:
+        return _ENCODE_STRING(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if not isinstance(value, _CONTAINERS):
+        return "".join(_leaf_encoder(depth)(value, 0))
+    if not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    inner = "\n" + "  " * (depth + 1)
+    outer = "\n" + "  " * depth
+    items = value.values() if isinstance(value, dict) else value
+    for item in items:
+        if isinstance(item, _CONTAINERS):
+            break
+    else:  # an innermost container: all of it at C speed
+        text = "".join(_leaf_encoder(depth)(value, 0))
+        return text[0] + inner + text[1:-1] + outer + text[-1]
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            name = _ENCODE_STRING(key) if type(key) is str else _leaf_key(key)
+            parts.append(name + ": " + (_ENCODE_STRING(item) if type(item) is str else _pretty(item, depth + 1)))
+        return "{" + inner + ("," + inner).join(parts) + outer + "}"
+    parts = [_pretty(item, depth + 1) for item in value]
+    return "[" + inner + ("," + inner).join(parts) + outer + "]"
+
+
+def _leaf_key(key: object) -> str:
+    """A member name as json writes it (non-string names as json converts them, or its TypeError)."""
+    if type(key) is str:
+        return _ENCODE_STRING(key)
+    return "".join(_leaf_encoder(0)({key: 0}, 0))[1:-4]

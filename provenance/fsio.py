@@ -80,14 +80,17 @@ def read_limited(path: Path, limit: int, *, regular_only: bool = True) -> bytes:
     flags = os.O_RDONLY | (os.O_NONBLOCK if regular_only else 0)
     fd = os.open(path, flags)
     try:
-        if regular_only and not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if regular_only and not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
         if regular_only:
             os.set_blocking(fd, True)
         chunks: list[bytes] = []
         size = 0
+        # the size on record as the first read (a small file in one read without a 1 MiB buffer each time)
+        step = min(max(info.st_size + 1, 1 << 16), 1 << 20)
         while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            chunk = os.read(fd, min(step, limit + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)

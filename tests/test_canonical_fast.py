@@ -115,3 +115,57 @@ def test_round_trip_through_the_strict_parser(value: object) -> None:
     except ValueError:
         return
     assert loads_strict(data) == value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# dumps_pretty: exactly json.dumps(indent=2), which a verifier compares a manifest's bytes with
+
+pretty_values = st.recursive(
+    st.none() | st.booleans() | any_ints | tricky_text | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(tricky_text, children, max_size=4)
+    | st.tuples(children, children),
+    max_leaves=40,
+)
+
+
+def json_pretty(value: object) -> bytes | type[Exception]:
+    import json
+
+    try:
+        return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n").encode()
+    except (ValueError, TypeError) as exc:
+        return type(exc)
+
+
+def our_pretty(value: object) -> bytes | type[Exception]:
+    from provenance.canonical import dumps_pretty
+
+    try:
+        return dumps_pretty(value)
+    except (ValueError, TypeError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=1000)
+@given(pretty_values)
+def test_pretty_equals_json_dumps_indent_2(value: object) -> None:
+    assert our_pretty(value) == json_pretty(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{}, [], {"a": {}}, [[]], {1: "x", None: 2, False: 3, 2.5: [1]}, float("nan"), [float("inf")],
+     {"a": {"b": float("inf")}}, {"a": object()}, {(1, 2): 1}, "\ud800", {"a": ["\ud800"]}, 1.5, True],
+)
+def test_pretty_edge_values(value: object) -> None:
+    assert our_pretty(value) == json_pretty(value)
+
+
+def test_pretty_refuses_a_cycle() -> None:
+    from provenance.canonical import dumps_pretty
+
+    cycle: list[object] = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError):
+        dumps_pretty(cycle)

@@ -20,6 +20,7 @@ default left out cannot slip past a signature. The validated model is used for e
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -539,9 +540,8 @@ def check_history(
     verified: dict[str, bool] = {}
     snapshots: dict[str, list[tuple[str, str]] | None] = {}
 
-    def object_ok(hex_digest: str, what: str, event: int) -> bool:
-        if hex_digest in verified:
-            return verified[hex_digest]
+    def stored(hex_digest: str, what: str, event: int) -> str | None:
+        """The object's path, or None after reporting that it is missing (when history is required)."""
         path = objects.get(hex_digest)
         if path is None:
             if source.history_required:
@@ -553,42 +553,68 @@ def check_history(
                     expected=hex_digest,
                 )
             verified[hex_digest] = False
-            return False
-        result = _digests(source, [path], None, report, 1)[0]
-        ok = result is not None and result[1]["sha256"] == hex_digest
-        if result is not None and not ok:
+        return path
+
+    def judge(hex_digest: str, found: str | None, what: str, event: int) -> bool:
+        ok = found == hex_digest
+        if found is not None and not ok:
             report.add(
                 P.OBJECT_DIGEST_MISMATCH,
                 f"the stored {what} (event {event}) was altered",
                 path=f"objects/sha256/{hex_digest}",
                 event=event,
                 expected=hex_digest,
-                found=result[1]["sha256"],
+                found=found,
             )
         verified[hex_digest] = ok
         return ok
 
+    def object_ok(hex_digest: str, what: str, event: int) -> bool:
+        if hex_digest in verified:
+            return verified[hex_digest]
+        path = stored(hex_digest, what, event)
+        if path is None:
+            return False
+        result = _digests(source, [path], None, report, 1)[0]
+        return judge(hex_digest, None if result is None else result[1]["sha256"], what, event)
+
+    def snapshot_files(event: Event) -> list[tuple[str, str]] | None:
+        """A state snapshot, checked against its digest and read in one go (it is small)."""
+        hex_digest = event.state_digest.split(":", 1)[1]
+        if hex_digest in snapshots or (hex_digest in verified and not verified[hex_digest]):
+            return snapshots.get(hex_digest)
+        what = f"state snapshot of version {event.seq}"
+        if current_state is not None and event.state_digest == current_state:
+            # the manifest's own state: its file list is known, only the stored bytes need checking
+            snapshots[hex_digest] = current_files if object_ok(hex_digest, what, event.seq) else None
+            return snapshots[hex_digest]
+        path = stored(hex_digest, what, event.seq)
+        if path is None:
+            return None
+        try:
+            data = read_limited(Path(path), MAX_MANIFEST_BYTES)
+        except OSError:  # too large to be a state, or unreadable: hash it as any object
+            snapshots[hex_digest] = None
+            object_ok(hex_digest, what, event.seq)
+            return None
+        report.bytes_hashed += len(data)
+        if not judge(hex_digest, hashlib.sha256(data).hexdigest(), what, event.seq):
+            snapshots[hex_digest] = None
+            return None
+        try:
+            snapshots[hex_digest] = _snapshot_files(data)
+        except ValueError as exc:
+            snapshots[hex_digest] = None
+            report.add(
+                P.STATE_SNAPSHOT_MISMATCH,
+                f"the state snapshot of version {event.seq} cannot be read: {exc}",
+                event=event.seq,
+            )
+        return snapshots[hex_digest]
+
     current_files = [(f.path, f.sha256) for f in manifest.state.files]
     for event in manifest.events:
-        hex_digest = event.state_digest.split(":", 1)[1]
-        if not object_ok(hex_digest, f"state snapshot of version {event.seq}", event.seq):
-            continue
-        if hex_digest not in snapshots:
-            if current_state is not None and event.state_digest == current_state:
-                snapshots[hex_digest] = current_files
-            else:
-                try:
-                    with open(objects[hex_digest], "rb") as handle:
-                        snapshots[hex_digest] = _snapshot_files(handle.read(MAX_MANIFEST_BYTES + 1))
-                except (OSError, ValueError) as exc:
-                    snapshots[hex_digest] = None
-                    report.add(
-                        P.STATE_SNAPSHOT_MISMATCH,
-                        f"the state snapshot of version {event.seq} cannot be read: {exc}",
-                        event=event.seq,
-                    )
-        files = snapshots[hex_digest]
-        for path, digest in files or ():
+        for path, digest in snapshot_files(event) or ():
             if digest in current and digest not in objects:
                 continue  # the current file, checked in step 6 (a revision back to it may also store it)
             object_ok(digest, f"version of {path}", event.seq)
