@@ -6,6 +6,7 @@ a full snapshot of the archive and of the key home (every path and every byte) b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from tests.helpers import (
     TRANSLATOR,
     assert_one_clear_line,
     json_error,
+    run_in_process,
     tree_snapshot,
 )
 
@@ -358,12 +360,15 @@ CASES: dict[str, Case] = {
 }
 
 
-def _run_case(world: World, tmp_path: Path, case: Case, *extra: str) -> tuple[object, list[str]]:
+def _run_case(
+    world: World, tmp_path: Path, case: Case, *extra: str, subprocess: bool = True
+) -> tuple[object, list[str]]:
     inputs = tmp_path / "inputs"
     inputs.mkdir(exist_ok=True)
     argv = case.prepare(world, inputs)
     before = (tree_snapshot(world.root), tree_snapshot(world.home))
-    result = world.run(*argv, *extra, env=case.env)
+    run = world.run if subprocess else functools.partial(run_in_process, world)
+    result = run(*argv, *extra, env=case.env)
     after = (tree_snapshot(world.root), tree_snapshot(world.home))
     assert after[0] == before[0], "the archive changed"
     assert after[1] == before[1], "the key home changed"
@@ -372,7 +377,9 @@ def _run_case(world: World, tmp_path: Path, case: Case, *extra: str) -> tuple[ob
 
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
 def test_bad_input_is_refused_cleanly(ingested: World, tmp_path: Path, case: Case) -> None:
-    result, _ = _run_case(ingested, tmp_path, case)
+    """The whole table through the CLI's main() in this process (the JSON subset below runs the installed
+    command as a subprocess)."""
+    result, _ = _run_case(ingested, tmp_path, case, subprocess=False)
     assert_one_clear_line(result, case.exit, str(case.code))  # type: ignore[arg-type]
     if case.names:
         assert case.names in result.stderr  # type: ignore[attr-defined]
@@ -381,19 +388,32 @@ def test_bad_input_is_refused_cleanly(ingested: World, tmp_path: Path, case: Cas
 @pytest.mark.parametrize(
     "name",
     [
+        # issue 2, through the installed command
         "ingest-missing-file",
+        "note-unknown-record",
+        "ingest-wrong-passphrase",
+        "ingest-no-usable-key",
+        "ingest-id-exists",
         "sidecar-unknown-field",
         "sidecar-bad-sent",
-        "note-quote-does-not-occur",
-        "release-by-translator",
+        "ingest-not-utf8",
+        "ingest-empty",
         "import-small-order-key",
+        # issue 3
+        "note-quote-does-not-occur",
+        "note-quote-ambiguous",
+        "revision-identical",
+        "config-unknown-event-type",
+        "command-unknown-role",
+        "release-by-translator",
         "show-version-out-of-range",
     ],
 )
-def test_bad_input_under_json_prints_one_error_document(ingested: World, tmp_path: Path, name: str) -> None:
+def test_bad_input_as_a_subprocess_under_json(ingested: World, tmp_path: Path, name: str) -> None:
+    """The installed command: one error document on stdout, one line on stderr, nothing written."""
     case = CASES[name]
     result, _ = _run_case(ingested, tmp_path, case, "--json")
-    assert result.returncode == case.exit  # type: ignore[attr-defined]
+    assert_one_clear_line(result, case.exit, str(case.code))  # type: ignore[arg-type]
     error = json_error(result)  # type: ignore[arg-type]
     assert error["code"] == case.code
     if case.names:

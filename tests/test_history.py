@@ -75,9 +75,14 @@ def live_through_the_cli(world: World, tmp: Path) -> None:
         assert result.stdout.strip()
 
 
-@pytest.fixture
-def cli_lived(world: World, tmp_path: Path) -> World:
-    live_through_the_cli(world, tmp_path)
+@pytest.fixture(scope="module")
+def cli_lived(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """One life typed through the CLI, shared by the tests that only read it (log, show, diff, verify)."""
+    from tests.conftest import make_world
+
+    root = tmp_path_factory.mktemp("cli-life")
+    world = make_world(root)
+    live_through_the_cli(world, root)
     return world
 
 
