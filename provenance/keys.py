@@ -200,8 +200,8 @@ def generate_key(
     if not passphrase:
         raise UsageError(ErrorCode.KEY_PASSPHRASE_MISSING, "a key needs a non-empty passphrase")
     rounds = signing.DEFAULT_KDF_ROUNDS if rounds is None else rounds
-    if rounds < 1:
-        raise UsageError(ErrorCode.USAGE, "--kdf-rounds must be at least 1")
+    if not 1 <= rounds <= signing.MAX_KDF_ROUNDS:
+        raise UsageError(ErrorCode.USAGE, f"--kdf-rounds must be from 1 to {signing.MAX_KDF_ROUNDS}")
     if valid_until is not None and valid_until <= now:
         raise UsageError(ErrorCode.USAGE, "--valid-until must be in the future")
     key = signing.SigningKey.generate()

@@ -20,7 +20,7 @@ import hashlib
 import re
 import struct
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from provenance.errors import ErrorCode, KeyStoreError, UsageError
@@ -28,6 +28,7 @@ from provenance.errors import ErrorCode, KeyStoreError, UsageError
 __all__ = [
     "DEFAULT_KDF_ROUNDS",
     "KEY_ID_PREFIX",
+    "MAX_KDF_ROUNDS",
     "PUBLIC_KEY_LENGTH",
     "SIGNATURE_LENGTH",
     "SigningKey",
@@ -50,6 +51,8 @@ KEY_ID_PREFIX = "ed25519:"
 # guess an attacker who copied the key file makes at the passphrase, and a person unlocking once per
 # command hardly notices it.
 DEFAULT_KDF_ROUNDS = 100
+# The most rounds a key file may ask for (≈8 s per unlock here); more is refused, never attempted.
+MAX_KDF_ROUNDS = 1_000
 
 _KEY_ID_RE = re.compile(r"ed25519:[0-9a-f]{64}")
 
@@ -360,7 +363,10 @@ def _check_encrypted_ed25519(header: _OpenSSHHeader) -> bytes:
 
 def openssh_kdf_rounds(data: bytes) -> int:
     """The bcrypt rounds recorded in the kdfoptions of an openssh-key-v1 file (KEY_MALFORMED if none)."""
-    header = _parse_openssh(data)
+    return _kdf_rounds(_parse_openssh(data))
+
+
+def _kdf_rounds(header: _OpenSSHHeader) -> int:
     if header.kdf != b"bcrypt":
         raise _malformed("the file does not use the bcrypt KDF")
     options = _Reader(header.kdf_options)
@@ -378,8 +384,8 @@ def encrypt_private_key(key: SigningKey, passphrase: bytes, rounds: int = DEFAUL
     """
     if not passphrase:
         raise KeyStoreError(ErrorCode.KEY_PASSPHRASE_MISSING, "a private key needs a non-empty passphrase")
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"bcrypt KDF rounds must be a positive integer, got {rounds!r}")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= MAX_KDF_ROUNDS:
+        raise ValueError(f"bcrypt KDF rounds must be a positive integer up to {MAX_KDF_ROUNDS}, got {rounds!r}")
     from cryptography.hazmat.primitives import serialization
 
     encryption = (
@@ -401,7 +407,11 @@ def decrypt_private_key(data: bytes, passphrase: bytes) -> SigningKey:
     """
     from cryptography.hazmat.primitives import serialization
 
-    public = _check_encrypted_ed25519(_parse_openssh(data))
+    header = _parse_openssh(data)
+    public = _check_encrypted_ed25519(header)
+    # A file naming billions of bcrypt rounds would make the unlock run for days: refused, not attempted.
+    if _kdf_rounds(header) > MAX_KDF_ROUNDS:
+        raise _malformed(f"more than {MAX_KDF_ROUNDS} bcrypt rounds")
     if not passphrase:
         raise KeyStoreError(ErrorCode.KEY_PASSPHRASE_MISSING, "the private key needs its passphrase")
     try:
@@ -415,7 +425,7 @@ def decrypt_private_key(data: bytes, passphrase: bytes) -> SigningKey:
                 ErrorCode.KEY_PASSPHRASE_WRONG, "wrong passphrase for the private key"
             ) from None
         raise _malformed("the encrypted section is damaged") from None
-    except (TypeError, NotImplementedError):  # e.g. an unsupported cipher
+    except (TypeError, NotImplementedError, UnsupportedAlgorithm):  # e.g. an unsupported cipher
         raise _malformed("the file cannot be decrypted") from None
     if not isinstance(loaded, Ed25519PrivateKey):
         raise _malformed("the key is not Ed25519")

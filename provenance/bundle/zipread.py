@@ -113,6 +113,8 @@ def extract_zip(path: Path, dest: Path, limits: Limits) -> None:
             declared_total += info.file_size
             if info.header_offset + info.compress_size > file_size:
                 raise reject(P.BUNDLE_MALFORMED, f"entry {rel!r} reaches past the end of the zip", path=rel)
+            if info.header_offset < 0:  # a central directory larger than its place (fuzzing found it)
+                raise reject(P.BUNDLE_MALFORMED, f"entry {rel!r} starts before the zip does", path=rel)
             plan.append((info, rel, kind))
         if names.findings:
             raise BundleRejectedError(names.findings)

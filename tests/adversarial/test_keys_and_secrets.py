@@ -324,3 +324,42 @@ def test_key_file_of_another_key_is_refused(secret_world: World) -> None:
     path.write_bytes(encrypt_private_key(SigningKey.generate(), SECRET.encode(), rounds=1))
     result = w.run("ingest", str(REFERENCE), "--key", "S. Secret", "--json")
     assert (result.returncode, result.json()["error"]["code"]) == (2, "key.malformed")
+
+
+def _with_kdf_rounds(data: bytes, rounds: int) -> bytes:
+    """An OpenSSH key file with the bcrypt rounds in its kdfoptions rewritten (openssh-key-v1 layout)."""
+    import base64
+    import struct
+
+    lines = data.strip().split(b"\n")
+    raw = bytearray(base64.b64decode(b"".join(lines[1:-1])))
+    pos = len(b"openssh-key-v1\x00")
+    for _ in range(2):  # cipher name, kdf name
+        (length,) = struct.unpack_from(">I", raw, pos)
+        pos += 4 + length
+    pos += 4  # the kdfoptions string's length
+    (salt_length,) = struct.unpack_from(">I", raw, pos)
+    struct.pack_into(">I", raw, pos + 4 + salt_length, rounds)
+    body = base64.b64encode(bytes(raw))
+    return b"\n".join([lines[0], *[body[i : i + 70] for i in range(0, len(body), 70)], lines[-1]]) + b"\n"
+
+
+def test_private_key_file_asking_for_billions_of_kdf_rounds_is_refused_without_trying() -> None:
+    """Found by fuzzing: a key file naming 2**31 bcrypt rounds made the unlock run for days."""
+    from provenance.errors import ErrorCode, KeyStoreError
+    from provenance.signing import decrypt_private_key, encrypt_private_key, openssh_kdf_rounds
+
+    data = _with_kdf_rounds(encrypt_private_key(SigningKey.generate(), b"pass", rounds=1), 2**31)
+    assert openssh_kdf_rounds(data) == 2**31
+    started = time.monotonic()
+    with pytest.raises(KeyStoreError) as info:
+        decrypt_private_key(data, b"pass")
+    assert info.value.code is ErrorCode.KEY_MALFORMED
+    assert time.monotonic() - started < 1
+
+
+def test_kdf_rounds_beyond_the_bound_are_refused_at_generation(world: World) -> None:
+    result = run_in_process(
+        world, "keys", "generate", "--name", "Slow", "--role", "archivist", "--kdf-rounds", "5000", "--json"
+    )
+    assert (result.returncode, result.json()["error"]["code"]) == (2, "usage.invalid")
