@@ -106,7 +106,7 @@ _FAST_ENCODER = json.JSONEncoder(
 _BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
 
 
-def canonical_bytes(value: object, *, allow_floats: bool = False) -> bytes:
+def canonical_bytes(value: object, *, allow_floats: bool = False, parsed: bool = False) -> bytes:
     """The RFC 8785 (JCS) serialisation of ``value``: the bytes we hash and sign.
 
     RFC 8785 §3.2.3 sorts object members by the UTF-16 code units of their names, §3.2.2.2 fixes the
@@ -116,9 +116,11 @@ def canonical_bytes(value: object, *, allow_floats: bool = False) -> bytes:
     keys and other types also raise ``ValueError`` (``rfc8785.CanonicalizationError``).
 
     Values of the plain JSON domain are written by the C encoder of :mod:`json` (see ``_FAST_ENCODER``);
-    anything else goes to the ``rfc8785`` reference implementation, which decides.
+    anything else goes to the ``rfc8785`` reference implementation, which decides. ``parsed`` says that
+    ``value`` is (part of) what :func:`loads_strict` returned, which is plain by construction: the walk
+    that checks it is skipped (a verifier canonicalises every event it reads).
     """
-    if _plain(value):
+    if parsed or _plain(value):
         text = _FAST_ENCODER.encode(value)
         if text.isascii():
             return text.encode("ascii")
@@ -209,14 +211,22 @@ def _surrogate_error(text: str) -> StrictJSONError | None:
     return StrictJSONError("malformed", f"string contains a lone surrogate \\u{ord(found.group()):04x}")
 
 
+def _int_error(value: int) -> StrictJSONError:
+    return StrictJSONError("integer-range", f"integer outside ±(2**53 - 1): {str(value)[:40]}")
+
+
 def _check_parsed(value: object, max_depth: int, strings: bool) -> None:
-    """One walk over a parsed value: nesting depth (when the scan before parsing was skipped) and, when
-    ``strings``, lone surrogates (e.g. ``"\\ud800"``), which are not Unicode scalar values (RFC 7493
-    §2.1). Iterative, so deep values cannot overflow the stack."""
+    """One walk over a parsed value: nesting depth (when the scan before parsing was skipped), integers
+    within ±(2**53 - 1) (RFC 7493 §2.2) and, when ``strings``, lone surrogates (e.g. ``"\\ud800"``), which
+    are not Unicode scalar values (RFC 7493 §2.1). Iterative, so deep values cannot overflow the stack."""
     if type(value) is str:
         error = _surrogate_error(value) if strings else None
         if error is not None:
             raise error
+        return
+    if type(value) is int:
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise _int_error(value)
         return
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
@@ -238,6 +248,9 @@ def _check_parsed(value: object, max_depth: int, strings: bool) -> None:
             kind = type(member)
             if kind is dict or kind is list:
                 stack.append((member, depth + 1))
+            elif kind is int:
+                if not -MAX_SAFE_INTEGER <= member <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+                    raise _int_error(member)  # type: ignore[arg-type]
             elif strings and kind is str:
                 error = _surrogate_error(member)  # type: ignore[arg-type]
                 if error is not None:
@@ -250,6 +263,8 @@ _SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
 # The C parser of json guards its recursion with the interpreter's limit; while that limit is modest the
 # depth is checked after parsing, in the same walk as the surrogates, instead of by a scan before it.
 _SAFE_RECURSION_LIMIT = 4000
+# Integer literals are read natively while Python refuses those of more digits than this itself.
+_NATIVE_INT_DIGITS = 5000
 
 
 def loads_strict(
@@ -288,23 +303,31 @@ def loads_strict(
     scanned = sys.getrecursionlimit() > _SAFE_RECURSION_LIMIT
     if scanned:
         _check_depth(text, max_depth)
+    # While Python itself refuses integer literals of more than a few thousand digits (its default
+    # int_max_str_digits), the parser reads integers natively and their range is checked in the walk after
+    # parsing; with that limit lifted, every literal goes through _parse_int, which counts digits first.
+    native_ints = 0 < sys.get_int_max_str_digits() <= _NATIVE_INT_DIGITS
     try:
         value = json.loads(
             text,
             object_pairs_hook=_object_pairs,
             parse_float=_parse_float,
-            parse_int=_parse_int,
+            parse_int=None if native_ints else _parse_int,
             parse_constant=_parse_constant,
         )
+    except StrictJSONError:
+        raise
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise StrictJSONError("malformed", f"invalid JSON: {exc.msg} ({where})") from None
     except RecursionError:  # nesting beyond the interpreter's limit (the json parser guards its recursion)
         raise StrictJSONError("too-deep", "JSON nests too deeply to parse") from None
+    except ValueError:  # Python's own limit on the digits of an integer literal
+        raise StrictJSONError("integer-range", "integer outside ±(2**53 - 1): too many digits") from None
     strings = _SURROGATE_ESCAPE_RE.search(text) is not None or (
         not isinstance(data, bytes | bytearray | memoryview) and _SURROGATE_RE.search(text) is not None
     )
-    if strings or not scanned:
+    if strings or not scanned or native_ints:
         _check_parsed(value, max_depth if not scanned else MAX_INPUT_BYTES, strings)
     return value
 

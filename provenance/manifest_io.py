@@ -25,24 +25,30 @@ def digest_bytes(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def state_canonical(state: State | dict[str, Any]) -> bytes:
-    """Canonical bytes of a state (what a snapshot object holds and what is digested)."""
-    return canonical_bytes(state.as_json() if isinstance(state, State) else state)
+def state_canonical(state: State | dict[str, Any], *, parsed: bool = False) -> bytes:
+    """Canonical bytes of a state (what a snapshot object holds and what is digested).
+
+    ``parsed``: a dict as :func:`provenance.canonical.loads_strict` returned it (see ``canonical_bytes``).
+    """
+    if isinstance(state, State):
+        return canonical_bytes(state.as_json())
+    return canonical_bytes(state, parsed=parsed)
 
 
-def state_digest(state: State | dict[str, Any]) -> str:
-    return digest_bytes(state_canonical(state))
+def state_digest(state: State | dict[str, Any], *, parsed: bool = False) -> str:
+    return digest_bytes(state_canonical(state, parsed=parsed))
 
 
-def event_signing_bytes(fields: dict[str, Any]) -> bytes:
+def event_signing_bytes(fields: dict[str, Any], *, parsed: bool = False) -> bytes:
     """Context string + RFC 8785 canonical JSON of the signed fields (RFC 8032 signs these bytes)."""
-    return EVENT_SIGNING_CONTEXT + canonical_bytes(fields)
+    return EVENT_SIGNING_CONTEXT + canonical_bytes(fields, parsed=parsed)
 
 
-def event_digest(event: Event | dict[str, Any]) -> str:
+def event_digest(event: Event | dict[str, Any], *, parsed: bool = False) -> str:
     """Digest of a whole event, signature included: what the next event's ``previous_digest`` holds."""
-    data = event.model_dump(mode="json") if isinstance(event, Event) else event
-    return digest_bytes(canonical_bytes(data))
+    if isinstance(event, Event):
+        return digest_bytes(canonical_bytes(event.model_dump(mode="json")))
+    return digest_bytes(canonical_bytes(event, parsed=parsed))
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:

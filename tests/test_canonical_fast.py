@@ -169,3 +169,26 @@ def test_pretty_refuses_a_cycle() -> None:
     cycle.append(cycle)
     with pytest.raises(ValueError):
         dumps_pretty(cycle)
+
+
+def test_integer_range_with_the_digit_limit_lifted(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "get_int_max_str_digits", lambda: 0)  # literals then go through _parse_int
+    for data in (b"9007199254740992", b"[-9007199254740992]", b"1" + b"0" * 10_000):
+        with pytest.raises(StrictJSONError) as info:
+            loads_strict(data)
+        assert info.value.kind == "integer-range"
+    assert loads_strict(b"[9007199254740991]") == [MAX_SAFE_INTEGER]
+
+
+@pytest.mark.parametrize("data", [b"9007199254740992", b'{"a":[1,{"b":-9007199254740992}]}', b"1" + b"0" * 5000])
+def test_integer_range_checked_after_parsing(data: bytes) -> None:
+    with pytest.raises(StrictJSONError) as info:
+        loads_strict(data)
+    assert info.value.kind == "integer-range"
+
+
+def test_parsed_canonical_bytes_equal_the_checked_ones() -> None:
+    value = loads_strict(b'{"b":[1,"\\u00e9",{"\\ud83d\\ude00":null,"z":true}],"a":-5}')
+    assert canonical_bytes(value, parsed=True) == canonical_bytes(value) == rfc8785.dumps(value)

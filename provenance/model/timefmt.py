@@ -7,6 +7,7 @@ this module converts between them and aware ``datetime`` values. Time is always 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_utc(text: str) -> datetime:
     """Parse a UTC timestamp string; raises ``ValueError`` when it is not of the form above."""
     if not _UTC_RE.match(text):

@@ -239,7 +239,7 @@ def check_chain(
             )
         previous, previous_time = event, time
         # the digest of the event as read, signature included: what the next event must chain to
-        expected_previous = event_digest(raws[index])
+        expected_previous = event_digest(raws[index], parsed=raw_events is not None)
 
 
 def check_not_future(report: VerificationReport, manifest: Manifest, now: datetime) -> None:
@@ -302,7 +302,8 @@ def check_signatures(
         # RFC 8032 verification over the context + RFC 8785 bytes of the signed fields as they were read
         signed = {name: raw[name] for name in SIGNED_EVENT_FIELDS if name in raw}
         if not signing.verify_signature(
-            card_public_key(card), event_signing_bytes(signed), b64url_decode(event.signature)
+            _public_key(card), event_signing_bytes(signed, parsed=raw_events is not None),
+            b64url_decode(event.signature),
         ):
             report.add(
                 P.EVENT_SIGNATURE_INVALID,
@@ -324,6 +325,17 @@ def check_signatures(
             continue
         _check_signer(report, event, trusted_card, ctx)
     report.signers = list(signers.values())
+
+
+_PUBLIC_KEYS: dict[str, bytes] = {}
+
+
+def _public_key(card: KeyCard) -> bytes:
+    """The raw public key of a card, decoded once per process."""
+    raw = _PUBLIC_KEYS.get(card.public_key)
+    if raw is None:
+        raw = _PUBLIC_KEYS[card.public_key] = card_public_key(card)
+    return raw
 
 
 def _check_signer(report: VerificationReport, event: Event, card: KeyCard, ctx: VerifyContext) -> None:
@@ -387,7 +399,7 @@ def check_state(
     if not manifest.events:
         report.add(P.CHAIN_EMPTY, "the manifest has no events: nothing about this record is signed")
         return None
-    found = state_digest(raw_state if raw_state is not None else manifest.state)
+    found = state_digest(raw_state, parsed=True) if raw_state is not None else state_digest(manifest.state)
     last = manifest.events[-1]
     if last.state_digest != found:
         report.add(
