@@ -37,7 +37,7 @@ from provenance.bundle.tagfiles import (
 from provenance.model.manifest import Manifest
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
-from provenance.verify.hashing import hash_files
+from provenance.verify.hashing import PARALLEL_MIN_FILES, hash_files
 
 
 @dataclass
@@ -46,6 +46,7 @@ class BagFindings:
 
     info: list[tuple[str, str]] | None = None
     payload_sha256: dict[str, str] = field(default_factory=dict)  # as hashed here, by bag path
+    payload_sizes: dict[str, int] = field(default_factory=dict)  # the bytes hashed, by bag path
     tag_files: dict[str, Path] = field(default_factory=dict)
     payload_bytes: int = 0
     payload_count: int = 0
@@ -183,10 +184,11 @@ def _hash_and_compare(
         return results
     names = sorted(files)
     sizes: list[int] | None = None
-    try:
-        sizes = [files[rel].stat().st_size for rel in names]
-    except OSError:
-        sizes = None
+    if len(names) < PARALLEL_MIN_FILES:  # many files are spread by count: no stat of each needed
+        try:
+            sizes = [files[rel].stat().st_size for rel in names]
+        except OSError:
+            sizes = None
     outcomes = hash_files([files[rel] for rel in names], algorithms, jobs=jobs, sizes=sizes)
     for rel, outcome in zip(names, outcomes, strict=True):
         if isinstance(outcome, OSError):
@@ -286,6 +288,7 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
         payload, payload_manifests, P.BAG_DIGEST_MISMATCH, report, extra=("sha256",), jobs=jobs
     )
     findings.payload_sha256 = {rel: digests["sha256"] for rel, (_, digests) in hashed.items()}
+    findings.payload_sizes = {rel: size for rel, (size, _) in hashed.items()}
     findings.payload_bytes = sum(size for size, _ in hashed.values())
     findings.payload_count = len(hashed)
     _hash_and_compare(tags, tag_manifests, P.BAG_TAG_DIGEST_MISMATCH, report)

@@ -38,6 +38,8 @@ def encode_manifest_path(rel: str) -> str:
 
 def decode_manifest_path(text: str) -> str:
     """Inverse of :func:`encode_manifest_path` (``%0d``/``%0a`` in either case)."""
+    if "%" not in text:  # most names: nothing to decode
+        return text
     return re.sub(r"%(0[DdAa]|25)", lambda m: {"0d": "\r", "0a": "\n", "25": "%"}[m.group(1).lower()], text)
 
 
@@ -161,6 +163,9 @@ def parse_tags(text: str, name: str) -> list[tuple[str, str]]:
     return pairs
 
 
+_MANIFEST_LINE = re.compile(r"([0-9A-Fa-f]+)[ \t]+(.+)")
+
+
 def parse_manifest_file(text: str, name: str, algorithm: str) -> tuple[dict[str, str], list[str], list[str]]:
     """(path → lowercase hex, malformed-line messages, unsafe paths) of a (tag) manifest."""
     entries: dict[str, str] = {}
@@ -170,7 +175,7 @@ def parse_manifest_file(text: str, name: str, algorithm: str) -> tuple[dict[str,
     for number, line in enumerate(_lines(text), start=1):
         if not line:
             continue
-        match = re.fullmatch(r"([0-9A-Fa-f]+)[ \t]+(.+)", line)
+        match = _MANIFEST_LINE.fullmatch(line)
         if match is None or len(match.group(1)) != width:
             errors.append(f"{name} line {number}: not '<{algorithm} hex> <path>': {line[:80]!r}")
             continue

@@ -199,6 +199,7 @@ def verify_bag_folder(root: Path, ctx: VerifyContext, report: VerificationReport
         history_required=history,
         bundle_cards=cards,
         known_digests=known,
+        known_sizes={tree.files[rel]: size for rel, size in findings.payload_sizes.items()},
     )
     manifest = verify_source(source, ctx, report)
     _mark(report, at, BAG_CHECKS)
