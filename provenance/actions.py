@@ -138,6 +138,13 @@ def revise(
     """Replace a text file with a new version; the old one stays stored; notes are re-anchored."""
     if not reason.strip():
         raise UsageError(ErrorCode.USAGE, "a revision needs a --reason")
+    if encoding is None:
+        # The new version is read in the charset the record already gives that text (cp1251 stays cp1251).
+        from provenance.manifest_io import read_manifest
+
+        current = _main_text(read_manifest(archive.require_record(record_id)).state, file)
+        charset = current.media_type.partition("charset=")[2].strip()
+        encoding = charset if charset and charset.lower() not in ("utf-8", "utf8") else None
     new_text = read_transcription(source, encoding)
 
     def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:

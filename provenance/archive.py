@@ -213,9 +213,18 @@ class Archive:
             yield
 
     def new_stage(self, record_id: str) -> Path:
-        """A fresh, empty staging folder on the archive's file system."""
+        """A fresh, empty staging folder on the archive's file system.
+
+        Called with the record's lock held, so any earlier staging folder of this record is a leftover of a
+        command that was killed (never part of the record): it is removed first.
+        """
         tmp = self.work_dir / "tmp"
+        leftover = re.compile(rf"^{re.escape(record_id)}-[0-9a-f]{{12}}$")
         try:
+            if tmp.is_dir():
+                for entry in os.scandir(tmp):
+                    if leftover.match(entry.name):
+                        shutil.rmtree(entry.path, ignore_errors=True)
             tmp.mkdir(parents=True, exist_ok=True)
             stage = tmp / f"{record_id}-{secrets.token_hex(6)}"
             stage.mkdir()

@@ -254,8 +254,11 @@ def unlock(card: KeyCard, passphrase: bytes, home: Path | None = None) -> Signin
     return key
 
 
-def select_card(archive: Archive, ref: str | None, home: Path | None = None) -> KeyCard:
-    """The signing key: ``--key``, else the archive's ``default_key``, else the only private key present.
+def select_card(
+    archive: Archive, ref: str | None, home: Path | None = None, allowed: frozenset[Role] | None = None
+) -> KeyCard:
+    """The signing key: ``--key``, else the archive's ``default_key``, else the only private key present
+    (where several are present: the only one holding a role in ``allowed``, the roles that may sign).
 
     Raises ``NotFoundError``/``UsageError`` (key.not-found, key.ambiguous, key.none-usable).
     """
@@ -266,6 +269,11 @@ def select_card(archive: Archive, ref: str | None, home: Path | None = None) -> 
     if default:
         return store.resolve(default)
     usable = [c for c in store.cards.values() if has_private_key(c.id, home)]
+    if len(usable) > 1 and allowed is not None:
+        fitting = [c for c in usable if allowed.intersection(c.roles) and c.revoked is None]
+        if len(fitting) == 1:
+            return fitting[0]
+        usable = fitting or usable
     if len(usable) == 1:
         return usable[0]
     if not usable:

@@ -57,14 +57,13 @@ def _wants_json(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every failure into one line (or one JSON document) and an exit code."""
-    from pydantic import ValidationError
-
     from provenance.errors import ProvenanceError
 
     args = sys.argv[1:] if argv is None else argv
     try:
-        # standalone mode: typer reports usage errors itself (exit 2) and exits with each command's code
-        build_app(args[0] if args else None)(args=args, prog_name="provenance")
+        # Not standalone: usage errors come back as exceptions, so they too become one line (and one JSON
+        # document under --json); typer.Exit comes back as the return value, the command's exit code.
+        code = build_app(args[0] if args else None)(args=args, prog_name="provenance", standalone_mode=False)
     except ProvenanceError as exc:
         _report_error(exc.to_json(), exc.message, args)
         sys.exit(exc.exit_code)
@@ -74,20 +73,43 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)
-    except ValidationError as exc:
+    except Exception as exc:
+        _report_other(exc, args)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _report_other(exc: Exception, args: list[str]) -> None:
+    """Usage errors, refused values and our own bugs: one line each, never a traceback."""
+    import typer
+
+    name = type(exc).__name__
+    if isinstance(exc, typer.Abort):
+        sys.stderr.write("provenance: aborted; nothing was changed\n")
+        sys.exit(130)
+    if name == "NoArgsIsHelpError":  # `provenance` or `provenance keys` alone: the help, as asked
+        sys.stdout.write(exc.format_message() + "\n")  # type: ignore[attr-defined]
+        sys.exit(2)
+    if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
+        # click's usage errors (missing option, unknown option, bad value)
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = exc.format_message() + where  # type: ignore[attr-defined]
+        _report_error({"code": "usage.invalid", "message": message}, message, args)
+        sys.exit(2)
+    if name == "ValidationError" and hasattr(exc, "errors"):
         # A value that fails a model's bounds (a 70,000-character note, a 5,000-character key name): the
         # input is refused, named by its field, never reported as a bug.
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or exc.title
-        message = f"{exc.title} {where}: {first['msg']}"
+        where = ".".join(str(p) for p in first["loc"]) or str(getattr(exc, "title", ""))
+        message = f"{getattr(exc, 'title', 'value')} {where}: {first['msg']}"
         _report_error({"code": "usage.invalid", "message": message, "field": where}, message, args)
         sys.exit(2)
-    except Exception as exc:  # a bug of ours: still one line, never a traceback
-        if os.environ.get("PROVENANCE_DEBUG"):
-            raise
-        message = f"internal error: {type(exc).__name__}: {exc} (set PROVENANCE_DEBUG=1 for details)"
-        _report_error({"code": "internal.error", "message": message}, message, args)
-        sys.exit(2)
+    if os.environ.get("PROVENANCE_DEBUG"):
+        raise exc
+    message = f"internal error: {name}: {exc} (set PROVENANCE_DEBUG=1 for details)"
+    _report_error({"code": "internal.error", "message": message}, message, args)
+    sys.exit(2)
 
 
 def _report_error(document: dict[str, object], message: str, args: list[str]) -> None:

@@ -98,9 +98,10 @@ def load_signer(
     from provenance import keys
     from provenance.history import Signer, check_key_usable, choose_role
 
-    card = keys.select_card(archive, key)
+    policy = archive.config().policy
+    card = keys.select_card(archive, key, allowed=policy.get(event_type, frozenset()))
     wanted = parse_role(role) if role is not None else None
-    chosen = choose_role(card, event_type, archive.config().policy, wanted)
+    chosen = choose_role(card, event_type, policy, wanted)
     check_key_usable(card, now())
     secret = keys.unlock(card, read_passphrase(passphrase_file, what=f"key of {card.name}"))
     return Signer(card=card, key=secret, role=chosen)
