@@ -1,0 +1,337 @@
+"""``verify`` and ``audit`` without the CLI framework: their whole implementation, and a fast argv path.
+
+:mod:`provenance.cli.verify_cmds` declares the two commands to typer and calls :func:`verify` and
+:func:`audit` here. :func:`fast_command` lets :func:`provenance.cli.app.main` run them without importing
+typer (and the pydantic adapters typer builds for every option) when the arguments are plain: a cold
+``verify`` then costs about what a minimal typer app costs to start. Anything else (``--help``, an unknown
+or malformed option) goes through typer, which reports it; both paths call the same functions.
+
+Output: ``rich`` only when a person watches a terminal (the report in colour, a progress bar for many
+targets); piped, plain text; under ``--json``, one JSON document, written record by record so that memory
+does not grow with the number of records.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from provenance.cli.output import console, emit_json, json_safe, now, printable
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from provenance.model.problems import TrustState, VerificationReport
+    from provenance.verify.batch import Outcome, TargetKind
+    from provenance.verify.record import VerifyContext
+
+# the commands implemented here (the app builds only their group, or takes the fast path, for them)
+COMMANDS = ("verify", "audit")
+
+STATE_WORDS = {
+    "trusted": "TRUSTED: every byte intact, every event signed, every signer trusted for its role",
+    "valid": "VALID BUT NOT TRUSTED: intact and correctly signed, but a signer is not trusted (see below)",
+    "invalid": "INVALID: something was altered, is missing, or is not what it claims to be",
+}
+COLOURS = {"trusted": "green", "valid": "yellow", "invalid": "red"}
+STATES = ("trusted", "valid", "invalid")
+
+
+def _context(paths: list[Path], trust: Path | None, archive: Path | None) -> VerifyContext:
+    from provenance.archive import Archive
+    from provenance.errors import ProvenanceError
+    from provenance.verify.target import make_context
+
+    policy = None
+    arch = None
+    try:
+        arch = Archive.locate(archive)
+    except ProvenanceError:
+        # a record folder inside an archive: records/<id> → the archive two levels up. Only when no --trust
+        # is given: that archive's keys/ are then the trust store anyway. With a trust store of your own,
+        # the archive being verified must not choose the roles policy (it could let a translator release).
+        for path in paths if trust is None else []:
+            candidate = path.resolve().parent.parent
+            if path.is_dir() and (candidate / "records").is_dir() and (candidate / "keys").is_dir():
+                arch = Archive(candidate)
+                break
+    if arch is not None:
+        policy = arch.config().policy
+    if trust is None:
+        trust = arch.keys_dir if arch is not None else Path("/nonexistent-trust-store")
+    elif not trust.exists():
+        from provenance.errors import ErrorCode, NotFoundError
+
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"trust store {trust}: no such file or folder")
+    return make_context(trust, now(), policy)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Text for a person: rich on a terminal, plain lines when piped (rich is then never imported)
+
+Segment = tuple[str, str | None]  # (text, rich style)
+
+
+class _Out:
+    """Lines of (text, style) segments; every text passes through :func:`printable` (data is hostile)."""
+
+    def __init__(self) -> None:
+        self.terminal = sys.stdout.isatty()
+        self._console: Console | None = console() if self.terminal else None
+
+    def line(self, *segments: Segment) -> None:
+        if self._console is None:
+            sys.stdout.write("".join(printable(text) for text, _ in segments) + "\n")
+            return
+        from rich.text import Text
+
+        rendered = Text()
+        for text, style in segments:
+            rendered.append(printable(text), style=style)
+        self._console.print(rendered)
+
+
+def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
+    state = str(report.state)
+    colour = COLOURS[state]
+    extra = []
+    if report.telegram_number:
+        extra.append(f"telegram No. {report.telegram_number}")
+    if report.title:
+        extra.append(report.title)
+    title = report.record or report.path
+    yield [(title + (f"  ({'; '.join(extra)})" if extra else ""), "bold")]
+    yield [(f"  {report.kind} at {report.path}: {report.events} events, {report.files} files, "
+            f"{report.bytes_hashed:,} bytes hashed", None)]
+    for check in report.checks:
+        mark: Segment = ("✓", "green") if check.ok else ("✗", "red")
+        detail: list[Segment] = [(f" ({check.detail})", "dim")] if check.detail else []
+        yield [("  ", None), mark, (f" {check.name}", None), *detail]
+    for signer in report.signers:
+        trusted = "trusted" if signer["trusted"] else "NOT in your trust store"
+        seqs = ", ".join(f"{e['seq']} {e['type']} {e['time'][:16].replace('T', ' ')}" for e in signer["events"])
+        yield [(f"  signer {signer['name']} ({signer['key'][:20]}…, {trusted}): {seqs}", None)]
+    for card in report.bundle_key_cards:
+        yield [(f"  key card in bundle (shown, not trusted): {card.get('name')} {str(card.get('id'))[:20]}…", None)]
+    for problem in report.problems:
+        yield [("  ", None), ("•", colour), (f" {problem.code}: {problem.message}", None)]
+    for warning in report.warnings:
+        yield [(f"  ! {warning}", None)]
+    yield [(STATE_WORDS[state], f"bold {colour}")]
+
+
+def _render(report: VerificationReport, out: _Out | None = None) -> None:
+    out = out or _Out()
+    for segments in _report_lines(report):
+        out.line(*segments)
+
+
+def _short_line(outcome: Outcome) -> list[Segment]:
+    state = str(outcome.state)
+    mark: Segment = ("✓", "green") if state == "trusted" else ("✗", COLOURS[state])
+    name = outcome.record or outcome.path
+    return [mark, (f" {name}: {state} ({outcome.events} events, {outcome.files} files) {outcome.path}", None)]
+
+
+def _summary(what: str, counts: dict[str, int], started: float, files: int, hashed: int) -> list[Segment]:
+    seconds = time.perf_counter() - started
+    colour = "red" if counts["invalid"] else "yellow" if counts["valid"] else "green"
+    return [
+        (f"{what}: {sum(counts.values())} verified: ", "bold"),
+        (f"{counts['trusted']} trusted, {counts['valid']} valid, {counts['invalid']} invalid", f"bold {colour}"),
+        (f" ({files:,} files, {hashed:,} bytes hashed, {seconds:.2f} s)", None),
+    ]
+
+
+def _progress(total: int, what: str, enabled: bool) -> AbstractContextManager[Any]:
+    """A rich progress bar on stderr when a person watches a terminal; nothing otherwise."""
+    if not enabled or total < 2 or not sys.stderr.isatty():
+        return nullcontext(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(f"[bold]{what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=True,
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# One JSON document for many reports, written as they come
+
+
+class _JsonStream:
+    """``{"reports": [...], <summary keys>}``: each report is written when it is known."""
+
+    def __init__(self) -> None:
+        self._first = True
+        sys.stdout.write('{\n  "reports": [')
+
+    def report(self, document: str) -> None:
+        sys.stdout.write(("\n    " if self._first else ",\n    ") + json_safe(document))
+        self._first = False
+
+    def close(self, tail: dict[str, Any]) -> None:
+        sys.stdout.write("\n  ]")
+        for key, value in tail.items():
+            sys.stdout.write(f",\n  {json.dumps(key)}: " + json_safe(json.dumps(value, ensure_ascii=False)))
+        sys.stdout.write("\n}\n")
+        sys.stdout.flush()
+
+
+def _run_batch(
+    targets: list[Path],
+    ctx: VerifyContext,
+    *,
+    kind: TargetKind,
+    jobs: int,
+    json_out: bool,
+    what: str,
+    show_trusted: bool,
+) -> tuple[TrustState, dict[str, int], list[dict[str, Any]], _JsonStream | None]:
+    """Verify ``targets`` over ``jobs`` processes, render or stream each outcome, return the totals and the
+    JSON stream still open (its summary keys are the caller's)."""
+    from provenance.model.problems import TrustState
+    from provenance.verify.batch import verify_batch
+
+    counts = dict.fromkeys(STATES, 0)
+    problems: list[dict[str, Any]] = []
+    files = hashed = 0
+    started = time.perf_counter()
+    stream = _JsonStream() if json_out else None
+    out = None if json_out else _Out()
+    outcomes = verify_batch(targets, ctx, kind=kind, jobs=jobs, as_json=json_out)
+    with _progress(len(targets), what, not json_out) as bar:
+        task = bar.add_task(what, total=len(targets)) if bar is not None else None
+        for outcome in outcomes:
+            counts[str(outcome.state)] += 1
+            files += outcome.files
+            hashed += outcome.bytes_hashed
+            if stream is not None:
+                assert outcome.document is not None
+                stream.report(outcome.document)
+                problems.extend(outcome.problems)
+            elif out is not None:
+                if outcome.report is not None:
+                    _render(outcome.report, out)
+                elif show_trusted:
+                    out.line(*_short_line(outcome))
+            if bar is not None:
+                bar.advance(task)
+    worst = next((TrustState(s) for s in reversed(STATES) if counts[s]), TrustState.TRUSTED)
+    if out is not None:
+        out.line(*_summary(what, counts, started, files, hashed))
+    return worst, counts, problems, stream
+
+
+def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool) -> int:
+    """``provenance verify``: the report (or one summary of many), returns the exit code of the worst state.
+
+    Raises ``NotFoundError(input.not-found)`` for a single path that does not exist (several: reported as
+    ``path.not-found``) or a missing trust store.
+    """
+    from provenance.errors import ErrorCode, NotFoundError
+    from provenance.verify.workers import resolve_jobs
+
+    if len(paths) == 1 and not paths[0].exists():
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
+    processes = resolve_jobs(jobs)
+    ctx = _context(paths, trust, archive)
+    if len(paths) == 1:
+        from provenance.verify.target import verify_path
+
+        # one target: its files may be hashed by several processes
+        report = verify_path(paths[0], replace(ctx, jobs=processes))
+        if json_out:
+            emit_json(report.to_json())
+        else:
+            _render(report)
+        return report.state.exit_code
+    worst, counts, problems, stream = _run_batch(
+        paths, ctx, kind="path", jobs=processes, json_out=json_out, what="verify", show_trusted=True
+    )
+    if stream is not None:
+        stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
+                      "problems": problems, "summary": counts})
+    return worst.exit_code
+
+
+def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool) -> int:
+    """``provenance audit``: every record of the archive; returns the exit code of the worst state."""
+    from provenance.archive import Archive
+    from provenance.verify.workers import resolve_jobs
+
+    arch = Archive.locate(archive)
+    ctx = _context([], trust, arch.root)
+    targets = [arch.record_dir(rid) for rid in arch.record_ids()]
+    worst, counts, problems, stream = _run_batch(
+        targets,
+        ctx,
+        kind="record",
+        jobs=resolve_jobs(jobs),
+        json_out=json_out,
+        what=f"audit of {arch.root}",
+        show_trusted=False,
+    )
+    if stream is not None:
+        stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
+                      "records": len(targets), "summary": counts, "problems": problems})
+    return worst.exit_code
+
+
+# --------------------------------------------------------------------------------------------------------
+# The fast path: plain arguments only; typer handles (and reports) everything else
+
+_VALUE_OPTIONS = {"--trust": "trust", "--archive": "archive", "-A": "archive", "--jobs": "jobs", "-j": "jobs"}
+
+
+def fast_command(argv: list[str]) -> Callable[[], int] | None:
+    """The command ``argv`` asks for, ready to run, when it is ``verify PATH... [options]`` or ``audit
+    [options]`` with plain arguments (each option spelt out, its value in the next argument or after ``=``,
+    ``--jobs`` a positive integer, no path starting with ``-``); None for anything else, which typer parses.
+    """
+    if not argv or argv[0] not in COMMANDS:
+        return None
+    values: dict[str, Any] = {"trust": None, "archive": None, "jobs": None}
+    json_out = False
+    paths: list[Path] = []
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg == "--json":
+            json_out = True
+            continue
+        if not arg.startswith("-"):
+            paths.append(Path(arg))
+            continue
+        name, equals, value = arg.partition("=")
+        if name not in _VALUE_OPTIONS or (equals and not value) or (equals and name.startswith("-") and
+                                                                      not name.startswith("--")):
+            return None  # --help, an unknown option, -jN, --json=…: typer's to parse and report
+        if not equals:
+            value = next(rest, "")
+            if not value or value.startswith("-"):
+                return None
+        values[_VALUE_OPTIONS[name]] = value
+    jobs: int | None = None
+    if values["jobs"] is not None:
+        if not (values["jobs"].isascii() and values["jobs"].isdigit()) or int(values["jobs"]) < 1:
+            return None
+        jobs = int(values["jobs"])
+    trust = Path(values["trust"]) if values["trust"] is not None else None
+    archive = Path(values["archive"]) if values["archive"] is not None else None
+    if argv[0] == "verify":
+        if not paths:
+            return None
+        return lambda: verify(paths, trust, archive, jobs, json_out)
+    if paths:
+        return None
+    return lambda: audit(trust, archive, jobs, json_out)
