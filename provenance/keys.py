@@ -313,10 +313,10 @@ def revoke(archive: Archive, ref: str, *, reason: str, at: datetime) -> KeyCard:
     return updated
 
 
-def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
-    """Add a key card to the archive's trust store after checking it (weak keys refused).
+def read_card_file(path: Path) -> KeyCard:
+    """Read (bounded: a FIFO or /dev/zero cannot hang it) and check a key card file.
 
-    Returns (card, added); an identical card already present is not an error. Raises ``KeyStoreError``.
+    Raises ``NotFoundError(input.not-found)`` or ``KeyStoreError`` (key.malformed, key.weak).
     """
     try:
         data = fsio.read_limited(path, MAX_CARD_BYTES, regular_only=False)
@@ -324,18 +324,43 @@ def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
         raise NotFoundError(
             ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}"
         ) from exc
-    card = parse_card(data, source=str(path))
+    return parse_card(data, source=str(path))
+
+
+def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
+    """Add a key card to the archive's trust store after checking it (weak keys refused).
+
+    Returns (card, added); an identical card already present is not an error. Raises ``KeyStoreError``.
+    """
+    return import_cards(archive, [path])[0]
+
+
+def import_cards(archive: Archive, paths: list[Path]) -> list[tuple[KeyCard, bool]]:
+    """Import several key cards: every one is read and checked before any is written.
+
+    Raises as :func:`read_card_file`, and ``ConflictError(key.conflict)`` for a card that would widen or
+    rename a trusted key; then nothing is written.
+    """
+    cards = [(read_card_file(path), str(path)) for path in paths]
     store = TrustStore.load(archive.keys_dir)
-    existing = store.get(card.id)
-    if existing is not None:
-        if existing == card:
-            return existing, False
-        _check_narrowing(existing, card, source=str(path))
-        write_card(archive, card, replace=store.sources[card.id])
-        return card, True
-    _check_name_unique(store, card, source=str(path))
-    write_card(archive, card)
-    return card, True
+    plan: list[tuple[KeyCard, str | None, bool]] = []  # (card, file to replace, added)
+    for card, source in cards:
+        existing = store.get(card.id)
+        if existing is not None:
+            if existing == card:
+                plan.append((existing, None, False))
+                continue
+            _check_narrowing(existing, card, source=source)
+            plan.append((card, store.sources[card.id], True))
+        else:
+            _check_name_unique(store, card, source=source)
+            plan.append((card, None, True))
+        store.cards[card.id] = card  # a later card in the same batch is checked against this one too
+        store.sources.setdefault(card.id, str(archive.keys_dir / card_filename(card)))
+    for card, replace, added in plan:
+        if added:
+            write_card(archive, card, replace=replace)
+    return [(card, added) for card, _, added in plan]
 
 
 def _name_key(name: str) -> str:

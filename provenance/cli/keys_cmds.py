@@ -232,15 +232,7 @@ def import_card(
             files.extend(found)
         else:
             files.append(path)
-    for path in files:  # check them all first
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise NotFoundError(
-                ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}"
-            ) from exc
-        keys.parse_card(data, source=str(path))
-    results = [keys.import_card(arch, path) for path in files]
+    results = keys.import_cards(arch, files)
     if json_out:
         entries = [{"key": c.id, "added": added, "card": c.as_json()} for c, added in results]
         document: dict[str, Any] = {"keys": entries}
