@@ -1,13 +1,23 @@
-"""The ``provenance`` command: a thin typer layer over the library. Imports stay light at start-up."""
+"""The ``provenance`` command: a thin typer layer over the library. Imports stay light at start-up.
+
+``verify`` and ``audit`` with plain arguments skip typer altogether (see
+:func:`provenance.cli.verify_run.fast_command`): typer builds a pydantic adapter for every option of the
+command it runs, which costs a cold ``verify`` as much as the verification itself. Anything else, and any
+argument the fast path does not take, goes through typer, which parses and reports it.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-import typer
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-from provenance.cli import verify_cmds
+    import typer
+
+FAST_COMMANDS = ("verify", "audit")  # provenance.cli.verify_run.COMMANDS, without importing it
 
 HELP = (
     "Archive trust for historical transcriptions: signed, hash-chained records, BagIt bundles, and a "
@@ -22,6 +32,10 @@ def build_app(command: str | None = None) -> typer.Typer:
     registered command into a click command at start-up, and the verifier should not pay for twenty of
     them (nor import their modules). Any other command, ``--help`` included, gets the whole app.
     """
+    import typer
+
+    from provenance.cli import verify_cmds
+
     app = typer.Typer(
         name="provenance",
         help=HELP,
@@ -63,7 +77,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # Not standalone: usage errors come back as exceptions, so they too become one line (and one JSON
         # document under --json); typer.Exit comes back as the return value, the command's exit code.
-        code = build_app(args[0] if args else None)(args=args, prog_name="provenance", standalone_mode=False)
+        fast = _fast_command(args)
+        if fast is not None:
+            code = fast()
+        else:
+            code = build_app(args[0] if args else None)(args=args, prog_name="provenance", standalone_mode=False)
     except ProvenanceError as exc:
         _report_error(exc.to_json(), exc.message, args)
         sys.exit(exc.exit_code)
@@ -77,6 +95,14 @@ def main(argv: list[str] | None = None) -> None:
         _report_other(exc, args)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _fast_command(args: list[str]) -> Callable[[], int] | None:
+    if not args or args[0] not in FAST_COMMANDS:
+        return None
+    from provenance.cli.verify_run import fast_command
+
+    return fast_command(args)
 
 
 def _report_other(exc: Exception, args: list[str]) -> None:
@@ -94,7 +120,7 @@ def _report_other(exc: Exception, args: list[str]) -> None:
         # click's usage errors (missing option, unknown option, bad value)
         ctx = getattr(exc, "ctx", None)
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        message = exc.format_message() + where  # type: ignore[attr-defined]
+        message = exc.format_message() + where
         _report_error({"code": "usage.invalid", "message": message}, message, args)
         sys.exit(2)
     if name == "ValidationError" and hasattr(exc, "errors"):
@@ -113,11 +139,10 @@ def _report_other(exc: Exception, args: list[str]) -> None:
 
 
 def _report_error(document: dict[str, object], message: str, args: list[str]) -> None:
-    if _wants_json(args):
-        from provenance.cli.common import emit_json
+    from provenance.cli.output import emit_json, printable
 
+    if _wants_json(args):
         emit_json({"error": document})
-    from provenance.cli.common import printable
 
     # One line, whatever the message holds (a file name from a bundle, a pydantic error over several lines).
     sys.stderr.write(f"provenance: error: {printable(message, one_line=True)} [{document['code']}]\n")

@@ -8,11 +8,12 @@ its own (see :func:`provenance.verify.hashing.worth_parallel`).
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from multiprocessing.pool import Pool
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 
 def available_cpus() -> int:
@@ -35,6 +36,8 @@ def pool(
     processes: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
 ) -> Iterator[Pool]:
     """A pool of ``processes`` workers (forked where possible), terminated when the block ends."""
+    import multiprocessing  # here: a verification that stays in one process never loads it
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     workers = context.Pool(processes, initializer, initargs)
