@@ -1,0 +1,94 @@
+"""``verify``/``audit`` with plain arguments skip typer: same output and exit code as through typer, and
+anything the fast path does not parse goes to typer (which reports it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from provenance.cli import app as app_module
+from provenance.cli.verify_run import fast_command
+from tests.conftest import World
+from tests.helpers import RID
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", "a"],
+        ["verify", "a", "b", "--json"],
+        ["verify", "--json", "a", "--trust", "keys", "--archive", "x", "--jobs", "2"],
+        ["verify", "a", "-A", "x", "-j", "1", "--trust=keys", "--archive=x", "--jobs=3"],
+        ["audit"],
+        ["audit", "--jobs", "2", "--json", "-A", "x"],
+    ],
+)
+def test_plain_arguments_take_the_fast_path(argv: list[str]) -> None:
+    assert fast_command(argv) is not None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["show", RID],
+        ["verify"],  # missing path: typer says so
+        ["verify", "--help"],
+        ["verify", "a", "-h"],
+        ["verify", "a", "--jobs", "0"],
+        ["verify", "a", "--jobs", "two"],
+        ["verify", "a", "--jobs"],
+        ["verify", "a", "-j2"],
+        ["verify", "a", "--jobs=", "b"],
+        ["verify", "a", "-A=x"],
+        ["verify", "a", "--trust", "--json"],
+        ["verify", "a", "--unknown"],
+        ["verify", "--", "-a"],
+        ["verify", "a", "--json=1"],
+        ["audit", "extra"],
+        ["audit", "--jobs", "²"],
+    ],
+)
+def test_anything_else_goes_to_typer(argv: list[str]) -> None:
+    assert fast_command(argv) is None
+
+
+def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        app_module.main(argv)
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return int(info.value.code or 0), captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--json"], ["--jobs", "1"], ["--trust", "{keys}"], ["--json", "--trust", "{empty}"]],
+    ids=["text", "json", "jobs", "trust", "untrusted-json"],
+)
+def test_fast_path_equals_typer(
+    lived: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    extra: list[str],
+) -> None:
+    monkeypatch.chdir(lived.root)
+    monkeypatch.setenv("PROVENANCE_NOW", "2026-02-01T00:00:00Z")
+    (tmp_path / "empty").mkdir()
+    extra = [e.format(keys=lived.archive.keys_dir, empty=tmp_path / "empty") for e in extra]
+    for argv in (["verify", f"records/{RID}", *extra], ["audit", *extra]):
+        fast = run_main(argv, capsys)
+        with monkeypatch.context() as patch:
+            patch.setattr(app_module, "_fast_command", lambda args: None)
+            slow = run_main(argv, capsys)
+        assert fast == slow
+
+
+def test_missing_path_is_the_same_error_both_ways(
+    lived: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(lived.root)
+    fast = run_main(["verify", "records/nowhere", "--json"], capsys)
+    monkeypatch.setattr(app_module, "_fast_command", lambda args: None)
+    slow = run_main(["verify", "records/nowhere", "--json"], capsys)
+    assert fast == slow
+    assert fast[0] == 2 and "input.not-found" in fast[1]
