@@ -153,7 +153,10 @@ CASES: dict[str, Case] = {
         env={"PROVENANCE_HOME": "/nonexistent-home"},
     ),
     "ingest-unknown-key": Case(args("ingest", T4471, "--key", "Nobody"), ErrorCode.KEY_NOT_FOUND),
-    "ingest-several-keys-none-chosen": Case(args("ingest", T4471), ErrorCode.KEY_AMBIGUOUS),
+    # several keys may annotate (archivist, translator, reviewer): none is chosen for the user
+    "note-several-keys-none-chosen": Case(
+        args("note", RID, "--quote", "Qingdao", "--text", "x"), ErrorCode.KEY_AMBIGUOUS
+    ),
     "ingest-translator-may-not-register": Case(
         args("ingest", T4471, "--key", TRANSLATOR), ErrorCode.ROLE_NOT_ALLOWED
     ),
