@@ -30,6 +30,7 @@ from provenance.bundle.tagfiles import (
     TagFileError,
     bag_info_essentials,
     info_value,
+    manifest_text,
     parse_manifest_file,
     parse_tags,
     read_tag_file,
@@ -89,9 +90,29 @@ def _check_declaration(root_files: dict[str, Path], report: VerificationReport) 
     return True
 
 
+def _written_by_provenance(root_files: dict[str, Path]) -> bool:
+    """Whether bag-info.txt names provenance as the bag's maker (its bytes are tag-manifested)."""
+    path = root_files.get("bag-info.txt")
+    if path is None:
+        return False
+    try:
+        pairs = parse_tags(read_tag_file(path, "bag-info.txt"), "bag-info.txt")
+    except (TagFileError, ValueError):
+        return False
+    return any(label == "Bag-Software-Agent" and value.startswith("provenance ") for label, value in pairs)
+
+
 def _read_manifests(
-    root_files: dict[str, Path], pattern: re.Pattern[str], kind: str, report: VerificationReport
+    root_files: dict[str, Path],
+    pattern: re.Pattern[str],
+    kind: str,
+    report: VerificationReport,
+    *,
+    canonical: bool = False,
 ) -> dict[str, dict[str, str]]:
+    """Every (tag) manifest of the bag. With ``canonical`` each must read exactly as provenance writes it:
+    a tag manifest is covered by no other digest, so this is how a changed byte in it (an upper-case hex
+    digit, a tab for a space, CR for LF) is caught."""
     manifests: dict[str, dict[str, str]] = {}
     for name in sorted(root_files):
         match = pattern.match(name)
@@ -114,6 +135,13 @@ def _read_manifests(
             report.add(P.BAG_INVALID, str(exc), path=name)
             continue
         entries, errors, unsafe = parse_manifest_file(text, name, algorithm)
+        if canonical and not errors and not unsafe and manifest_text(entries).decode("utf-8") != text:
+            report.add(
+                P.BAG_INVALID,
+                f"{name} is not written as provenance writes it (sorted '<lowercase hex>  <path>' lines, LF), "
+                "though bag-info.txt says provenance made this bag: it was altered",
+                path=name,
+            )
         for message in errors[:20]:
             report.add(P.BAG_INVALID, message, path=name)
         for message in unsafe[:20]:
@@ -263,7 +291,9 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
             path="fetch.txt",
         )
     payload_manifests = _read_manifests(root_files, MANIFEST_RE, "payload", report)
-    tag_manifests = _read_manifests(root_files, TAGMANIFEST_RE, "tag", report)
+    tag_manifests = _read_manifests(
+        root_files, TAGMANIFEST_RE, "tag", report, canonical=_written_by_provenance(root_files)
+    )
     if not payload_manifests:
         report.add(P.BAG_INVALID, "the bag has no usable payload manifest (manifest-sha256.txt)")
     if not tag_manifests:
