@@ -15,10 +15,12 @@ KEY_CARD_FORMAT: Final = "provenance-key-card/1"
 PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{43}$"  # 32 bytes, base64url without padding
 
 
+# defer_build: each validator is built on first use, so that a command builds only what it uses (verify
+# validates a Manifest and key cards: two validators instead of twelve at start-up).
 class Revocation(BaseModel):
     """When and why a key stopped being trusted; events signed at or after ``time`` are not trusted."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     time: UtcTime
     reason: Annotated[str, Field(min_length=1, max_length=4096)]
@@ -27,7 +29,7 @@ class Revocation(BaseModel):
 class KeyCard(BaseModel):
     """Id, public key, name, roles, validity window and revocation of one agent's Ed25519 key."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     format: Literal["provenance-key-card/1"] = KEY_CARD_FORMAT
     id: KeyId

@@ -81,10 +81,12 @@ RelativePath = Annotated[str, AfterValidator(check_relative_path)]
 FileRole = Literal["transcription", "translation", "original", "scan", "attachment"]
 
 
+# defer_build: each validator is built on first use, so that a command builds only what it uses (verify
+# validates a Manifest and key cards: two validators instead of twelve at start-up).
 class FileEntry(BaseModel):
     """One file of a record: its path under ``files/``, size and SHA-256 of its exact bytes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     path: RelativePath
     size: Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
@@ -97,7 +99,7 @@ class FileEntry(BaseModel):
 class TextQuoteSelector(BaseModel):
     """W3C Web Annotation TextQuoteSelector: the exact quote with some context either side."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     type: Literal["TextQuoteSelector"] = "TextQuoteSelector"
     exact: Annotated[str, Field(min_length=1, max_length=65536)]
@@ -108,7 +110,7 @@ class TextQuoteSelector(BaseModel):
 class TextPositionSelector(BaseModel):
     """W3C Web Annotation TextPositionSelector: code-point offsets, end exclusive."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     type: Literal["TextPositionSelector"] = "TextPositionSelector"
     start: Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
@@ -118,7 +120,7 @@ class TextPositionSelector(BaseModel):
 class NoteTarget(BaseModel):
     """Where a note is anchored: a file of the record, by quote and by position."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     source: RelativePath
     quote: TextQuoteSelector
@@ -131,7 +133,7 @@ NoteKind = Literal["editorial-insertion", "translation", "editorial", "comment",
 class Note(BaseModel):
     """A translation or editorial note anchored to the text; ``orphaned`` once its quote is gone."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: Annotated[str, Field(pattern=r"^note-[0-9]{1,9}$")]
     kind: NoteKind
@@ -144,7 +146,7 @@ class Note(BaseModel):
 class State(BaseModel):
     """The current state of a record; its canonical digest is what each event commits to."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     catalogue: Catalogue = Field(default_factory=Catalogue)
     files: list[FileEntry]
@@ -197,7 +199,7 @@ SIGNED_EVENT_FIELDS: tuple[str, ...] = (
 class Event(BaseModel):
     """One signed entry of the chain of custody and edit history."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     seq: Annotated[int, Field(strict=True, ge=1, le=2**53 - 1)]
     record: RecordId
@@ -222,7 +224,7 @@ class Event(BaseModel):
 class Manifest(BaseModel):
     """``records/<id>/manifest.json``: one record's current state and its whole event log."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     format: Literal["provenance-manifest/1"] = MANIFEST_FORMAT
     record: RecordId
