@@ -1,0 +1,419 @@
+"""``make bench``: the speed targets, each timed against a reference measured in the same run.
+
+Every figure is a median of several runs, alternating ours and the reference; every command is a binary
+of this virtual environment (or the system's ``openssl``), never a shell shim. Prints the table and writes
+``bench/results.md``. ``BENCH_QUICK=1`` runs smaller sizes (a smoke test of the bench, not the targets);
+``--fresh`` makes the data again.
+
+1. verify of one record holding a 1 GiB file vs ``openssl dgst -sha256`` of that file; peak memory.
+2. verify of an exported record of 10,000 files of 4 KiB vs ``bagit.py --validate`` of the same bag.
+3. verify of 1,000 exported bags of the reference record in one call vs ``bagit.py --validate`` of them.
+4. cold start: verify of the reference record vs a minimal typer app with one command.
+5. audit of 10,000 records of 5 events: ``--jobs 1`` vs the bare Ed25519 bound; ``--jobs 2`` scaling vs two
+   processes of bare verification.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import gen
+
+ROOT = gen.ROOT
+BENCH = ROOT / "bench"
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+PY = sys.executable
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_kib: int
+    stdout: str = ""
+
+
+def run(cmd: Sequence[str], *, expect: Sequence[int] = (0,), env: dict[str, str] | None = None,
+        keep_stdout: bool = False) -> Run:
+    """Run ``cmd`` (no shell), wall-clock timed; peak RSS from wait4. Raises when the exit code is unexpected."""
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out if keep_stdout else subprocess.DEVNULL, stderr=err,
+                                stdin=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in expect:
+            err.seek(0)
+            raise SystemExit(f"bench: {' '.join(cmd[:4])}… exited {proc.returncode}: {err.read()[-2000:]!r}")
+        out.seek(0)
+        return Run(seconds, usage.ru_maxrss, out.read().decode() if keep_stdout else "")
+
+
+def alternate(ours: Callable[[], Run], reference: Callable[[], Run], reps: int) -> tuple[list[Run], list[Run]]:
+    """Warm both once (page cache, .pyc), then alternate them ``reps`` times."""
+    ours()
+    reference()
+    mine, theirs = [], []
+    for _ in range(reps):
+        theirs.append(reference())
+        mine.append(ours())
+    return mine, theirs
+
+
+def median(runs: Sequence[Run]) -> float:
+    return statistics.median(r.seconds for r in runs)
+
+
+@dataclass
+class Row:
+    number: int
+    target: str
+    ours: str
+    reference: str
+    ratio: float
+    goal: str
+    met: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def ratio_row(number: int, target: str, ours: str, reference: str, ratio: float, goal: str, met: bool) -> Row:
+    return Row(number, target, ours, reference, ratio, goal, met)
+
+
+# --------------------------------------------------------------------------------------------------------
+
+
+def provenance(*args: str) -> list[str]:
+    return [gen.bin_path("provenance"), *args]
+
+
+def target_big(main: Path, size: int) -> Row:
+    archive = main / "archive"
+    big = archive / "records" / "big" / "files" / "big.bin"
+    reps = 3 if QUICK else 5
+    mine, theirs = alternate(
+        lambda: run(provenance("verify", str(archive / "records" / "big"), "--archive", str(archive))),
+        lambda: run(["openssl", "dgst", "-sha256", str(big)]),
+        reps,
+    )
+    ours_s, ref_s = median(mine), median(theirs)
+    peak = max(r.peak_kib for r in mine) / 1024
+    ratio = ref_s / ours_s  # throughput ratio: same bytes
+    gib = size / (1 << 30)
+    return ratio_row(
+        1,
+        f"verify, one record with a {gib:g} GiB file: throughput vs openssl dgst -sha256; peak memory",
+        f"{ours_s:.3f} s ({size / ours_s / 1e9:.2f} GB/s), peak {peak:.0f} MiB",
+        f"{ref_s:.3f} s ({size / ref_s / 1e9:.2f} GB/s)",
+        ratio,
+        "≥ 0.90× and ≤ 100 MiB",
+        ratio >= 0.9 and peak <= 100,
+    )
+
+
+def target_dossier(main: Path, files: int) -> Row:
+    bag = main / "dossier-bag"
+    keys = main / "archive" / "keys"
+    reps = 3 if QUICK else 5
+    mine, theirs = alternate(
+        lambda: run(provenance("verify", str(bag), "--trust", str(keys))),
+        lambda: run([gen.bin_path("bagit.py"), "--validate", "--quiet", str(bag)]),
+        reps,
+    )
+    ours_s, ref_s = median(mine), median(theirs)
+    ratio = ours_s / ref_s
+    return ratio_row(
+        2,
+        f"verify, exported record of {files:,} files of 4 KiB vs bagit.py --validate (sha256)",
+        f"{ours_s:.3f} s ({ours_s / files * 1e6:.1f} µs/file)",
+        f"{ref_s:.3f} s ({ref_s / files * 1e6:.1f} µs/file)",
+        ratio,
+        "≤ 0.33×",
+        ratio <= 1 / 3,
+    )
+
+
+def target_bundles(main: Path, count: int) -> Row:
+    bags = [str(p) for p in gen.bag_paths(main)]
+    keys = main / "archive" / "keys"
+    reps = 2 if QUICK else 3
+    mine, theirs = alternate(
+        lambda: run(provenance("verify", *bags, "--trust", str(keys))),
+        lambda: run([gen.bin_path("bagit.py"), "--validate", "--quiet", *bags]),
+        reps,
+    )
+    ours_s, ref_s = median(mine), median(theirs)
+    ratio = ours_s / ref_s
+    return ratio_row(
+        3,
+        f"verify of {count:,} exported bags of the reference record in one call (every signature checked) "
+        "vs bagit.py --validate of them",
+        f"{ours_s:.3f} s ({ours_s / count * 1e3:.2f} ms/bag)",
+        f"{ref_s:.3f} s ({ref_s / count * 1e3:.2f} ms/bag)",
+        ratio,
+        "≤ 0.70×",
+        ratio <= 0.7,
+    )
+
+
+def reference_record(main: Path) -> tuple[Path, Path]:
+    """The repository's reference record when it is there, else the one made for the bench."""
+    if (ROOT / "records" / gen.RID / "manifest.json").is_file():
+        return ROOT / "records" / gen.RID, ROOT
+    return main / "archive" / "records" / gen.RID, main / "archive"
+
+
+def target_start(main: Path) -> tuple[Row, str]:
+    record, archive = reference_record(main)
+    reps = 11 if QUICK else 31
+    mine, theirs = alternate(
+        lambda: run(provenance("verify", str(record), "--archive", str(archive))),
+        lambda: run([PY, str(BENCH / "minimal_app.py")]),
+        reps,
+    )
+    ours_s, ref_s = median(mine), median(theirs)
+    ratio = ours_s / ref_s
+    row = ratio_row(
+        4,
+        "cold start: verify of the reference record vs a minimal typer app with one command",
+        f"{ours_s * 1e3:.0f} ms",
+        f"{ref_s * 1e3:.0f} ms",
+        ratio,
+        "≤ 1.15×",
+        ratio <= 1.15,
+    )
+    return row, import_breakdown(record, archive)
+
+
+_IMPORT_RE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S.*)")
+
+
+def _imports(cmd: list[str]) -> dict[str, int]:
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    out: dict[str, int] = {}
+    for line in proc.stderr.splitlines():
+        match = _IMPORT_RE.match(line)
+        if match:
+            out[match.group(4)] = int(match.group(1))
+    return out
+
+
+def import_breakdown(record: Path, archive: Path) -> str:
+    """What verify imports beyond the minimal app (python -X importtime, self times, µs → ms)."""
+    runs = 5
+    ours: dict[str, list[int]] = {}
+    theirs: dict[str, list[int]] = {}
+    for _ in range(runs):
+        for name, us in _imports([PY, "-X", "importtime", "-m", "provenance.cli.app", "verify", str(record),
+                                  "--archive", str(archive)]).items():
+            ours.setdefault(name, []).append(us)
+        for name, us in _imports([PY, "-X", "importtime", str(BENCH / "minimal_app.py")]).items():
+            theirs.setdefault(name, []).append(us)
+    extra = {name: statistics.median(v) for name, v in ours.items() if name not in theirs}
+    groups: dict[str, float] = {}
+    for name, us in extra.items():
+        parts = name.split(".")
+        group = ".".join(parts[:3]) if parts[0] == "provenance" else parts[0]
+        groups[group] = groups.get(group, 0) + us
+    total = sum(groups.values())
+    top = sorted(groups.items(), key=lambda kv: -kv[1])[:12]
+    lines = [f"modules verify imports that the minimal app does not: {total / 1000:.1f} ms in all "
+             f"(median self times of {runs} runs of `python -X importtime`); the largest:"]
+    lines += [f"  - {group}: {us / 1000:.1f} ms" for group, us in top]
+    return "\n".join(lines)
+
+
+def target_audit(audit_archive: Path, records: int) -> tuple[list[Row], list[str]]:
+    bare_n = 5000 if QUICK else 20_000
+
+    def bare(processes: int) -> float:
+        """Aggregate verifications per second of ``processes`` bare verifiers run side by side."""
+        procs = [subprocess.Popen([PY, str(BENCH / "ed25519_bound.py"), str(bare_n)], stdout=subprocess.PIPE,
+                                  text=True) for _ in range(processes)]
+        seconds = [float(p.communicate()[0]) for p in procs]
+        return processes * bare_n / max(seconds)
+
+    rate1 = statistics.median(bare(1) for _ in range(3))
+    rate2 = statistics.median(bare(2) for _ in range(3))
+    bound = rate1 / 5  # records per second: 5 verifications a record
+    reps = 1 if QUICK else 3
+    audit = provenance("audit", "--archive", str(audit_archive))
+    run([*audit, "--jobs", "2"])  # warm (page cache)
+    one = [run([*audit, "--jobs", "1"]) for _ in range(reps)]
+    two = [run([*audit, "--jobs", "2"]) for _ in range(reps)]
+    t1, t2 = median(one), median(two)
+    a1, a2 = records / t1, records / t2
+    scale_bare, scale_audit = rate2 / rate1, a2 / a1
+    peak = max(r.peak_kib for r in one) / 1024
+    rows = [
+        ratio_row(
+            5,
+            f"audit --jobs 1 of {records:,} records of 5 events vs the bare Ed25519 bound (5 a record)",
+            f"{a1:,.0f} records/s ({t1:.2f} s, peak {peak:.0f} MiB)",
+            f"{bound:,.0f} records/s ({rate1:,.0f} verifications/s)",
+            a1 / bound,
+            "≥ 0.50×",
+            a1 / bound >= 0.5,
+        ),
+        ratio_row(
+            5,
+            "audit --jobs 2 scaling vs the scaling of two bare verification processes",
+            f"×{scale_audit:.2f} ({a2:,.0f} records/s, {t2:.2f} s)",
+            f"×{scale_bare:.2f} ({rate2:,.0f} verifications/s)",
+            scale_audit / scale_bare,
+            "≥ 0.90×",
+            scale_audit / scale_bare >= 0.9,
+        ),
+    ]
+    details = [
+        f"audit --jobs 1: {t1 / records * 1e6:.0f} µs a record, of which the 5 signatures take "
+        f"{5 / rate1 * 1e6:.0f} µs at the bare rate; the rest is reading, parsing, canonical bytes, hashing "
+        "and the report (profile below).",
+    ]
+    return rows, details
+
+
+def profile_audit(audit_archive: Path) -> str:
+    """cProfile of verifying a sample of records in one process: where a record's time goes."""
+    code = f"""
+import cProfile, pstats, io, sys
+from pathlib import Path
+from provenance.archive import Archive
+from provenance.verify.record import verify_record_folder
+from provenance.verify.target import make_context
+from provenance.model.timefmt import utc_now
+arch = Archive(Path({str(audit_archive)!r}))
+ctx = make_context(arch.keys_dir, utc_now())
+dirs = [arch.record_dir(r) for r in arch.record_ids()[:600]]
+for d in dirs[:100]:
+    verify_record_folder(d, ctx)
+profile = cProfile.Profile()
+profile.enable()
+for d in dirs[100:]:
+    verify_record_folder(d, ctx)
+profile.disable()
+out = io.StringIO()
+stats = pstats.Stats(profile, stream=out)
+total = stats.total_tt
+rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:10]
+print(f"{{total / 500 * 1e6:.0f}}")
+for (file, line, name), (cc, nc, tt, ct, callers) in rows:
+    print(f"{{tt / 500 * 1e6:.0f}}\\t{{Path(file).name}}:{{name}}")
+"""
+    proc = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
+    lines = proc.stdout.strip().splitlines()
+    out = [f"cProfile of 500 records verified in one process ({lines[0]} µs a record under the profiler); "
+           "own time per record of the ten largest:"]
+    for line in lines[1:]:
+        us, where = line.split("\t")
+        out.append(f"  - {where}: {us} µs")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------------------
+
+
+def table(rows: list[Row]) -> str:
+    head = "| # | target | ours | reference | ratio | goal | met |\n|---|---|---|---|---|---|---|\n"
+    body = "".join(
+        f"| {r.number} | {r.target} | {r.ours} | {r.reference} | {r.ratio:.2f} | {r.goal} | "
+        f"{'yes' if r.met else '**no**'} |\n"
+        for r in rows
+    )
+    return head + body
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        sha_ni = "sha_ni" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        sha_ni = False
+    openssl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    return (f"{os.cpu_count()} CPUs ({cpu}{', SHA-NI' if sha_ni else ''}), Python {platform.python_version()}, "
+            f"{openssl}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+
+
+def main() -> None:
+    if "--fresh" in sys.argv and gen.WORK.exists():
+        gen.make_writable(gen.WORK)
+        import shutil
+
+        shutil.rmtree(gen.WORK)
+    sizes = gen.sizes(QUICK)
+    log(f"bench: {'QUICK (smaller sizes: a smoke test, not the targets)' if QUICK else 'full sizes'}")
+    log("bench: data (kept in bench/work/ for the next run)")
+    started = time.perf_counter()
+    main_folder = gen.main_archive(sizes["big"], sizes["dossier"], sizes["bundles"], log)
+    audit_archive = gen.audit_archive(sizes["records"], log)
+    log(f"bench: data ready in {time.perf_counter() - started:.0f} s")
+
+    rows: list[Row] = []
+    notes: dict[int, list[str]] = {}
+    log("bench: 1. one record with a large file")
+    rows.append(target_big(main_folder, sizes["big"]))
+    log("bench: 2. dossier bag")
+    rows.append(target_dossier(main_folder, sizes["dossier"]))
+    log("bench: 3. many bags in one verify")
+    rows.append(target_bundles(main_folder, sizes["bundles"]))
+    log("bench: 4. cold start")
+    start_row, breakdown = target_start(main_folder)
+    rows.append(start_row)
+    notes[4] = [breakdown]
+    log("bench: 5. audit")
+    audit_rows, audit_details = target_audit(audit_archive, sizes["records"])
+    rows.extend(audit_rows)
+    notes[5] = [*audit_details, profile_audit(audit_archive)]
+
+    text = table(rows)
+    print()
+    print(text)
+    for number, items in notes.items():
+        for item in items:
+            print(f"[{number}] {item}")
+    write_results(rows, notes)
+    log(f"bench: wrote {BENCH / 'results.md'} ({time.perf_counter() - started:.0f} s in all)")
+
+
+def write_results(rows: list[Row], notes: dict[int, list[str]]) -> None:
+    notes_path = BENCH / "NOTES.md"
+    explained = notes_path.read_text() if notes_path.is_file() else ""
+    measured = "\n".join(f"- [{number}] " + item.replace("\n", "\n  ")
+                         for number, items in notes.items() for item in items)
+    document = (
+        "# Benchmark results\n\n"
+        f"{'**BENCH_QUICK run: smaller sizes, a smoke test of the bench, not the targets.**' if QUICK else ''}\n\n"
+        f"Machine: {machine()}. Medians of alternated runs; ratios are against the reference measured in the "
+        "same run (`make bench`, see bench/run.py).\n\n"
+        + table(rows)
+        + "\n## Where the time goes (measured in this run)\n\n"
+        + measured
+        + "\n\n"
+        + explained
+    )
+    (BENCH / "results.md").write_text(document)
+
+
+if __name__ == "__main__":
+    main()
