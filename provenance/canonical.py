@@ -104,6 +104,20 @@ _FAST_ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False, check_circular=False
 )
 _BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
+# The same encoder made once (JSONEncoder.encode builds a new C encoder on every call: a verifier
+# canonicalises a dozen small values per record).
+_C_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)  # CPython's C encoder, if there
+_C_CANONICAL = (
+    _C_MAKE_ENCODER(None, _FAST_ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+    if _C_MAKE_ENCODER is not None
+    else None
+)
+
+
+def _canonical_text(value: object) -> str:
+    if _C_CANONICAL is None or type(value) is str:
+        return _FAST_ENCODER.encode(value)
+    return "".join(_C_CANONICAL(value, 0))
 
 
 def canonical_bytes(value: object, *, allow_floats: bool = False, parsed: bool = False) -> bytes:
@@ -121,7 +135,7 @@ def canonical_bytes(value: object, *, allow_floats: bool = False, parsed: bool =
     that checks it is skipped (a verifier canonicalises every event it reads).
     """
     if parsed or _plain(value):
-        text = _FAST_ENCODER.encode(value)
+        text = _canonical_text(value)
         if text.isascii():
             return text.encode("ascii")
         if _BEYOND_BMP.search(text) is None:
@@ -356,7 +370,6 @@ def dumps_pretty(value: object) -> bytes:
 # json.dumps(indent=2) runs the pure-Python encoder (CPython 3.11's C encoder has no indent). The same text
 # comes from the C encoder if each innermost container (one holding no container) is written by it, with
 # the item separator ",\n" + the indent of its items; only the containers around those are walked here.
-_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
 # ensure_ascii=False strings: the C function json itself uses
 _ENCODE_STRING: Callable[[Any], str] = json.encoder.encode_basestring
 _LEAF_ENCODERS: dict[int, object] = {}
