@@ -245,12 +245,18 @@ def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: in
     if len(paths) == 1 and not paths[0].exists():
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
     processes = resolve_jobs(jobs)
+    prefetch = None
+    if len(paths) == 1 and (paths[0] / "manifest.json").is_file() and (paths[0] / "files").is_dir():
+        from provenance.verify.prefetch import Prefetch
+
+        # a record folder: its large files are hashed by a thread while the verifier starts
+        prefetch = Prefetch.start(paths[0] / "files")
     ctx = _context(paths, trust, archive)
     if len(paths) == 1:
         from provenance.verify.target import verify_path
 
         # one target: its files may be hashed by several processes
-        report = verify_path(paths[0], replace(ctx, jobs=processes))
+        report = verify_path(paths[0], replace(ctx, jobs=processes, prefetch=prefetch))
         if json_out:
             emit_json(report.to_json())
         else:

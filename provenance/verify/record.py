@@ -27,7 +27,7 @@ import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
 from provenance.fsio import read_limited
@@ -40,6 +40,9 @@ from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
 from provenance.model.timefmt import format_utc, parse_utc
 from provenance.verify.hashing import FileDigests, hash_files
+
+if TYPE_CHECKING:
+    from provenance.verify.prefetch import Prefetch
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # files larger than this are not read whole to explain a digest mismatch
@@ -69,13 +72,15 @@ class RecordSource:
 class VerifyContext:
     """What a verifier brings: its trust store, its roles policy, and the time it checks at.
 
-    ``jobs`` is how many processes one record's files may be hashed by (1: in this process).
+    ``jobs`` is how many processes one record's files may be hashed by (1: in this process);
+    ``prefetch`` a thread already hashing the large files of the one record being verified.
     """
 
     trust: TrustStore
     policy: dict[EventType, frozenset[Role]]
     now: datetime
     jobs: int = 1
+    prefetch: Prefetch | None = None
 
 
 @dataclass
@@ -439,9 +444,17 @@ def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str,
 
 
 def _digests(
-    source: RecordSource, paths: list[str], sizes: list[int] | None, report: VerificationReport, jobs: int
+    source: RecordSource,
+    paths: list[str],
+    sizes: list[int] | None,
+    report: VerificationReport,
+    jobs: int,
+    prehashed: dict[str, FileDigests | OSError] | None = None,
 ) -> list[FileDigests | None]:
-    """(size, {"sha256": hex}) of each path, or None after reporting that it cannot be read."""
+    """(size, {"sha256": hex}) of each path, or None after reporting that it cannot be read.
+
+    ``prehashed``: digests this process already took of some of the paths (a :class:`Prefetch`).
+    """
     known = {os.fspath(path): digest for path, digest in source.known_digests.items()}
     known_sizes = {os.fspath(path): size for path, size in source.known_sizes.items()}
     out: list[FileDigests | OSError | None] = [None] * len(paths)
@@ -449,7 +462,13 @@ def _digests(
     for index, path in enumerate(paths):
         digest = known.get(path)
         if digest is None:
-            todo.append(index)
+            done = prehashed.get(path) if prehashed else None
+            if done is None:
+                todo.append(index)
+            else:
+                out[index] = done
+                if not isinstance(done, OSError):
+                    report.bytes_hashed += done[0]
             continue
         size = known_sizes.get(path)
         try:
@@ -474,7 +493,11 @@ def _digests(
 
 
 def check_payload(
-    report: VerificationReport, manifest: Manifest, source: RecordSource, jobs: int = 1
+    report: VerificationReport,
+    manifest: Manifest,
+    source: RecordSource,
+    jobs: int = 1,
+    prefetch: Prefetch | None = None,
 ) -> None:
     """Step 6: the current files are exactly those the state lists, byte for byte."""
     present = _walk_files(source.files_root, report, "files")
@@ -486,7 +509,8 @@ def check_payload(
             report.add(P.FILE_MISSING, f"{entry.path} is listed in the manifest but missing", path=entry.path)
             continue
         listed.append((entry, path))
-    results = _digests(source, [p for _, p in listed], [e.size for e, _ in listed], report, jobs)
+    prehashed = prefetch.results() if prefetch is not None else None
+    results = _digests(source, [p for _, p in listed], [e.size for e, _ in listed], report, jobs, prehashed)
     for (entry, path), result in zip(listed, results, strict=True):
         if result is None:
             continue
@@ -698,7 +722,7 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
     check_not_future(report, manifest, ctx.now)
     check_signatures(report, manifest, source, ctx, raw_events)
     current_state = check_state(report, manifest, read.raw["state"])
-    check_payload(report, manifest, source, ctx.jobs)
+    check_payload(report, manifest, source, ctx.jobs, ctx.prefetch)
     check_history(report, manifest, source, current_state, ctx.jobs)
     for name, codes in _MARKS:
         count = sum(1 for p in report.problems if p.code in codes)
