@@ -374,6 +374,7 @@ def dumps_pretty(value: object) -> bytes:
 _ENCODE_STRING: Callable[[Any], str] = json.encoder.encode_basestring
 _LEAF_ENCODERS: dict[int, object] = {}
 _CONTAINERS = (dict, list, tuple)
+_SCALAR_TYPES = frozenset({str, int, bool, float, type(None)})
 
 
 def _leaf_encoder(depth: int) -> Any:
@@ -419,8 +420,30 @@ def _pretty(value: object, depth: int) -> str:
             name = _ENCODE_STRING(key) if type(key) is str else _leaf_key(key)
             parts.append(name + ": " + (_ENCODE_STRING(item) if type(item) is str else _pretty(item, depth + 1)))
         return "{" + inner + ("," + inner).join(parts) + outer + "}"
+    if _leaf_dicts(value):
+        return _pretty_leaf_dicts(value, depth)  # type: ignore[arg-type]
     parts = [_pretty(item, depth + 1) for item in value]
     return "[" + inner + ("," + inner).join(parts) + outer + "]"
+
+
+def _leaf_dicts(items: object) -> bool:
+    """A list of non-empty dicts holding no container (a dossier's file list): one C call writes it."""
+    if type(items) is not list:
+        return False
+    scalars = _SCALAR_TYPES.issuperset
+    return all(type(item) is dict and item and scalars(map(type, item.values())) for item in items)
+
+
+def _pretty_leaf_dicts(items: list[dict[object, object]], depth: int) -> str:
+    """The list written in one call of the C encoder, with the separator of the dicts' members, then
+    re-indented at the seams between items: ``},<newline><indent>{`` occurs nowhere else, since a member
+    is followed by a quoted name, never by ``{``, and no scalar ends in ``}``."""
+    zero = "\n" + "  " * depth
+    one = zero + "  "
+    two = one + "  "
+    text = "".join(_leaf_encoder(depth + 1)(items, 0))  # "[{" ... "}]", everything separated by "," + two
+    body = text[2:-2].replace("}," + two + "{", one + "}," + one + "{" + two)
+    return "[" + one + "{" + two + body + one + "}" + zero + "]"
 
 
 def _leaf_key(key: object) -> str:

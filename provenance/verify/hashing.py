@@ -121,17 +121,22 @@ def _hash_chunk(task: tuple[list[str], tuple[str, ...]]) -> list[FileDigests | O
 
 
 def _chunks(paths: Sequence[PathLike], sizes: Sequence[int] | None, jobs: int) -> Iterator[list[str]]:
-    """Contiguous chunks of about equal bytes (or count), small enough to balance the workers."""
-    total = sum(sizes) if sizes is not None else len(paths)
+    """Contiguous chunks of about equal work, small enough to balance the workers: by bytes when the sizes
+    are known (every file weighing at least one 64 KiB read: an open costs that much), else by count."""
+
+    def weight(index: int) -> int:
+        return sizes[index] + (64 << 10) if sizes is not None else 1
+
+    total = sum(weight(index) for index in range(len(paths)))
     target = max(total // (jobs * 8), 1)
     chunk: list[str] = []
-    weight = 0
+    load = 0
     for index, path in enumerate(paths):
         chunk.append(os.fspath(path))
-        weight += (sizes[index] if sizes is not None else 1) + 4096  # every file costs an open at least
-        if weight >= target or len(chunk) >= 4096:
+        load += weight(index)
+        if load >= target or len(chunk) >= 4096:
             yield chunk
-            chunk, weight = [], 0
+            chunk, load = [], 0
     if chunk:
         yield chunk
 
