@@ -21,10 +21,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import shutil
 import stat
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +77,8 @@ def load_config(path: Path) -> ArchiveConfig:
     config = ArchiveConfig()
     if not path.is_file():
         return config
+    import tomllib  # here: an archive without a configuration file never needs it
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -226,7 +226,7 @@ class Archive:
                     if leftover.match(entry.name):
                         shutil.rmtree(entry.path, ignore_errors=True)
             tmp.mkdir(parents=True, exist_ok=True)
-            stage = tmp / f"{record_id}-{secrets.token_hex(6)}"
+            stage = tmp / f"{record_id}-{os.urandom(6).hex()}"
             stage.mkdir()
         except OSError as exc:
             raise fsio.storage_error("stage a change in", tmp, exc) from exc

@@ -7,10 +7,8 @@ archive exactly as it was" is implemented once.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
-import secrets
 import stat
 import time
 from collections.abc import Iterator
@@ -53,7 +51,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     Raises ``OSError`` (callers wrap it with :func:`storage_error`). Readers see the old bytes or the new,
     never a mixture.
     """
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(6)}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.urandom(6).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb", closefd=True) as handle:
@@ -105,6 +103,8 @@ def read_limited(path: Path, limit: int, *, regular_only: bool = True) -> bytes:
 def _renameat2(src: Path, dst: Path, flags: int) -> bool:
     """Linux renameat2(2); returns False where the system call or flag is not available."""
     try:
+        import ctypes  # here: only writers need it
+
         libc = ctypes.CDLL(None, use_errno=True)
         func = libc.renameat2
     except (OSError, AttributeError):
@@ -128,7 +128,7 @@ def exchange_dirs(new: Path, current: Path) -> None:
     if _renameat2(new, current, _RENAME_EXCHANGE):
         fsync_dir(current.parent)
         return
-    aside = current.with_name(f".{current.name}.old-{secrets.token_hex(4)}")
+    aside = current.with_name(f".{current.name}.old-{os.urandom(4).hex()}")
     os.rename(current, aside)
     os.rename(new, current)
     os.rename(aside, new)
@@ -193,6 +193,8 @@ def sync_filesystem(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
+            import ctypes
+
             libc = ctypes.CDLL(None, use_errno=True)
             if libc.syncfs(fd) == 0:
                 return
