@@ -291,7 +291,7 @@ def test_gigabyte_bomb_is_stopped_quickly(bombs: dict[str, Path], tmp_path: Path
     assert bombs[form].stat().st_size < 2 << 20
     started = time.monotonic()
     assert _rejected(bombs[form], tmp_path) == {"bundle.too-large"}
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 10.0  # generous: a loaded CI machine; ~0.5 s here
     assert sum(p.stat().st_size for p in (tmp_path / "dest").rglob("*") if p.is_file()) <= 16 << 20
 
 
@@ -299,7 +299,7 @@ def test_gigabyte_bomb_is_stopped_quickly(bombs: dict[str, Path], tmp_path: Path
 def test_gigabyte_bomb_memory_is_bounded(bombs: dict[str, Path], tmp_path: Path, form: str) -> None:
     """Peak memory of a fresh process reading the bomb stays far below the bomb's size."""
     script = (
-        "import resource, sys\n"
+        "import sys\n"
         "from pathlib import Path\n"
         "from provenance.bundle.readers import extracted, BundleRejectedError\n"
         "try:\n"
@@ -307,7 +307,8 @@ def test_gigabyte_bomb_memory_is_bounded(bombs: dict[str, Path], tmp_path: Path,
         "        print('EXTRACTED')\n"
         "except BundleRejectedError as exc:\n"
         "    print(exc.findings[0].code)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        # VmHWM is this process image's peak RSS; ru_maxrss would carry the forking pytest's size across exec
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
     )
     env = dict(os.environ, TMPDIR=str(tmp_path))
     proc = subprocess.run([sys.executable, "-c", script, str(bombs[form])], capture_output=True, text=True,
