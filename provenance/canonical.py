@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import sys
@@ -169,20 +170,16 @@ _BOM = "\ufeff"
 _STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _INT_DIGITS_LIMIT = len(str(MAX_SAFE_INTEGER))  # 16 digits
 
 
 def _check_depth(text: str, max_depth: int) -> None:
     """Refuse nesting deeper than ``max_depth`` with a linear scan, before any recursive parser runs."""
     brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text))
-    depth = 0
-    for char in brackets:
-        if char in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise StrictJSONError("too-deep", f"JSON nests deeper than {max_depth} levels")
-        else:
-            depth -= 1
+    # the running depth after each bracket, at C speed (map, accumulate and max iterate in C)
+    if max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > max_depth:
+        raise StrictJSONError("too-deep", f"JSON nests deeper than {max_depth} levels")
 
 
 def _object_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -229,7 +226,7 @@ def _int_error(value: int) -> StrictJSONError:
     return StrictJSONError("integer-range", f"integer outside ±(2**53 - 1): {str(value)[:40]}")
 
 
-def _check_parsed(value: object, max_depth: int, strings: bool) -> None:
+def _check_parsed(value: object, max_depth: int, strings: bool, ints: bool = True) -> None:
     """One walk over a parsed value: nesting depth (when the scan before parsing was skipped), integers
     within ±(2**53 - 1) (RFC 7493 §2.2) and, when ``strings``, lone surrogates (e.g. ``"\\ud800"``), which
     are not Unicode scalar values (RFC 7493 §2.1). Iterative, so deep values cannot overflow the stack."""
@@ -239,7 +236,7 @@ def _check_parsed(value: object, max_depth: int, strings: bool) -> None:
             raise error
         return
     if type(value) is int:
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        if ints and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             raise _int_error(value)
         return
     stack: list[tuple[object, int]] = [(value, 1)]
@@ -262,7 +259,7 @@ def _check_parsed(value: object, max_depth: int, strings: bool) -> None:
             kind = type(member)
             if kind is dict or kind is list:
                 stack.append((member, depth + 1))
-            elif kind is int:
+            elif ints and kind is int:
                 if not -MAX_SAFE_INTEGER <= member <= MAX_SAFE_INTEGER:  # type: ignore[operator]
                     raise _int_error(member)  # type: ignore[arg-type]
             elif strings and kind is str:
@@ -279,6 +276,14 @@ _SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
 _SAFE_RECURSION_LIMIT = 4000
 # Integer literals are read natively while Python refuses those of more digits than this itself.
 _NATIVE_INT_DIGITS = 5000
+# every digit to "0", every other byte to " ": a run of 16 digits is then a plain substring search
+_DIGIT_MAP = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_SIXTEEN_DIGITS = b"0" * 16
+
+
+def _has_long_digits(raw: bytes | None, text: str) -> bool:
+    data = raw if raw is not None else text.encode("utf-8", "surrogatepass")
+    return _SIXTEEN_DIGITS in data.translate(_DIGIT_MAP)
 
 
 def loads_strict(
@@ -341,8 +346,14 @@ def loads_strict(
     strings = _SURROGATE_ESCAPE_RE.search(text) is not None or (
         not isinstance(data, bytes | bytearray | memoryview) and _SURROGATE_RE.search(text) is not None
     )
-    if strings or not scanned or native_ints:
-        _check_parsed(value, max_depth if not scanned else MAX_INPUT_BYTES, strings)
+    # What the walk must look for, found cheaply in the text first: an integer beyond 2**53 has at least
+    # 16 digits; nesting deeper than max_depth needs more than max_depth brackets.
+    ints = native_ints and _has_long_digits(raw if isinstance(data, bytes | bytearray | memoryview) else None, text)
+    deep = not scanned and text.count("[") + text.count("{") > max_depth
+    if strings or ints:
+        _check_parsed(value, max_depth if deep else MAX_INPUT_BYTES, strings, ints)
+    elif deep:
+        _check_depth(text, max_depth)  # the scan, after parsing: the parser's own recursion guard held
     return value
 
 
