@@ -78,11 +78,27 @@ def card_filename(card: KeyCard) -> str:
     return f"{_slug(card.name)}-{card.id.split(':', 1)[1][:12]}.json"
 
 
+# Cards already parsed and checked in this process, by their exact bytes (a card is immutable, and the
+# same bytes always give the same card): a verifier of many bundles meets the same signers' cards in each.
+_PARSED_CARDS: dict[bytes, KeyCard] = {}
+
+
 def parse_card(data: bytes, *, source: str) -> KeyCard:
     """Parse and check a key card: strict JSON, schema, id = SHA-256 of the key, key not weak.
 
     Raises ``KeyStoreError`` (key.malformed or key.weak) naming ``source`` and the problem.
     """
+    data = bytes(data)
+    cached = _PARSED_CARDS.get(data)
+    if cached is not None:
+        return cached
+    card = _parse_card(data, source=source)
+    if len(_PARSED_CARDS) < 1024:
+        _PARSED_CARDS[data] = card
+    return card
+
+
+def _parse_card(data: bytes, *, source: str) -> KeyCard:
     from provenance import signing
 
     try:
