@@ -144,6 +144,8 @@ def _reference_archive(ctx: VerifyContext) -> Path | None:
 
 def _explain(report: VerificationReport, manifest: Manifest, root: Path, ctx: VerifyContext) -> None:
     """Explain file mismatches from other versions: the bundle's history, or the verifier's own archive."""
+    if not any(p.code in (P.FILE_DIGEST_MISMATCH, P.FILE_SIZE_MISMATCH) for p in report.problems):
+        return  # nothing to explain (most bundles): no folder is looked at
     object_dirs = [root / tagfiles.OBJECTS_DIR]
     file_dirs = []
     archive = _reference_archive(ctx)
