@@ -27,7 +27,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --cov=provenance --cov-branch --cov-report=
 
 bench: setup
 	$(BIN)/python bench/run.py
