@@ -101,3 +101,31 @@ def test_missing_path_is_the_same_error_both_ways(
     slow = run_main(["verify", "records/nowhere", "--json"], capsys)
     assert fast == slow
     assert fast[0] == 2 and "input.not-found" in fast[1]
+
+
+def test_the_verifier_builds_its_validators_without_pydantic_plugins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No entry-point plugin gets into the verifier's validators, and the environment is left as it was."""
+    from provenance.model.keycard import KeyCard
+    from provenance.model.manifest import Manifest
+    from provenance.model.timefmt import utc_now
+    from provenance.verify import target
+
+    seen: list[str | None] = []
+    original = Manifest.model_rebuild.__func__  # type: ignore[attr-defined]
+
+    def rebuild(cls: type, **kwargs: object) -> object:
+        seen.append(__import__("os").environ.get("PYDANTIC_DISABLE_PLUGINS"))
+        return original(cls, **kwargs)
+
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    monkeypatch.setattr(Manifest, "__pydantic_complete__", False)
+    monkeypatch.setattr(KeyCard, "__pydantic_complete__", False)
+    monkeypatch.setattr(Manifest, "model_rebuild", classmethod(rebuild))
+    monkeypatch.setattr(KeyCard, "model_rebuild", classmethod(rebuild))
+    target.make_context(tmp_path, utc_now())
+    assert seen == ["__all__", "__all__"]
+    import os
+
+    assert "PYDANTIC_DISABLE_PLUGINS" not in os.environ

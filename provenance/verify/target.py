@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -14,10 +15,37 @@ from provenance.verify.record import VerifyContext, verify_record_folder
 BUNDLE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
 
+def _build_validators() -> None:
+    """Build the validators the verifier uses (manifest, key card) with pydantic plugins off.
+
+    Pydantic loads "plugins" from every installed package's entry points into each validator it builds,
+    where they see (and may act on) every document validated. A verifier has no use for them and should
+    not run code it did not choose on what it checks; typer turns them off for its own adapters in the
+    same way. Skipping the entry-point scan also spares a cold ``verify`` a few milliseconds.
+    """
+    from provenance.model.keycard import KeyCard
+    from provenance.model.manifest import Manifest
+
+    models = [model for model in (Manifest, KeyCard) if not model.__pydantic_complete__]
+    if not models:
+        return
+    previous = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        for model in models:
+            model.model_rebuild(force=True)
+    finally:
+        if previous is None:
+            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = previous
+
+
 def make_context(
     trust_path: Path, now: datetime, policy: dict[EventType, frozenset[Role]] | None = None
 ) -> VerifyContext:
     """The verifier's own trust store (cards in ``trust_path``), the roles policy and the clock."""
+    _build_validators()
     return VerifyContext(trust=TrustStore.load(trust_path), policy=policy or dict(DEFAULT_POLICY), now=now)
 
 
