@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench fuzz stress clean
+.PHONY: setup sysdeps demo test lint typecheck unit bench fuzz stress clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +13,16 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+## system packages that tests drive as real peers (GNU tar, bsdtar, unzip, 7-Zip, ...)
+sysdeps:
+	bash tests/system/install.sh
+
 ## make demo: verify the repository's reference record, then register, verify and tamper in a temporary archive
 demo: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash demo/demo.sh
 
 ## make test: lint, type-check and run the whole test suite
-test: setup lint typecheck unit
+test: setup sysdeps lint typecheck unit
 
 lint: setup
 	$(BIN)/ruff check provenance tests bench
@@ -26,7 +30,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
+unit: setup sysdeps
 	$(BIN)/python -m pytest -q -p no:cacheprovider --cov=provenance --cov-branch --cov-report=
 
 bench: setup
