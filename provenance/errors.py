@@ -53,6 +53,15 @@ class ErrorCode(StrEnum):
     OUTPUT_EXISTS = "output.exists"
     WRITE_FAILED = "io.write-failed"
     BUNDLE_UNREADABLE = "bundle.unreadable"
+    # transparency log (issue 10)
+    LOG_KEY_MISSING = "log.key-missing"
+    LOG_DAMAGED = "log.damaged"
+    LOG_NOT_ENABLED = "log.not-enabled"
+    LOG_INPUT_INVALID = "log.input-invalid"
+    WITNESS_UNKNOWN_LOG = "witness.unknown-log"
+    WITNESS_BAD_SIGNATURE = "witness.bad-signature"
+    WITNESS_CONFLICT = "witness.conflict"
+    WITNESS_BAD_PROOF = "witness.bad-proof"
 
 
 class ProvenanceError(Exception):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, object_path
+from provenance.archive_log import event_leaves, logged_commit
 from provenance.canonical import loads_strict
 from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, StorageError, UsageError
 from provenance.fsio import storage_error
@@ -44,6 +45,7 @@ class Signer:
     card: KeyCard
     key: SigningKey
     role: Role
+    log_key: SigningKey | None = None  # the archive's log key, unlocked, when the archive is logged
 
 
 def choose_role(
@@ -225,7 +227,8 @@ def append_event(
             )
             updated = Manifest(record=record_id, state=state, events=[*manifest.events, event])
             stage.write(MANIFEST_NAME, manifest_bytes(updated))
-            stage.commit()
+            with logged_commit(archive, signer.log_key, event_leaves(updated, event.seq)):
+                stage.commit()
         except OSError as exc:
             stage.discard()
             raise storage_error("write record", record_dir, exc) from exc

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from provenance.archive import Archive
     from provenance.history import Signer
     from provenance.model.events import EventType, Role
+    from provenance.signing import SigningKey
 
 ArchiveOpt = Annotated[
     Path | None,
@@ -103,8 +104,16 @@ def load_signer(
     wanted = parse_role(role) if role is not None else None
     chosen = choose_role(card, event_type, policy, wanted)
     check_key_usable(card, now())
-    secret = keys.unlock(card, read_passphrase(passphrase_file, what=f"key of {card.name}"))
-    return Signer(card=card, key=secret, role=chosen)
+    passphrase = read_passphrase(passphrase_file, what=f"key of {card.name}")
+    secret = keys.unlock(card, passphrase)
+    return Signer(card=card, key=secret, role=chosen, log_key=_log_key(archive, passphrase))
+
+
+def _log_key(archive: Archive, passphrase: bytes) -> SigningKey | None:
+    """A logged archive's log key, unlocked ($PROVENANCE_LOG_PASSPHRASE, else the signer's passphrase)."""
+    from provenance.archive_log import unlock_log_key
+
+    return unlock_log_key(archive, passphrase)
 
 
 def parse_role(value: str) -> Role:

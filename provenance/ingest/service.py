@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, check_record_id
+from provenance.archive_log import event_leaves, logged_commit
 from provenance.canonical import StrictJSONError, loads_strict
 from provenance.errors import (
     ConflictError,
@@ -237,7 +238,8 @@ def ingest(
             )
             manifest = Manifest(record=rid, state=state, events=[event])
             stage.write(MANIFEST_NAME, manifest_bytes(manifest))
-            stage.commit()
+            with logged_commit(archive, signer.log_key, event_leaves(manifest)):
+                stage.commit()
         except OSError as exc:
             stage.discard()
             raise storage_error("write record", archive.record_dir(rid), exc) from exc

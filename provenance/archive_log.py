@@ -1,0 +1,249 @@
+"""The archive's transparency log: which key signs it, logging a commit, backfilling, proofs for bundles.
+
+An archive is *logged* when it holds ``log/checkpoint``. Its log key is the card in ``keys/`` with role
+``log`` whose name is the checkpoint's origin. Every writer logs its event in the same commit as the
+event (:func:`logged_commit`); lock order is always record lock, then the archive-wide log lock.
+
+The log key's passphrase: ``$PROVENANCE_LOG_PASSPHRASE`` when set, else the passphrase the command was
+given for its signing key (an archive run by one person gives both keys the same passphrase).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from provenance.archive import MANIFEST_NAME, Archive
+from provenance.errors import ErrorCode, InputError, KeyStoreError, UsageError
+from provenance.fsio import storage_error
+from provenance.model.events import Role
+from provenance.tlog.checkpoint import leaf_data
+from provenance.tlog.store import LogDamagedError, LogStore, Pending
+
+if TYPE_CHECKING:
+    from provenance.model.keycard import KeyCard
+    from provenance.model.manifest import Manifest
+    from provenance.signing import SigningKey
+
+LOG_DIR = "log"
+LOG_PASSPHRASE_ENV = "PROVENANCE_LOG_PASSPHRASE"  # noqa: S105 - the variable's name
+_ORIGIN_RE = re.compile(r"[^\s+]{1,255}")
+
+
+def store(archive: Archive) -> LogStore:
+    return LogStore(archive.root / LOG_DIR, archive.work_dir)
+
+
+def is_logged(archive: Archive) -> bool:
+    return store(archive).exists()
+
+
+def default_origin(archive: Archive) -> str:
+    """``provenance.local/<folder name>``: a schema-less name, no spaces or ``+``."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", archive.root.name).strip("-") or "archive"
+    return f"provenance.local/{slug}"
+
+
+def check_origin(origin: str) -> str:
+    if not _ORIGIN_RE.fullmatch(origin):
+        raise UsageError(ErrorCode.USAGE, f"log origin {origin[:80]!r}: 1-255 characters, no spaces or '+'")
+    return origin
+
+
+def log_cards(archive: Archive) -> list[KeyCard]:
+    from provenance.keys import TrustStore
+
+    return [c for c in TrustStore.load(archive.keys_dir).cards.values() if Role.LOG in c.roles]
+
+
+def log_card(archive: Archive, origin: str | None = None) -> KeyCard | None:
+    """The archive's log key card: role ``log``, named as the log's origin, not revoked."""
+    if origin is None:
+        if not is_logged(archive):
+            return None
+        origin = _origin(archive)
+    for card in log_cards(archive):
+        if card.name == origin and card.revoked is None:
+            return card
+    return None
+
+
+def _origin(archive: Archive) -> str:
+    try:
+        return store(archive).checkpoint().origin
+    except LogDamagedError as exc:
+        raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}; run 'provenance audit'") from None
+
+
+def unlock_log_key(archive: Archive, passphrase: bytes | None) -> SigningKey | None:
+    """The unlocked log key of a logged archive (None when the archive is not logged).
+
+    Raises ``KeyStoreError`` (log.key-missing, key.passphrase-wrong) when it cannot be had.
+    """
+    if not is_logged(archive):
+        return None
+    from provenance import keys
+
+    card = log_card(archive)
+    if card is None:
+        raise KeyStoreError(
+            ErrorCode.LOG_KEY_MISSING,
+            f"the archive is logged as {_origin(archive)!r} but keys/ holds no valid log key of that name",
+        )
+    env = os.environ.get(LOG_PASSPHRASE_ENV)
+    secret = env.encode("utf-8") if env else passphrase
+    if not secret:
+        raise KeyStoreError(
+            ErrorCode.KEY_PASSPHRASE_MISSING, f"the log key needs a passphrase: set {LOG_PASSPHRASE_ENV}"
+        )
+    try:
+        return keys.unlock(card, secret)
+    except KeyStoreError as exc:
+        if exc.code is ErrorCode.KEY_PASSPHRASE_WRONG:
+            raise KeyStoreError(
+                ErrorCode.KEY_PASSPHRASE_WRONG,
+                f"the passphrase does not unlock the log key ({card.name}); set {LOG_PASSPHRASE_ENV}",
+            ) from None
+        raise
+
+
+def event_present(archive: Archive) -> Callable[[str, int, str], bool]:
+    """A callback for :meth:`LogStore.recover`: does record ``rid`` hold event ``seq`` with ``digest``?"""
+    from provenance.manifest_io import event_digest, read_manifest
+
+    def present(rid: str, seq: int, digest: str) -> bool:
+        folder = archive.record_dir(rid)
+        if not (folder / MANIFEST_NAME).is_file():
+            return False
+        try:
+            events = read_manifest(folder).events
+        except Exception:  # a record that does not read holds no event we could log
+            return False
+        return len(events) >= seq and event_digest(events[seq - 1]) == digest
+
+    return present
+
+
+def event_leaves(manifest: Manifest, first_seq: int = 1) -> list[bytes]:
+    from provenance.manifest_io import event_digest
+
+    return [leaf_data(manifest.record, e.seq, event_digest(e)) for e in manifest.events[first_seq - 1 :]]
+
+
+@contextlib.contextmanager
+def logged_commit(archive: Archive, log_key: SigningKey | None, leaves: list[bytes]) -> Iterator[None]:
+    """Run the record's commit (the ``with`` body) with its events logged in the same commit.
+
+    Takes the log lock (the caller holds the record's lock). Not logged: the body just runs. Logged: the
+    new checkpoint is signed before the body runs (``log.key-missing`` without the log key: nothing is
+    written), journalled, and applied after it; should the body fail, the journal is resolved against the
+    record as it stands.
+    """
+    log = store(archive)
+    present = event_present(archive)
+    with log.locked(present):
+        if not log.exists():
+            yield
+            return
+        if log_key is None:
+            raise KeyStoreError(
+                ErrorCode.LOG_KEY_MISSING,
+                "this archive is logged: its log key must sign every commit (unlock it with "
+                f"{LOG_PASSPHRASE_ENV} or the signer's passphrase)",
+            )
+        try:
+            pending = log.prepare(leaves, log_key)
+        except LogDamagedError as exc:
+            raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}; run 'provenance audit'") from None
+        _check_key_matches(archive, log_key, pending)
+        try:
+            log.write_journal(pending)
+        except OSError as exc:
+            raise storage_error("write the log journal", log.journal_path, exc) from exc
+        try:
+            yield
+        except BaseException:
+            log.recover(present)
+            raise
+        try:
+            log.apply(pending)
+        except OSError as exc:
+            raise storage_error("write the log", log.log_dir, exc) from exc
+
+
+def _check_key_matches(archive: Archive, key: SigningKey, pending: Pending) -> None:
+    card = log_card(archive)
+    if card is None or card.id != key.key_id:
+        raise KeyStoreError(ErrorCode.LOG_KEY_MISSING, "the unlocked key is not this archive's log key")
+    del pending
+
+
+@dataclass(frozen=True)
+class Backfill:
+    origin: str
+    size: int
+    created: bool
+
+
+def all_events_in_order(archive: Archive) -> list[bytes]:
+    """Every event of every record, in the backfill order: by (time, record id, seq). Times within a record
+    never decrease, so each record's events stay in chain order."""
+    from provenance.manifest_io import event_digest, read_manifest
+
+    rows: list[tuple[str, str, int, str]] = []
+    for rid in archive.record_ids():
+        manifest = read_manifest(archive.record_dir(rid))
+        rows.extend((e.time, rid, e.seq, event_digest(e)) for e in manifest.events)
+    rows.sort()
+    return [leaf_data(rid, seq, digest) for _, rid, seq, digest in rows]
+
+
+def init_log(archive: Archive, key: SigningKey, origin: str) -> Backfill:
+    """Start the log of an archive: backfill every existing event (deterministic order), sign the first
+    checkpoint. An archive already logged is left as it is. Raises ``StorageError``."""
+    log = store(archive)
+    with log.locked(event_present(archive)):
+        if log.exists():
+            current = log.checkpoint()
+            return Backfill(current.origin, current.size, False)
+        leaves = all_events_in_order(archive)
+        pending = log.prepare(leaves, key, origin=check_origin(origin))
+        try:
+            log.apply(pending)
+        except OSError as exc:
+            raise storage_error("write the log", log.log_dir, exc) from exc
+        return Backfill(origin, len(leaves), True)
+
+
+def generate_log_key(
+    archive: Archive, origin: str, passphrase: bytes, now: datetime, *, rounds: int | None = None
+) -> KeyCard:
+    """The archive's log key: role ``log``, named as the origin (its card carries ``note_verifier_key``)."""
+    from provenance import keys
+
+    check_origin(origin)
+    existing = log_card(archive, origin)
+    if existing is not None and keys.has_private_key(existing.id):
+        return existing
+    return keys.generate_key(archive, name=origin, roles=[Role.LOG], passphrase=passphrase, now=now, rounds=rounds)
+
+
+def leaf_index(archive: Archive, size: int) -> dict[tuple[str, int], int]:
+    """(record, seq) → leaf index over the first ``size`` leaves. Raises ``InputError(log.damaged)``."""
+    from provenance.tlog.checkpoint import parse_leaf
+
+    try:
+        leaves = store(archive).tree(size).leaves(0, size)
+    except (OSError, ValueError) as exc:
+        raise InputError(ErrorCode.LOG_DAMAGED, f"the log's tiles do not read: {exc}") from None
+    out: dict[tuple[str, int], int] = {}
+    for i, leaf in enumerate(leaves):
+        parsed = parse_leaf(leaf)
+        if parsed is not None:
+            out[(parsed[0], parsed[1])] = i
+    return out
