@@ -247,3 +247,59 @@ def leaf_index(archive: Archive, size: int) -> dict[tuple[str, int], int]:
         if parsed is not None:
             out[(parsed[0], parsed[1])] = i
     return out
+
+
+LOG_TAG = "provenance/log"
+
+
+def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -> dict[str, bytes]:
+    """The tag files that carry a logged record's proofs in a bundle: ``provenance/log/checkpoint`` and,
+    per event, ``provenance/log/<seq>.tlog-proof`` (all against that checkpoint); with ``tiles``, the tiles
+    of that tree too (``provenance/log/tile/…``), from which a verifier computes consistency proofs.
+
+    Empty for an archive that is not logged. The caller holds the record's lock; the log lock is taken
+    here. Raises ``InputError(log.damaged)`` when an event of the record is not in the log.
+    """
+    from provenance.manifest_io import event_digest
+    from provenance.tlog import merkle
+    from provenance.tlog.checkpoint import TlogProof
+    from provenance.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, tile_path
+
+    log = store(archive)
+    files: dict[str, bytes] = {}
+    with log.locked(event_present(archive)):
+        if not log.exists():
+            return files
+        text = log.checkpoint_text()
+        size = _checkpoint_size(log)
+        index = leaf_index(archive, size)
+        tree = log.tree(size)
+        for event in manifest.events:
+            at = index.get((manifest.record, event.seq))
+            wanted = leaf_data(manifest.record, event.seq, event_digest(event))
+            if at is None or tree.leaves(at, at + 1) != [wanted]:
+                raise InputError(
+                    ErrorCode.LOG_DAMAGED,
+                    f"event {event.seq} of {manifest.record} is not in the archive's log; run 'provenance audit'",
+                )
+            try:
+                path = merkle.inclusion_proof(tree, at, size)
+            except (OSError, ValueError) as exc:
+                raise InputError(ErrorCode.LOG_DAMAGED, f"the log's tiles do not read: {exc}") from None
+            files[f"{LOG_TAG}/{event.seq}.tlog-proof"] = TlogProof(at, tuple(path), text).encode().encode("utf-8")
+        files[f"{LOG_TAG}/checkpoint"] = text.encode("utf-8")
+        if tiles:
+            level = 0
+            while (count := size >> (TILE_HEIGHT * level)) > 0:
+                for n in range((count + TILE_WIDTH - 1) // TILE_WIDTH):
+                    rel = tile_path(level, n, min(TILE_WIDTH, count - n * TILE_WIDTH))
+                    files[f"{LOG_TAG}/{rel}"] = log.read_file(rel)
+                level += 1
+    return files
+
+
+def _checkpoint_size(log: LogStore) -> int:
+    try:
+        return log.checkpoint().size
+    except LogDamagedError as exc:
+        raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}; run 'provenance audit'") from None

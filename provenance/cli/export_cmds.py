@@ -32,6 +32,10 @@ def register(app: typer.Typer) -> None:
                 "--sha512", help="Add manifest-sha512.txt and tagmanifest-sha512.txt (costs 2.3x SHA-256)."
             ),
         ] = False,
+        log_tiles: Annotated[
+            bool,
+            typer.Option("--log-tiles", help="Add the transparency log's tiles (for consistency proofs)."),
+        ] = False,
         archive: ArchiveOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -49,7 +53,7 @@ def register(app: typer.Typer) -> None:
 
         arch = open_archive(archive)
         algorithms = ("sha256", "sha512") if sha512 else ("sha256",)
-        result = export_record(arch, record, out, history=history, algorithms=algorithms)
+        result = export_record(arch, record, out, history=history, algorithms=algorithms, log_tiles=log_tiles)
         for key in result.missing_cards:
             sys.stderr.write(
                 f"provenance: warning: no key card for signer {key[:24]}… in {arch.keys_dir}; the bundle "
