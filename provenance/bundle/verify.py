@@ -210,6 +210,9 @@ def verify_bag_folder(root: Path, ctx: VerifyContext, report: VerificationReport
         bag.check_info(findings, manifest, history, report)
         count = sum(1 for p in report.problems if p.code is P.BAG_INFO_MISMATCH)
         report.check(INFO_CHECK, count == 0, f"{count} problem(s)" if count else "")
+        from provenance.verify.tlog_check import check_bundle_log  # transparency log (issue 10)
+
+        check_bundle_log(report, manifest, findings.tag_files, ctx)
 
 
 def _relative(value: Any, prefix: str) -> Any:

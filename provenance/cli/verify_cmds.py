@@ -39,6 +39,20 @@ def register(app: typer.Typer) -> None:
         trust: TrustOpt = None,
         archive: ArchiveOpt = None,
         jobs: JobsOpt = None,
+        state: Annotated[
+            Path | None,
+            typer.Option("--state", help="Remember the newest log checkpoint and record heads here; "
+                         "report log.fork and log.rollback against them."),
+        ] = None,
+        consistency: Annotated[
+            Path | None,
+            typer.Option("--consistency", help="A consistency proof ('tlog prove') from the remembered checkpoint."),
+        ] = None,
+        witnesses: Annotated[
+            int | None,
+            typer.Option("--witnesses", min=0, help="Trusted witnesses that must cosign each checkpoint "
+                         "(default: the trust store's log-policy.toml, else 0)."),
+        ] = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Check hashes, the event chain, every signature and every signer; exit 0 trusted, 1 invalid, 3 valid.
@@ -50,7 +64,12 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance verify records/telegram-23256 --json
         """
-        raise typer.Exit(verify_run.verify(paths, trust, archive, jobs, json_out))
+        log = None
+        if state is not None or consistency is not None or witnesses is not None:
+            from provenance.verify.record import LogOptions
+
+            log = LogOptions(state_dir=state, consistency=consistency, witnesses=witnesses)
+        raise typer.Exit(verify_run.verify(paths, trust, archive, jobs, json_out, log=log))
 
     @app.command("audit")
     def audit(

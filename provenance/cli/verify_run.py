@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from provenance.model.problems import TrustState, VerificationReport
     from provenance.verify.batch import Outcome, TargetKind
-    from provenance.verify.record import VerifyContext
+    from provenance.verify.record import LogOptions, VerifyContext
 
 # the commands implemented here (the app builds only their group, or takes the fast path, for them)
 COMMANDS = ("verify", "audit")
@@ -113,6 +113,8 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
         mark: Segment = ("✓", "green") if check.ok else ("✗", "red")
         detail: list[Segment] = [(f" ({check.detail})", "dim")] if check.detail else []
         yield [("  ", None), mark, (f" {check.name}", None), *detail]
+    if report.log is not None:
+        yield [(f"  transparency log: {report.log}", None)]
     for signer in report.signers:
         trusted = "trusted" if signer["trusted"] else "NOT in your trust store"
         seqs = ", ".join(f"{e['seq']} {e['type']} {e['time'][:16].replace('T', ' ')}" for e in signer["events"])
@@ -233,7 +235,15 @@ def _run_batch(
     return worst, counts, problems, stream
 
 
-def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool) -> int:
+def verify(
+    paths: list[Path],
+    trust: Path | None,
+    archive: Path | None,
+    jobs: int | None,
+    json_out: bool,
+    *,
+    log: LogOptions | None = None,
+) -> int:
     """``provenance verify``: the report (or one summary of many), returns the exit code of the worst state.
 
     Raises ``NotFoundError(input.not-found)`` for a single path that does not exist (several: reported as
@@ -252,6 +262,8 @@ def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: in
         # a record folder: its large files are hashed by a thread while the verifier starts
         prefetch = Prefetch.start(paths[0] / "files")
     ctx = _context(paths, trust, archive)
+    if log is not None:
+        ctx = replace(ctx, log=log)
     if len(paths) == 1:
         from provenance.verify.target import verify_path
 

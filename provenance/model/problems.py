@@ -67,6 +67,14 @@ class ProblemCode(StrEnum):
     BAG_TAG_DIGEST_MISMATCH = "bag.tag-digest-mismatch"
     BAG_INFO_MISMATCH = "bag.info-mismatch"
     PATH_NOT_FOUND = "path.not-found"
+    # transparency log (issue 10)
+    LOG_PROOF_MISSING = "log.proof-missing"
+    LOG_INCLUSION_INVALID = "log.inclusion-invalid"
+    LOG_CHECKPOINT_INVALID = "log.checkpoint-invalid"
+    LOG_FORK = "log.fork"
+    LOG_ROLLBACK = "log.rollback"
+    LOG_WITNESS_QUORUM = "log.witness-quorum"
+    EVENT_TIME_IMPLAUSIBLE = "event.time-implausible"
 
 
 # Problems that leave a record intact but not trusted (state ``valid``). Every other code is ``invalid``.
@@ -78,6 +86,7 @@ UNTRUSTED_CODES: frozenset[ProblemCode] = frozenset(
         ProblemCode.SIGNER_EXPIRED,
         ProblemCode.SIGNER_AGENT_MISMATCH,
         ProblemCode.TRUST_EMPTY,
+        ProblemCode.EVENT_TIME_IMPLAUSIBLE,  # transparency log (issue 10)
     }
 )
 
@@ -128,6 +137,8 @@ class VerificationReport:
     warnings: list[str] = field(default_factory=list)
     # digest of the last event: compare it with one kept elsewhere to detect a rollback to an older version
     head: str | None = None
+    # transparency log (issue 10): "logged", "not logged", or None where not judged (a record folder)
+    log: str | None = None
 
     def add(self, code: ProblemCode, message: str, **fields: Any) -> None:
         """Record a problem."""
@@ -161,6 +172,7 @@ class VerificationReport:
             "telegram_number": self.telegram_number,
             "events": self.events,
             "head": self.head,
+            "log": self.log,
             "files": self.files,
             "bytes_hashed": self.bytes_hashed,
             "problems": [p.to_json() for p in self.problems],

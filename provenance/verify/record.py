@@ -81,6 +81,17 @@ class VerifyContext:
     now: datetime
     jobs: int = 1
     prefetch: Prefetch | None = None
+    log: LogOptions | None = None  # transparency log: --state, --consistency, --witnesses (issue 10)
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """What ``verify`` was told about the transparency log: where it remembers checkpoints and heads,
+    a consistency proof to use, and how many witnesses must cosign (None: the trust store's policy)."""
+
+    state_dir: Path | None = None
+    consistency: Path | None = None
+    witnesses: int | None = None
 
 
 @dataclass
