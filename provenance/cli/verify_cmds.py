@@ -76,13 +76,18 @@ def register(app: typer.Typer) -> None:
         trust: TrustOpt = None,
         archive: ArchiveOpt = None,
         jobs: JobsOpt = None,
+        since: Annotated[
+            Path | None,
+            typer.Option("--since", help="An earlier log checkpoint: prove the log is consistent with it."),
+        ] = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Verify every record of the archive, its whole history included; exit with the worst state.
+        """Verify every record of the archive, its whole history included, and its transparency log against
+        the records; exit with the worst state.
 
         Records are verified by --jobs processes (default: one per CPU), with a progress bar on a
         terminal and a summary at the end; only records with problems are shown in full.
 
         Example: provenance audit --archive ~/archives/korea-1951 --jobs 2 --json
         """
-        raise typer.Exit(verify_run.audit(trust, archive, jobs, json_out))
+        raise typer.Exit(verify_run.audit(trust, archive, jobs, json_out, since=since))

@@ -283,14 +283,28 @@ def verify(
     return worst.exit_code
 
 
-def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool) -> int:
-    """``provenance audit``: every record of the archive; returns the exit code of the worst state."""
+def audit(
+    trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool, *, since: Path | None = None
+) -> int:
+    """``provenance audit``: every record of the archive, then its transparency log against the records;
+    returns the exit code of the worst state."""
     from provenance.archive import Archive
+    from provenance.archive_log import audit_log
     from provenance.verify.workers import resolve_jobs
 
     arch = Archive.locate(archive)
     ctx = _context([], trust, arch.root)
+    since_data = None
+    if since is not None:
+        from provenance.errors import ErrorCode, NotFoundError
+        from provenance.fsio import read_limited
+
+        try:
+            since_data = read_limited(since, 1 << 20, regular_only=False)
+        except OSError as exc:
+            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"cannot read --since {since}: {exc.strerror}") from None
     targets = [arch.record_dir(rid) for rid in arch.record_ids()]
+    log_report = audit_log(arch, list(ctx.trust.cards.values()), since_data)
     worst, counts, problems, stream = _run_batch(
         targets,
         ctx,
@@ -300,9 +314,15 @@ def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: 
         what=f"audit of {arch.root}",
         show_trusted=False,
     )
+    if log_report.state.rank > worst.rank:
+        worst = log_report.state
     if stream is not None:
         stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
-                      "records": len(targets), "summary": counts, "problems": problems})
+                      "records": len(targets), "summary": counts,
+                      "problems": problems + [p.to_json() for p in log_report.problems],
+                      "log": log_report.to_json()})
+    elif log_report.log == "logged":
+        _render(log_report)
     return worst.exit_code
 
 
