@@ -25,6 +25,9 @@ witness_app = typer.Typer(
     rich_markup_mode=None,
 )
 
+KdfOpt = Annotated[
+    int | None, typer.Option("--kdf-rounds", help="bcrypt rounds protecting a new private key (default 100).")
+]
 StateOpt = Annotated[
     Path, typer.Option("--state", help="The witness's folder: its key card, known logs and state.")
 ]
@@ -35,7 +38,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(witness_app, name="witness")
 
 
-def enable_log(archive: Archive, origin: str | None, passphrase_file: Path | None) -> dict[str, object]:
+def enable_log(
+    archive: Archive, origin: str | None, passphrase_file: Path | None, rounds: int | None = None
+) -> dict[str, object]:
     """Make the log key when there is none, then backfill every event and sign the first checkpoint."""
     import os
 
@@ -47,7 +52,7 @@ def enable_log(archive: Archive, origin: str | None, passphrase_file: Path | Non
         origin = archive_log.store(archive).checkpoint().origin
     env = os.environ.get(archive_log.LOG_PASSPHRASE_ENV)
     passphrase = env.encode("utf-8") if env else read_passphrase(passphrase_file, what="log key")
-    card = archive_log.generate_log_key(archive, origin, passphrase, now())
+    card = archive_log.generate_log_key(archive, origin, passphrase, now(), rounds=rounds)
     secret = keys.unlock(card, passphrase)
     result = archive_log.init_log(archive, secret, origin)
     return {
@@ -64,6 +69,7 @@ def tlog_init(
     origin: Annotated[
         str | None, typer.Option("--origin", help="The log's origin (default: provenance.local/<folder>).")
     ] = None,
+    kdf_rounds: KdfOpt = None,
     archive: ArchiveOpt = None,
     passphrase_file: PassFileOpt = None,
     json_out: JsonOpt = False,
@@ -73,7 +79,7 @@ def tlog_init(
 
     Example: provenance tlog init --origin archive.example.org/korea-1951
     """
-    doc = enable_log(open_archive(archive), origin, passphrase_file)
+    doc = enable_log(open_archive(archive), origin, passphrase_file, kdf_rounds)
     if json_out:
         emit_json(doc)
     else:
@@ -215,6 +221,7 @@ def witness_init(
         list[str] | None,
         typer.Option("--log", help="A log's verifier key (its card's note_verifier_key). Repeat for several."),
     ] = None,
+    kdf_rounds: KdfOpt = None,
     passphrase_file: PassFileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -237,7 +244,15 @@ def witness_init(
         if not name:
             raise UsageError(ErrorCode.USAGE, "a new witness needs --name")
         passphrase = read_passphrase(passphrase_file, confirm=True, what="witness key")
-        card = keys.generate_key(folder, name=name, roles=[Role.WITNESS], passphrase=passphrase, now=now())
+        try:
+            folder.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from provenance.fsio import storage_error
+
+            raise storage_error("create the witness folder", folder.root, exc) from exc
+        card = keys.generate_key(
+            folder, name=name, roles=[Role.WITNESS], passphrase=passphrase, now=now(), rounds=kdf_rounds
+        )
     ws = WitnessState(folder.root)
     for text in log or []:
         try:
