@@ -204,15 +204,17 @@ TAMPER = {
 }
 
 
-@pytest.mark.parametrize("case", list(TAMPER))
-def test_tampered_log_evidence(logged: World, tmp_path: Path, case: str) -> None:
+def test_tampered_log_evidence(logged: World, tmp_path: Path) -> None:
+    """Each row of TAMPER on its own copy of one bundle gives exactly its code (one world for the table)."""
     _note(logged, "one")
     bag = _export(logged, tmp_path / "bag")
-    change, code = TAMPER[case]
-    change(bag)
-    rebag(bag)
-    rc, problems, _ = _verify(logged, bag)
-    assert rc == 1 and code in problems, problems
+    for case, (change, code) in TAMPER.items():
+        copy = tmp_path / case
+        shutil.copytree(bag, copy)
+        change(copy)
+        rebag(copy)
+        rc, problems, _ = _verify(logged, copy)
+        assert rc == 1 and code in problems, (case, problems)
 
 
 def test_checkpoint_signed_by_a_revoked_log_key(logged: World, tmp_path: Path) -> None:
@@ -486,7 +488,7 @@ def test_killed_writers_leave_log_and_records_consistent(logged: World) -> None:
     started = time.monotonic()
     _note(logged, "calibration")
     duration = time.monotonic() - started
-    for trial in range(12):
+    for trial in range(6):
         env = dict(logged.env)
         env["PROVENANCE_NOW"] = logged.tick().strftime("%Y-%m-%dT%H:%M:%SZ")
         proc = subprocess.Popen(
