@@ -11,6 +11,8 @@ of this virtual environment (or the system's ``openssl``), never a shell shim. P
 4. cold start: verify of the reference record vs a minimal typer app with one command.
 5. audit of 10,000 records of 5 events: ``--jobs 1`` vs the bare Ed25519 bound; ``--jobs 2`` scaling vs two
    processes of bare verification.
+6. the transparency log (bench/tlog_bench.py): appending a leaf vs a note, proof size at 1,000,000 leaves,
+   verify with proofs vs without.
 """
 
 from __future__ import annotations
@@ -512,7 +514,11 @@ def main() -> None:
     bundles_row, notes[3] = target_bundles(main_folder, sizes["bundles"])
     log("bench: 5. audit")
     audit_rows, notes[5] = target_audit(audit_archive, sizes["records"])
-    rows = [big_row, dossier_row, bundles_row, start_row, *audit_rows]
+    log("bench: 6. transparency log")
+    import tlog_bench
+
+    tlog_rows, notes[6] = tlog_bench.rows(QUICK, ratio_row, run, provenance, alternate, median)
+    rows = [big_row, dossier_row, bundles_row, start_row, *audit_rows, *tlog_rows]
     notes = dict(sorted(notes.items()))
 
     text = table(rows)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from provenance import fsio
 from provenance.archive import MANIFEST_NAME, Archive
 from provenance.errors import ErrorCode, InputError, KeyStoreError, ProvenanceError, UsageError
 from provenance.fsio import storage_error
@@ -218,7 +219,8 @@ def init_log(archive: Archive, key: SigningKey, origin: str) -> Backfill:
         leaves = all_events_in_order(archive)
         pending = log.prepare(leaves, key, origin=check_origin(origin))
         try:
-            log.apply(pending)
+            log.apply(pending, keep_journal=False)
+            fsio.sync_filesystem(log.log_dir)  # a backfill has no journal: flush it all once
         except OSError as exc:
             raise storage_error("write the log", log.log_dir, exc) from exc
         return Backfill(origin, len(leaves), True)

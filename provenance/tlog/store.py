@@ -3,20 +3,25 @@
 Appending is a small two-phase commit with the record it logs:
 
 1. :meth:`LogStore.prepare` computes the new tiles and signs the new checkpoint (nothing written);
-2. :meth:`LogStore.write_journal` stores the new leaves and the signed checkpoint, flushed, under the
-   archive's work folder; then the caller commits the record (its atomic swap);
+2. :meth:`LogStore.write_journal` stores the new leaves and the signed checkpoint, flushed (the one
+   fsync the log adds to a commit), under the archive's work folder; then the caller commits the record
+   (its atomic swap, flushed);
 3. :meth:`LogStore.apply` writes the new tiles, then the checkpoint (the log's own commit point:
-   readers take the size from it, and tiles beyond it are ignored), then removes the journal.
+   readers take the size from it, and tiles beyond it are ignored), each by rename, without a flush of
+   their own: the journal stays until the next append replaces it, so what a power loss takes back is
+   written again from it.
 
-A command killed between 2 and 3 leaves a journal: whoever takes the log lock next calls
-:meth:`LogStore.recover`, which rolls the log forward when the record holds the journalled events and
-drops the journal when it does not. Log and records thus always end up agreeing, event for leaf.
+A command killed (or a machine stopped) after 2 leaves a journal: whoever takes the log lock next calls
+:meth:`LogStore.recover`, which rolls the log forward when the record holds the journalled events and the
+log does not yet show them (or its tiles do not read), and drops the journal when the record does not
+hold them. Log and records thus always end up agreeing, event for leaf.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,44 +131,88 @@ class LogStore:
         return Pending(old, tuple(leaves), files, signed)
 
     def write_journal(self, pending: Pending) -> None:
-        """Flush the pending append's leaves and checkpoint (the roll-forward record). Raises ``OSError``."""
+        """Flush the pending append's leaves and checkpoint (the roll-forward record). Raises ``OSError``.
+
+        Written in place and fsynced: a journal torn by a crash does not parse and is dropped, which is
+        right, since the record is only committed after this returns.
+        """
         doc = {
             "old_size": pending.old_size,
             "leaves": [leaf.decode("utf-8") for leaf in pending.leaves],
             "checkpoint": pending.checkpoint,
         }
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        fsio.write_atomic(self.journal_path, json.dumps(doc).encode("utf-8"))
+        new = not self.journal_path.exists()
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, json.dumps(doc).encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if new:
+            fsio.fsync_dir(self.work_dir)
 
-    def apply(self, pending: Pending) -> None:
-        """Write the tiles, then the checkpoint, then drop the journal. Raises ``OSError``."""
+    def apply(self, pending: Pending, *, keep_journal: bool = True) -> None:
+        """Write the tiles, then the checkpoint, each by rename (no flush: see the module's note).
+        Raises ``OSError``."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for rel, data in sorted(pending.files.items()):
             path = self.log_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            fsio.write_atomic(path, data)
-        fsio.write_atomic(self.checkpoint_path, pending.checkpoint.encode("utf-8"))
-        self.journal_path.unlink(missing_ok=True)
+            _replace(path, data)
+        _replace(self.checkpoint_path, pending.checkpoint.encode("utf-8"))
+        if not keep_journal:
+            self.journal_path.unlink(missing_ok=True)
 
     def recover(self, event_present: Callable[[str, int, str], bool]) -> str | None:
-        """Finish or drop a journalled append; returns "rolled-forward", "dropped" or None (no journal)."""
+        """Finish or drop a journalled append; returns "rolled-forward", "dropped", "done" (the log shows
+        it already) or None (no journal)."""
         try:
             doc = json.loads(self.journal_path.read_bytes())
+            leaves = [str(x).encode("utf-8") for x in doc["leaves"]]
+            old_size = int(doc["old_size"])
+            signed = str(doc["checkpoint"])
+            target = parse_body(note.parse(signed).text)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError):
-            self.journal_path.unlink(missing_ok=True)  # a journal cut short: its record was never swapped in
+        except (OSError, ValueError, KeyError, TypeError):
+            self.journal_path.unlink(missing_ok=True)  # torn: its record was never swapped in
             return "dropped"
-        leaves = [str(x).encode("utf-8") for x in doc["leaves"]]
         parsed = [parse_leaf(leaf) for leaf in leaves]
-        current = self.checkpoint().size if self.exists() else 0
-        present = all(p is not None and event_present(*p) for p in parsed)
-        if not present or current != int(doc["old_size"]):
+        if not all(p is not None and event_present(*p) for p in parsed):
             self.journal_path.unlink(missing_ok=True)
             return "dropped"
-        files = self.tree(current).append(leaves)
-        self.apply(Pending(current, tuple(leaves), files, str(doc["checkpoint"])))
+        try:
+            current = self.checkpoint() if self.exists() else None
+        except LogDamagedError:
+            current = None  # a checkpoint lost to a power cut: written again below
+        if current is not None and current.size > target.size:
+            return "done"  # a later append already went through
+        if current is not None and current.size == target.size and current.root == target.root:
+            try:
+                if self.tree(target.size).root() == target.root:
+                    return "done"
+            except (OSError, ValueError):
+                pass  # tiles lost to a power cut: written again below
+        if current is not None and current.size not in (old_size, target.size):
+            self.journal_path.unlink(missing_ok=True)
+            return "dropped"
+        files = self.tree(old_size).append(leaves)
+        self.apply(Pending(old_size, tuple(leaves), files, signed))
         return "rolled-forward"
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``path`` through a temporary file and a rename (readers see old or new, never a mixture)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.urandom(6).hex()}")
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _reader(files: dict[str, bytes], fallback: Callable[[str], bytes]) -> Callable[[str], bytes]:
