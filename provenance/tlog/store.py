@@ -179,7 +179,7 @@ class LogStore:
             self.journal_path.unlink(missing_ok=True)  # torn: its record was never swapped in
             return "dropped"
         parsed = [parse_leaf(leaf) for leaf in leaves]
-        if not all(p is not None and event_present(*p) for p in parsed):
+        if not self.exists() or not all(p is not None and event_present(*p) for p in parsed):
             self.journal_path.unlink(missing_ok=True)
             return "dropped"
         try:
