@@ -269,6 +269,7 @@ def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -
     from provenance.manifest_io import event_digest
     from provenance.tlog import merkle
     from provenance.tlog.checkpoint import TlogProof
+    from provenance.tlog.note import b64encode
     from provenance.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, tile_path
 
     log = store(archive)
@@ -294,6 +295,16 @@ def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -
                 raise InputError(ErrorCode.LOG_DAMAGED, f"the log's tiles do not read: {exc}") from None
             files[f"{LOG_TAG}/{event.seq}.tlog-proof"] = TlogProof(at, tuple(path), text).encode().encode("utf-8")
         files[f"{LOG_TAG}/checkpoint"] = text.encode("utf-8")
+        for kept in log.cosigned_sizes():
+            if 0 < kept <= size:  # earlier cosigned checkpoints, each with its consistency proof to this one
+                try:
+                    files[f"{LOG_TAG}/cosigned/{kept}"] = log.cosigned_path(kept).read_bytes()
+                    proof = merkle.consistency_proof(tree, kept, size)
+                except (OSError, ValueError) as exc:
+                    raise InputError(ErrorCode.LOG_DAMAGED, f"the log's cosigned checkpoint {kept}: {exc}") from None
+                files[f"{LOG_TAG}/cosigned/{kept}.proof"] = "".join(
+                    b64encode(h) + "\n" for h in proof
+                ).encode("ascii")
         if tiles:
             level = 0
             while (count := size >> (TILE_HEIGHT * level)) > 0:

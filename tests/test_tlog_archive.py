@@ -539,3 +539,44 @@ def test_journal_recovery_both_ways(logged: World) -> None:
         assert not log.journal_path.exists()
     assert Signer  # imported for type users
     assert generate_key
+
+
+def test_backdating_is_judged_against_when_the_event_was_logged(logged: World, tmp_path: Path) -> None:
+    """A thief holding a key revoked since dates a new event before the revocation: cosigned checkpoints
+    show it was logged after the revocation (signer.revoked) and that its claimed time is implausible."""
+    from datetime import timedelta
+
+    from provenance import actions
+    from provenance.manifest_io import read_manifest
+    from provenance.model.timefmt import format_utc, parse_utc
+
+    folder = _witness(logged, tmp_path)
+    card = next((folder / "keys").glob("*.json"))
+    assert logged.run("keys", "import", str(card)).returncode == 0
+
+    def cosign(old: int) -> None:
+        request = tmp_path / "req"
+        request.write_text(_request(logged, old))
+        line = logged.run("witness", "cosign", str(request), "--state", str(folder))
+        assert line.returncode == 0, line.stderr
+        (tmp_path / "cosig").write_text(line.stdout)
+        assert logged.run("tlog", "cosign", "--add", str(tmp_path / "cosig")).returncode == 0
+
+    first = parse_utc(read_manifest(logged.archive.record_dir(RID)).events[0].time)
+    logged.tick(20)
+    cosign(0)  # checkpoint of size 1, cosigned at T1 ≈ first + 20 min
+    revoked_at = first + timedelta(minutes=10)
+    result = logged.run("keys", "revoke", TRANSLATOR, "--reason", "stolen", "--at", format_utc(revoked_at))
+    assert result.returncode == 0, result.stderr
+    thief = logged.signers["translator"]
+    actions.add_note(logged.archive, RID, thief, quote="Kaeseong", text="backdated",
+                     now=first + timedelta(seconds=30))
+    logged.tick(5)
+    cosign(1)
+    bag = _export(logged, tmp_path / "bag")
+    assert sorted(p.name for p in (bag / "provenance" / "log" / "cosigned").iterdir()) == ["1", "1.proof", "2", "2.proof"]
+    rc, problems, doc = _verify(logged, bag)
+    assert rc == 3 and sorted(problems) == ["event.time-implausible", "signer.revoked"], problems
+    intervals = {e["seq"]: e for e in doc["logged"]}  # type: ignore[attr-defined]
+    assert intervals[2]["after"] is not None and intervals[2]["before"] is not None
+    assert intervals[1]["after"] is None

@@ -201,6 +201,10 @@ def tlog_cosign(
             have.add((sig.name, sig.hash))
         updated = note.Note(current.text, (*current.signatures, *new)).encode()
         try:
+            # kept for good under log/cosigned/<size>: bundles carry them to bound when events were logged
+            kept = log.cosigned_path(log.checkpoint().size)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            fsio.write_atomic(kept, updated.encode("utf-8"))
             fsio.write_atomic(log.checkpoint_path, updated.encode("utf-8"))
         except OSError as exc:
             raise fsio.storage_error("write", log.checkpoint_path, exc) from exc

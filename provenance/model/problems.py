@@ -139,6 +139,8 @@ class VerificationReport:
     head: str | None = None
     # transparency log (issue 10): "logged", "not logged", or None where not judged (a record folder)
     log: str | None = None
+    # per event, when cosigned checkpoints show it was logged: {seq, index, after, before} (issue 10)
+    logged: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, code: ProblemCode, message: str, **fields: Any) -> None:
         """Record a problem."""
@@ -173,6 +175,7 @@ class VerificationReport:
             "events": self.events,
             "head": self.head,
             "log": self.log,
+            "logged": self.logged,
             "files": self.files,
             "bytes_hashed": self.bytes_hashed,
             "problems": [p.to_json() for p in self.problems],

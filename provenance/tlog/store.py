@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from provenance.signing import SigningKey
 
 CHECKPOINT_NAME = "checkpoint"
+COSIGNED_DIR = "cosigned"
 JOURNAL_NAME = "log-journal.json"
 LOCK_NAME = "_log.lock"  # record ids start with a letter or digit: no record lock can take this name
 MAX_TILE_BYTES = 256 * 32 + 256 * (2 + 0xFFFF)
@@ -69,6 +70,16 @@ class LogStore:
     @property
     def journal_path(self) -> Path:
         return self.work_dir / JOURNAL_NAME
+
+    def cosigned_path(self, size: int) -> Path:
+        """``log/cosigned/<size>``: a checkpoint as witnesses cosigned it (kept when the log moves on)."""
+        return self.log_dir / COSIGNED_DIR / str(size)
+
+    def cosigned_sizes(self) -> list[int]:
+        folder = self.log_dir / COSIGNED_DIR
+        if not folder.is_dir():
+            return []
+        return sorted(int(p.name) for p in folder.iterdir() if p.name.isascii() and p.name.isdigit())
 
     def exists(self) -> bool:
         return self.checkpoint_path.is_file()

@@ -99,8 +99,9 @@ def check_bundle_log(
     before = len(report.problems)
     seen = _check_checkpoint(report, manifest, tag_files, ctx)
     if seen is not None:
-        _check_inclusion(report, manifest, tag_files, seen)
+        indices = _check_inclusion(report, manifest, tag_files, seen)
         _check_witnesses(report, seen, ctx)
+        _check_intervals(report, manifest, tag_files, seen, ctx, indices)
         if ctx.log is not None and ctx.log.state_dir is not None:
             _check_state(report, manifest, tag_files, seen, ctx.log)
     count = len(report.problems) - before
@@ -137,7 +138,9 @@ def _check_checkpoint(
 
 def _check_inclusion(
     report: VerificationReport, manifest: Manifest, tag_files: dict[str, Path], seen: _Seen
-) -> None:
+) -> dict[int, int]:
+    """Checks each event's proof; returns seq → leaf index for the events proven included."""
+    indices: dict[int, int] = {}
     for event in manifest.events:
         rel = f"{LOG_TAG}/{event.seq}.tlog-proof"
         path = tag_files.get(rel)
@@ -160,6 +163,9 @@ def _check_inclusion(
                 f"{rel}: event {event.seq} is not leaf {proof.index} of {cp.origin} at size {cp.size}",
                 seq=event.seq,
             )
+            continue
+        indices[event.seq] = proof.index
+    return indices
 
 
 def _check_witnesses(report: VerificationReport, seen: _Seen, ctx: VerifyContext) -> None:
@@ -185,6 +191,131 @@ def _check_witnesses(report: VerificationReport, seen: _Seen, ctx: VerifyContext
             expected=wanted,
             found=len(good),
         )
+
+
+# -- when was each event logged? ---------------------------------------------------------------------
+
+TIME_SLACK_SECONDS = 300  # clocks of archive and witnesses may differ by this much
+
+
+def _witness_times(text: str, witnesses: dict[tuple[str, bytes], note.Verifier]) -> list[int]:
+    """The times of the valid cosignatures by trusted witnesses on a checkpoint note."""
+    signed = note.parse(text)
+    times = []
+    for sig in signed.signatures:
+        verifier = witnesses.get((sig.name, sig.hash))
+        if verifier is None:
+            continue
+        try:
+            note.verify(note.Note(signed.text, (sig,)), [verifier])
+        except note.NoteError:
+            continue
+        when = note.cosignature_time(sig)
+        if when is not None:
+            times.append(when)
+    return times
+
+
+def _cosigned(
+    report: VerificationReport, tag_files: dict[str, Path], seen: _Seen, ctx: VerifyContext
+) -> list[tuple[int, list[int]]]:
+    """(size, witness times) of every cosigned checkpoint shipped that the log signed and that is proven
+    to be a prefix of the bundle's checkpoint; the bundle's own checkpoint included."""
+    witnesses = {(v.name, v.hash): v for v in _verifiers(ctx, Role.WITNESS)}
+    logs = _verifiers(ctx, Role.LOG)
+    cp = seen.checkpoint
+    out: list[tuple[int, list[int]]] = []
+    times = _witness_times(seen.text, witnesses)
+    if times:
+        out.append((cp.size, times))
+    prefix = f"{LOG_TAG}/cosigned/"
+    for rel in sorted(tag_files):
+        if not rel.startswith(prefix) or rel.endswith(".proof"):
+            continue
+        try:
+            text = _read(tag_files[rel]).decode("utf-8")
+            signed = note.parse(text)
+            body = parse_body(signed.text)
+            note.verify(signed, logs)
+            proof = parse_hash_lines(_read(tag_files[rel + ".proof"])) if rel + ".proof" in tag_files else []
+        except (OSError, UnicodeDecodeError, note.NoteError) as exc:
+            report.add(P.LOG_CHECKPOINT_INVALID, f"{rel}: {exc}")
+            continue
+        same = body.size == cp.size and body.root == cp.root
+        if body.origin != cp.origin or not (
+            same or merkle.verify_consistency(body.size, cp.size, body.root, cp.root, proof)
+        ):
+            report.add(P.LOG_CHECKPOINT_INVALID, f"{rel}: not proven to be an earlier state of the checkpoint")
+            continue
+        times = _witness_times(text, witnesses)
+        if times:
+            out.append((body.size, times))
+    return out
+
+
+def _check_intervals(
+    report: VerificationReport,
+    manifest: Manifest,
+    tag_files: dict[str, Path],
+    seen: _Seen,
+    ctx: VerifyContext,
+    indices: dict[int, int],
+) -> None:
+    """Bound when each event was logged by cosigned checkpoints: after the newest cosigned checkpoint that
+    does not hold it, before the first that does. Report the interval; judge the claimed time, and the
+    signer's revocation and validity, against it."""
+    from datetime import UTC, datetime, timedelta
+
+    from provenance.model.timefmt import format_utc, parse_utc
+
+    cosigned = _cosigned(report, tag_files, seen, ctx)
+    if not cosigned:
+        return
+    slack = timedelta(seconds=TIME_SLACK_SECONDS)
+    for event in manifest.events:
+        index = indices.get(event.seq)
+        if index is None:
+            continue
+        before = [t for size, times in cosigned if size <= index for t in times]
+        after = [t for size, times in cosigned if size > index for t in times]
+        low = datetime.fromtimestamp(max(before), UTC) if before else None
+        high = datetime.fromtimestamp(min(after), UTC) if after else None
+        report.logged.append(
+            {"seq": event.seq, "index": index, "after": format_utc(low) if low else None,
+             "before": format_utc(high) if high else None}
+        )
+        claimed = parse_utc(event.time)
+        if (low is not None and claimed < low - slack) or (high is not None and claimed > high + slack):
+            report.add(
+                P.EVENT_TIME_IMPLAUSIBLE,
+                f"event {event.seq} claims {event.time}, but it was logged between "
+                f"{format_utc(low) if low else 'the start'} and {format_utc(high) if high else 'now'}",
+                event=event.seq,
+            )
+        card = ctx.trust.get(event.key)
+        if card is None or low is None:
+            continue
+        if card.revoked is not None and low >= parse_utc(card.revoked.time) and not _has(report, P.SIGNER_REVOKED, event.seq):
+            report.add(
+                P.SIGNER_REVOKED,
+                f"event {event.seq} was logged after {format_utc(low)}, after {card.name}'s key was revoked at "
+                f"{card.revoked.time}, whatever time it claims",
+                event=event.seq,
+                key=event.key,
+            )
+        elif card.valid_until is not None and low > parse_utc(card.valid_until) and not _has(
+            report, P.SIGNER_EXPIRED, event.seq
+        ):
+            report.add(
+                P.SIGNER_EXPIRED,
+                f"event {event.seq} was logged after {format_utc(low)}, after {card.name}'s key expired",
+                event=event.seq,
+                key=event.key,
+            )
+
+
+def _has(report: VerificationReport, code: P, seq: int) -> bool:
+    return any(p.code is code and p.fields.get("event") == seq for p in report.problems)
 
 
 # -- state --------------------------------------------------------------------------------------------
