@@ -78,6 +78,16 @@ def log_card(archive: Archive, origin: str | None = None) -> KeyCard | None:
     return None
 
 
+def pending_log_card(archive: Archive) -> KeyCard | None:
+    """The log key of an archive not logged yet: the one unrevoked card with role ``log`` whose private
+    key is on this machine (made by ``keys generate --role log``); the archive's next write starts the
+    log with it, backfilling every event. A partner's log card (no private key here) is never one."""
+    from provenance.keys import has_private_key
+
+    cards = [c for c in log_cards(archive) if c.revoked is None and has_private_key(c.id)]
+    return cards[0] if len(cards) == 1 else None
+
+
 def _origin(archive: Archive) -> str:
     try:
         return store(archive).checkpoint().origin
@@ -90,11 +100,14 @@ def unlock_log_key(archive: Archive, passphrase: bytes | None) -> SigningKey | N
 
     Raises ``KeyStoreError`` (log.key-missing, key.passphrase-wrong) when it cannot be had.
     """
-    if not is_logged(archive):
-        return None
     from provenance import keys
 
-    card = log_card(archive)
+    if not is_logged(archive):
+        card = pending_log_card(archive)
+        if card is None:
+            return None
+    else:
+        card = log_card(archive)
     if card is None:
         raise KeyStoreError(
             ErrorCode.LOG_KEY_MISSING,
@@ -152,9 +165,15 @@ def logged_commit(archive: Archive, log_key: SigningKey | None, leaves: list[byt
     log = store(archive)
     present = event_present(archive)
     with log.locked(present):
+        origin = None
         if not log.exists():
-            yield
-            return
+            card = pending_log_card(archive) if log_key is not None else None
+            if card is None or log_key is None or card.id != log_key.key_id:
+                yield
+                return
+            # the archive's first write since its log key was made: backfill every event, then this one's
+            origin = check_origin(card.name)
+            leaves = [*all_events_in_order(archive), *leaves]
         if log_key is None:
             raise KeyStoreError(
                 ErrorCode.LOG_KEY_MISSING,
@@ -162,10 +181,11 @@ def logged_commit(archive: Archive, log_key: SigningKey | None, leaves: list[byt
                 f"{LOG_PASSPHRASE_ENV} or the signer's passphrase)",
             )
         try:
-            pending = log.prepare(leaves, log_key)
+            pending = log.prepare(leaves, log_key, origin=origin)
         except LogDamagedError as exc:
             raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}; run 'provenance audit'") from None
-        _check_key_matches(archive, log_key, pending)
+        if origin is None:
+            _check_key_matches(archive, log_key, pending)
         try:
             log.write_journal(pending)
         except OSError as exc:

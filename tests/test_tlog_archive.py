@@ -574,3 +574,16 @@ def test_backdating_is_judged_against_when_the_event_was_logged(logged: World, t
     intervals = {e["seq"]: e for e in doc["logged"]}  # type: ignore[attr-defined]
     assert intervals[2]["after"] is not None and intervals[2]["before"] is not None
     assert intervals[1]["after"] is None
+
+
+def test_an_existing_archive_gains_its_log_on_its_next_write(ingested: World) -> None:
+    """keys generate --role log, then any write: every earlier event is backfilled, the new one follows."""
+    made = ingested.run("keys", "generate", "--name", ORIGIN, "--role", "log", "--kdf-rounds", "1", "--json")
+    assert made.returncode == 0, made.stderr
+    assert made.json()["card"]["note_verifier_key"].startswith(ORIGIN + "+")
+    assert not (ingested.root / "log").exists()
+    _note(ingested, "first logged write")
+    text, size = _checkpoint(ingested)
+    assert size == 2 and text.startswith(ORIGIN + "\n")
+    audit = ingested.run("audit", "--json")
+    assert audit.returncode == 0 and audit.json()["log"]["state"] == "trusted"
