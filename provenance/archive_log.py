@@ -276,6 +276,7 @@ def leaf_index(archive: Archive, size: int) -> dict[tuple[str, int], int]:
 
 
 LOG_TAG = "provenance/log"
+TIMESTAMPS_DIR = "timestamps"
 
 
 def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -> dict[str, bytes]:
@@ -323,6 +324,18 @@ def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -
                 except (OSError, ValueError) as exc:
                     raise InputError(ErrorCode.LOG_DAMAGED, f"the log's cosigned checkpoint {kept}: {exc}") from None
                 files[f"{LOG_TAG}/cosigned/{kept}.proof"] = "".join(
+                    b64encode(h) + "\n" for h in proof
+                ).encode("ascii")
+        stamps = log.log_dir / TIMESTAMPS_DIR
+        for kept in sorted(int(p.stem) for p in stamps.glob("*.tsr") if p.stem.isascii() and p.stem.isdigit()):
+            if 0 < kept <= size:  # RFC 3161 tokens of earlier checkpoints, each with its consistency proof
+                try:
+                    files[f"{LOG_TAG}/{TIMESTAMPS_DIR}/{kept}"] = (stamps / str(kept)).read_bytes()
+                    files[f"{LOG_TAG}/{TIMESTAMPS_DIR}/{kept}.tsr"] = (stamps / f"{kept}.tsr").read_bytes()
+                    proof = merkle.consistency_proof(tree, kept, size)
+                except (OSError, ValueError) as exc:
+                    raise InputError(ErrorCode.LOG_DAMAGED, f"the log's timestamp {kept}: {exc}") from None
+                files[f"{LOG_TAG}/{TIMESTAMPS_DIR}/{kept}.proof"] = "".join(
                     b64encode(h) + "\n" for h in proof
                 ).encode("ascii")
         if tiles:

@@ -214,6 +214,42 @@ def tlog_cosign(
         print(f"added {len(new)} cosignature(s)")
 
 
+@tlog_app.command("timestamp")
+def tlog_timestamp(
+    tsa: Annotated[str, typer.Option("--tsa", help="The time-stamping authority's address (RFC 3161 over HTTP).")],
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for the TSA.")] = 30.0,
+    archive: ArchiveOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Get an RFC 3161 timestamp of the newest checkpoint; kept in log/timestamps/ and shipped in bundles,
+    it bounds when every event below that size was logged (needs the 'timestamp' extra).
+
+    Example: provenance tlog timestamp --tsa http://timestamp.example.org/tsr
+    """
+    from provenance import archive_log, fsio, timestamp
+
+    arch = open_archive(archive)
+    _logged(arch)
+    log = archive_log.store(arch)
+    with log.locked(archive_log.event_present(arch)):
+        text = log.checkpoint_text()
+        body = log.checkpoint()
+    token, when = timestamp.request(tsa, body.body().encode("utf-8"), timeout=timeout)
+    folder = log.log_dir / archive_log.TIMESTAMPS_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fsio.write_atomic(folder / str(body.size), text.encode("utf-8"))
+        fsio.write_atomic(folder / f"{body.size}.tsr", token)
+    except OSError as exc:
+        raise fsio.storage_error("store the timestamp in", folder, exc) from exc
+    from provenance.model.timefmt import format_utc
+
+    if json_out:
+        emit_json({"origin": body.origin, "size": body.size, "time": format_utc(when)})
+    else:
+        print(f"{body.origin} at size {body.size} existed at {format_utc(when)} (RFC 3161, {tsa})")
+
+
 # -- witness -------------------------------------------------------------------------------------------
 
 

@@ -216,21 +216,17 @@ def _witness_times(text: str, witnesses: dict[tuple[str, bytes], note.Verifier])
     return times
 
 
-def _cosigned(
-    report: VerificationReport, tag_files: dict[str, Path], seen: _Seen, ctx: VerifyContext
-) -> list[tuple[int, list[int]]]:
-    """(size, witness times) of every cosigned checkpoint shipped that the log signed and that is proven
-    to be a prefix of the bundle's checkpoint; the bundle's own checkpoint included."""
-    witnesses = {(v.name, v.hash): v for v in _verifiers(ctx, Role.WITNESS)}
+def _earlier(
+    report: VerificationReport, tag_files: dict[str, Path], seen: _Seen, ctx: VerifyContext, folder: str
+) -> list[tuple[str, str, Checkpoint]]:
+    """(tag file, note, body) of each earlier checkpoint shipped under ``provenance/log/<folder>/`` that the
+    log signed and that is proven to be a prefix of the bundle's checkpoint."""
     logs = _verifiers(ctx, Role.LOG)
     cp = seen.checkpoint
-    out: list[tuple[int, list[int]]] = []
-    times = _witness_times(seen.text, witnesses)
-    if times:
-        out.append((cp.size, times))
-    prefix = f"{LOG_TAG}/cosigned/"
+    out = []
+    prefix = f"{LOG_TAG}/{folder}/"
     for rel in sorted(tag_files):
-        if not rel.startswith(prefix) or rel.endswith(".proof"):
+        if not rel.startswith(prefix) or rel.endswith((".proof", ".tsr")):
             continue
         try:
             text = _read(tag_files[rel]).decode("utf-8")
@@ -247,9 +243,49 @@ def _cosigned(
         ):
             report.add(P.LOG_CHECKPOINT_INVALID, f"{rel}: not proven to be an earlier state of the checkpoint")
             continue
+        out.append((rel, text, body))
+    return out
+
+
+def _cosigned(
+    report: VerificationReport, tag_files: dict[str, Path], seen: _Seen, ctx: VerifyContext
+) -> list[tuple[int, list[int]]]:
+    """(size, witness times) of every cosigned checkpoint shipped that the log signed and that is proven
+    to be a prefix of the bundle's checkpoint; the bundle's own checkpoint included."""
+    witnesses = {(v.name, v.hash): v for v in _verifiers(ctx, Role.WITNESS)}
+    out: list[tuple[int, list[int]]] = []
+    times = _witness_times(seen.text, witnesses)
+    if times:
+        out.append((seen.checkpoint.size, times))
+    for _rel, text, body in _earlier(report, tag_files, seen, ctx, "cosigned"):
         times = _witness_times(text, witnesses)
         if times:
             out.append((body.size, times))
+    return out
+
+
+def _timestamped(
+    report: VerificationReport, tag_files: dict[str, Path], seen: _Seen, ctx: VerifyContext
+) -> list[tuple[int, int]]:
+    """(size, genTime) of every RFC 3161 token shipped for an earlier checkpoint, verified against the TSA
+    certificates (``*.pem``) of the trust store; tokens are ignored where it holds none."""
+    shipped = _earlier(report, tag_files, seen, ctx, "timestamps")
+    if not shipped or not ctx.trust.location:
+        return []
+    from provenance import timestamp
+
+    pems = timestamp.load_certificates(Path(ctx.trust.location))
+    if not pems:
+        report.warnings.append("RFC 3161 timestamps in the bundle: no TSA certificate (*.pem) in the trust store")
+        return []
+    out = []
+    for rel, _text, body in shipped:
+        token = tag_files.get(rel + ".tsr")
+        when = timestamp.verify(_read(token), body.body().encode("utf-8"), pems) if token else None
+        if when is None:
+            report.add(P.LOG_CHECKPOINT_INVALID, f"{rel}.tsr: not a valid RFC 3161 timestamp by a trusted TSA")
+            continue
+        out.append((body.size, int(when.timestamp())))
     return out
 
 
@@ -262,14 +298,15 @@ def _check_intervals(
     indices: dict[int, int],
 ) -> None:
     """Bound when each event was logged by cosigned checkpoints: after the newest cosigned checkpoint that
-    does not hold it, before the first that does. Report the interval; judge the claimed time, and the
+    does not hold it, before the first that does (or the first RFC 3161 timestamp of one that does). Report the interval; judge the claimed time, and the
     signer's revocation and validity, against it."""
     from datetime import UTC, datetime, timedelta
 
     from provenance.model.timefmt import format_utc, parse_utc
 
     cosigned = _cosigned(report, tag_files, seen, ctx)
-    if not cosigned:
+    stamped = _timestamped(report, tag_files, seen, ctx)  # upper bounds only: the tree existed then
+    if not cosigned and not stamped:
         return
     slack = timedelta(seconds=TIME_SLACK_SECONDS)
     for event in manifest.events:
@@ -278,6 +315,7 @@ def _check_intervals(
             continue
         before = [t for size, times in cosigned if size <= index for t in times]
         after = [t for size, times in cosigned if size > index for t in times]
+        after += [t for size, t in stamped if size > index]
         low = datetime.fromtimestamp(max(before), UTC) if before else None
         high = datetime.fromtimestamp(min(after), UTC) if after else None
         report.logged.append(
