@@ -51,19 +51,24 @@ def _read(path: Path) -> bytes:
     return fsio.read_limited(path, MAX_LOG_FILE)
 
 
-def _verifiers(ctx: VerifyContext, role: Role) -> list[note.Verifier]:
+def _verifiers(ctx: VerifyContext, role: Role, *, revoked: bool = False) -> list[note.Verifier]:
+    """The signed-note verifier keys of the trust store's (unrevoked) cards with ``role``."""
+    wanted = note.TYPE_ED25519 if role is Role.LOG else note.TYPE_COSIGNATURE
     out = []
     for card in ctx.trust.cards.values():
-        if role in card.roles and card.note_verifier_key and card.revoked is None:
+        if role in card.roles and card.note_verifier_key and (revoked or card.revoked is None):
             try:
-                out.append(note.parse_verifier_key(card.note_verifier_key))
+                verifier = note.parse_verifier_key(card.note_verifier_key)
             except note.NoteError:
                 continue
+            if verifier.key_type == wanted:
+                out.append(verifier)
     return out
 
 
 def _has_log_key(ctx: VerifyContext) -> bool:
-    return any(Role.LOG in c.roles for c in ctx.trust.cards.values())
+    """A log key in the trust store (revoked or not: a revoked one still requires proofs, which fail)."""
+    return bool(_verifiers(ctx, Role.LOG, revoked=True))
 
 
 def quorum(ctx: VerifyContext) -> int:
