@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -587,3 +588,40 @@ def test_an_existing_archive_gains_its_log_on_its_next_write(ingested: World) ->
     assert size == 2 and text.startswith(ORIGIN + "\n")
     audit = ingested.run("audit", "--json")
     assert audit.returncode == 0 and audit.json()["log"]["state"] == "trusted"
+
+
+def test_killed_log_writers_leave_witness_state_and_checkpoint_whole(logged: World, tmp_path: Path) -> None:
+    """witness cosign and tlog cosign --add killed at random moments: the witness's state is the old one or
+    the new one (never torn, never ahead of an answer it could not give), the checkpoint still verifies."""
+    import random
+    import subprocess
+
+    from tests.conftest import provenance_bin
+
+    folder = _witness(logged, tmp_path)
+    card = next((folder / "keys").glob("*.json"))
+    assert logged.run("keys", "import", str(card)).returncode == 0
+    rng = random.Random(7)
+    for trial in range(2):
+        _note(logged, f"k{trial}")
+        state = json.loads((folder / "state.json").read_text()) if (folder / "state.json").exists() else {}
+        old = state.get(ORIGIN, {}).get("size", 0)
+        request = tmp_path / "req"
+        request.write_text(_request(logged, old))
+        for args in (["witness", "cosign", str(request), "--state", str(folder)], None):
+            if args is None:
+                line = logged.run("witness", "cosign", str(request), "--state", str(folder))
+                if line.returncode != 0:
+                    continue  # the killed run already moved the witness on: this request is stale
+                (tmp_path / "cosig").write_text(line.stdout)
+                args = ["tlog", "cosign", "--add", str(tmp_path / "cosig")]
+            env = dict(logged.env, PROVENANCE_NOW=logged.tick().strftime("%Y-%m-%dT%H:%M:%SZ"))
+            proc = subprocess.Popen([provenance_bin(), *args], env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.1, 1.2))
+            proc.kill()
+            proc.wait()
+            saved = json.loads((folder / "state.json").read_text()) if (folder / "state.json").exists() else {}
+            assert saved.get(ORIGIN, {}).get("size", 0) in (old, _checkpoint(logged)[1])
+        report = archive_log.audit_log(logged.archive, list(TrustStore.load(logged.archive.keys_dir).cards.values()))
+        assert report.problems == [], [p.to_json() for p in report.problems]
