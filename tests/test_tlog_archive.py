@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance import archive_log
+from provenance import archive_log, log_audit
 from provenance.history import Signer
 from provenance.keys import TrustStore, generate_key, unlock
 from provenance.manifest_io import read_manifest
@@ -494,7 +494,7 @@ def test_every_writer_killed_leaves_log_and_records_consistent(lived: World, tmp
     rng = random.Random(20261130)
     for n, name in enumerate(WRITERS):
         kill_trial(lived, name, n, tmp_path, rng.uniform(0.0, 0.9))
-        report = archive_log.audit_log(lived.archive, list(TrustStore.load(lived.archive.keys_dir).cards.values()))
+        report = log_audit.audit_log(lived.archive, list(TrustStore.load(lived.archive.keys_dir).cards.values()))
         assert report.problems == [], (name, [p.to_json() for p in report.problems])
     assert_archive_sound(lived)
     _, size = _checkpoint(lived)
@@ -623,5 +623,5 @@ def test_killed_log_writers_leave_witness_state_and_checkpoint_whole(logged: Wor
             proc.wait()
             saved = json.loads((folder / "state.json").read_text()) if (folder / "state.json").exists() else {}
             assert saved.get(ORIGIN, {}).get("size", 0) in (old, _checkpoint(logged)[1])
-        report = archive_log.audit_log(logged.archive, list(TrustStore.load(logged.archive.keys_dir).cards.values()))
+        report = log_audit.audit_log(logged.archive, list(TrustStore.load(logged.archive.keys_dir).cards.values()))
         assert report.problems == [], [p.to_json() for p in report.problems]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance import archive_log
+from provenance import archive_log, log_audit
 from provenance.errors import InputError, KeyStoreError, ProvenanceError, UsageError
 from provenance.keys import generate_key, parse_card
 from provenance.model.events import Role
@@ -96,7 +96,7 @@ def test_damaged_logs_are_reported_not_used(ingested: World, tmp_path: Path) -> 
     assert caught.value.code.value == "log.damaged"
     with pytest.raises(ProvenanceError):
         export_record(ingested.archive, "telegram-23256", tmp_path / "bag")
-    report = archive_log.audit_log(ingested.archive, [])
+    report = log_audit.audit_log(ingested.archive, [])
     assert [p.code.value for p in report.problems] == ["log.checkpoint-invalid"]
 
 

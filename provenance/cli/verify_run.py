@@ -289,7 +289,7 @@ def audit(
     """``provenance audit``: every record of the archive, then its transparency log against the records;
     returns the exit code of the worst state."""
     from provenance.archive import Archive
-    from provenance.archive_log import audit_log
+    from provenance.log_audit import audit_log
     from provenance.verify.workers import resolve_jobs
 
     arch = Archive.locate(archive)
