@@ -271,6 +271,19 @@ def leaf_index(archive: Archive, size: int) -> dict[tuple[str, int], int]:
     return out
 
 
+@contextlib.contextmanager
+def reading(archive: Archive) -> Iterator[None]:
+    """The log lock for a reader (finishing what a killed writer journalled); a read-only archive, whose
+    lock cannot be taken, is read without it."""
+    from provenance.errors import StorageError
+
+    log = store(archive)
+    with contextlib.ExitStack() as stack:
+        with contextlib.suppress(StorageError):
+            stack.enter_context(log.locked(event_present(archive)))
+        yield
+
+
 LOG_TAG = "provenance/log"
 TIMESTAMPS_DIR = "timestamps"
 
@@ -291,7 +304,7 @@ def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -
 
     log = store(archive)
     files: dict[str, bytes] = {}
-    with log.locked(event_present(archive)):
+    with reading(archive):
         if not log.exists():
             return files
         text = log.checkpoint_text()

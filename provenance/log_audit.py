@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from provenance.archive import Archive
-from provenance.archive_log import event_present, store
+from provenance.archive_log import reading, store
 from provenance.errors import ProvenanceError
 from provenance.model.events import Role
 from provenance.tlog.store import LogDamagedError
@@ -36,7 +36,7 @@ def audit_log(archive: Archive, trust_cards: list[KeyCard], since: bytes | None 
         report.log = "not logged"
         return report
     report.log = "logged"
-    with log.locked(event_present(archive)):
+    with reading(archive):
         try:
             text = log.checkpoint_text()
             signed = note.parse(text)
