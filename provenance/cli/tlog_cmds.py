@@ -48,8 +48,16 @@ def enable_log(
     from provenance.cli.common import read_passphrase
 
     origin = archive_log.check_origin(origin or archive_log.default_origin(archive))
-    if archive_log.is_logged(archive):
-        origin = archive_log.store(archive).checkpoint().origin
+    if archive_log.is_logged(archive):  # left as it is: no key is made, no passphrase asked
+        current = archive_log.store(archive).checkpoint()
+        card = archive_log.log_card(archive)
+        return {
+            "origin": current.origin,
+            "size": current.size,
+            "created": False,
+            "log_key": card.id if card else None,
+            "note_verifier_key": card.note_verifier_key if card else None,
+        }
     env = os.environ.get(archive_log.LOG_PASSPHRASE_ENV)
     passphrase = env.encode("utf-8") if env else read_passphrase(passphrase_file, what="log key")
     card = archive_log.generate_log_key(archive, origin, passphrase, now(), rounds=rounds)
