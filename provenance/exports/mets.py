@@ -99,17 +99,17 @@ def mets_document(rec: LoadedRecord) -> ET.Element:
         sub(data, DC_NS, element, value)
 
     amd = sub(root, M, "amdSec", ID="amd-1")
-    for fv, obj in zip(builder.files, builder.objects()[1:], strict=True):
-        _wrapped(amd, "techMD", f"techMD-{fv.xml_id}", "PREMIS:OBJECT", obj)
+    for fv, premis_object in zip(builder.files, builder.objects()[1:], strict=True):
+        _wrapped(amd, "techMD", f"techMD-{fv.xml_id}", "PREMIS:OBJECT", premis_object)
     _wrapped(amd, "techMD", "techMD-record", "PREMIS:OBJECT", builder.entity())
-    for element in builder.rights():
-        _wrapped(amd, "rightsMD", "rightsMD-1", "PREMIS:RIGHTS", element)
+    for rights in builder.rights():
+        _wrapped(amd, "rightsMD", "rightsMD-1", "PREMIS:RIGHTS", rights)
     for version in rec.versions:
         _wrapped(
             amd, "digiprovMD", f"digiprovMD-event-{version.seq}", "PREMIS:EVENT", builder.event(version.seq)
         )
-    for n, element in enumerate(builder.agents(), start=1):
-        _wrapped(amd, "digiprovMD", f"digiprovMD-agent-{n}", "PREMIS:AGENT", element)
+    for n, agent_element in enumerate(builder.agents(), start=1):
+        _wrapped(amd, "digiprovMD", f"digiprovMD-agent-{n}", "PREMIS:AGENT", agent_element)
 
     file_sec = sub(root, M, "fileSec")
     groups = {

@@ -139,7 +139,7 @@ def load_record(archive: Archive, record_id: str, *, now: datetime | None = None
             manifest_bytes = (record_dir / MANIFEST_NAME).read_bytes()
         except OSError as exc:  # pragma: no cover - verified a moment ago
             raise _corrupt(record_id, f"its manifest cannot be read ({exc.strerror})") from exc
-        raw = loads_strict(manifest_bytes, max_bytes=MAX_MANIFEST_BYTES)
+        raw: dict[str, Any] = loads_strict(manifest_bytes, max_bytes=MAX_MANIFEST_BYTES)  # type: ignore[assignment]
         manifest = Manifest.model_validate(raw)
         versions = _versions(record_dir, record_id, manifest, raw)
     from provenance.keys import TrustStore
@@ -181,7 +181,7 @@ def _versions(record_dir: Path, record_id: str, manifest: Manifest, raw: dict[st
             raise _corrupt(record_id, f"the state snapshot of version {event.seq} is not stored") from None
         if hashlib.sha256(data).hexdigest() != hex_digest:  # pragma: no cover - verified above
             raise _corrupt(record_id, f"the state snapshot of version {event.seq} is damaged")
-        raw_state = loads_strict(data)
+        raw_state: dict[str, Any] = loads_strict(data)  # type: ignore[assignment]
         versions.append(
             Version(
                 event=event,

@@ -53,7 +53,8 @@ def sub(parent: ET.Element, ns: str, tag: str, text: str | None = None, **attrs:
 def to_bytes(root: ET.Element) -> bytes:
     """The document as UTF-8 with a declaration, indented: the same tree gives the same bytes."""
     ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
 
 
 def check_out_file(out: Path) -> None:
