@@ -32,6 +32,13 @@ from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
 
 MAX_INVENTORY_BYTES = 64 * 1024 * 1024
+FIXITY_ALGORITHMS = {
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha256": "sha256",
+    "sha512": "sha512",
+    "blake2b-512": "blake2b",
+}
 _VERSION = re.compile(r"^v([1-9][0-9]*)$")
 _HEX = {"sha512": re.compile(r"^[0-9a-f]{128}$"), "sha256": re.compile(r"^[0-9a-f]{64}$")}
 
@@ -156,45 +163,54 @@ def _check_content(
     report: VerificationReport, root: Path, manifest: dict[str, list[str]], fixity: dict[str, Any]
 ) -> dict[str, str]:
     """Hash every content file; returns content path → sha512 of the ones that are intact."""
-    sha256_of: dict[str, str] = {}
-    for digest, paths in fixity.get("sha256", {}).items():
-        for path in paths if isinstance(paths, list) else []:
-            if isinstance(path, str):
-                sha256_of[path] = str(digest).lower()
+    # content path -> {algorithm: expected digest} from the fixity block (algorithms hashlib knows)
+    expected_fixity: dict[str, dict[str, str]] = {}
+    for algorithm, block in sorted(fixity.items()):
+        if algorithm not in FIXITY_ALGORITHMS or not isinstance(block, dict):
+            continue
+        for digest, paths in block.items():
+            for path in paths if isinstance(paths, list) else []:
+                if isinstance(path, str):
+                    expected_fixity.setdefault(path, {})[algorithm] = str(digest).lower()
     intact: dict[str, str] = {}
     listed: set[str] = set()
     for digest, paths in manifest.items():
         for rel in paths:
             listed.add(rel)
             path = root / rel
+            wanted = expected_fixity.get(rel, {})
+            hashers = {"sha512": hashlib.sha512()} | {
+                a: hashlib.new(FIXITY_ALGORITHMS[a]) for a in wanted if a != "sha512"
+            }
             try:
-                h512, h256 = hashlib.sha512(), hashlib.sha256()
+                if not path.is_file() or path.is_symlink():
+                    raise OSError("not a regular file")
                 with open(path, "rb", buffering=0) as handle:
-                    if not os.path.isfile(path) or os.path.islink(path):
-                        raise OSError("not a regular file")
                     while chunk := handle.read(1 << 20):
-                        h512.update(chunk)
-                        h256.update(chunk)
+                        for hasher in hashers.values():
+                            hasher.update(chunk)
             except OSError:
                 report.add(
                     P.OCFL_CONTENT_MISSING, f"content file {rel} is missing", path=rel, expected=digest
                 )
                 continue
-            if h512.hexdigest() != digest:
+            found = {a: h.hexdigest() for a, h in hashers.items()}
+            wrong = [a for a in wanted if found[a] != wanted[a]]
+            if found["sha512"] != digest:
                 report.add(
                     P.OCFL_CONTENT_DIGEST_MISMATCH,
                     f"content file {rel} was altered (SHA-512)",
                     path=rel,
                     expected=digest,
-                    found=h512.hexdigest(),
+                    found=found["sha512"],
                 )
-            elif rel in sha256_of and sha256_of[rel] != h256.hexdigest():
+            elif wrong:
                 report.add(
                     P.OCFL_CONTENT_DIGEST_MISMATCH,
-                    f"content file {rel} does not match its SHA-256 fixity",
+                    f"content file {rel} does not match its {wrong[0]} fixity",
                     path=rel,
-                    expected=sha256_of[rel],
-                    found=h256.hexdigest(),
+                    expected=wanted[wrong[0]],
+                    found=found[wrong[0]],
                 )
             else:
                 intact[rel] = digest
@@ -231,7 +247,11 @@ def _rebuild(
     versions = [inv["versions"][f"v{n}"] for n in range(1, count + 1)]
     head = _logical(versions[-1], manifest)
     if MANIFEST_PATH not in head:
-        report.add(P.OCFL_NOT_AN_OBJECT, f"the head version holds no {MANIFEST_PATH}: not a record's object")
+        report.add(
+            P.OCFL_NOT_A_RECORD,
+            f"the object is intact OCFL but its head version holds no {MANIFEST_PATH}: not a record exported by "
+            "this tool",
+        )
         raise _RefusedError
     manifest_bytes = (root / head[MANIFEST_PATH]).read_bytes()
     try:

@@ -69,6 +69,7 @@ class ProblemCode(StrEnum):
     PATH_NOT_FOUND = "path.not-found"
     # i13-preservation: import --ocfl (an OCFL object read back)
     OCFL_NOT_AN_OBJECT = "ocfl.not-an-object"
+    OCFL_NOT_A_RECORD = "ocfl.not-a-record"
     OCFL_INVENTORY_INVALID = "ocfl.inventory-invalid"
     OCFL_INVENTORY_DIGEST_MISMATCH = "ocfl.inventory-digest-mismatch"
     OCFL_CONTENT_MISSING = "ocfl.content-missing"
