@@ -82,7 +82,9 @@ def register_0004() -> None:
 
         def identifier_to_path(self, identifier: str) -> str:
             digest = hashlib.new(self.digest_algorithm, identifier.encode("utf-8")).hexdigest()
-            parts = [digest[i * self.tuple_size : (i + 1) * self.tuple_size] for i in range(self.number_of_tuples)]
+            parts = [
+                digest[i * self.tuple_size : (i + 1) * self.tuple_size] for i in range(self.number_of_tuples)
+            ]
             last = digest[self.number_of_tuples * self.tuple_size :] if self.short_object_root else digest
             return os.path.join(*parts, last)
 
@@ -109,4 +111,8 @@ def ocfl_root_messages(root: Path) -> tuple[bool, str, int]:
     ok = store.validate(log_warnings=True, check_digests=True)
     messages = [store.log.format_messages() if hasattr(store.log, "format_messages") else str(store.log)]
     messages += [f"{path}: {text}" for path, text in store.errors]
-    return ok and store.good_objects == store.num_objects, "\n".join(m for m in messages if m.strip()), store.num_objects
+    return (
+        ok and store.good_objects == store.num_objects,
+        "\n".join(m for m in messages if m.strip()),
+        store.num_objects,
+    )

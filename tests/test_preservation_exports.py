@@ -21,8 +21,12 @@ from tests.helpers import RID, assert_one_clear_line, json_error, make_writable,
 from tests.preservation_helpers import mets_errors, premis_errors
 
 REPO = Path(__file__).resolve().parent.parent
-NS = {"premis": "http://www.loc.gov/premis/v3", "mets": "http://www.loc.gov/METS/",
-      "dc": "http://purl.org/dc/elements/1.1/", "xlink": "http://www.w3.org/1999/xlink"}
+NS = {
+    "premis": "http://www.loc.gov/premis/v3",
+    "mets": "http://www.loc.gov/METS/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "xlink": "http://www.w3.org/1999/xlink",
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,30 +41,42 @@ def test_reference_premis_is_valid_and_complete(reference: object) -> None:
     doc = etree.fromstring(data)
     events = doc.findall("premis:event", NS)
     assert len(events) == 8
-    types = [(e.findtext("premis:eventType", namespaces=NS), e.find("premis:eventType", NS).get("valueURI"))
-             for e in events]
+    types = [
+        (e.findtext("premis:eventType", namespaces=NS), e.find("premis:eventType", NS).get("valueURI"))
+        for e in events
+    ]
     assert types[0] == ("ingestion", "http://id.loc.gov/vocabulary/preservation/eventType/ing")
     assert types[1] == ("annotation", "provenance:eventType/annotation")  # local term, our namespace
     assert types[-1] == ("dissemination", "http://id.loc.gov/vocabulary/preservation/eventType/dis")
     assert events[0].findtext("premis:eventDateTime", namespaces=NS) == "2026-11-26T09:10:00Z"
-    files = doc.findall("premis:object[@xsi:type='premis:file']",
-                        {**NS, "xsi": "http://www.w3.org/2001/XMLSchema-instance"})
+    files = doc.findall(
+        "premis:object[@xsi:type='premis:file']", {**NS, "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
+    )
     assert len(files) == 2  # the text before and after the revision
     digests = {f.findtext(".//premis:messageDigest", namespaces=NS) for f in files}
     assert "6359b07215ded8249b51737fddea6d04bf802962862dfbe34657bf610f207aa9" in digests
     assert {f.findtext(".//premis:size", namespaces=NS) for f in files} <= {"4766"} | {
-        f.findtext(".//premis:size", namespaces=NS) for f in files}
+        f.findtext(".//premis:size", namespaces=NS) for f in files
+    }
     agents = doc.findall("premis:agent", NS)
     assert sorted(a.findtext("premis:agentName", namespaces=NS) for a in agents) == [
-        "Reference Archivist", "Reference Publisher", "Reference Reviewer", "Reference Translator"]
+        "Reference Archivist",
+        "Reference Publisher",
+        "Reference Reviewer",
+        "Reference Translator",
+    ]
     # every event links its signer, and the signer's identifier is the key id
     for event in events:
-        key = event.findtext("premis:linkingAgentIdentifier/premis:linkingAgentIdentifierValue", namespaces=NS)
+        key = event.findtext(
+            "premis:linkingAgentIdentifier/premis:linkingAgentIdentifierValue", namespaces=NS
+        )
         assert key and key.startswith("ed25519:")
     # the revision made the new text (outcome) from the old one (source)
     revision = events[5]
-    roles = {link.findtext("premis:linkingObjectRole", namespaces=NS)
-             for link in revision.findall("premis:linkingObjectIdentifier", NS)}
+    roles = {
+        link.findtext("premis:linkingObjectRole", namespaces=NS)
+        for link in revision.findall("premis:linkingObjectIdentifier", NS)
+    }
     assert {"outcome", "source"} <= roles
 
 
@@ -77,7 +93,8 @@ def test_reference_mets_is_valid_and_complete(reference: object) -> None:
     assert [f.get("FILEID") for f in fptrs] == [current[0].get("ID")]
     # a broken PREMIS inside METS is caught: the PREMIS is validated strictly, not skipped
     broken = data.replace(b"<premis:eventDateTime>", b"<premis:eventWhen>", 1).replace(
-        b"</premis:eventDateTime>", b"</premis:eventWhen>", 1)
+        b"</premis:eventDateTime>", b"</premis:eventWhen>", 1
+    )
     assert mets_errors(broken)
 
 
@@ -102,8 +119,12 @@ def test_archivematica_transfer_layout(lived: World, tmp_path: Path) -> None:
     out = tmp_path / "transfer"
     export_archivematica(lived.archive, RID, out)
     record = lived.archive.record_dir(RID)
-    assert (out / "objects" / "telegram-23256.txt").read_bytes() == (record / "files" / "telegram-23256.txt").read_bytes()
-    assert (out / "metadata" / "provenance" / "manifest.json").read_bytes() == (record / "manifest.json").read_bytes()
+    assert (out / "objects" / "telegram-23256.txt").read_bytes() == (
+        record / "files" / "telegram-23256.txt"
+    ).read_bytes()
+    assert (out / "metadata" / "provenance" / "manifest.json").read_bytes() == (
+        record / "manifest.json"
+    ).read_bytes()
     assert len(list((out / "metadata" / "provenance" / "keys").iterdir())) == 4
     rows = list(csv.reader(io.StringIO((out / "metadata" / "metadata.csv").read_text("utf-8"))))
     assert rows[0][0] == "filename" and all(c.startswith("dc.") for c in rows[0][1:])
@@ -115,8 +136,12 @@ def test_archivematica_transfer_layout(lived: World, tmp_path: Path) -> None:
     # and an agent that exist in the document
     names = {o.findtext("premis:originalName", namespaces=NS) for o in doc.findall("premis:object", NS)}
     assert names == {"objects/telegram-23256.txt"}
-    ids = {o.findtext(".//premis:objectIdentifierValue", namespaces=NS) for o in doc.findall("premis:object", NS)}
-    agents = {a.findtext(".//premis:agentIdentifierValue", namespaces=NS) for a in doc.findall("premis:agent", NS)}
+    ids = {
+        o.findtext(".//premis:objectIdentifierValue", namespaces=NS) for o in doc.findall("premis:object", NS)
+    }
+    agents = {
+        a.findtext(".//premis:agentIdentifierValue", namespaces=NS) for a in doc.findall("premis:agent", NS)
+    }
     for event in doc.findall("premis:event", NS):
         linked = {v.text for v in event.findall(".//premis:linkingObjectIdentifierValue", NS)}
         assert linked and linked <= ids

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive
-from provenance.canonical import dumps_pretty, loads_strict
+from provenance.canonical import loads_strict
 from provenance.errors import ErrorCode, InputError, StorageError
 from provenance.manifest_io import MAX_MANIFEST_BYTES, event_digest
 from provenance.model.keycard import KeyCard
@@ -77,16 +77,20 @@ class LoadedRecord:
         """The signed manifest as it stood after event ``seq`` (the head's are the record's own bytes)."""
         if seq == len(self.versions):
             return self.manifest_bytes
+        return self.rebuilt_manifest(seq)
+
+    def rebuilt_manifest(self, seq: int) -> bytes:
+        """The manifest after event ``seq`` laid out as the tool writes one (from the models, as a writer does)."""
+        from provenance.manifest_io import manifest_bytes
+
         version = self.versions[seq - 1]
-        raw_events = self.raw["events"][:seq]
-        return dumps_pretty(
-            {
-                "format": self.raw["format"],
-                "record": self.raw["record"],
-                "state": version.raw_state,
-                "events": raw_events,
-            }
-        )
+        document = {
+            "format": self.raw["format"],
+            "record": self.raw["record"],
+            "state": version.raw_state,
+            "events": self.raw["events"][:seq],
+        }
+        return manifest_bytes(Manifest.model_validate(document))
 
     def file_path(self, sha256_hex: str, path: str) -> Path:
         """Where the bytes of one file version lie: the current file when it is that version, else its object."""
