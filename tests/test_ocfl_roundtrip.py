@@ -166,6 +166,15 @@ def _extra_content(obj: Path) -> None:
     (obj / "v2" / "content" / "smuggled.txt").write_bytes(b"not listed")
 
 
+def _symlinked_content(obj: Path) -> None:
+    """A content file replaced by a link to the same bytes elsewhere: a reader must not follow it."""
+    path = _content(obj, "files/telegram-23256.txt", "v1")
+    outside = obj.parent / "outside.txt"
+    outside.write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(outside)
+
+
 def _no_declaration(obj: Path) -> None:
     (obj / "0=ocfl_object_1.1").unlink()
 
@@ -214,6 +223,7 @@ TAMPER = [
     (_remove_content, "ocfl.content-missing"),
     (_extra_content, "ocfl.content-unexpected"),
     (_no_declaration, "ocfl.not-an-object"),
+    (_symlinked_content, "ocfl.content-missing"),
     (_forged_manifest, "event.signature-invalid"),
     (_truncated_history, "ocfl.version-mismatch"),
 ]

@@ -28,7 +28,7 @@ from provenance.canonical import dumps_pretty
 from provenance.errors import ConflictError, ErrorCode, NotFoundError
 from provenance.exports.mets import dublin_core
 from provenance.exports.premis import premis_bytes
-from provenance.exports.source import LoadedRecord, load_record
+from provenance.exports.source import LoadedRecord, held, load_record
 
 
 def metadata_csv(rec: LoadedRecord) -> bytes:
@@ -100,33 +100,36 @@ def export_archivematica(
         raise NotFoundError(
             ErrorCode.INPUT_NOT_FOUND, f"folder {out.parent} does not exist", path=str(out.parent)
         )
-    rec = load_record(archive, record_id, now=now)
-    files = transfer_files(rec)
-    building = out.parent / f".{out.name}.tmp-{secrets.token_hex(6)}"
-    try:
-        building.mkdir()
-        for rel in sorted(files):
-            path = building / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            content = files[rel]
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                shutil.copyfile(content, path)
-        for dirpath, _dirs, names in os.walk(building):
-            for name in names:
-                with open(os.path.join(dirpath, name), "rb") as handle:
-                    os.fsync(handle.fileno())
-            fsio.fsync_dir(Path(dirpath))
-        fsio.rename_noreplace(building, out)
-    except FileExistsError:
-        shutil.rmtree(building, ignore_errors=True)
-        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out") from None
-    except OSError as exc:
-        shutil.rmtree(building, ignore_errors=True)
-        raise fsio.storage_error("write the transfer", out, exc) from exc
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
+    with held(archive, record_id):  # writers wait: what is copied is what was verified
+        rec = load_record(archive, record_id, now=now)
+        files = transfer_files(rec)
+        building = out.parent / f".{out.name}.tmp-{secrets.token_hex(6)}"
+        try:
+            building.mkdir()
+            for rel in sorted(files):
+                path = building / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                content = files[rel]
+                if isinstance(content, bytes):
+                    path.write_bytes(content)
+                else:
+                    shutil.copyfile(content, path)
+            for dirpath, _dirs, names in os.walk(building):
+                for name in names:
+                    with open(os.path.join(dirpath, name), "rb") as handle:
+                        os.fsync(handle.fileno())
+                fsio.fsync_dir(Path(dirpath))
+            fsio.rename_noreplace(building, out)
+        except FileExistsError:
+            shutil.rmtree(building, ignore_errors=True)
+            raise ConflictError(
+                ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out"
+            ) from None
+        except OSError as exc:
+            shutil.rmtree(building, ignore_errors=True)
+            raise fsio.storage_error("write the transfer", out, exc) from exc
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
     count = len(rec.manifest.state.files)
     return TransferResult(record_id, out, count, rec.head, rec.state, rec.warnings)

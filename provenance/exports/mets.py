@@ -17,7 +17,7 @@ from pathlib import Path
 
 from provenance.archive import Archive
 from provenance.exports.premis import PremisBuilder, XmlExportResult, event_uuid
-from provenance.exports.source import LoadedRecord, load_record
+from provenance.exports.source import LoadedRecord, held, load_record
 from provenance.exports.xmlout import (
     DC_NS,
     METS_NS,
@@ -179,8 +179,9 @@ def export_mets(
 ) -> XmlExportResult:
     """Verify ``record_id`` and write its METS document to ``out`` (never overwritten)."""
     check_out_file(out)
-    rec = load_record(archive, record_id, now=now)
-    data = mets_bytes(rec)
+    with held(archive, record_id):
+        rec = load_record(archive, record_id, now=now)
+    data = mets_bytes(rec)  # from the verified manifest and snapshots, held in memory
     write_new_file(out, data)
     files = len(PremisBuilder(rec).files)
     return XmlExportResult(

@@ -32,7 +32,7 @@ from provenance import fsio
 from provenance.archive import Archive
 from provenance.canonical import dumps_pretty
 from provenance.errors import ConflictError, ErrorCode, NotFoundError, UsageError
-from provenance.exports.source import LoadedRecord, load_record
+from provenance.exports.source import LoadedRecord, held, load_record
 
 OCFL_VERSION = "1.1"
 INVENTORY_TYPE = "https://ocfl.io/1.1/spec/#inventory"
@@ -137,8 +137,7 @@ def plan_object(rec: LoadedRecord) -> ObjectPlan:
         for entry in sorted(version.state.files, key=lambda f: f.path):
             source = rec.file_path(entry.sha256, entry.path)
             if entry.sha256 not in sha512_of_sha256:
-                data = rec.file_bytes(entry.sha256, entry.path)
-                sha512_of_sha256[entry.sha256] = hashlib.sha512(data).hexdigest()
+                sha512_of_sha256[entry.sha256] = rec.file_sha512(entry.sha256, entry.path)
             add(f"{FILES_PATH}/{entry.path}", sha512_of_sha256[entry.sha256], entry.sha256, source=source)
         manifest_data = rec.manifest_at(version.seq)
         add(MANIFEST_PATH, *_digests(manifest_data), data=manifest_data)
@@ -323,69 +322,70 @@ def export_ocfl(
             raise NotFoundError(
                 ErrorCode.INPUT_NOT_FOUND, f"folder {root.parent} does not exist", path=str(root.parent)
             )
-    rec = load_record(archive, record_id, now=now)
-    plan = plan_object(rec)
-    rel = object_path(plan.identifier)
-    result = OcflExportResult(
-        record=record_id,
-        root=root,
-        object_path=rel,
-        identifier=plan.identifier,
-        versions=len(plan.inventories),
-        added_versions=len(plan.inventories),
-        content_files=len(plan.contents),
-        head=rec.head,
-        state=rec.state,
-        warnings=rec.warnings,
-    )
-    if not into:
-        building = root.parent / f".{root.name}.tmp-{secrets.token_hex(6)}"
+    with held(archive, record_id):  # writers wait: what is copied is what was verified
+        rec = load_record(archive, record_id, now=now)
+        plan = plan_object(rec)
+        rel = object_path(plan.identifier)
+        result = OcflExportResult(
+            record=record_id,
+            root=root,
+            object_path=rel,
+            identifier=plan.identifier,
+            versions=len(plan.inventories),
+            added_versions=len(plan.inventories),
+            content_files=len(plan.contents),
+            head=rec.head,
+            state=rec.state,
+            warnings=rec.warnings,
+        )
+        if not into:
+            building = root.parent / f".{root.name}.tmp-{secrets.token_hex(6)}"
+            try:
+                init_storage_root(building)
+                write_object(plan, _mkdirs(building, rel))
+                fsio.rename_noreplace(building, root)
+            except FileExistsError:
+                shutil.rmtree(building, ignore_errors=True)
+                raise ConflictError(
+                    ErrorCode.OUTPUT_EXISTS, f"{root} already exists; choose another --out"
+                ) from None
+            except OSError as exc:
+                shutil.rmtree(building, ignore_errors=True)
+                raise fsio.storage_error("write the OCFL storage root", root, exc) from exc
+            except BaseException:
+                shutil.rmtree(building, ignore_errors=True)
+                raise
+            return result
+        target = root / rel
+        if target.exists():
+            existing = _existing_versions(target)
+            ours = list(plan.inventory["versions"].values())
+            if existing is None or existing != ours[: len(existing)]:
+                raise ConflictError(
+                    ErrorCode.OUTPUT_EXISTS,
+                    f"{target} holds an OCFL object {plan.identifier} that is not an earlier export of this record; "
+                    "nothing was written",
+                    path=str(target),
+                )
+            result.added_versions = len(ours) - len(existing)
+            if result.added_versions:
+                try:
+                    write_object(plan, target, start=len(existing) + 1)
+                except OSError as exc:
+                    raise fsio.storage_error("add versions to the OCFL object", target, exc) from exc
+            return result
+        building = target.parent / f".{target.name}.tmp-{secrets.token_hex(6)}"
         try:
-            init_storage_root(building)
-            write_object(plan, _mkdirs(building, rel))
-            fsio.rename_noreplace(building, root)
-        except FileExistsError:
-            shutil.rmtree(building, ignore_errors=True)
-            raise ConflictError(
-                ErrorCode.OUTPUT_EXISTS, f"{root} already exists; choose another --out"
-            ) from None
+            building.parent.mkdir(parents=True, exist_ok=True)
+            write_object(plan, building)
+            fsio.rename_noreplace(building, target)
         except OSError as exc:
             shutil.rmtree(building, ignore_errors=True)
-            raise fsio.storage_error("write the OCFL storage root", root, exc) from exc
+            raise fsio.storage_error("write the OCFL object", target, exc) from exc
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
         return result
-    target = root / rel
-    if target.exists():
-        existing = _existing_versions(target)
-        ours = list(plan.inventory["versions"].values())
-        if existing is None or existing != ours[: len(existing)]:
-            raise ConflictError(
-                ErrorCode.OUTPUT_EXISTS,
-                f"{target} holds an OCFL object {plan.identifier} that is not an earlier export of this record; "
-                "nothing was written",
-                path=str(target),
-            )
-        result.added_versions = len(ours) - len(existing)
-        if result.added_versions:
-            try:
-                write_object(plan, target, start=len(existing) + 1)
-            except OSError as exc:
-                raise fsio.storage_error("add versions to the OCFL object", target, exc) from exc
-        return result
-    building = target.parent / f".{target.name}.tmp-{secrets.token_hex(6)}"
-    try:
-        building.parent.mkdir(parents=True, exist_ok=True)
-        write_object(plan, building)
-        fsio.rename_noreplace(building, target)
-    except OSError as exc:
-        shutil.rmtree(building, ignore_errors=True)
-        raise fsio.storage_error("write the OCFL object", target, exc) from exc
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
-    return result
 
 
 def _mkdirs(root: Path, rel: str) -> Path:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from provenance.archive import Archive
 from provenance.canonical import canonical_bytes
-from provenance.exports.source import LoadedRecord, load_record
+from provenance.exports.source import LoadedRecord, held, load_record
 from provenance.exports.xmlout import (
     PREMIS_NS,
     PREMIS_XSD,
@@ -390,8 +390,9 @@ def export_premis(
 ) -> XmlExportResult:
     """Verify ``record_id`` and write its PREMIS 3.0 document to ``out`` (never overwritten)."""
     check_out_file(out)
-    rec = load_record(archive, record_id, now=now)
-    data = premis_bytes(rec)
+    with held(archive, record_id):
+        rec = load_record(archive, record_id, now=now)
+    data = premis_bytes(rec)  # from the verified manifest and snapshots, held in memory
     write_new_file(out, data)
     return XmlExportResult(
         record_id,

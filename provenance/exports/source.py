@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -99,16 +100,18 @@ class LoadedRecord:
             return self.record_dir / "files" / path
         return self.record_dir / OBJECTS_DIR / sha256_hex
 
-    def file_bytes(self, sha256_hex: str, path: str) -> bytes:
-        """The bytes of one file version, checked against its digest."""
+    def file_sha512(self, sha256_hex: str, path: str) -> str:
+        """The SHA-512 of one file version, read in blocks and checked against its signed SHA-256."""
+        from provenance.verify.hashing import hash_file
+
         source = self.file_path(sha256_hex, path)
         try:
-            data = source.read_bytes()
+            _size, digests = hash_file(source, ("sha256", "sha512"))
         except OSError as exc:
             raise _corrupt(self.record_id, f"{source} cannot be read ({exc.strerror})") from exc
-        if hashlib.sha256(data).hexdigest() != sha256_hex:
+        if digests["sha256"] != sha256_hex:
             raise _corrupt(self.record_id, f"{source} does not match its signed digest")
-        return data
+        return digests["sha512"]
 
     def stored_objects(self) -> list[str]:
         """The digests the record's ``objects/sha256`` holds: every snapshot and every replaced file version."""
@@ -119,8 +122,20 @@ class LoadedRecord:
         )
 
 
+@contextlib.contextmanager
+def held(archive: Archive, record_id: str) -> Iterator[None]:
+    """The record's lock, held while an exporter reads and writes: writers of the record wait, so what is
+    written is what was verified. A read-only archive is read unlocked (every byte is still checked)."""
+    archive.require_record(record_id)
+    with contextlib.ExitStack() as stack:
+        with contextlib.suppress(StorageError):
+            stack.enter_context(archive.locked(record_id))
+        yield
+
+
 def load_record(archive: Archive, record_id: str, *, now: datetime | None = None) -> LoadedRecord:
-    """Verify ``record_id`` with the archive's trust store and read every version of it.
+    """Verify ``record_id`` with the archive's trust store and read every version of it (call it under
+    :func:`held` when what is read is then written out).
 
     Raises ``NotFoundError(record.not-found)`` and ``InputError(record.corrupt)`` (the record is not intact).
     """
@@ -129,23 +144,19 @@ def load_record(archive: Archive, record_id: str, *, now: datetime | None = None
     from provenance.verify.target import make_context
 
     record_dir = archive.require_record(record_id)
-    with contextlib.ExitStack() as stack:
-        # writers wait while the record is read; a read-only archive is read unlocked (and still verified)
-        with contextlib.suppress(StorageError):
-            stack.enter_context(archive.locked(record_id))
-        ctx = make_context(archive.keys_dir, now or utc_now(), archive.config().policy)
-        report = verify_record_folder(record_dir, ctx)
-        if str(report.state) == "invalid":
-            first = report.problems[0] if report.problems else None
-            what = f"{first.code}: {first.message}" if first else "it is not intact"
-            raise _corrupt(record_id, what)
-        try:
-            manifest_bytes = (record_dir / MANIFEST_NAME).read_bytes()
-        except OSError as exc:  # pragma: no cover - verified a moment ago
-            raise _corrupt(record_id, f"its manifest cannot be read ({exc.strerror})") from exc
-        raw: dict[str, Any] = loads_strict(manifest_bytes, max_bytes=MAX_MANIFEST_BYTES)  # type: ignore[assignment]
-        manifest = Manifest.model_validate(raw)
-        versions = _versions(record_dir, record_id, manifest, raw)
+    ctx = make_context(archive.keys_dir, now or utc_now(), archive.config().policy)
+    report = verify_record_folder(record_dir, ctx)
+    if str(report.state) == "invalid":
+        first = report.problems[0] if report.problems else None
+        what = f"{first.code}: {first.message}" if first else "it is not intact"
+        raise _corrupt(record_id, what)
+    try:
+        manifest_bytes = (record_dir / MANIFEST_NAME).read_bytes()
+    except OSError as exc:  # pragma: no cover - verified a moment ago
+        raise _corrupt(record_id, f"its manifest cannot be read ({exc.strerror})") from exc
+    raw: dict[str, Any] = loads_strict(manifest_bytes, max_bytes=MAX_MANIFEST_BYTES)  # type: ignore[assignment]
+    manifest = Manifest.model_validate(raw)
+    versions = _versions(record_dir, record_id, manifest, raw)
     from provenance.keys import TrustStore
 
     store = TrustStore.load(archive.keys_dir)

@@ -53,6 +53,22 @@ def _safe_relative(path: object) -> bool:
     return all(part not in ("", ".", "..") for part in path.split("/"))
 
 
+def _regular_inside(root: Path, rel: str) -> bool:
+    """Whether ``root/rel`` is a regular file reached without following a link at any step."""
+    import stat
+
+    path = root
+    for part in rel.split("/"):
+        path = path / part
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return False
+        if stat.S_ISLNK(mode):
+            return False
+    return stat.S_ISREG(mode)
+
+
 def _read_inventory(report: VerificationReport, folder: Path, where: str) -> dict[str, Any]:
     try:
         data = fsio.read_limited(folder / "inventory.json", MAX_INVENTORY_BYTES)
@@ -183,7 +199,7 @@ def _check_content(
                 a: hashlib.new(FIXITY_ALGORITHMS[a]) for a in wanted if a != "sha512"
             }
             try:
-                if not path.is_file() or path.is_symlink():
+                if not _regular_inside(root, rel):
                     raise OSError("not a regular file")
                 with open(path, "rb", buffering=0) as handle:
                     while chunk := handle.read(1 << 20):
@@ -253,7 +269,7 @@ def _rebuild(
             "this tool",
         )
         raise _RefusedError
-    manifest_bytes = (root / head[MANIFEST_PATH]).read_bytes()
+    manifest_bytes = fsio.read_limited(root / head[MANIFEST_PATH], MAX_MANIFEST_BYTES)
     try:
         raw: Any = loads_strict(manifest_bytes, max_bytes=MAX_MANIFEST_BYTES)
         record_id = raw["record"]
@@ -293,7 +309,8 @@ def _rebuild(
             raise _RefusedError
         try:
             raw_n: Any = loads_strict(
-                (root / paths[MANIFEST_PATH]).read_bytes(), max_bytes=MAX_MANIFEST_BYTES
+                fsio.read_limited(root / paths[MANIFEST_PATH], MAX_MANIFEST_BYTES),
+                max_bytes=MAX_MANIFEST_BYTES,
             )
             snapshot = state_canonical(raw_n["state"], parsed=True)
             files = [(str(e["path"]), str(e["sha256"])) for e in raw_n["state"]["files"]]
@@ -365,7 +382,14 @@ def import_ocfl(archive: Archive, source: Path, *, now: datetime) -> Verificatio
             if report.problems:
                 raise _RefusedError
             work.mkdir(parents=True)
-            record_id = _rebuild(report, source, inventory, manifest, count, work)
+            try:
+                record_id = _rebuild(report, source, inventory, manifest, count, work)
+            except OSError as exc:  # a logical path that cannot be laid out (a file where a folder must be)
+                report.add(
+                    P.OCFL_INVENTORY_INVALID,
+                    f"the record cannot be laid out from the object: {exc.strerror or exc}",
+                )
+                raise _RefusedError from exc
         except _RefusedError:
             return report
         if archive.has_record(record_id) or os.path.lexists(archive.records_dir / record_id):
