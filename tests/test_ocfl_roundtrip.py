@@ -24,7 +24,7 @@ from provenance.exports.source import load_record
 from provenance.imports.ocfl import import_ocfl
 from provenance.ingest.service import ingest, read_transcription
 from tests.conftest import DATA, REFERENCE, World, make_world
-from tests.helpers import RID, make_writable, tree_snapshot
+from tests.helpers import RID, make_writable, run_in_process, tree_snapshot
 from tests.preservation_helpers import mets_errors, ocfl_object_messages, ocfl_root_messages, premis_errors
 
 FIXTURES = DATA / "ocfl-fixtures" / "1.1"
@@ -49,6 +49,18 @@ def _rewrite_inventory(obj: Path, change: Callable[[dict], None]) -> None:  # ty
     data = json.dumps(inventory, indent=2, sort_keys=True).encode() + b"\n"
     (obj / "inventory.json").write_bytes(data)
     (obj / "inventory.json.sha512").write_text(f"{hashlib.sha512(data).hexdigest()}  inventory.json\n")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, Path]:
+    """The reference telegram through its whole life, exported once as an OCFL object (tests copy it)."""
+    from tests.conftest import full_life
+
+    world = make_world(tmp_path_factory.mktemp("exported"))
+    full_life(world)
+    root = world.root.parent / "ocfl"
+    export_ocfl(world.archive, RID, root)
+    return world, _object(root)
 
 
 def test_reference_record_object_passes_ocfl_py_and_round_trips(lived: World, tmp_path: Path) -> None:
@@ -102,10 +114,11 @@ def test_storage_root_of_many_records_passes_ocfl_py(world: World, tmp_path: Pat
         ingest(world.archive, source, world.signers["archivist"], now=world.tick(), record_id=rid)
     root = tmp_path / "root"
     export_ocfl(world.archive, ids[0], root)
-    for rid in ids[1:]:
-        result = world.run("export", rid, "--format", "ocfl", "--into", str(root), "--json")
-        assert result.returncode == 0, result.stderr
-        assert result.json()["object"] == object_path(object_id(rid))
+    for rid in ids[1:-1]:
+        export_ocfl(world.archive, rid, root, into=True)
+    result = world.run("export", ids[-1], "--format", "ocfl", "--into", str(root), "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.json()["object"] == object_path(object_id(ids[-1]))
     ok, messages, count = ocfl_root_messages(root)
     assert ok and messages == "" and count == 12, messages
     assert (
@@ -231,34 +244,34 @@ TAMPER = [
 
 @pytest.mark.parametrize(("tamper", "code"), TAMPER, ids=[t.__name__.strip("_") for t, _ in TAMPER])
 def test_a_tampered_object_is_refused_with_the_problem_named(
-    lived: World, tmp_path: Path, tamper: Callable[[Path], None], code: str
+    exported: tuple[World, Path], tmp_path: Path, tamper: Callable[[Path], None], code: str
 ) -> None:
-    root = tmp_path / "ocfl"
-    export_ocfl(lived.archive, RID, root)
-    obj = _object(root)
+    world, original = exported
+    obj = tmp_path / "ocfl" / original.name
+    shutil.copytree(original, obj)
     make_writable(obj)
     tamper(obj)
-    other = _fresh_archive(tmp_path / "other", lived.archive)
-    report = import_ocfl(other, obj, now=lived.tick())
+    other = _fresh_archive(tmp_path / "other", world.archive)
+    report = import_ocfl(other, obj, now=world.tick())
     assert str(report.state) == "invalid"
     assert code in {str(p.code) for p in report.problems}, [p.to_json() for p in report.problems]
     assert other.record_ids() == []
     assert not any((other.work_dir / "tmp").iterdir()) if (other.work_dir / "tmp").exists() else True
 
 
-def test_a_tampered_object_through_the_cli(lived: World, tmp_path: Path) -> None:
-    root = tmp_path / "ocfl"
-    export_ocfl(lived.archive, RID, root)
-    obj = _object(root)
+def test_a_tampered_object_through_the_cli(exported: tuple[World, Path], tmp_path: Path) -> None:
+    world, original = exported
+    obj = tmp_path / original.name
+    shutil.copytree(original, obj)
     make_writable(obj)
     _alter_content(obj)
-    result = lived.run("import", "--ocfl", str(obj), "--json")
+    result = world.run("import", "--ocfl", str(obj), "--json")
     assert result.returncode == 1
     problem = result.json()["problems"][0]
     assert problem["code"] == "ocfl.content-digest-mismatch" and problem["path"].startswith(
         "v1/content/files/"
     )
-    plain = lived.run("import", "--ocfl", str(obj))
+    plain = world.run("import", "--ocfl", str(obj))
     assert plain.returncode == 1 and "ocfl.content-digest-mismatch" in plain.stdout
 
 
@@ -295,19 +308,19 @@ def test_ocfl_fixtures(world: World, fixture: str, code: str) -> None:
         (["--format", "ocfl", "--out", "{tmp}/a", "--into", "{tmp}"], "usage.invalid"),
     ],
 )
-def test_ocfl_export_refusals(lived: World, tmp_path: Path, args: list[str], code: str) -> None:
-    result = lived.run("export", RID, *[a.format(tmp=tmp_path) for a in args], "--json")
+def test_ocfl_export_refusals(ingested: World, tmp_path: Path, args: list[str], code: str) -> None:
+    result = run_in_process(ingested, "export", RID, *[a.format(tmp=tmp_path) for a in args], "--json")
     assert result.returncode == 2 and result.json()["error"]["code"] == code
 
 
-def test_into_refuses_an_object_that_is_not_an_earlier_export(lived: World, tmp_path: Path) -> None:
+def test_into_refuses_an_object_that_is_not_an_earlier_export(ingested: World, tmp_path: Path) -> None:
     root = tmp_path / "ocfl"
-    export_ocfl(lived.archive, RID, root)
+    export_ocfl(ingested.archive, RID, root)
     inventory = _object(root) / "inventory.json"
     make_writable(_object(root))
-    inventory.write_bytes(inventory.read_bytes().replace(b"Released version", b"Something else", 1))
+    inventory.write_bytes(inventory.read_bytes().replace(b"Registered", b"Something else", 1))
     before = tree_snapshot(root)
-    result = lived.run("export", RID, "--format", "ocfl", "--into", str(root), "--json")
+    result = run_in_process(ingested, "export", RID, "--format", "ocfl", "--into", str(root), "--json")
     assert result.returncode == 2 and result.json()["error"]["code"] == "output.exists"
     assert tree_snapshot(root) == before
 

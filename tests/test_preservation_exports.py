@@ -17,7 +17,7 @@ from provenance.exports.premis import export_premis, premis_bytes
 from provenance.exports.source import load_record
 from provenance.exports.xmlout import xml_text
 from tests.conftest import World
-from tests.helpers import RID, assert_one_clear_line, json_error, make_writable, tree_snapshot
+from tests.helpers import RID, assert_one_clear_line, json_error, make_writable, run_in_process, tree_snapshot
 from tests.preservation_helpers import mets_errors, premis_errors
 
 REPO = Path(__file__).resolve().parent.parent
@@ -174,22 +174,22 @@ def test_export_formats_through_the_installed_cli(lived: World, tmp_path: Path) 
         ([], 2, "usage.invalid"),
     ],
 )
-def test_export_refusals(lived: World, tmp_path: Path, args: list[str], exit_code: int, code: str) -> None:
+def test_export_refusals(ingested: World, tmp_path: Path, args: list[str], exit_code: int, code: str) -> None:
     (tmp_path / "exists.xml").write_bytes(b"keep")
-    result = lived.run("export", RID, *[a.format(tmp=tmp_path) for a in args])
+    result = run_in_process(ingested, "export", RID, *[a.format(tmp=tmp_path) for a in args])
     assert_one_clear_line(result, exit_code, code)
     assert (tmp_path / "exists.xml").read_bytes() == b"keep"
 
 
 @pytest.mark.parametrize("fmt", ["premis", "mets", "archivematica", "ocfl"])
-def test_an_altered_record_is_refused_not_exported(lived: World, tmp_path: Path, fmt: str) -> None:
-    record = lived.archive.record_dir(RID)
+def test_an_altered_record_is_refused_not_exported(ingested: World, tmp_path: Path, fmt: str) -> None:
+    record = ingested.archive.record_dir(RID)
     make_writable(record)
     text = record / "files" / "telegram-23256.txt"
-    text.write_bytes(text.read_bytes().replace(b"Kim Il Sung", b"Kim Jong Il", 1))
+    text.write_bytes(text.read_bytes().replace(b"Kim II Sung", b"Kim Jong Il", 1))
     target = tmp_path / "exports"
     target.mkdir()
-    result = lived.run("export", RID, "--format", fmt, "--out", str(target / "out"), "--json")
+    result = run_in_process(ingested, "export", RID, "--format", fmt, "--out", str(target / "out"), "--json")
     assert result.returncode == 2
     assert json_error(result)["code"] == "record.corrupt"
     assert list(target.iterdir()) == []  # nothing written, no temporary left behind
