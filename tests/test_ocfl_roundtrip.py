@@ -197,8 +197,6 @@ def _forged_manifest(obj: Path) -> None:
     path = _content(obj, "provenance/manifest.json")
     data = path.read_bytes().replace(b"Released version", b"Withdrawn version", 1)
     path.write_bytes(data)
-    old = hashlib.sha512((obj / "v8" / "inventory.json").read_bytes()).hexdigest()
-    del old
     new512, new256 = hashlib.sha512(data).hexdigest(), hashlib.sha256(data).hexdigest()
     rel = path.relative_to(obj).as_posix()
 
@@ -206,6 +204,9 @@ def _forged_manifest(obj: Path) -> None:
         for table in (inventory["manifest"], inventory["fixity"]["sha256"]):
             for digest in [d for d, paths in table.items() if rel in paths]:
                 del table[digest]
+        inventory["versions"]["v8"]["message"] = (
+            "Withdrawn version 7"  # the forger keeps the OCFL layer consistent
+        )
         inventory["manifest"][new512] = [rel]
         inventory["fixity"]["sha256"][new256] = [rel]
         for version in inventory["versions"].values():
@@ -230,7 +231,17 @@ def _truncated_history(obj: Path) -> None:
     _rewrite_inventory(obj, change)
 
 
+def _rewritten_message(obj: Path) -> None:
+    """The OCFL layer is unsigned: a version message that says otherwise than the signed event is caught."""
+
+    def change(inventory: dict) -> None:  # type: ignore[type-arg]
+        inventory["versions"]["v8"]["message"] = "Withdrawn"
+
+    _rewrite_inventory(obj, change)
+
+
 TAMPER = [
+    (_rewritten_message, "ocfl.version-mismatch"),
     (_alter_content, "ocfl.content-digest-mismatch"),
     (_alter_inventory, "ocfl.inventory-digest-mismatch"),
     (_remove_content, "ocfl.content-missing"),
