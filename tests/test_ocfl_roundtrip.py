@@ -127,6 +127,36 @@ def test_storage_root_of_many_records_passes_ocfl_py(world: World, tmp_path: Pat
     )
 
 
+def test_concurrent_exports_into_one_root(world: World, tmp_path: Path) -> None:
+    """Three exporters into one storage root at once: each waits for the root's lock, every object lands."""
+    import subprocess
+
+    from tests.conftest import provenance_bin
+
+    source = read_transcription(REFERENCE)
+    ids = ["telegram-a", "telegram-b", "telegram-c", "telegram-d"]
+    for rid in ids:
+        ingest(world.archive, source, world.signers["archivist"], now=world.tick(), record_id=rid)
+    root = tmp_path / "root"
+    export_ocfl(world.archive, ids[0], root)
+    env = {**world.env, "PROVENANCE_NOW": world.tick().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    procs = [
+        subprocess.Popen(
+            [provenance_bin(), "export", rid, "--format", "ocfl", "--into", str(root)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        for rid in ids[1:]
+    ]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    ok, messages, count = ocfl_root_messages(root)
+    assert ok and messages == "" and count == 4, messages
+
+
 def test_round_trip_through_the_installed_cli(lived: World, tmp_path: Path) -> None:
     root = tmp_path / "ocfl"
     assert lived.run("export", RID, "--format", "ocfl", "--out", str(root)).returncode == 0
