@@ -49,7 +49,6 @@ from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
 from provenance.verify.hashing import PARALLEL_MIN_FILES, hash_files
 
-
 # the folders of the layout provenance writes (an empty one is left for the missing file to explain)
 LAYOUT_FOLDERS = frozenset({PAYLOAD_DIR, "data/files", "data/objects", "data/objects/sha256", "provenance",
                             "provenance/keys"})
