@@ -87,6 +87,10 @@ class VerifyContext:
     now: datetime
     jobs: int = 1
     prefetch: Prefetch | None = None
+    # where the trust store and the roles policy came from, named in every report
+    trust_origin: str = "option"  # "option" (--trust), "archive" (the archive's keys/), "none"
+    policy_path: str | None = None  # the provenance.toml read, or None for the built-in defaults
+    policy_origin: str = "default"  # "trust-store", "archive" or "default"
 
 
 @dataclass
@@ -755,9 +759,17 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
     return manifest
 
 
+def name_trust(report: VerificationReport, ctx: VerifyContext) -> None:
+    """Name in ``report`` the trust store and the roles policy its verdict rests on."""
+    report.trust_store = {"path": ctx.trust.location or None, "source": ctx.trust_origin,
+                          "cards": len(ctx.trust.cards)}
+    report.policy = {"path": ctx.policy_path, "source": ctx.policy_origin}
+
+
 def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder of an archive (``records/<id>``): full history required."""
     report = VerificationReport(path=str(path), kind="record")
+    name_trust(report, ctx)
     if not path.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{path}: no such folder", path=str(path))
         return report
