@@ -137,6 +137,9 @@ class VerificationReport:
     warnings: list[str] = field(default_factory=list)
     # digest of the last event: compare it with one kept elsewhere to detect a rollback to an older version
     head: str | None = None
+    # the trust store and the roles policy this verdict rests on ({"path", "source", …})
+    trust_store: dict[str, Any] | None = None
+    policy: dict[str, Any] | None = None
 
     def add(self, code: ProblemCode, message: str, **fields: Any) -> None:
         """Record a problem."""
@@ -177,4 +180,6 @@ class VerificationReport:
             "signers": self.signers,
             "bundle_key_cards": self.bundle_key_cards,
             "warnings": self.warnings,
+            "trust_store": self.trust_store,
+            "policy": self.policy,
         }
