@@ -12,7 +12,8 @@ from provenance.model.manifest import KeyId, UtcTime
 from provenance.model.timefmt import parse_utc
 
 KEY_CARD_FORMAT: Final = "provenance-key-card/1"
-PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{43}$"  # 32 bytes, base64url without padding
+# 32 bytes, base64url without padding, canonical: 43 characters carry 258 bits, the last 2 must be zero
+PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
 # C2SP signed-note verifier key <name>+<hex key hash>+<base64(type || key)>, type 0x01 (A…) or 0x04 (B…)
 NOTE_VERIFIER_KEY_PATTERN = r"^[^\s+]{1,255}\+[0-9a-f]{8}\+[AB][A-Za-z0-9+/]{43}$"
 

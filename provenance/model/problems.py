@@ -75,6 +75,15 @@ class ProblemCode(StrEnum):
     LOG_ROLLBACK = "log.rollback"
     LOG_WITNESS_QUORUM = "log.witness-quorum"
     EVENT_TIME_IMPLAUSIBLE = "event.time-implausible"
+    # i13-preservation: import --ocfl (an OCFL object read back)
+    OCFL_NOT_AN_OBJECT = "ocfl.not-an-object"
+    OCFL_NOT_A_RECORD = "ocfl.not-a-record"
+    OCFL_INVENTORY_INVALID = "ocfl.inventory-invalid"
+    OCFL_INVENTORY_DIGEST_MISMATCH = "ocfl.inventory-digest-mismatch"
+    OCFL_CONTENT_MISSING = "ocfl.content-missing"
+    OCFL_CONTENT_DIGEST_MISMATCH = "ocfl.content-digest-mismatch"
+    OCFL_CONTENT_UNEXPECTED = "ocfl.content-unexpected"
+    OCFL_VERSION_MISMATCH = "ocfl.version-mismatch"
 
 
 # Problems that leave a record intact but not trusted (state ``valid``). Every other code is ``invalid``.
@@ -141,6 +150,9 @@ class VerificationReport:
     log: str | None = None
     # per event, when cosigned checkpoints show it was logged: {seq, index, after, before} (issue 10)
     logged: list[dict[str, Any]] = field(default_factory=list)
+    # the trust store and the roles policy this verdict rests on ({"path", "source", …})
+    trust_store: dict[str, Any] | None = None
+    policy: dict[str, Any] | None = None
 
     def add(self, code: ProblemCode, message: str, **fields: Any) -> None:
         """Record a problem."""
@@ -183,4 +195,6 @@ class VerificationReport:
             "signers": self.signers,
             "bundle_key_cards": self.bundle_key_cards,
             "warnings": self.warnings,
+            "trust_store": self.trust_store,
+            "policy": self.policy,
         }
