@@ -53,6 +53,11 @@ class ErrorCode(StrEnum):
     OUTPUT_EXISTS = "output.exists"
     WRITE_FAILED = "io.write-failed"
     BUNDLE_UNREADABLE = "bundle.unreadable"
+    # readers (page, export --format tei|annotations, note --from-annotations): a source that does not
+    # verify as trusted is refused (exit 1 invalid, 3 valid), and a Web Annotation collection that cannot be read
+    SOURCE_INVALID = "source.invalid"
+    SOURCE_NOT_TRUSTED = "source.not-trusted"
+    ANNOTATIONS_INVALID = "annotations.invalid"
 
 
 class ProvenanceError(Exception):
