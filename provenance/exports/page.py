@@ -397,7 +397,7 @@ def _files(source: VerifiedSource) -> str:
                 shown.append(
                     f"<details><summary>Read <code>{esc(entry.path)}</code>"
                     f"{(' (' + esc(language_name(lang)) + ')') if lang else ''}</summary>"
-                    f'<div class="text"{_lang(lang)}>{esc(text.replace(chr(13) + chr(10), chr(10)))}</div></details>'
+                    f'<div class="text"{_lang(lang)}>{esc(text)}</div></details>'
                 )
     table = (
         '<div class="scroll"><table><caption class="visually-hidden">Files of the record</caption>'

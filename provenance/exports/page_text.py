@@ -45,7 +45,7 @@ def transcription_html(text: str, notes: list[Note], marker: Callable[[Note, int
     Quotes may overlap or nest: the text is cut at every quote boundary and each piece covered by some
     quote is one ``mark``. ``marker(note, number)`` gives the HTML of the marker of the ``number``-th note.
     """
-    text = text.replace("\r\n", "\n")
+    # CR LF is left as it is (offsets count it; an HTML parser reads it as one line end)
     spans: list[tuple[int, int, Note, int]] = []
     for number, note in enumerate(notes, start=1):
         pos = note.target.position

@@ -251,7 +251,7 @@ def _text(root: ET.Element, source: VerifiedSource) -> None:
     if content is None:
         _el(div, "p", "No transcription text in this record.")
     else:
-        _transcription(div, content.replace("\r\n", "\n"), anchored, source)
+        _transcription(div, content, anchored, source)  # CR LF kept: offsets count it
     orphaned = [n for n in source.manifest.state.notes if n not in anchored]
     if orphaned:
         back = _el(text_el, "back")
@@ -268,7 +268,7 @@ def _anchored(source: VerifiedSource) -> list[Note]:
     text = source.text_of(entry) if entry is not None else None
     if entry is None or text is None:
         return []
-    text = xml_text(text.replace("\r\n", "\n"))
+    text = xml_text(text)
     placed = []
     for note in source.manifest.state.notes:
         pos = note.target.position
