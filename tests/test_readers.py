@@ -372,8 +372,23 @@ BAD_COLLECTIONS: list[tuple[str, bytes, str]] = [
 
 @pytest.mark.parametrize(("name", "data", "code"), BAD_COLLECTIONS, ids=[c[0] for c in BAD_COLLECTIONS])
 def test_a_bad_collection_is_refused_before_anything_is_signed(
-    ingested: World, tmp_path: Path, name: str, data: bytes, code: str
+    ingested: World, name: str, data: bytes, code: str
 ) -> None:
+    from provenance.errors import ProvenanceError
+    from provenance.exports.annotations import read_collection
+    from provenance.note_import import import_annotations
+
+    before = tree_snapshot(ingested.archive.root)
+    with pytest.raises(ProvenanceError) as caught:
+        import_annotations(ingested.archive, RID, ingested.signers["translator"], read_collection(data),
+                           now=ingested.tick())
+    assert caught.value.code == code and caught.value.exit_code == 2
+    assert tree_snapshot(ingested.archive.root) == before
+
+
+@pytest.mark.parametrize("name", ["not-json", "quote-absent"])
+def test_a_bad_collection_is_one_line_through_the_cli(ingested: World, tmp_path: Path, name: str) -> None:
+    _, data, code = next(case for case in BAD_COLLECTIONS if case[0] == name)
     path = tmp_path / f"{name}.jsonld"
     path.write_bytes(data)
     before = tree_snapshot(ingested.archive.root)
