@@ -18,14 +18,14 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provenance.errors import ErrorCode, InputError, ProvenanceError
 from provenance.manifest_io import event_digest, parse_manifest
-from provenance.model.manifest import FileEntry, Manifest, State
+from provenance.model.manifest import FileEntry, Manifest
 from provenance.model.problems import TrustState, VerificationReport
 from provenance.model.timefmt import format_utc
 
@@ -57,7 +57,6 @@ class VerifiedSource:
     verified_at: str
     reverify: str  # the one command that verifies it again
     checkpoint: str | None = None
-    _states: dict[int, State | None] = field(default_factory=dict)
 
     @property
     def state(self) -> TrustState:
@@ -86,24 +85,6 @@ class VerifiedSource:
             return data.decode(charset)
         except (LookupError, UnicodeDecodeError):
             return None
-
-    def state_after(self, seq: int) -> State | None:
-        """The state signed by event ``seq`` (1-based), from its stored snapshot; None if not carried."""
-        if seq not in self._states:
-            from provenance.canonical import loads_strict
-
-            event = self.manifest.events[seq - 1]
-            if event.state_digest == self.manifest.events[-1].state_digest and seq == len(
-                self.manifest.events
-            ):
-                self._states[seq] = self.manifest.state
-            else:
-                data = self.object_bytes(event.state_digest.split(":", 1)[1])
-                try:
-                    self._states[seq] = None if data is None else State.model_validate(loads_strict(data))
-                except ValueError:
-                    self._states[seq] = None
-        return self._states[seq]
 
     def main_text(self) -> FileEntry | None:
         """The transcription: the first file with that role, else the first text file."""
