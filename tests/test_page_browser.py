@@ -96,8 +96,12 @@ def test_page_renders_with_no_console_error_and_no_request(browser: Any, built: 
         context.close()
 
 
-def test_every_note_marker_opens_its_note_by_click_and_by_keyboard(browser: Any, built: dict[str, Any]) -> None:
-    context, page, _ = _open(browser, built["url"], 1440)
+@pytest.mark.parametrize("script", [True, False], ids=["script-on", "script-off"])
+def test_every_note_marker_opens_its_note_by_click_and_by_keyboard(
+    browser: Any, built: dict[str, Any], script: bool
+) -> None:
+    """Markers are buttons opening popovers declaratively: the same with script switched off."""
+    context, page, _ = _open(browser, built["url"], 1440, java_script_enabled=script)
     try:
         markers = page.locator("button.marker")
         anchored = [n for n in built["manifest"].state.notes if n.status == "anchored"]
@@ -197,3 +201,16 @@ def test_page_passes_the_nu_html_checker(built: dict[str, Any]) -> None:
     )
     messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
     assert messages == [], json.dumps(messages, indent=1)[:3000]
+
+
+def test_print_shows_every_note_in_the_list_and_no_popover(browser: Any, built: dict[str, Any]) -> None:
+    context, page, _ = _open(browser, built["url"], 1440)
+    try:
+        page.locator("button.marker").first.click()
+        page.emulate_media(media="print")
+        assert page.locator("[popover]:visible").count() == 0
+        notes = page.locator("ol.notes > li")
+        assert notes.count() == len(built["manifest"].state.notes)
+        assert all(notes.nth(i).is_visible() for i in range(notes.count()))
+    finally:
+        context.close()

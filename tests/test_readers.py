@@ -77,6 +77,8 @@ def test_overlapping_quotes_are_marked_piece_by_piece(lived: World) -> None:
 
 # -------------------------------------------------------------------------------------------------- page
 def test_page_of_a_record_shows_every_part(lived: World, tmp_path: Path) -> None:
+    (lived.archive.root / "log").mkdir()
+    (lived.archive.root / "log" / "checkpoint").write_text("example.org/log\n9\nROOT<b>=\n\n— log sig\n", "utf-8")
     out = tmp_path / "page.html"
     result = lived.run("page", RID, "--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
@@ -95,6 +97,7 @@ def test_page_of_a_record_shows_every_part(lived: World, tmp_path: Path) -> None
     assert "<del><span class=\"visually-hidden\">removed: </span>II</del>" in page
     assert "Archive of the President → Wilson Center Digital Archive" in page
     assert summary["head"] in page and "provenance verify " in page
+    assert "<pre>example.org/log\n9\nROOT&lt;b&gt;=\n" in page  # the archive's checkpoint, as found
     assert "Stalin</span> (2 copies)" in page and "01:30 27.8.1951</span> (as written)" in page
 
 
@@ -256,6 +259,10 @@ def test_export_tei_and_annotations_write_and_refuse(lived: World, tmp_path: Pat
     assert result.returncode == 0, result.stderr
     assert result.json()["format"] == "tei" and tei.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     assert_one_clear_line(lived.run("export", RID, "--format", "tei", "--out", str(tei)), 2, "output.exists")
+    bundle = tmp_path / "b.zip"
+    assert lived.run("export", RID, "--out", str(bundle)).returncode == 0
+    from_bundle = lived.run("export", str(bundle), "--format", "tei", "--out", str(tmp_path / "b.xml"))
+    assert from_bundle.returncode == 0 and b"exported from bundle b.zip" in (tmp_path / "b.xml").read_bytes().lower()
     printed = lived.run("export", RID, "--format", "annotations")
     assert printed.returncode == 0 and json.loads(printed.stdout)["type"] == "AnnotationCollection"
     written = lived.run("export", RID, "--format", "annotations", "--out", str(tmp_path / "a.jsonld"))

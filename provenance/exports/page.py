@@ -176,7 +176,8 @@ def _verification(source: VerifiedSource) -> str:
         items = "".join(f"<li><code>{esc(p.code)}</code> {esc(p.message)}</li>" for p in report.problems[:50])
         problems = f"<h3>Problems found</h3><ul>{items}</ul>"
     checkpoint = (
-        f"<h3>Transparency log checkpoint</h3><pre>{esc(source.checkpoint)}</pre>"
+        f"<h3>Transparency log checkpoint</h3><p class=\"muted\">As the {'bundle' if source.kind == 'bundle' else 'archive'} "
+        f"carries it (a signed note; <code>provenance verify</code> checks it):</p><pre>{esc(source.checkpoint)}</pre>"
         if source.checkpoint
         else '<p class="muted">No transparency-log checkpoint was at hand.</p>'
     )
