@@ -60,6 +60,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         manifest = s.manifest
     page = world.root.parent / "telegram-23256.html"
     page.write_bytes(data)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "page.html").write_bytes(data)  # the page the screenshots show, kept beside them
     return {"path": page, "url": page.resolve().as_uri(), "manifest": manifest}
 
 

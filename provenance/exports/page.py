@@ -283,14 +283,13 @@ def _note_item(note: Note, number: int | None, source: VerifiedSource, text_lang
 def _timeline(source: VerifiedSource) -> str:
     items = []
     for event in source.manifest.events:
-        label, uri = PREMIS_EVENT_TYPES[event.type]
+        uri = PREMIS_EVENT_TYPES[event.type][1]
         items.append(
             f'<li id="event-{event.seq}"><strong>{event.seq}. {esc(event.type.value)}</strong> '
             f"(PREMIS: {esc(event.premis_type)}, <code>{esc(uri)}</code>) — {_time(event.time)}<br>"
             f"{esc(event.agent)}, {esc(event.role.value)}, key <code>{esc(event.key)}</code><br>"
-            f"<span{_lang(None)}>{esc(event.summary)}</span></li>"
+            f"{esc(event.summary)}</li>"
         )
-        del label
     return (
         '<section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline of signed events</h2>'
         f'<ol class="timeline">{"".join(items)}</ol></section>'

@@ -25,7 +25,8 @@ font:700 1.05rem/1.4 system-ui,sans-serif}
 .state.trusted{background:var(--okbg);color:var(--ok)}.state.valid{background:var(--warnbg);color:var(--warn)}
 .state.invalid{background:var(--badbg);color:var(--bad)}
 .layout{display:grid;grid-template-columns:minmax(0,1fr);gap:0 2.5rem}
-@media (min-width:64rem){.layout{grid-template-columns:minmax(0,1fr) 24rem}.side{grid-column:2;grid-row:1 / span 3}}
+@media (min-width:64rem){.layout{grid-template-columns:minmax(0,1fr) 24rem}.layout>section{grid-column:1}
+.side{grid-column:2;grid-row:1 / span 5}}
 section{min-width:0}
 dl.card{display:grid;grid-template-columns:minmax(7rem,auto) minmax(0,1fr);gap:.2rem .75rem;margin:0;
 font:.95rem/1.45 system-ui,sans-serif}
