@@ -157,6 +157,20 @@ def test_page_of_an_untrusted_bundle_exits_3(lived: World, tmp_path: Path) -> No
     assert '<div class="banner valid" role="alert">' in out.read_text("utf-8")
 
 
+def test_page_of_a_record_folder_by_path_and_of_a_bundle_outside_any_archive(lived: World, tmp_path: Path) -> None:
+    folder = lived.run("page", str(lived.archive.record_dir(RID)), "--out", str(tmp_path / "f.html"), "--json")
+    assert folder.returncode == 0 and folder.json()["kind"] == "record"
+    bundle = tmp_path / "b.zip"
+    assert lived.run("export", RID, "--out", str(bundle)).returncode == 0
+    elsewhere = {"PROVENANCE_ARCHIVE": str(tmp_path / "no-archive-here")}
+    no_trust = lived.run("page", str(bundle), "--out", str(tmp_path / "b.html"), env=elsewhere, cwd=tmp_path)
+    assert_one_clear_line(no_trust, 2, "usage.invalid")
+    trusted = lived.run("page", str(bundle), "--out", str(tmp_path / "b.html"), "--trust",
+                        str(lived.archive.keys_dir), env=elsewhere, cwd=tmp_path)
+    assert trusted.returncode == 0, trusted.stderr
+    assert f"--trust {lived.archive.keys_dir}" in (tmp_path / "b.html").read_text("utf-8")
+
+
 def test_page_refuses_what_it_cannot_do(lived: World, tmp_path: Path) -> None:
     out = tmp_path / "page.html"
     out.write_text("already here")

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provenance.errors import ErrorCode, InputError, ProvenanceError
+from provenance.errors import ErrorCode, InputError, ProvenanceError, UsageError
 from provenance.manifest_io import event_digest, parse_manifest
 from provenance.model.manifest import FileEntry, Manifest
 from provenance.model.problems import TrustState, VerificationReport
@@ -197,8 +197,13 @@ def _context(
     try:
         arch = Archive.locate(archive_path)
     except ProvenanceError:
-        if need_archive or trust is None:
+        if need_archive:
             raise
+        if trust is None:
+            raise UsageError(
+                ErrorCode.USAGE,
+                "no archive here whose keys/ could be the trust store: give --trust KEYS (the key cards you trust)",
+            ) from None
     if trust is not None:
         if not trust.exists():
             raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"trust store {trust}: no such file or folder")
@@ -288,6 +293,24 @@ def _open_bundle(
             checkpoint=_read_checkpoint(root / "provenance" / "log" / "checkpoint"),
         )
 
+    if path.is_dir() and (path / "manifest.json").is_file():  # a record folder named by its path
+        from provenance.verify.record import verify_record_folder
+
+        report = verify_record_folder(path, ctx)
+        _refuse_unless(report, f"record {path.name}", allow_untrusted)
+        manifest = _manifest_matching(path / "manifest.json", report)
+        if manifest is None:
+            raise InputError(ErrorCode.RECORD_CORRUPT, f"{path} changed while it was read; run 'provenance verify'")
+        yield VerifiedSource(
+            manifest=manifest,
+            report=report,
+            kind="record",
+            label=path.name,
+            root=path,
+            verified_at=format_utc(now),
+            reverify=f"provenance verify {_shell_quote(str(path))}{trust_arg}",
+        )
+        return
     if path.is_dir():
         report = verify_bundle(path, ctx)
         yield build(path, report)
