@@ -47,7 +47,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The reference telegram through its whole life, a Russian original attached, its page written."""
     from provenance import actions
     from provenance.exports.page import page_bytes
-    from provenance.exports.source import open_verified
+    from provenance.exports.verified import open_verified
 
     world = make_world(tmp_path_factory.mktemp("browser"))
     full_life(world)

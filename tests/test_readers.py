@@ -192,7 +192,7 @@ def test_page_of_a_record_changed_after_verification_is_refused(lived: World, tm
     """A record folder changed between its verification and its reading is refused, not shown."""
     import provenance.verify.record as record_module
     from provenance.errors import ProvenanceError
-    from provenance.exports import source as source_module
+    from provenance.exports import verified as source_module
 
     original = record_module.verify_record_folder
 

@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         import sys
 
         from provenance.exports.page import page_bytes
-        from provenance.exports.source import open_verified
+        from provenance.exports.verified import open_verified
         from provenance.exports.writing import write_output
 
         with open_verified(

@@ -1,5 +1,6 @@
 """Exports for readers and other systems: one module per format, each reading a verified record.
 
-Every exporter takes a :class:`provenance.exports.source.VerifiedSource` (a record of an archive or a
-bundle, verified at the time of the export) and writes a file; none changes an archive.
+Preservation formats (PREMIS, METS, Archivematica, OCFL) load a record through :mod:`provenance.exports.source`;
+the readers' formats (page, TEI, Web Annotations) through :mod:`provenance.exports.verified`, which also
+reads bundles. Each writes a file; none changes an archive.
 """

@@ -21,7 +21,7 @@ from provenance.errors import ErrorCode, InputError
 from provenance.manifest_io import event_digest
 
 if TYPE_CHECKING:
-    from provenance.exports.source import VerifiedSource
+    from provenance.exports.verified import VerifiedSource
     from provenance.model.manifest import NoteKind
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"

@@ -22,7 +22,7 @@ from provenance.exports.tei import language_name
 from provenance.model.events import PREMIS_EVENT_TYPES
 
 if TYPE_CHECKING:
-    from provenance.exports.source import VerifiedSource
+    from provenance.exports.verified import VerifiedSource
     from provenance.model.manifest import Event, FileEntry, Note
 
 UI_LANG = "en"

@@ -1,341 +1,216 @@
-"""A record as exporters read it: verified first, then read only where the verifier vouched for the bytes.
+"""A record as the preservation exporters read it: verified first, then every version laid out.
 
-:func:`open_verified` verifies a record of an archive (``records/<id>``) or a bundle (a bag folder, a
-``.zip`` or ``.tar.gz``) against the caller's trust store and yields a :class:`VerifiedSource`. A bundle
-archive is extracted once into a private temporary folder and that very folder is verified and read, so
-what is shown is what was verified. Every byte read afterwards is checked again against the signed digests
-(the manifest against the verified head, each file and stored version against its SHA-256): a record
-folder changed after its verification is refused, never shown.
+Every exporter (PREMIS, METS, Archivematica, OCFL) starts here. The record is verified with the archive's
+own trust store before a byte is written: an ``invalid`` record is refused (``record.corrupt``), never
+exported with fresh digests under a preservation system's seal. A ``valid`` record (intact and signed,
+a signer unknown to the trust store) is exported with a warning, since the signatures travel with it.
 
-A source that is not ``trusted`` is refused (:class:`UnverifiedError`: exit 1 for ``invalid``, 3 for
-``valid``) unless the caller allows it (``--force``); the report then travels with the source so that the
-output can say so.
+A *version* here is the record after one event (``provenance show RECORD --version N``): its state
+snapshot, the files it held, and the signed manifest as it stood then (the events up to N, laid out
+byte for byte as the tool writes a manifest).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from provenance.errors import ErrorCode, InputError, ProvenanceError, UsageError
-from provenance.manifest_io import event_digest, parse_manifest
-from provenance.model.manifest import FileEntry, Manifest
-from provenance.model.problems import TrustState, VerificationReport
-from provenance.model.timefmt import format_utc
+from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive
+from provenance.canonical import loads_strict
+from provenance.errors import ErrorCode, InputError, StorageError
+from provenance.manifest_io import MAX_MANIFEST_BYTES, event_digest
+from provenance.model.keycard import KeyCard
+from provenance.model.manifest import Event, Manifest, State
 
-if TYPE_CHECKING:
-    from provenance.archive import Archive
-    from provenance.verify.record import VerifyContext
-
-MAX_CHECKPOINT_BYTES = 64 << 10
-MAX_TEXT_BYTES = 64 << 20  # a text shown on a page or written into TEI is read whole: bounded
+# Our namespace: local PREMIS event types, identifier types and the key id scheme live under it.
+NAMESPACE = "https://provenance.invalid/ns/"
 
 
-class UnverifiedError(ProvenanceError):
-    """The record or bundle does not verify as ``trusted``; exit 1 (invalid) or 3 (valid, not trusted)."""
-
-    def __init__(self, code: ErrorCode, message: str, *, state: TrustState, **details: object) -> None:
-        super().__init__(code, message, state=str(state), **details)
-        self.exit_code = state.exit_code
+def _corrupt(record_id: str, what: str) -> InputError:
+    return InputError(
+        ErrorCode.RECORD_CORRUPT,
+        f"record {record_id} cannot be exported: {what}; run 'provenance verify' on it",
+        record=record_id,
+    )
 
 
 @dataclass
-class VerifiedSource:
-    """A verified record: its manifest, the verifier's report, and checked access to its bytes."""
+class Version:
+    """The record after event ``event.seq``."""
 
+    event: Event
+    raw_event: dict[str, Any]
+    state: State
+    raw_state: dict[str, Any]
+    snapshot: bytes  # the canonical bytes of the state (the stored snapshot object)
+    changed: bool  # whether this event changed the state
+
+    @property
+    def seq(self) -> int:
+        return self.event.seq
+
+
+@dataclass
+class LoadedRecord:
+    """A verified record: its manifest (bytes and model), its versions, its signers' key cards."""
+
+    record_id: str
+    record_dir: Path
     manifest: Manifest
-    report: VerificationReport
-    kind: str  # "record" (a folder of an archive) or "bundle"
-    label: str  # what was verified, as the user named it
-    root: Path  # the folder holding files/ and objects/sha256/
-    verified_at: str
-    reverify: str  # the one command that verifies it again
-    checkpoint: str | None = None
+    manifest_bytes: bytes
+    raw: dict[str, Any]
+    versions: list[Version]
+    cards: dict[str, KeyCard]
+    head: str
+    state: str
+    warnings: list[str] = field(default_factory=list)
 
     @property
-    def state(self) -> TrustState:
-        return self.report.state
+    def last_time(self) -> str:
+        return self.manifest.events[-1].time
 
-    @property
-    def trusted(self) -> bool:
-        return self.report.state is TrustState.TRUSTED
+    def manifest_at(self, seq: int) -> bytes:
+        """The signed manifest as it stood after event ``seq`` (the head's are the record's own bytes)."""
+        if seq == len(self.versions):
+            return self.manifest_bytes
+        return self.rebuilt_manifest(seq)
 
-    def object_bytes(self, sha256_hex: str) -> bytes | None:
-        """A stored version (file or state snapshot) whose bytes hash to ``sha256_hex``; None if absent."""
-        return _checked(self.root / "objects" / "sha256" / sha256_hex, sha256_hex)
+    def rebuilt_manifest(self, seq: int) -> bytes:
+        """The manifest after event ``seq`` laid out as the tool writes one (from the models, as a writer does)."""
+        from provenance.manifest_io import manifest_bytes
 
-    def file_bytes(self, entry: FileEntry) -> bytes | None:
-        """The bytes of ``entry`` (current file, else a stored version), checked; None if not available."""
-        data = _checked(self.root / "files" / entry.path, entry.sha256)
-        return data if data is not None else self.object_bytes(entry.sha256)
+        version = self.versions[seq - 1]
+        document = {
+            "format": self.raw["format"],
+            "record": self.raw["record"],
+            "state": version.raw_state,
+            "events": self.raw["events"][:seq],
+        }
+        return manifest_bytes(Manifest.model_validate(document))
 
-    def text_of(self, entry: FileEntry) -> str | None:
-        """The text of ``entry`` in the charset its media type names (UTF-8 unless told); None if binary."""
-        data = self.file_bytes(entry)
-        if data is None:
-            return None
-        charset = entry.media_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"
+    def file_path(self, sha256_hex: str, path: str) -> Path:
+        """Where the bytes of one file version lie: the current file when it is that version, else its object."""
+        current = self.manifest.state.file(path)
+        if current is not None and current.sha256 == sha256_hex:
+            return self.record_dir / "files" / path
+        return self.record_dir / OBJECTS_DIR / sha256_hex
+
+    def file_sha512(self, sha256_hex: str, path: str) -> str:
+        """The SHA-512 of one file version, read in blocks and checked against its signed SHA-256."""
+        from provenance.verify.hashing import hash_file
+
+        source = self.file_path(sha256_hex, path)
         try:
-            return data.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            return None
+            _size, digests = hash_file(source, ("sha256", "sha512"))
+        except OSError as exc:
+            raise _corrupt(self.record_id, f"{source} cannot be read ({exc.strerror})") from exc
+        if digests["sha256"] != sha256_hex:
+            raise _corrupt(self.record_id, f"{source} does not match its signed digest")
+        return digests["sha512"]
 
-    def main_text(self) -> FileEntry | None:
-        """The transcription: the first file with that role, else the first text file."""
-        files = self.manifest.state.files
-        for entry in files:
-            if entry.role == "transcription":
-                return entry
-        return next((f for f in files if f.media_type.startswith("text/")), None)
-
-
-def _checked(path: Path, sha256_hex: str) -> bytes | None:
-    from provenance.fsio import read_limited
-
-    try:
-        data = read_limited(path, MAX_TEXT_BYTES)
-    except OSError:
-        return None
-    return data if hashlib.sha256(data).hexdigest() == sha256_hex else None
-
-
-def _read_checkpoint(path: Path) -> str | None:
-    """The transparency log's checkpoint (a C2SP signed note), if there is one; shown as text."""
-    from provenance.fsio import read_limited
-
-    try:
-        return read_limited(path, MAX_CHECKPOINT_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return None
-
-
-def _manifest_matching(manifest_path: Path, report: VerificationReport) -> Manifest | None:
-    """The manifest as read now, provided its last event is the head the verifier vouched for."""
-    from provenance.fsio import read_limited
-    from provenance.manifest_io import MAX_MANIFEST_BYTES
-
-    try:
-        manifest = parse_manifest(read_limited(manifest_path, MAX_MANIFEST_BYTES), source=str(manifest_path))
-    except (OSError, ProvenanceError):
-        return None
-    if not manifest.events or report.head is None or event_digest(manifest.events[-1]) != report.head:
-        return None
-    return manifest
-
-
-def _refuse_unless(report: VerificationReport, label: str, allow_untrusted: bool) -> None:
-    state = report.state
-    if state is TrustState.TRUSTED or allow_untrusted:
-        return
-    first = report.problems[0] if report.problems else None
-    why = f" ({first.code}: {first.message})" if first is not None else ""
-    more = f"; {len(report.problems) - 1} more problem(s)" if len(report.problems) > 1 else ""
-    if state is TrustState.INVALID:
-        raise UnverifiedError(
-            ErrorCode.SOURCE_INVALID,
-            f"{label} is INVALID{why}{more}; nothing was written (--force writes it with the state shown)",
-            state=state,
+    def stored_objects(self) -> list[str]:
+        """The digests the record's ``objects/sha256`` holds: every snapshot and every replaced file version."""
+        return (
+            sorted(p.name for p in (self.record_dir / OBJECTS_DIR).iterdir())
+            if (self.record_dir / OBJECTS_DIR).is_dir()
+            else []
         )
-    raise UnverifiedError(
-        ErrorCode.SOURCE_NOT_TRUSTED,
-        f"{label} is valid but NOT TRUSTED{why}{more}; nothing was written "
-        "(import the signers' key cards, or --force writes it with the state shown)",
-        state=state,
-    )
 
 
 @contextlib.contextmanager
-def open_verified(
-    target: str,
-    *,
-    archive_path: Path | None,
-    trust: Path | None,
-    now: datetime,
-    allow_untrusted: bool = False,
-) -> Iterator[VerifiedSource]:
-    """Verify ``target`` (a record id of the archive, or the path of a bundle) and yield it.
+def held(archive: Archive, record_id: str) -> Iterator[None]:
+    """The record's lock, held while an exporter reads and writes: writers of the record wait, so what is
+    written is what was verified. A read-only archive is read unlocked (every byte is still checked)."""
+    archive.require_record(record_id)
+    with contextlib.ExitStack() as stack:
+        with contextlib.suppress(StorageError):
+            stack.enter_context(archive.locked(record_id))
+        yield
 
-    Raises ``NotFoundError`` (no such record or path), ``UnverifiedError`` (not trusted and not allowed),
-    ``InputError(bundle.unreadable)``; the temporary folder of a bundle archive is removed on exit.
+
+def load_record(archive: Archive, record_id: str, *, now: datetime | None = None) -> LoadedRecord:
+    """Verify ``record_id`` with the archive's trust store and read every version of it (call it under
+    :func:`held` when what is read is then written out).
+
+    Raises ``NotFoundError(record.not-found)`` and ``InputError(record.corrupt)`` (the record is not intact).
     """
-    path = Path(target)
-    looks_like_path = (
-        os.sep in target
-        or path.suffix.lower() in (".zip", ".gz", ".tgz", ".tar")
-        or (path.exists() and not _is_record_id(target))
-    )
-    if looks_like_path:
-        with _open_bundle(path, archive_path, trust, now, allow_untrusted) as source:
-            yield source
-        return
-    yield _open_record(target, archive_path, trust, now, allow_untrusted)
-
-
-def _is_record_id(text: str) -> bool:
-    import re
-
-    from provenance.model.manifest import RECORD_ID_PATTERN
-
-    return re.match(RECORD_ID_PATTERN, text) is not None
-
-
-def _context(
-    archive_path: Path | None, trust: Path | None, now: datetime, *, need_archive: bool
-) -> tuple[Archive | None, VerifyContext]:
-    """The verifier's context: ``--trust``, else the archive's keys/ (and then its roles policy)."""
-    from provenance.archive import Archive
-    from provenance.errors import NotFoundError
+    from provenance.model.timefmt import utc_now
+    from provenance.verify.record import verify_record_folder
     from provenance.verify.target import make_context
 
-    arch = None
-    try:
-        arch = Archive.locate(archive_path)
-    except ProvenanceError:
-        if need_archive:
-            raise
-        if trust is None:
-            raise UsageError(
-                ErrorCode.USAGE,
-                "no archive here whose keys/ could be the trust store: give --trust KEYS (the key cards you trust)",
-            ) from None
-    if trust is not None:
-        if not trust.exists():
-            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"trust store {trust}: no such file or folder")
-        # a trust store of your own: the archive being read does not choose the roles policy either
-        return arch, make_context(trust, now)
-    if arch is None:  # pragma: no cover - Archive.locate raised above
-        raise NotFoundError(ErrorCode.ARCHIVE_NOT_FOUND, "no archive, and no --trust")
-    return arch, make_context(arch.keys_dir, now, arch.config().policy)
-
-
-def _open_record(
-    record_id: str, archive_path: Path | None, trust: Path | None, now: datetime, allow_untrusted: bool
-) -> VerifiedSource:
-    from provenance.verify.record import verify_record_folder
-
-    arch, ctx = _context(archive_path, trust, now, need_archive=True)
-    assert arch is not None
-    record_dir = arch.require_record(record_id)
+    record_dir = archive.require_record(record_id)
+    ctx = make_context(archive.keys_dir, now or utc_now(), archive.config().policy)
     report = verify_record_folder(record_dir, ctx)
-    _refuse_unless(report, f"record {record_id}", allow_untrusted)
-    manifest = _manifest_matching(record_dir / "manifest.json", report)
-    if manifest is None:
-        raise InputError(
-            ErrorCode.RECORD_CORRUPT,
-            f"record {record_id} cannot be read as it was verified (changed meanwhile, or unreadable); "
-            "run 'provenance verify'",
-        )
-    rel = os.path.relpath(record_dir, Path.cwd()) if record_dir.is_absolute() else str(record_dir)
-    checkpoint = _read_checkpoint(arch.root / "log" / "checkpoint")
-    return VerifiedSource(
+    if str(report.state) == "invalid":
+        first = report.problems[0] if report.problems else None
+        what = f"{first.code}: {first.message}" if first else "it is not intact"
+        raise _corrupt(record_id, what)
+    try:
+        manifest_bytes = (record_dir / MANIFEST_NAME).read_bytes()
+    except OSError as exc:  # pragma: no cover - verified a moment ago
+        raise _corrupt(record_id, f"its manifest cannot be read ({exc.strerror})") from exc
+    raw: dict[str, Any] = loads_strict(manifest_bytes, max_bytes=MAX_MANIFEST_BYTES)  # type: ignore[assignment]
+    manifest = Manifest.model_validate(raw)
+    versions = _versions(record_dir, record_id, manifest, raw)
+    from provenance.keys import TrustStore
+
+    store = TrustStore.load(archive.keys_dir)
+    cards: dict[str, KeyCard] = {}
+    warnings: list[str] = []
+    for key in dict.fromkeys(e.key for e in manifest.events):
+        card = store.get(key)
+        if card is None:
+            warnings.append(f"no key card for signer {key[:24]}… in {archive.keys_dir}; none is exported")
+        else:
+            cards[key] = card
+    if str(report.state) != "trusted":
+        codes = ", ".join(sorted({str(p.code) for p in report.problems}))
+        warnings.append(f"record {record_id} is {report.state}, not trusted ({codes})")
+    return LoadedRecord(
+        record_id=record_id,
+        record_dir=record_dir,
         manifest=manifest,
-        report=report,
-        kind="record",
-        label=record_id,
-        root=record_dir,
-        verified_at=format_utc(now),
-        reverify=f"provenance verify {_shell_quote(rel)}"
-        + (f" --trust {_shell_quote(str(trust))}" if trust else ""),
-        checkpoint=checkpoint,
+        manifest_bytes=manifest_bytes,
+        raw=raw,
+        versions=versions,
+        cards=cards,
+        head=event_digest(raw["events"][-1], parsed=True),
+        state=str(report.state),
+        warnings=warnings,
     )
 
 
-def _shell_quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
-
-
-@contextlib.contextmanager
-def _open_bundle(
-    path: Path, archive_path: Path | None, trust: Path | None, now: datetime, allow_untrusted: bool
-) -> Iterator[VerifiedSource]:
-    from provenance.bundle.readers import DEFAULT_LIMITS, BundleRejectedError, archive_form, extracted
-    from provenance.bundle.verify import verify_bag_folder, verify_bundle
-    from provenance.errors import NotFoundError
-    from provenance.model.problems import ProblemCode
-
-    if not path.exists():
-        raise NotFoundError(
-            ErrorCode.RECORD_NOT_FOUND if _is_record_id(str(path)) else ErrorCode.INPUT_NOT_FOUND,
-            f"{path}: no such record, file or folder",
-            path=str(path),
-        )
-    _, ctx = _context(archive_path, trust, now, need_archive=False)
-    trust_arg = f" --trust {_shell_quote(str(trust))}" if trust else ""
-    reverify = f"provenance verify {_shell_quote(path.name if path.is_file() else str(path))}{trust_arg}"
-
-    def build(root: Path, report: VerificationReport) -> VerifiedSource:
-        _refuse_unless(report, f"bundle {path.name}", allow_untrusted)
-        from provenance.bundle import tagfiles
-
-        manifest = _manifest_matching(root / tagfiles.MANIFEST_TAG, report)
-        if manifest is None:
-            raise UnverifiedError(
-                ErrorCode.SOURCE_INVALID,
-                f"bundle {path.name}: its signed manifest cannot be read; nothing was written",
-                state=TrustState.INVALID,
-            )
-        return VerifiedSource(
-            manifest=manifest,
-            report=report,
-            kind="bundle",
-            label=path.name,
-            root=root / tagfiles.PAYLOAD_DIR,
-            verified_at=format_utc(now),
-            reverify=reverify,
-            checkpoint=_read_checkpoint(root / "provenance" / "log" / "checkpoint"),
-        )
-
-    if path.is_dir() and (path / "manifest.json").is_file():  # a record folder named by its path
-        from provenance.verify.record import verify_record_folder
-
-        report = verify_record_folder(path, ctx)
-        _refuse_unless(report, f"record {path.name}", allow_untrusted)
-        manifest = _manifest_matching(path / "manifest.json", report)
-        if manifest is None:
-            raise InputError(ErrorCode.RECORD_CORRUPT, f"{path} changed while it was read; run 'provenance verify'")
-        yield VerifiedSource(
-            manifest=manifest,
-            report=report,
-            kind="record",
-            label=path.name,
-            root=path,
-            verified_at=format_utc(now),
-            reverify=f"provenance verify {_shell_quote(str(path))}{trust_arg}",
-        )
-        return
-    if path.is_dir():
-        report = verify_bundle(path, ctx)
-        yield build(path, report)
-        return
-    if archive_form(path) is None:
-        raise InputError(
-            ErrorCode.USAGE, f"{path}: not a record id, a bag folder, a .zip or a .tar.gz", path=str(path)
-        )
-    report = VerificationReport(path=str(path), kind=archive_form(path) or "bundle")
-    with contextlib.ExitStack() as stack:
+def _versions(record_dir: Path, record_id: str, manifest: Manifest, raw: dict[str, Any]) -> list[Version]:
+    versions: list[Version] = []
+    previous = None
+    for event, raw_event in zip(manifest.events, raw["events"], strict=True):
+        hex_digest = event.state_digest.split(":", 1)[1]
         try:
-            folder = stack.enter_context(extracted(path))
-            entries = sorted(os.listdir(folder))
-            single = len(entries) == 1 and (folder / entries[0]).is_dir()
-            root = folder / entries[0] if single else folder
-            verify_bag_folder(root, ctx, report, DEFAULT_LIMITS)
-        except BundleRejectedError as exc:
-            for finding in exc.findings:
-                report.add(finding.code, finding.message, **finding.fields)
-            if not report.problems:  # pragma: no cover - a rejection always names its findings
-                report.add(ProblemCode.BUNDLE_MALFORMED, f"{path.name} cannot be read safely")
-            _refuse_unless(report, f"bundle {path.name}", False)
-            raise  # pragma: no cover - refused above: an unreadable bundle has nothing to show
-        except OSError as exc:
-            raise InputError(
-                ErrorCode.BUNDLE_UNREADABLE, f"cannot read bundle {path}: {exc.strerror}", path=str(path)
-            ) from exc
-        yield build(root, report)
+            data = (record_dir / OBJECTS_DIR / hex_digest).read_bytes()
+        except OSError:
+            raise _corrupt(record_id, f"the state snapshot of version {event.seq} is not stored") from None
+        if hashlib.sha256(data).hexdigest() != hex_digest:  # pragma: no cover - verified above
+            raise _corrupt(record_id, f"the state snapshot of version {event.seq} is damaged")
+        raw_state: dict[str, Any] = loads_strict(data)  # type: ignore[assignment]
+        versions.append(
+            Version(
+                event=event,
+                raw_event=raw_event,
+                state=State.model_validate(raw_state),
+                raw_state=raw_state,
+                snapshot=data,
+                changed=event.state_digest != previous,
+            )
+        )
+        previous = event.state_digest
+    return versions
+
+
+def key_id_hex(key: str) -> str:
+    """The hex part of a key id (``ed25519:<hex>``)."""
+    return key.split(":", 1)[1]

@@ -21,7 +21,7 @@ from provenance.manifest_io import event_digest
 from provenance.model.events import PREMIS_EVENT_TYPES
 
 if TYPE_CHECKING:
-    from provenance.exports.source import VerifiedSource
+    from provenance.exports.verified import VerifiedSource
     from provenance.model.manifest import Event, Note
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
