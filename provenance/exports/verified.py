@@ -192,27 +192,32 @@ def _context(
     """The verifier's context: ``--trust``, else the archive's keys/ (and then its roles policy)."""
     from provenance.archive import Archive
     from provenance.errors import NotFoundError
-    from provenance.verify.target import make_context
+    from provenance.verify.target import make_context, trust_context
 
-    arch = None
+    if trust is not None:
+        if not trust.exists():
+            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"trust store {trust}: no such file or folder")
+        # verify's rule: with --trust only DIR decides (its cards, its own roles policy or the defaults); an
+        # archive is looked for only to find a record named by its id
+        return (Archive.locate(archive_path) if need_archive else None), trust_context(trust, now)
     try:
         arch = Archive.locate(archive_path)
     except ProvenanceError:
         if need_archive:
             raise
-        if trust is None:
-            raise UsageError(
-                ErrorCode.USAGE,
-                "no archive here whose keys/ could be the trust store: give --trust KEYS (the key cards you trust)",
-            ) from None
-    if trust is not None:
-        if not trust.exists():
-            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"trust store {trust}: no such file or folder")
-        # a trust store of your own: the archive being read does not choose the roles policy either
-        return arch, make_context(trust, now)
-    if arch is None:  # pragma: no cover - Archive.locate raised above
-        raise NotFoundError(ErrorCode.ARCHIVE_NOT_FOUND, "no archive, and no --trust")
-    return arch, make_context(arch.keys_dir, now, arch.config().policy)
+        raise UsageError(
+            ErrorCode.USAGE,
+            "no archive here whose keys/ could be the trust store: give --trust KEYS (the key cards you trust)",
+        ) from None
+    configured = arch.config_path.is_file()
+    return arch, make_context(
+        arch.keys_dir,
+        now,
+        arch.config().policy,
+        trust_origin="archive",
+        policy_path=arch.config_path if configured else None,
+        policy_origin="archive" if configured else "default",
+    )
 
 
 def _open_record(
