@@ -137,7 +137,7 @@ def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
         return None
     try:
         # bounded even if the file grows after lstat (endless data)
-        data = read_limited(path, MAX_MANIFEST_BYTES)
+        data = read_limited(path, MAX_MANIFEST_BYTES, follow=False)
         raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
     except StrictJSONError as exc:
         code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
@@ -453,6 +453,9 @@ def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str,
     """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported."""
     found: dict[str, str] = {}
     top = os.fspath(root)
+    if os.path.islink(top):
+        report.add(P.FILE_PATH_UNSAFE, f"{label} is a symbolic link; not followed", path=label)
+        return found
     if not os.path.isdir(top):
         return found
     stack = [(top, "")]
@@ -764,20 +767,32 @@ def name_trust(report: VerificationReport, ctx: VerifyContext) -> None:
     report.trust_store = {"path": ctx.trust.location or None, "source": ctx.trust_origin,
                           "cards": len(ctx.trust.cards)}
     report.policy = {"path": ctx.policy_path, "source": ctx.policy_origin}
+    if ctx.trust_origin == "archive":  # the trust store is part of the archive verified: its links are too
+        for link in ctx.trust.links:
+            report.add(P.FILE_PATH_UNSAFE, f"{link}: a symbolic link in the archive's keys/; not followed",
+                       path=link)
 
 
 def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder of an archive (``records/<id>``): full history required."""
     report = VerificationReport(path=str(path), kind="record")
     name_trust(report, ctx)
+    if path.is_symlink():
+        report.add(P.FILE_PATH_UNSAFE, f"{path}: the record folder is a symbolic link; not followed",
+                   path=str(path))
+        return report
+    linked = [rel for rel in ("files", "objects") if (path / rel).is_symlink()]
+    for rel in linked:
+        report.add(P.FILE_PATH_UNSAFE, f"{rel} is a symbolic link; not followed", path=rel)
     if not path.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{path}: no such folder", path=str(path))
         return report
+    nowhere = path / "manifest.json" / "not-followed"  # what a linked folder is read as: nothing (ENOTDIR)
     source = RecordSource(
         label=str(path),
         manifest_path=path / "manifest.json",
-        files_root=path / "files",
-        objects_root=path / "objects" / "sha256",
+        files_root=nowhere if "files" in linked else path / "files",
+        objects_root=nowhere if "objects" in linked else path / "objects" / "sha256",
         history_required=True,
         expected_record=path.name,
     )
@@ -786,7 +801,7 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     if manifest is not None:  # a file that differs: compared with its earlier versions in objects/
         from provenance.verify.explain import explain_report
 
-        explain_report(report, manifest, source.files_root, [path / "objects" / "sha256"])
+        explain_report(report, manifest, source.files_root, [source.objects_root or nowhere])
     extra = sorted(name for name in os.listdir(path) if name not in ("manifest.json", "files", "objects"))
     for name in extra:
         report.add(P.FILE_UNEXPECTED, f"{name} does not belong in a record folder", path=name)
