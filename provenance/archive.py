@@ -196,10 +196,13 @@ class Archive:
         """Entries of records/ that are symbolic links (never followed; ``audit`` reports them)."""
         if not self.records_dir.is_dir() or self.records_dir.is_symlink():
             return []
-        return sorted(
-            entry.name for entry in os.scandir(self.records_dir)
-            if entry.is_symlink() and RECORD_ID_RE.match(entry.name)
-        )
+        from provenance import limits
+
+        with os.scandir(self.records_dir) as entries:
+            return sorted(
+                entry.name for entry in limits.RECORDS.take(entries, str(self.records_dir))
+                if entry.is_symlink() and RECORD_ID_RE.match(entry.name)
+            )
 
     def record_dir(self, record_id: str) -> Path:
         return self.records_dir / check_record_id(record_id)
@@ -219,12 +222,18 @@ class Archive:
         return folder
 
     def record_ids(self) -> list[str]:
-        """Every record id of the archive, sorted."""
+        """Every record id of the archive, sorted.
+
+        Raises ``InputError(archive.too-many-records)`` past :data:`provenance.limits.RECORDS` entries."""
+        from provenance import limits
+
         if not self.records_dir.is_dir():
             return []
+        with os.scandir(self.records_dir) as entries:
+            bounded = list(limits.RECORDS.take(entries, str(self.records_dir)))
         return sorted(
             entry.name
-            for entry in os.scandir(self.records_dir)
+            for entry in bounded
             if entry.is_dir(follow_symlinks=False)
             and RECORD_ID_RE.match(entry.name)
             and os.path.isfile(os.path.join(entry.path, MANIFEST_NAME))

@@ -59,6 +59,7 @@ class ErrorCode(StrEnum):
     ARCHIVE_TOO_MANY_RECORDS = "archive.too-many-records"
     RECORD_TOO_MANY_FILES = "record.too-many-files"
     KEYS_TOO_MANY = "keys.too-many"
+    RECORD_TOO_LARGE = "record.too-large"
 
 
 class ProvenanceError(Exception):

@@ -138,7 +138,8 @@ class TrustStore:
         """Every valid ``*.json`` card under ``folder`` (a card file may also be given directly).
 
         Cards that fail to parse are kept in ``rejected`` (a verifier reports them), never trusted; a card
-        that is a symbolic link (or, unless ``follow_folder``, the folder itself) is never followed.
+        that is a symbolic link (or, unless ``follow_folder``, the folder itself) is never followed. Raises
+        ``InputError(keys.too-many)`` past :data:`provenance.limits.KEYS` cards (none is parsed then).
         """
         store = cls(location=str(folder))
         paths: Iterable[Path]
@@ -149,7 +150,9 @@ class TrustStore:
         elif folder.is_file():
             paths = [folder]
         elif folder.is_dir():
-            paths = sorted(folder.glob("*.json"))
+            from provenance import limits
+
+            paths = sorted(limits.KEYS.take(folder.glob("*.json"), str(folder)))
         else:
             paths = []
         for path in paths:

@@ -67,6 +67,8 @@ class ProblemCode(StrEnum):
     BAG_TAG_DIGEST_MISMATCH = "bag.tag-digest-mismatch"
     BAG_INFO_MISMATCH = "bag.info-mismatch"
     PATH_NOT_FOUND = "path.not-found"
+    # issue 9 (i9-rules): a record folder beyond provenance.limits.FILES (README "Limits")
+    RECORD_TOO_MANY_FILES = "record.too-many-files"
 
 
 # Problems that leave a record intact but not trusted (state ``valid``). Every other code is ``invalid``.

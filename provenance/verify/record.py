@@ -449,8 +449,10 @@ def check_state(
     return found
 
 
-def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, str]:
-    """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported."""
+def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, str] | None:
+    """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported.
+
+    None (after reporting ``record.too-many-files``) past :data:`provenance.limits.FILES` entries."""
     found: dict[str, str] = {}
     top = os.fspath(root)
     if os.path.islink(top):
@@ -458,11 +460,20 @@ def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str,
         return found
     if not os.path.isdir(top):
         return found
+    from provenance import limits
+
+    bound = limits.FILES.value()
+    seen = 0
     stack = [(top, "")]
     while stack:
         folder, prefix = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
+                seen += 1
+                if seen > bound:  # refused at the bound: the rest is never looked at
+                    report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label,
+                               limit=bound)
+                    return None
                 rel = prefix + entry.name
                 if entry.is_symlink():
                     report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
@@ -534,6 +545,8 @@ def check_payload(
     """Step 6: the current files are exactly those the state lists, byte for byte."""
     present = _walk_files(source.files_root, report, "files")
     report.files = len(manifest.state.files)
+    if present is None:  # refused at the limit: no file is judged
+        return
     listed = []
     for entry in manifest.state.files:
         path = present.pop(entry.path, None)
@@ -606,6 +619,8 @@ def check_history(
     event: that snapshot's file list is then the manifest's own and is not parsed again.
     """
     objects = _walk_files(source.objects_root, report, "objects") if source.objects_root else {}
+    if objects is None:  # refused at the limit: no version is judged
+        return
     if not objects and not source.history_required:
         return
     current = {f.sha256 for f in manifest.state.files}
@@ -720,7 +735,7 @@ _MARKS: list[tuple[str, frozenset[P]]] = [
     (
         "every file is present and intact",
         frozenset({P.FILE_MISSING, P.FILE_DIGEST_MISMATCH, P.FILE_SIZE_MISMATCH, P.FILE_UNEXPECTED,
-                   P.FILE_PATH_UNSAFE}),
+                   P.FILE_PATH_UNSAFE, P.RECORD_TOO_MANY_FILES}),
     ),
     (
         "every earlier version is intact",
@@ -754,8 +769,13 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
     check_not_future(report, manifest, ctx.now)
     check_signatures(report, manifest, source, ctx, raw_events)
     current_state = check_state(report, manifest, read.raw["state"])
-    check_payload(report, manifest, source, ctx.jobs, ctx.prefetch)
-    check_history(report, manifest, source, current_state, ctx.jobs)
+    from provenance import limits
+
+    if len(manifest.state.files) > limits.FILES.value():  # refused whole: no file is looked at
+        report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message("the manifest"), limit=limits.FILES.value())
+    else:
+        check_payload(report, manifest, source, ctx.jobs, ctx.prefetch)
+        check_history(report, manifest, source, current_state, ctx.jobs)
     for name, codes in _MARKS:
         count = sum(1 for p in report.problems if p.code in codes)
         report.check(name, count == 0, f"{count} problem(s)" if count else "")
