@@ -67,6 +67,15 @@ class ProblemCode(StrEnum):
     BAG_TAG_DIGEST_MISMATCH = "bag.tag-digest-mismatch"
     BAG_INFO_MISMATCH = "bag.info-mismatch"
     PATH_NOT_FOUND = "path.not-found"
+    # i13-preservation: import --ocfl (an OCFL object read back)
+    OCFL_NOT_AN_OBJECT = "ocfl.not-an-object"
+    OCFL_NOT_A_RECORD = "ocfl.not-a-record"
+    OCFL_INVENTORY_INVALID = "ocfl.inventory-invalid"
+    OCFL_INVENTORY_DIGEST_MISMATCH = "ocfl.inventory-digest-mismatch"
+    OCFL_CONTENT_MISSING = "ocfl.content-missing"
+    OCFL_CONTENT_DIGEST_MISMATCH = "ocfl.content-digest-mismatch"
+    OCFL_CONTENT_UNEXPECTED = "ocfl.content-unexpected"
+    OCFL_VERSION_MISMATCH = "ocfl.version-mismatch"
     # issue 9 (i9-rules): a record folder beyond provenance.limits.FILES (README "Limits")
     RECORD_TOO_MANY_FILES = "record.too-many-files"
 
