@@ -127,6 +127,36 @@ def test_storage_root_of_many_records_passes_ocfl_py(world: World, tmp_path: Pat
     )
 
 
+def test_concurrent_exports_into_one_root(world: World, tmp_path: Path) -> None:
+    """Three exporters into one storage root at once: each waits for the root's lock, every object lands."""
+    import subprocess
+
+    from tests.conftest import provenance_bin
+
+    source = read_transcription(REFERENCE)
+    ids = ["telegram-a", "telegram-b", "telegram-c", "telegram-d"]
+    for rid in ids:
+        ingest(world.archive, source, world.signers["archivist"], now=world.tick(), record_id=rid)
+    root = tmp_path / "root"
+    export_ocfl(world.archive, ids[0], root)
+    env = {**world.env, "PROVENANCE_NOW": world.tick().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    procs = [
+        subprocess.Popen(
+            [provenance_bin(), "export", rid, "--format", "ocfl", "--into", str(root)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        for rid in ids[1:]
+    ]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    ok, messages, count = ocfl_root_messages(root)
+    assert ok and messages == "" and count == 4, messages
+
+
 def test_round_trip_through_the_installed_cli(lived: World, tmp_path: Path) -> None:
     root = tmp_path / "ocfl"
     assert lived.run("export", RID, "--format", "ocfl", "--out", str(root)).returncode == 0
@@ -197,8 +227,6 @@ def _forged_manifest(obj: Path) -> None:
     path = _content(obj, "provenance/manifest.json")
     data = path.read_bytes().replace(b"Released version", b"Withdrawn version", 1)
     path.write_bytes(data)
-    old = hashlib.sha512((obj / "v8" / "inventory.json").read_bytes()).hexdigest()
-    del old
     new512, new256 = hashlib.sha512(data).hexdigest(), hashlib.sha256(data).hexdigest()
     rel = path.relative_to(obj).as_posix()
 
@@ -206,6 +234,9 @@ def _forged_manifest(obj: Path) -> None:
         for table in (inventory["manifest"], inventory["fixity"]["sha256"]):
             for digest in [d for d, paths in table.items() if rel in paths]:
                 del table[digest]
+        inventory["versions"]["v8"]["message"] = (
+            "Withdrawn version 7"  # the forger keeps the OCFL layer consistent
+        )
         inventory["manifest"][new512] = [rel]
         inventory["fixity"]["sha256"][new256] = [rel]
         for version in inventory["versions"].values():
@@ -230,7 +261,17 @@ def _truncated_history(obj: Path) -> None:
     _rewrite_inventory(obj, change)
 
 
+def _rewritten_message(obj: Path) -> None:
+    """The OCFL layer is unsigned: a version message that says otherwise than the signed event is caught."""
+
+    def change(inventory: dict) -> None:  # type: ignore[type-arg]
+        inventory["versions"]["v8"]["message"] = "Withdrawn"
+
+    _rewrite_inventory(obj, change)
+
+
 TAMPER = [
+    (_rewritten_message, "ocfl.version-mismatch"),
     (_alter_content, "ocfl.content-digest-mismatch"),
     (_alter_inventory, "ocfl.inventory-digest-mismatch"),
     (_remove_content, "ocfl.content-missing"),
@@ -256,7 +297,8 @@ def test_a_tampered_object_is_refused_with_the_problem_named(
     assert str(report.state) == "invalid"
     assert code in {str(p.code) for p in report.problems}, [p.to_json() for p in report.problems]
     assert other.record_ids() == []
-    assert not any((other.work_dir / "tmp").iterdir()) if (other.work_dir / "tmp").exists() else True
+    leftovers = list((other.work_dir / "tmp").iterdir()) if (other.work_dir / "tmp").exists() else []
+    assert leftovers == []
 
 
 def test_a_tampered_object_through_the_cli(exported: tuple[World, Path], tmp_path: Path) -> None:
@@ -397,3 +439,129 @@ def test_random_histories_export_valid_and_round_trip(steps: list[tuple[str, str
         assert str(report.state) == "trusted", [p.to_json() for p in report.problems]
         assert report.head == rec.head
         assert tree_snapshot(other.record_dir(RID)) == tree_snapshot(a.record_dir(RID))
+
+
+def _set(key: str, value: object) -> Callable[[dict], None]:  # type: ignore[type-arg]
+    def change(inventory: dict) -> None:  # type: ignore[type-arg]
+        if value is None:
+            del inventory[key]
+        else:
+            inventory[key] = value
+
+    return change
+
+
+def _first_manifest_entry(change: Callable[[str, list[str], dict], None]) -> Callable[[dict], None]:  # type: ignore[type-arg]
+    def apply(inventory: dict) -> None:  # type: ignore[type-arg]
+        digest = sorted(inventory["manifest"])[0]
+        change(digest, inventory["manifest"][digest], inventory)
+
+    return apply
+
+
+def _swap_digest(digest: str, paths: list[str], inventory: dict) -> None:  # type: ignore[type-arg]
+    inventory["manifest"]["A" * 128] = inventory["manifest"].pop(digest)
+
+
+def _escape(digest: str, paths: list[str], inventory: dict) -> None:  # type: ignore[type-arg]
+    paths[0] = "v1/content/../../../etc/passwd"
+
+
+def _outside_content(digest: str, paths: list[str], inventory: dict) -> None:  # type: ignore[type-arg]
+    paths[0] = "v1/elsewhere/file.txt"
+
+
+def _twice(digest: str, paths: list[str], inventory: dict) -> None:  # type: ignore[type-arg]
+    other = sorted(inventory["manifest"])[1]
+    inventory["manifest"][other] = [paths[0]]
+
+
+def _dangling_state(inventory: dict) -> None:  # type: ignore[type-arg]
+    inventory["versions"]["v1"]["state"]["0" * 128] = ["files/ghost.txt"]
+
+
+def _no_state(inventory: dict) -> None:  # type: ignore[type-arg]
+    del inventory["versions"]["v2"]["state"]
+
+
+MALFORMED = [
+    ("no-id", _set("id", None)),
+    ("wrong-type", _set("type", "https://ocfl.io/9.9/spec/#inventory")),
+    ("sha256-algorithm", _set("digestAlgorithm", "sha256")),
+    ("other-content-directory", _set("contentDirectory", "stuff")),
+    ("no-versions", _set("versions", {})),
+    ("head-not-last", _set("head", "v3")),
+    ("no-manifest", _set("manifest", None)),
+    ("uppercase-digest", _first_manifest_entry(_swap_digest)),
+    ("escaping-path", _first_manifest_entry(_escape)),
+    ("path-outside-content", _first_manifest_entry(_outside_content)),
+    ("path-listed-twice", _first_manifest_entry(_twice)),
+    ("state-names-unknown-content", _dangling_state),
+    ("version-without-state", _no_state),
+    ("fixity-not-a-block", _set("fixity", ["sha256"])),
+]
+
+
+@pytest.mark.parametrize("change", [c for _n, c in MALFORMED], ids=[n for n, _c in MALFORMED])
+def test_a_malformed_inventory_is_refused(
+    exported: tuple[World, Path],
+    tmp_path: Path,
+    change: Callable[[dict], None],  # type: ignore[type-arg]
+) -> None:
+    world, original = exported
+    obj = tmp_path / original.name
+    shutil.copytree(original, obj)
+    make_writable(obj)
+    _rewrite_inventory(obj, change)
+    report = import_ocfl(world.archive, obj, now=world.tick())
+    assert [str(p.code) for p in report.problems] == ["ocfl.inventory-invalid"]
+    assert world.archive.record_ids() == [RID]  # the one it already had: nothing added
+
+
+def test_an_inventory_that_is_not_json_is_refused(exported: tuple[World, Path], tmp_path: Path) -> None:
+    world, original = exported
+    obj = tmp_path / original.name
+    shutil.copytree(original, obj)
+    make_writable(obj)
+    for data in (b"{not json", b"[1, 2]"):
+        (obj / "inventory.json").write_bytes(data)
+        (obj / "inventory.json.sha512").write_text(f"{hashlib.sha512(data).hexdigest()}  inventory.json\n")
+        report = import_ocfl(world.archive, obj, now=world.tick())
+        assert [str(p.code) for p in report.problems] == ["ocfl.inventory-invalid"]
+    (obj / "inventory.json").unlink()
+    report = import_ocfl(world.archive, obj, now=world.tick())
+    assert [str(p.code) for p in report.problems] == ["ocfl.not-an-object"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "config", "code"),
+    [
+        ({"extension": "0002-flat-direct-storage-layout", "description": "flat"}, None, "usage.invalid"),
+        (None, None, "usage.invalid"),
+        (
+            {"extension": "0004-hashed-n-tuple-storage-layout", "description": "x"},
+            {"tupleSize": 2},
+            "usage.invalid",
+        ),
+        (
+            {"extension": "0004-hashed-n-tuple-storage-layout", "description": "x"},
+            "not json",
+            "usage.invalid",
+        ),
+    ],
+)
+def test_into_refuses_roots_of_other_layouts(
+    ingested: World, tmp_path: Path, layout: object, config: object, code: str
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "0=ocfl_1.1").write_text("ocfl_1.1\n")
+    if layout is not None:
+        (root / "ocfl_layout.json").write_text(json.dumps(layout))
+    if config is not None:
+        folder = root / "extensions" / "0004-hashed-n-tuple-storage-layout"
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(config if isinstance(config, str) else json.dumps(config))
+    result = run_in_process(ingested, "export", RID, "--format", "ocfl", "--into", str(root), "--json")
+    assert result.returncode == 2 and result.json()["error"]["code"] == code
+    assert {p.name for p in root.iterdir()} <= {"0=ocfl_1.1", "ocfl_layout.json", "extensions"}

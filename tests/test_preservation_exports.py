@@ -172,6 +172,7 @@ def test_export_formats_through_the_installed_cli(lived: World, tmp_path: Path) 
         (["--format", "premis"], 2, "usage.invalid"),
         (["--format", "archivematica", "--out", "{tmp}/exists.xml"], 2, "output.exists"),
         ([], 2, "usage.invalid"),
+        (["--format", "mets", "--history", "--out", "{tmp}/m.xml"], 2, "usage.invalid"),
     ],
 )
 def test_export_refusals(ingested: World, tmp_path: Path, args: list[str], exit_code: int, code: str) -> None:

@@ -181,6 +181,10 @@ def register(app: typer.Typer) -> None:
         from provenance.bundle.export import export_record
 
         if fmt != "bag" or into is not None:
+            if history or sha512:
+                from provenance.errors import ErrorCode, UsageError
+
+                raise UsageError(ErrorCode.USAGE, "--history and --sha512 go with --format bag only")
             _run_format(fmt, archive, record, out, into, json_out, trust, force)
             return
         if out is None:

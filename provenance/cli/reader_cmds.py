@@ -29,6 +29,7 @@ def import_notes(
 
     arch = open_archive(archive)
     arch.require_record(record)
+    arch.refuse_links(record)  # as every writer: no link in the archive is followed (archive.path-unsafe)
     try:
         data = read_limited(path, MAX_COLLECTION_BYTES, regular_only=False)
     except FileNotFoundError as exc:

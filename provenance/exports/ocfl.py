@@ -18,11 +18,13 @@ holds the inventory as it stood at that version, with its sidecar. The same reco
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -322,70 +324,106 @@ def export_ocfl(
             raise NotFoundError(
                 ErrorCode.INPUT_NOT_FOUND, f"folder {root.parent} does not exist", path=str(root.parent)
             )
-    with held(archive, record_id):  # writers wait: what is copied is what was verified
-        rec = load_record(archive, record_id, now=now)
-        plan = plan_object(rec)
-        rel = object_path(plan.identifier)
-        result = OcflExportResult(
-            record=record_id,
-            root=root,
-            object_path=rel,
-            identifier=plan.identifier,
-            versions=len(plan.inventories),
-            added_versions=len(plan.inventories),
-            content_files=len(plan.contents),
-            head=rec.head,
-            state=rec.state,
-            warnings=rec.warnings,
-        )
-        if not into:
-            building = root.parent / f".{root.name}.tmp-{secrets.token_hex(6)}"
+    with contextlib.ExitStack() as stack:
+        if into:  # exporters into one storage root wait for each other (a lock on its folder: no file added)
+            stack.enter_context(_root_lock(root))
+        stack.enter_context(held(archive, record_id))  # writers wait: what is copied is what was verified
+        return _export(archive, record_id, root, into=into, now=now)
+
+
+@contextlib.contextmanager
+def _root_lock(root: Path, timeout: float = 120.0) -> Iterator[None]:
+    import fcntl
+    import time
+
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise fsio.storage_error("lock the storage root", root, exc) from exc
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
             try:
-                init_storage_root(building)
-                write_object(plan, _mkdirs(building, rel))
-                fsio.rename_noreplace(building, root)
-            except FileExistsError:
-                shutil.rmtree(building, ignore_errors=True)
-                raise ConflictError(
-                    ErrorCode.OUTPUT_EXISTS, f"{root} already exists; choose another --out"
-                ) from None
-            except OSError as exc:
-                shutil.rmtree(building, ignore_errors=True)
-                raise fsio.storage_error("write the OCFL storage root", root, exc) from exc
-            except BaseException:
-                shutil.rmtree(building, ignore_errors=True)
-                raise
-            return result
-        target = root / rel
-        if target.exists():
-            existing = _existing_versions(target)
-            ours = list(plan.inventory["versions"].values())
-            if existing is None or existing != ours[: len(existing)]:
-                raise ConflictError(
-                    ErrorCode.OUTPUT_EXISTS,
-                    f"{target} holds an OCFL object {plan.identifier} that is not an earlier export of this record; "
-                    "nothing was written",
-                    path=str(target),
-                )
-            result.added_versions = len(ours) - len(existing)
-            if result.added_versions:
-                try:
-                    write_object(plan, target, start=len(existing) + 1)
-                except OSError as exc:
-                    raise fsio.storage_error("add versions to the OCFL object", target, exc) from exc
-            return result
-        building = target.parent / f".{target.name}.tmp-{secrets.token_hex(6)}"
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ConflictError(
+                        ErrorCode.ARCHIVE_LOCKED,
+                        f"another export is writing into {root}; try again when it ends",
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _export(
+    archive: Archive, record_id: str, root: Path, *, into: bool, now: datetime | None
+) -> OcflExportResult:
+    rec = load_record(archive, record_id, now=now)
+    plan = plan_object(rec)
+    rel = object_path(plan.identifier)
+    result = OcflExportResult(
+        record=record_id,
+        root=root,
+        object_path=rel,
+        identifier=plan.identifier,
+        versions=len(plan.inventories),
+        added_versions=len(plan.inventories),
+        content_files=len(plan.contents),
+        head=rec.head,
+        state=rec.state,
+        warnings=rec.warnings,
+    )
+    if not into:
+        building = root.parent / f".{root.name}.tmp-{secrets.token_hex(6)}"
         try:
-            building.parent.mkdir(parents=True, exist_ok=True)
-            write_object(plan, building)
-            fsio.rename_noreplace(building, target)
+            init_storage_root(building)
+            write_object(plan, _mkdirs(building, rel))
+            fsio.rename_noreplace(building, root)
+        except FileExistsError:
+            shutil.rmtree(building, ignore_errors=True)
+            raise ConflictError(
+                ErrorCode.OUTPUT_EXISTS, f"{root} already exists; choose another --out"
+            ) from None
         except OSError as exc:
             shutil.rmtree(building, ignore_errors=True)
-            raise fsio.storage_error("write the OCFL object", target, exc) from exc
+            raise fsio.storage_error("write the OCFL storage root", root, exc) from exc
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
         return result
+    target = root / rel
+    if target.exists():
+        existing = _existing_versions(target)
+        ours = list(plan.inventory["versions"].values())
+        if existing is None or existing != ours[: len(existing)]:
+            raise ConflictError(
+                ErrorCode.OUTPUT_EXISTS,
+                f"{target} holds an OCFL object {plan.identifier} that is not an earlier export of this record; "
+                "nothing was written",
+                path=str(target),
+            )
+        result.added_versions = len(ours) - len(existing)
+        if result.added_versions:
+            try:
+                write_object(plan, target, start=len(existing) + 1)
+            except OSError as exc:
+                raise fsio.storage_error("add versions to the OCFL object", target, exc) from exc
+        return result
+    building = target.parent / f".{target.name}.tmp-{secrets.token_hex(6)}"
+    try:
+        building.parent.mkdir(parents=True, exist_ok=True)
+        write_object(plan, building)
+        fsio.rename_noreplace(building, target)
+    except OSError as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        raise fsio.storage_error("write the OCFL object", target, exc) from exc
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return result
 
 
 def _mkdirs(root: Path, rel: str) -> Path:

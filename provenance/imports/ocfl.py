@@ -26,7 +26,7 @@ from provenance import fsio
 from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive
 from provenance.canonical import StrictJSONError, loads_strict
 from provenance.errors import ConflictError, ErrorCode
-from provenance.exports.ocfl import FILES_PATH, MANIFEST_PATH
+from provenance.exports.ocfl import FILES_PATH, KEY_ADDRESS_PREFIX, MANIFEST_PATH
 from provenance.manifest_io import MAX_MANIFEST_BYTES, state_canonical
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
@@ -290,6 +290,7 @@ def _rebuild(
             found=count,
         )
         raise _RefusedError
+    _check_version_metadata(report, versions, events)
     record = folder / record_id
     (record / "files").mkdir(parents=True)
     objects = record / OBJECTS_DIR
@@ -344,6 +345,28 @@ def _rebuild(
     return record_id
 
 
+def _check_version_metadata(report: VerificationReport, versions: list[Any], events: list[Any]) -> None:
+    """Each version's ``created``, ``message`` and user address must be its event's time, summary and key: the
+    OCFL layer is unsigned, and metadata that says otherwise than the signed events is reported."""
+    for n, (version, event) in enumerate(zip(versions, events, strict=True), start=1):
+        if not isinstance(event, dict):
+            continue  # the record's verification reports it
+        user = version.get("user") if isinstance(version.get("user"), dict) else {}
+        claimed = (version.get("created"), version.get("message"), user.get("address"))
+        signed = (event.get("time"), event.get("summary"), KEY_ADDRESS_PREFIX + str(event.get("key")))
+        for what, found, expected in zip(
+            ("created", "message", "user address"), claimed, signed, strict=True
+        ):
+            if found != expected:
+                report.add(
+                    P.OCFL_VERSION_MISMATCH,
+                    f"version v{n}: {what} is not the signed event's",
+                    version=n,
+                    expected=expected,
+                    found=found,
+                )
+
+
 def _put(objects: Path, hex_digest: str, data: bytes) -> None:
     path = objects / hex_digest
     if not path.exists():
@@ -359,6 +382,7 @@ def import_ocfl(archive: Archive, source: Path, *, now: datetime) -> Verificatio
     from provenance.verify.record import verify_record_folder
     from provenance.verify.target import make_context
 
+    archive.refuse_links()  # before .provenance/tmp is written: no link in the archive is followed (issue 9)
     report = VerificationReport(path=str(source), kind="ocfl-object")
     if not source.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{source}: no such folder", path=str(source))
@@ -390,6 +414,8 @@ def import_ocfl(archive: Archive, source: Path, *, now: datetime) -> Verificatio
                     f"the record cannot be laid out from the object: {exc.strerror or exc}",
                 )
                 raise _RefusedError from exc
+            if report.problems:
+                raise _RefusedError
         except _RefusedError:
             return report
         if archive.has_record(record_id) or os.path.lexists(archive.records_dir / record_id):
