@@ -248,7 +248,8 @@ def _transcription(source: VerifiedSource) -> str:
     body = transcription_html(text, anchored, marker)
     pops = "".join(_popover(n, numbers[n.id], source, text_lang) for n in anchored)
     listed = "".join(_note_item(n, numbers[n.id], source, text_lang) for n in anchored)
-    orphaned = [n for n in notes if n not in anchored]
+    placed = {n.id for n in anchored}
+    orphaned = [n for n in notes if n.id not in placed]
     orphan_html = ""
     if orphaned:
         items = "".join(_note_item(n, None, source, text_lang) for n in orphaned)

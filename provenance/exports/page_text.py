@@ -56,14 +56,23 @@ def transcription_html(text: str, notes: list[Note], marker: Callable[[Note, int
         ):
             spans.append((pos.start, pos.end, note, number))
     cuts = sorted({0, len(text), *(s for s, _, _, _ in spans), *(e for _, e, _, _ in spans)})
+    starting: dict[int, list[tuple[int, str]]] = {}
+    ending: dict[int, list[tuple[int, Note, int]]] = {}
+    for start, end, note, number in spans:
+        starting.setdefault(start, []).append((number, note.id))
+        ending.setdefault(end, []).append((number, note, number))
+    # one sweep over the cuts with the set of quotes open there: linear in the notes, however many overlap
+    active: dict[int, str] = {}
     out: list[str] = []
     for left, right in itertools.pairwise(cuts):
+        for number, _, _ in ending.get(left, []):
+            active.pop(number, None)
+        active.update(starting.get(left, []))
         piece = esc(text[left:right])
-        covering = [n.id for s, e, n, _ in spans if s <= left and right <= e]
-        out.append(f'<mark data-notes="{" ".join(covering)}">{piece}</mark>' if covering else piece)
-        for s, e, note, number in spans:
-            if e == right and s < e:
-                out.append(marker(note, number))
+        covering = " ".join(active[n] for n in sorted(active))
+        out.append(f'<mark data-notes="{covering}">{piece}</mark>' if covering else piece)
+        for _, note, number in ending.get(right, []):
+            out.append(marker(note, number))
     if not cuts[1:]:  # an empty text
         out.append(esc(text))
     return "".join(out)

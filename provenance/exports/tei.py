@@ -252,7 +252,8 @@ def _text(root: ET.Element, source: VerifiedSource) -> None:
         _el(div, "p", "No transcription text in this record.")
     else:
         _transcription(div, content, anchored, source)  # CR LF kept: offsets count it
-    orphaned = [n for n in source.manifest.state.notes if n not in anchored]
+    placed = {n.id for n in anchored}
+    orphaned = [n for n in source.manifest.state.notes if n.id not in placed]
     if orphaned:
         back = _el(text_el, "back")
         listing = _el(back, "div", type="orphaned-notes")
@@ -301,6 +302,7 @@ def _transcription(div: ET.Element, text: str, notes: list[Note], source: Verifi
     """Paragraphs (split at blank lines) with ``lb`` at line ends, anchors around each quote, notes after."""
     text = xml_text(text)
     spans = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)] or [(0, len(text))]
+    ends = [end for _, end in spans]
     # offset → notes ending there, notes starting there; an offset between two paragraphs goes to the end
     # of the one before (before the first: to the start of the first)
     points: dict[tuple[int, int], tuple[list[Note], list[Note]]] = {}
@@ -309,15 +311,17 @@ def _transcription(div: ET.Element, text: str, notes: list[Note], source: Verifi
         if pos is None or text[pos.start : pos.end] != xml_text(note.target.quote.exact):
             continue
         for offset, which in ((pos.start, 1), (pos.end, 0)):
-            placed = _place(spans, offset)
+            placed = _place(spans, ends, offset)
             points.setdefault(placed, ([], []))[which].append(note)
+    by_paragraph: dict[int, set[int]] = {}
+    for index, offset in points:
+        by_paragraph.setdefault(index, set()).add(offset)
     for number, (start, end) in enumerate(spans):
         p = _el(div, "p")
         last: ET.Element | None = None
         cursor = start
         cuts = sorted(
-            {o for (i, o) in points if i == number}
-            | {start + m.start() for m in _NEWLINE.finditer(text[start:end])}
+            by_paragraph.get(number, set()) | {start + m.start() for m in _NEWLINE.finditer(text[start:end])}
         )
         for cut in cuts:
             last = _append_text(p, last, text[cursor:cut])
@@ -341,16 +345,17 @@ _PARAGRAPH = re.compile(r"\S[^\n]*(?:\n[ \t]*\S[^\n]*)*")
 _NEWLINE = re.compile("\n")
 
 
-def _place(spans: list[tuple[int, int]], offset: int) -> tuple[int, int]:
-    """(paragraph index, offset inside it) for a point of the text."""
-    for index, (start, end) in enumerate(spans):
-        if offset <= end:
-            return (
-                (index, max(offset, start))
-                if offset >= start or index == 0
-                else (index - 1, spans[index - 1][1])
-            )
-    return len(spans) - 1, spans[-1][1]
+def _place(spans: list[tuple[int, int]], ends: list[int], offset: int) -> tuple[int, int]:
+    """(paragraph index, offset inside it) for a point of the text (``ends``: each paragraph's end)."""
+    import bisect
+
+    index = bisect.bisect_left(ends, offset)  # the first paragraph ending at or after the point
+    if index == len(spans):
+        return len(spans) - 1, spans[-1][1]
+    start = spans[index][0]
+    if offset >= start or index == 0:
+        return index, max(offset, start)
+    return index - 1, spans[index - 1][1]  # in the blank lines before paragraph ``index``
 
 
 def _append_text(p: ET.Element, last: ET.Element | None, chunk: str) -> ET.Element | None:
