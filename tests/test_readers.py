@@ -265,6 +265,7 @@ def test_export_format_is_a_small_table_and_bag_stays_the_default(lived: World, 
                           "usage.invalid")
     assert_one_clear_line(lived.run("export", RID), 2, "usage.invalid")
     assert_one_clear_line(lived.run("export", RID, "--format", "tei"), 2, "usage.invalid")
+    assert_one_clear_line(lived.run("export", RID, "--out", str(tmp_path / "f.zip"), "--force"), 2, "usage.invalid")
 
 
 def test_export_tei_and_annotations_write_and_refuse(lived: World, tmp_path: Path) -> None:

@@ -180,6 +180,10 @@ def register(app: typer.Typer) -> None:
 
         from provenance.bundle.export import export_record
 
+        if (trust is not None or force) and fmt not in READER_FORMATS:
+            from provenance.errors import ErrorCode, UsageError
+
+            raise UsageError(ErrorCode.USAGE, "--trust and --force go with --format tei or annotations only")
         if fmt != "bag" or into is not None:
             if history or sha512:
                 from provenance.errors import ErrorCode, UsageError
