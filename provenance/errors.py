@@ -53,6 +53,10 @@ class ErrorCode(StrEnum):
     OUTPUT_EXISTS = "output.exists"
     WRITE_FAILED = "io.write-failed"
     BUNDLE_UNREADABLE = "bundle.unreadable"
+    # audit at scale (issue 16)
+    STORAGE_UNAVAILABLE = "storage.unavailable"
+    SCHEDULER_UNREACHABLE = "audit.scheduler-unreachable"
+    EXTRA_MISSING = "dependency.missing"
 
 
 class ProvenanceError(Exception):

@@ -67,6 +67,12 @@ class ProblemCode(StrEnum):
     BAG_TAG_DIGEST_MISMATCH = "bag.tag-digest-mismatch"
     BAG_INFO_MISMATCH = "bag.info-mismatch"
     PATH_NOT_FOUND = "path.not-found"
+    # audit at scale (issue 16): signed audit reports, records on object storage
+    REPORT_MALFORMED = "report.malformed"
+    REPORT_SCHEMA = "report.schema"
+    REPORT_SIGNATURE_INVALID = "report.signature-invalid"
+    REPORT_INCONSISTENT = "report.inconsistent"
+    STORAGE_READ_FAILED = "storage.read-failed"
 
 
 # Problems that leave a record intact but not trusted (state ``valid``). Every other code is ``invalid``.
