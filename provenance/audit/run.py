@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 STATES = ("trusted", "valid", "invalid")
 READ_FAILED = "storage.read-failed"
-# consecutive batches the store failed entirely before a run stops (the store has gone away)
-STORE_DOWN_BATCHES = 2
 
 
 @dataclass
@@ -219,6 +217,13 @@ def _append_fixity(archive: Archive, result: dict[str, Any], signer: Signer, now
     return event_digest(manifest.events[-1])
 
 
+def check_plan(prepared: Prepared, plan: Plan) -> None:
+    """Refuse what this archive cannot do (``UsageError``): fixity events on a read-only archive."""
+    if plan.record_events and not isinstance(prepared.source, LocalSource):
+        raise UsageError(ErrorCode.USAGE, "--record-events writes to the archive; an archive on object storage "
+                         "is audited read-only")
+
+
 def run_audit(
     prepared: Prepared,
     plan: Plan,
@@ -232,10 +237,7 @@ def run_audit(
     ``plan.report`` when asked). Raises ``UsageError``, ``StorageError`` (state or report not writable,
     store unreachable at the start), ``ProvenanceError`` (engine not available)."""
     source, ctx = prepared.source, prepared.ctx
-    local = isinstance(source, LocalSource)
-    if plan.record_events and not local:
-        raise UsageError(ErrorCode.USAGE, "--record-events writes to the archive; an archive on object storage "
-                         "is audited read-only")
+    check_plan(prepared, plan)
     if (plan.record_events or plan.report is not None) and signer is None:
         raise UsageError(ErrorCode.USAGE, "a signed report or fixity events need the auditor's key (--key)")
     started_at = ctx.now
@@ -275,14 +277,13 @@ def run_audit(
 
         counts = dict.fromkeys(STATES, 0)
         results: list[dict[str, Any]] = []
-        failing = 0
         appended = 0
         job = AuditJob(source, ctx)
-        for batch in engine.run(job, _batches(pending, size), stop):
+        for returned in engine.run(job, _batches(pending, size), stop):
+            batch = [r for r in returned if not r.get("skipped")]
             delivered = [r for r in batch if not any(p["code"] == READ_FAILED for p in r["problems"])]
-            failing = failing + 1 if batch and not delivered else 0
-            if failing >= STORE_DOWN_BATCHES:
-                flags["store_down"] = True
+            if len(batch) < len(returned):
+                flags["store_down"] = True  # a worker gave up on the rest of its batch
             state.record(delivered, cycle, format_utc(clock()))
             if plan.record_events and signer is not None:
                 for result in delivered:

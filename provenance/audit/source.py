@@ -27,7 +27,28 @@ from provenance.errors import ErrorCode, NotFoundError, ProvenanceError, Storage
 # attempts for one object or listing before the error is reported, and the first pause between them
 ATTEMPTS = 3
 BACKOFF_S = 0.2
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 30.0
 REMOTE_SCHEMES = ("s3://",)
+# errors of the store (set when s3fs is loaded: botocore's and aiohttp's too); anything else is a bug
+STORE_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError)
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [OSError, TimeoutError]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        errors += [BotoCoreError, ClientError]
+    except ImportError:  # pragma: no cover - without the s3 extra nothing here is reached
+        pass
+    try:
+        from aiohttp import ClientError as HttpError
+
+        errors.append(HttpError)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
 
 
 class ReadFailedError(Exception):
@@ -68,7 +89,7 @@ class LocalSource:
 
 
 # one file system object per (url, process): s3fs runs an event loop in a thread, which a fork does not copy
-_FILESYSTEMS: dict[tuple[str, int], Any] = {}
+_FILESYSTEMS: dict[tuple[str, str, int], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,9 @@ class RemoteSource:
         return self.base.split("/", 1)[0]
 
     def fs(self) -> Any:
-        key = (self.url, os.getpid())
+        global STORE_ERRORS
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3")
+        key = (self.url, endpoint or "", os.getpid())
         fs = _FILESYSTEMS.get(key)
         if fs is None:
             try:
@@ -97,13 +120,14 @@ class RemoteSource:
                     ErrorCode.EXTRA_MISSING,
                     f"{self.url}: archives on object storage need s3fs: pip install 'provenance[s3]'",
                 ) from None
-            config = {"retries": {"max_attempts": ATTEMPTS, "mode": "standard"}, "connect_timeout": 5,
-                      "read_timeout": 30}
-            endpoint = os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3")
+            config = {"retries": {"max_attempts": ATTEMPTS, "mode": "standard"},
+                      "connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": READ_TIMEOUT_S}
             client = {"endpoint_url": endpoint} if endpoint else {}
-            fs = s3fs.S3FileSystem(skip_instance_cache=True, retries=ATTEMPTS, config_kwargs=config,
-                                   client_kwargs=client, **self.options)
+            fs = s3fs.S3FileSystem(skip_instance_cache=True, config_kwargs=config, client_kwargs=client,
+                                   **self.options)
+            fs.retries = ATTEMPTS  # s3fs's own retries of transient errors, on top of botocore's
             _FILESYSTEMS[key] = fs
+            STORE_ERRORS = _store_errors()
         return fs
 
     def _unavailable(self, exc: BaseException) -> StorageError:
@@ -126,7 +150,7 @@ class RemoteSource:
         except PermissionError as exc:
             raise StorageError(ErrorCode.STORAGE_UNAVAILABLE, f"{self.url}: access denied to bucket "
                                f"{self.bucket!r} ({exc})", path=self.url) from None
-        except Exception as exc:
+        except STORE_ERRORS as exc:
             raise self._unavailable(exc) from None
         if not self._exists(f"{self.base}/records"):
             raise NotFoundError(ErrorCode.ARCHIVE_NOT_FOUND, f"{self.url} is not a provenance archive (no records/ "
@@ -135,7 +159,7 @@ class RemoteSource:
     def _exists(self, path: str) -> bool:
         try:
             return bool(self.fs().exists(path))
-        except Exception as exc:
+        except STORE_ERRORS as exc:
             raise self._unavailable(exc) from None
 
     def record_ids(self) -> list[str]:
@@ -147,7 +171,7 @@ class RemoteSource:
             entries = self.fs().ls(prefix, detail=False, refresh=True)
         except FileNotFoundError:
             return []
-        except Exception as exc:
+        except STORE_ERRORS as exc:
             raise self._unavailable(exc) from None
         names = (str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in entries)
         return sorted(name for name in names if RECORD_ID_RE.match(name))
@@ -157,7 +181,7 @@ class RemoteSource:
             data = self.fs().cat_file(f"{self.base}/{rel}")
         except FileNotFoundError:
             return None
-        except Exception as exc:
+        except STORE_ERRORS as exc:
             raise self._unavailable(exc) from None
         return bytes(data)[: 1 << 20]
 
@@ -170,7 +194,7 @@ class RemoteSource:
             blobs = fs.cat(paths) if paths else {}
         except FileNotFoundError:
             return dest
-        except Exception as exc:
+        except STORE_ERRORS as exc:
             raise self._unavailable(exc) from None
         for path, data in blobs.items():
             name = str(path).rsplit("/", 1)[-1]
@@ -192,7 +216,7 @@ class RemoteSource:
                 break
             except FileNotFoundError:
                 return folder, []
-            except Exception as exc:
+            except STORE_ERRORS as exc:
                 if attempt == ATTEMPTS - 1:
                     raise ReadFailedError(f"listing {prefix}: {type(exc).__name__}: {exc}") from None
                 time.sleep(BACKOFF_S * 2**attempt)
@@ -208,7 +232,7 @@ class RemoteSource:
         for attempt in range(ATTEMPTS):
             try:
                 got = fs.cat(list(pending), on_error="return") if pending else {}
-            except Exception as exc:  # the whole call failed: a connection refused, a timeout
+            except STORE_ERRORS as exc:  # the whole call failed: a connection refused, a timeout
                 got = dict.fromkeys(pending, exc)
             failed: dict[str, str] = {}
             for path, value in got.items():
@@ -247,3 +271,48 @@ def open_source(location: str | Path | None) -> Source:
     from provenance.archive import Archive
 
     return LocalSource(Archive.locate(Path(location) if location is not None else None).root)
+
+
+def remote_url(path: str | Path) -> str | None:
+    """``path`` as an object-store URL when it is one (``Path`` folds ``s3://`` to ``s3:/``), else None."""
+    text = str(path)
+    for scheme in REMOTE_SCHEMES:
+        folded = scheme[:-1]  # "s3:/"
+        if text.startswith(scheme):
+            return text
+        if text.startswith(folded):
+            return scheme + text[len(folded) :]
+    return None
+
+
+def fetch_for_verify(url: str, dest: Path) -> tuple[Path, Path]:
+    """A record (``s3://bucket/prefix/records/<id>``) or a bundle object (``….zip``, ``….tar.gz``) copied
+    into ``dest`` to be verified there, and the archive's ``keys/`` beside it (the default trust store of a
+    record). Raises ``NotFoundError``, ``StorageError``."""
+    from provenance.archive import RECORD_ID_RE
+
+    trimmed = url.rstrip("/")
+    head, _, name = trimmed.rpartition("/")
+    keys = dest / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    if head.endswith("/records") and RECORD_ID_RE.match(name):
+        source = RemoteSource(head[: -len("/records")])
+        source.check()
+        if not source._exists(f"{source.base}/records/{name}/manifest.json"):
+            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{url}: no such record", path=url)
+        source.download_keys(keys)
+        try:
+            folder, _unsafe = source.fetch_record(name, dest / "records")
+        except ReadFailedError as exc:
+            raise StorageError(ErrorCode.STORAGE_UNAVAILABLE, f"{url}: {exc}", path=url) from None
+        return folder, keys
+    source = RemoteSource(trimmed)
+    fs = source.fs()
+    target = dest / (name or "bundle")
+    try:
+        target.write_bytes(fs.cat_file(source.base))
+    except FileNotFoundError:
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{url}: no such object", path=url) from None
+    except STORE_ERRORS as exc:
+        raise source._unavailable(exc) from None
+    return target, keys

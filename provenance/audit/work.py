@@ -76,19 +76,31 @@ def _verify_remote(source: RemoteSource, record_id: str, ctx: VerifyContext, scr
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# records in a row that the store could not deliver before a batch gives up on the rest (the store is down)
+STORE_DOWN_RECORDS = 2
+
+
 def audit_batch(job: AuditJob, record_ids: list[str]) -> list[dict[str, Any]]:
     """Verify ``record_ids`` one after another; one result per record, in order. Never raises for what it
-    finds (a record the store cannot deliver is the finding ``storage.read-failed``)."""
-    results = []
+    finds: a record the store cannot deliver is the finding ``storage.read-failed``; after
+    ``STORE_DOWN_RECORDS`` of them in a row, the rest of the batch is returned as ``{"record": id,
+    "skipped": true}`` (not audited: the next run audits them)."""
+    results: list[dict[str, Any]] = []
+    failing = 0
     scratch = Path(tempfile.mkdtemp(prefix="provenance-audit-")) if isinstance(job.source, RemoteSource) else None
     try:
         for record_id in record_ids:
+            if failing >= STORE_DOWN_RECORDS:
+                results.append({"record": record_id, "skipped": True})
+                continue
             started = time.perf_counter()
             if isinstance(job.source, RemoteSource):
                 assert scratch is not None
                 report = _verify_remote(job.source, record_id, job.ctx, scratch)
             else:
                 report = _verify_local(job.source, record_id, job.ctx)
+            failed = any(p.code is P.STORAGE_READ_FAILED for p in report.problems)
+            failing = failing + 1 if failed else 0
             results.append(_result(record_id, report, time.perf_counter() - started,
                                    local=isinstance(job.source, LocalSource)))
     finally:

@@ -66,7 +66,7 @@ def run_scheduled(
     scheduler: str | None,
 ) -> int:
     """``audit`` with any of the options of audit at scale; returns the exit code of the worst state."""
-    from provenance.audit.run import make_plan, prepare, run_audit
+    from provenance.audit.run import check_plan, make_plan, prepare, run_audit
     from provenance.cli.common import load_signer
     from provenance.keys import provenance_home
     from provenance.model.events import EventType
@@ -76,6 +76,7 @@ def run_scheduled(
                      scheduler=scheduler, jobs=resolve_jobs(jobs), record_events=record_events, report=report)
     prepared = prepare(archive, trust, now())
     try:
+        check_plan(prepared, plan)
         signer = None
         if report is not None or record_events:
             # the key is unlocked before the audit starts: a wrong passphrase must not cost hours

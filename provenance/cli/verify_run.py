@@ -242,6 +242,8 @@ def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: in
     from provenance.errors import ErrorCode, NotFoundError
     from provenance.verify.workers import resolve_jobs
 
+    if any(str(p).startswith("s3:") for p in paths):
+        return _verify_remote(paths, trust, archive, jobs, json_out)
     if len(paths) == 1 and not paths[0].exists():
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
     processes = resolve_jobs(jobs)
@@ -269,6 +271,31 @@ def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: in
         stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
                       "problems": problems, "summary": counts})
     return worst.exit_code
+
+
+def _verify_remote(paths: list[Path], trust: Path | None, archive: Path | None, jobs: int | None,
+                   json_out: bool) -> int:
+    """``verify s3://bucket/prefix/records/<id>`` (or a bundle object): each copied into a private temporary
+    folder, read-only, and verified there; the default trust store is the archive's own ``keys/``."""
+    import shutil
+    import tempfile
+
+    from provenance.audit.source import fetch_for_verify, remote_url
+
+    scratch = Path(tempfile.mkdtemp(prefix="provenance-verify-"))
+    try:
+        local: list[Path] = []
+        keys: Path | None = None
+        for index, path in enumerate(paths):
+            url = remote_url(path)
+            if url is None:
+                local.append(path)
+                continue
+            target, keys = fetch_for_verify(url, scratch / str(index))
+            local.append(target)
+        return verify(local, trust if trust is not None else keys, archive, jobs, json_out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool) -> int:
