@@ -66,7 +66,7 @@ class DaskEngine:
     scheduler: str
     name: str = "dask"
     workers: int = 1
-    connect_timeout: float = 10.0
+    connect_timeout: float = 5.0
 
     def connect(self) -> Any:
         """A client of the scheduler. Raises ``ProvenanceError(dependency.missing)`` without the extra and
@@ -97,14 +97,14 @@ class DaskEngine:
         try:
             threads = sum(client.nthreads().values()) or 1
             self.workers = max(1, len(client.nthreads()))
-            pending = as_completed()  # type: ignore[no-untyped-call]
+            pending: Any = None
             flight = 0
             exhausted = False
             number = 0
             token = os.urandom(6).hex()
 
             def feed() -> None:
-                nonlocal flight, exhausted, number
+                nonlocal flight, exhausted, number, pending
                 while not exhausted and flight < 2 * threads and not stop():
                     batch: list[str] | None = next(batches, None)
                     if batch is None:
@@ -118,7 +118,10 @@ class DaskEngine:
                     future = client.submit(
                         audit_batch, job, batch, pure=False, retries=2, key=f"provenance-audit-{token}-{number}"
                     )
-                    pending.add(future)  # type: ignore[no-untyped-call]
+                    if pending is None:
+                        pending = as_completed([future], loop=client.loop)  # type: ignore[no-untyped-call]
+                    else:
+                        pending.add(future)
                     flight += 1
 
             feed()
