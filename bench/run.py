@@ -512,6 +512,11 @@ def main() -> None:
     bundles_row, notes[3] = target_bundles(main_folder, sizes["bundles"])
     log("bench: 5. audit")
     audit_rows, notes[5] = target_audit(audit_archive, sizes["records"])
+    log("bench: 6. audit at scale (Dask, S3, resumed)")
+    import scale  # bench/scale.py: issue 16's figures
+
+    scale_rows, notes[6] = scale.figures(audit_archive, sizes["records"], QUICK)
+    audit_rows += [ratio_row(6, *row) for row in scale_rows]
     rows = [big_row, dossier_row, bundles_row, start_row, *audit_rows]
     notes = dict(sorted(notes.items()))
 

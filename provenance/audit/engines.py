@@ -25,7 +25,7 @@ StopAsked = Callable[[], bool]
 def batch_size(records: int, workers: int) -> int:
     """Records per batch: enough to make the cost of sending a batch small, few enough that every worker
     gets several batches (and a run stops soon after its time is up)."""
-    return max(8, min(128, records // max(1, workers * 8)))
+    return max(8, min(64, records // max(1, workers * 8)))
 
 
 @dataclass
