@@ -92,10 +92,13 @@ def test_a_signed_report_from_the_cluster(many: World, local_cluster: str, tmp_p
     assert checked.returncode == 0 and checked.json()["audit"]["counts"]["trusted"] == 39
 
 
-def test_an_unreachable_scheduler_is_one_line(many: World) -> None:
-    result = many.run("audit", "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:{_free_port()}")
-    assert result.returncode == 2
-    assert len(result.stderr.splitlines()) == 1 and "[audit.scheduler-unreachable]" in result.stderr
+def test_an_unreachable_scheduler_is_named() -> None:
+    from provenance.audit.engines import DaskEngine
+    from provenance.errors import ErrorCode, ProvenanceError
+
+    with pytest.raises(ProvenanceError) as caught:
+        DaskEngine(f"tcp://127.0.0.1:{_free_port()}", connect_timeout=0.5).connect()
+    assert caught.value.code is ErrorCode.SCHEDULER_UNREACHABLE and "dask scheduler" in caught.value.message
 
 
 class TcpCluster:

@@ -19,14 +19,13 @@ from provenance.contract import validation_errors
 from provenance.keys import TrustStore, generate_key
 from provenance.manifest_io import event_digest, read_manifest
 from provenance.model.events import Role
-from tests.conftest import PASSPHRASE, REFERENCE, T0, World
+from tests.conftest import PASSPHRASE, REFERENCE, T0, World, make_world
 
 RECORDS = [f"rec-{index:02d}" for index in range(6)]
 AUDITOR = "Au. Ditor"
 
 
-@pytest.fixture
-def audited(world: World) -> World:
+def _make(world: World) -> World:
     """Six records, rec-03 with an altered file, and an auditor's key."""
     from provenance.ingest.service import ingest, read_transcription
 
@@ -40,6 +39,11 @@ def audited(world: World) -> World:
     return world
 
 
+@pytest.fixture
+def audited(world: World) -> World:
+    return _make(world)
+
+
 def _report(world: World, tmp_path: Path, *extra: str) -> tuple[Path, Any]:
     path = tmp_path / "report.json"
     result = world.run("audit", "--report", str(path), "--key", AUDITOR, "--json", *extra)
@@ -47,8 +51,19 @@ def _report(world: World, tmp_path: Path, *extra: str) -> tuple[Path, Any]:
     return path, result.json()
 
 
-def test_report_is_signed_complete_and_agrees_with_its_schema(audited: World, tmp_path: Path) -> None:
-    path, out = _report(audited, tmp_path)
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, Path, Any]:
+    """One archive and its signed report, shared by the tests that only read them."""
+    tmp = tmp_path_factory.mktemp("reported")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PROVENANCE_HOME", str(tmp / "home"))
+        world = _make(make_world(tmp))
+    path, out = _report(world, tmp)
+    return world, path, out
+
+
+def test_report_is_signed_complete_and_agrees_with_its_schema(reported: tuple[World, Path, Any]) -> None:
+    audited, path, out = reported
     document = json.loads(path.read_text())
     assert validation_errors("audit-report", document) == []
     report = AuditReport.model_validate(document)
@@ -114,9 +129,10 @@ TAMPER: list[tuple[str, Any, set[str]]] = [
 
 
 @pytest.mark.parametrize(("name", "change", "codes"), TAMPER, ids=[t[0] for t in TAMPER])
-def test_tampered_report_is_invalid(audited: World, tmp_path: Path, name: str, change: Any, codes: set[str]) -> None:
-    path, _ = _report(audited, tmp_path)
-    text = path.read_text()
+def test_tampered_report_is_invalid(reported: tuple[World, Path, Any], tmp_path: Path, name: str, change: Any,
+                                    codes: set[str]) -> None:
+    audited, original, _ = reported
+    text = original.read_text()
     if change is None:  # a second report of the same archive: its signature moved onto the first
         other = tmp_path / "other.json"
         assert audited.run("audit", "--report", str(other), "--key", AUDITOR).returncode == 1
@@ -125,17 +141,26 @@ def test_tampered_report_is_invalid(audited: World, tmp_path: Path, name: str, c
     else:
         changed = change(text)
     assert changed != text
+    path = tmp_path / "tampered.json"
     path.write_text(changed)
-    result = audited.run("verify-report", str(path), "--json")
-    assert result.returncode == 1, result.stdout
-    found = {p["code"] for p in result.json()["problems"]}
+    report, _ = check_report(path, TrustStore.load(audited.archive.keys_dir))
+    found = {p.code.value for p in report.problems}
     assert codes <= found, (name, found)
-    assert result.json()["state"] == "invalid"
+    assert str(report.state) == "invalid"
 
 
-def test_any_byte_changed_is_found(audited: World, tmp_path: Path) -> None:
+def test_verify_report_of_a_tampered_report_exits_1(reported: tuple[World, Path, Any], tmp_path: Path) -> None:
+    audited, original, _ = reported
+    path = tmp_path / "tampered.json"
+    path.write_text(original.read_text().replace('"invalid": 1', '"invalid": 0', 1))
+    result = audited.run("verify-report", str(path), "--json")
+    assert result.returncode == 1 and result.json()["state"] == "invalid"
+    assert "report.signature-invalid" in {p["code"] for p in result.json()["problems"]}
+
+
+def test_any_byte_changed_is_found(reported: tuple[World, Path, Any], tmp_path: Path) -> None:
     """A property over the report's bytes: every one of 300 single-byte changes is found (library call)."""
-    path, _ = _report(audited, tmp_path)
+    audited, path, _ = reported
     data = path.read_bytes()
     trust = TrustStore.load(audited.archive.keys_dir)
     rng = random.Random(16)
@@ -148,8 +173,8 @@ def test_any_byte_changed_is_found(audited: World, tmp_path: Path) -> None:
         assert str(report.state) == "invalid", (where, value)
 
 
-def test_unknown_auditor_key_is_valid_not_trusted(audited: World, tmp_path: Path) -> None:
-    path, _ = _report(audited, tmp_path)
+def test_unknown_auditor_key_is_valid_not_trusted(reported: tuple[World, Path, Any], tmp_path: Path) -> None:
+    audited, path, _ = reported
     trust = tmp_path / "trust"
     trust.mkdir()
     for card in audited.archive.keys_dir.glob("a-archivist-*.json"):
@@ -161,7 +186,8 @@ def test_unknown_auditor_key_is_valid_not_trusted(audited: World, tmp_path: Path
     assert text.returncode == 3 and "VALID BUT NOT TRUSTED" in text.stdout
 
 
-def test_verify_report_bad_input_is_one_line(audited: World, tmp_path: Path) -> None:
+def test_verify_report_bad_input_is_one_line(reported: tuple[World, Path, Any], tmp_path: Path) -> None:
+    audited = reported[0]
     missing = audited.run("verify-report", str(tmp_path / "nope.json"))
     assert missing.returncode == 2
     assert missing.stderr.startswith("provenance: error:") and "[input.not-found]" in missing.stderr

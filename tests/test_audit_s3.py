@@ -135,7 +135,7 @@ def test_the_store_going_away_mid_run_loses_and_doubles_nothing(world: World, mo
     from provenance.ingest.service import ingest, read_transcription
 
     source = read_transcription(REFERENCE)
-    ids = [f"r-{index:02d}" for index in range(16)]
+    ids = [f"r-{index:02d}" for index in range(12)]
     for rid in ids:
         ingest(world.archive, source, world.signers["archivist"], now=world.tick(), record_id=rid)
     monkeypatch.setattr(source_module, "ATTEMPTS", 2)
