@@ -89,6 +89,8 @@ def test_verify_a_record_on_s3(stored: World) -> None:
     assert stored.run("verify", f"{url}/records/rec-01").returncode == 0
     bad = stored.run("verify", f"{url}/records/rec-03", "--json")
     assert bad.returncode == 1 and bad.json()["problems"][0]["code"] == "file.digest-mismatch"
+    by_id = stored.run("verify", "rec-01", "records/rec-02", "--archive", url, "--json")
+    assert by_id.returncode == 0 and by_id.json()["summary"]["trusted"] == 2
     missing = stored.run("verify", f"{url}/records/rec-99")
     assert missing.returncode == 2 and "[input.not-found]" in missing.stderr
 
@@ -131,7 +133,8 @@ def test_a_timeout_is_retried_then_reported(stored: World, server: S3Server, mon
     assert (folder / "manifest.json").is_file()
 
 
-def test_the_store_going_away_mid_run_loses_and_doubles_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_store_going_away_mid_run_loses_and_doubles_nothing(world: World, server: S3Server,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from provenance.ingest.service import ingest, read_transcription
 
     source = read_transcription(REFERENCE)
@@ -164,11 +167,11 @@ def test_the_store_going_away_mid_run_loses_and_doubles_nothing(world: World, mo
     failed = [r for r in first.results if r["problems"] and r["problems"][0]["code"] == "storage.read-failed"]
     assert failed and all(r["state"] == "invalid" for r in failed)
     assert first.warnings and "stopped answering" in first.warnings[0]
-    with s3_server() as back:  # the store is back (a new, empty server: the same archive uploaded again)
-        for name, value in back.env.items():
-            monkeypatch.setenv(name, value)
-        back.upload(world.root, URL)
-        second = run()
+    # the store is back (here: another server, the same archive uploaded to it)
+    for name, value in server.env.items():
+        monkeypatch.setenv(name, value)
+    server.upload(world.root, URL)
+    second = run()
     done_first = {r["record"] for r in first.results if r not in failed}
     done_second = {r["record"] for r in second.results}
     assert not done_first & done_second  # nothing twice

@@ -242,6 +242,11 @@ def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: in
     from provenance.errors import ErrorCode, NotFoundError
     from provenance.verify.workers import resolve_jobs
 
+    if archive is not None and str(archive).startswith("s3:"):
+        # --archive s3://bucket/prefix: each path is a record of it (an id, or records/<id>)
+        base = str(archive).rstrip("/")
+        paths = [Path(f"{base}/{p}" if str(p).startswith("records/") else f"{base}/records/{p}") for p in paths]
+        archive = None
     if any(str(p).startswith("s3:") for p in paths):
         return _verify_remote(paths, trust, archive, jobs, json_out)
     if len(paths) == 1 and not paths[0].exists():
