@@ -136,3 +136,23 @@ def test_state_records_each_result_once(tmp_path: Path) -> None:
     assert state.done(1) == {"a"} and list(state.last_checked()) == ["a"]
     assert state.start(["a", "b"]) == (1, ["b"])
     state.close()
+
+
+def test_a_local_worker_killed_mid_run_loses_and_doubles_nothing(many: World) -> None:
+    """A pool process killed (as the OOM killer would) while batches are in flight: a new pool runs them."""
+    import multiprocessing
+    import os
+    import signal
+
+    killed: list[int] = []
+
+    def kill_one(batch: list[dict[str, Any]]) -> None:
+        children = [p for p in multiprocessing.active_children() if p.pid is not None]
+        if not killed and children:
+            os.kill(children[0].pid, signal.SIGKILL)  # type: ignore[arg-type]
+            killed.append(children[0].pid)  # type: ignore[arg-type]
+
+    outcome = _run(many, Plan(jobs=2), on_results=kill_one)
+    assert killed
+    assert [r["record"] for r in outcome.results] == RECORDS
+    assert outcome.counts["trusted"] == len(RECORDS)

@@ -30,10 +30,16 @@ def batch_size(records: int, workers: int) -> int:
 
 @dataclass
 class LocalEngine:
-    """``workers`` processes on this machine (forked: they inherit the loaded library and trust store)."""
+    """``workers`` processes on this machine (forked: they inherit the loaded library and trust store).
+
+    A worker process that dies (killed, out of memory) breaks the pool: a new pool is started and the
+    batches that were in flight are run again; each batch's results are taken once.
+    """
 
     workers: int
     name: str = "local"
+    # new pools started after a worker died, before the run gives up (raises BrokenProcessPool)
+    restarts: int = 3
 
     def run(self, job: AuditJob, batches: Batches, stop: StopAsked) -> Iterator[Results]:
         if self.workers <= 1:
@@ -42,21 +48,46 @@ class LocalEngine:
                     return
                 yield audit_batch(job, records)
             return
-        from provenance.verify import workers
+        import multiprocessing
+        from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 
-        with workers.pool(self.workers) as pool:
-            flight: deque[Any] = deque()
-            exhausted = False
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+
+        def new_pool() -> ProcessPoolExecutor:
+            return ProcessPoolExecutor(self.workers, mp_context=context)
+
+        pool = new_pool()
+        flight: deque[tuple[list[str], Future[Results]]] = deque()
+        exhausted = False
+        restarts = 0
+        try:
             while True:
                 while not exhausted and len(flight) < 2 * self.workers and not stop():
                     batch: list[str] | None = next(batches, None)
                     if batch is None:
                         exhausted = True
                         break
-                    flight.append(pool.apply_async(audit_batch, (job, batch)))
+                    flight.append((batch, pool.submit(audit_batch, job, batch)))
                 if not flight:
                     return
-                yield flight.popleft().get()
+                batch, future = flight[0]
+                try:
+                    results = future.result()
+                except BrokenExecutor:
+                    restarts += 1
+                    if restarts > self.restarts:
+                        raise
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool = new_pool()
+                    again = [records for records, _ in flight]
+                    flight.clear()
+                    flight.extend((records, pool.submit(audit_batch, job, records)) for records in again)
+                    continue
+                flight.popleft()
+                yield results
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
