@@ -183,7 +183,7 @@ def test_unknown_auditor_key_is_valid_not_trusted(reported: tuple[World, Path, A
     assert result.returncode == 3
     assert [p["code"] for p in result.json()["problems"]] == ["signer.unknown"]
     text = audited.run("verify-report", str(path), "--trust", str(trust))
-    assert text.returncode == 3 and "VALID BUT NOT TRUSTED" in text.stdout
+    assert text.returncode == 3 and "VALID BUT NOT TRUSTED" in text.stdout and "signer.unknown" in text.stdout
 
 
 def test_verify_report_bad_input_is_one_line(reported: tuple[World, Path, Any], tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from provenance.cli.common import JsonOpt, KeyOpt, PassFileOpt, emit_json, now
-from provenance.cli.verify_run import STATES, _Out, _render
+from provenance.cli.verify_run import COLOURS, STATES, _Out
 
 ReportOpt = Annotated[
     Path | None, typer.Option("--report", help="Write one signed JSON audit report to this file.")
@@ -35,6 +35,13 @@ EngineOpt = Annotated[str, typer.Option("--engine", help="local (a process pool,
 SchedulerOpt = Annotated[
     str | None, typer.Option("--scheduler", help="Address of the Dask scheduler, e.g. tcp://10.0.0.5:8786.")
 ]
+
+
+REPORT_WORDS = {
+    "trusted": "TRUSTED: the report is intact and signed by an auditor in your trust store",
+    "valid": "VALID BUT NOT TRUSTED: the report is intact and correctly signed, but not by a key you trust",
+    "invalid": "INVALID: the report was altered or is not what it claims to be",
+}
 
 
 def scheduled(**options: Any) -> bool:
@@ -149,12 +156,19 @@ def verify_report(path: Path, trust: Path | None, archive: Path | None, json_out
         emit_json(document)
         return result.state.exit_code
     out = _Out()
+    state = str(result.state)
+    out.line((str(path), "bold"))
     if model is not None:
         counts = model.counts
-        out.line((f"audit report of {model.archive}, {model.started} to {model.finished}: {len(model.records)} "
-                  f"records ({counts.trusted} trusted, {counts.valid} valid, {counts.invalid} invalid), auditor "
-                  f"{model.auditor.name}", None))
-    _render(result, out)
+        out.line((f"  audit of {model.archive}, {model.started} to {model.finished}: {len(model.records)} records "
+                  f"({counts.trusted} trusted, {counts.valid} valid, {counts.invalid} invalid), auditor "
+                  f"{model.auditor.name} ({model.auditor.key[:20]}…)", None))
+    for check in result.checks:
+        mark = ("✓", "green") if check.ok else ("✗", "red")
+        out.line(("  ", None), mark, (f" {check.name}", None))
+    for problem in result.problems:
+        out.line(("  ", None), ("•", COLOURS[state]), (f" {problem.code}: {problem.message}", None))
+    out.line((REPORT_WORDS[state], f"bold {COLOURS[state]}"))
     return result.state.exit_code
 
 
