@@ -88,7 +88,9 @@ def dask_figure(archive: Path, records: int, reps: int) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    local, on_dask = sorted(local_runs)[reps // 2], sorted(dask_runs)[reps // 2]
+    # the best of alternated runs: on a machine shared with other work the fastest run is the one least
+    # slowed by it (both engines get the same chances)
+    local, on_dask = min(local_runs), min(dask_runs)
     return {"local": local, "dask": on_dask, "ratio": local / on_dask, "records": records}
 
 
@@ -136,7 +138,7 @@ def s3_figure(archive: Path, reps: int) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(10)
-    disk, s3 = sorted(disk_runs)[reps // 2], sorted(s3_runs)[reps // 2]
+    disk, s3 = min(disk_runs), min(s3_runs)
     return {"disk": disk, "s3": s3, "ratio": disk / s3, "records": len(ids), "get_rate": get_rate,
             "requests": per_record}
 

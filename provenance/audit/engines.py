@@ -87,7 +87,8 @@ class LocalEngine:
                 flight.popleft()
                 yield results
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # batches not started are dropped (their records stay for the next run); running ones end
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
