@@ -127,9 +127,11 @@ class TcpCluster:
             client.close()
 
     def stop(self) -> None:
-        for process in [*self.workers, self.scheduler]:
+        for process in self.workers:  # test processes: no graceful close needed
             if process.poll() is None:
-                process.terminate()
+                process.kill()
+        if self.scheduler.poll() is None:
+            self.scheduler.terminate()
         for process in [*self.workers, self.scheduler]:
             try:
                 process.wait(10)

@@ -120,6 +120,7 @@ def test_a_timeout_is_retried_then_reported(stored: World, server: S3Server, mon
     monkeypatch.setattr(source_module, "READ_TIMEOUT_S", 0.3)
     monkeypatch.setattr(source_module, "CONNECT_TIMEOUT_S", 0.3)
     monkeypatch.setattr(source_module, "ATTEMPTS", 2)
+    monkeypatch.setattr(source_module, "BOTO_ATTEMPTS", 1)
     monkeypatch.setattr(source_module, "BACKOFF_S", 0.05)
     remote = RemoteSource(stored.env["TEST_URL"])
     remote.fs()  # connected before the server stops answering
@@ -142,6 +143,7 @@ def test_the_store_going_away_mid_run_loses_and_doubles_nothing(world: World, se
     for rid in ids:
         ingest(world.archive, source, world.signers["archivist"], now=world.tick(), record_id=rid)
     monkeypatch.setattr(source_module, "ATTEMPTS", 2)
+    monkeypatch.setattr(source_module, "BOTO_ATTEMPTS", 1)
     monkeypatch.setattr(source_module, "BACKOFF_S", 0.05)
     with s3_server() as own:
         for name, value in own.env.items():

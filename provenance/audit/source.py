@@ -27,6 +27,8 @@ from provenance.errors import ErrorCode, NotFoundError, ProvenanceError, Storage
 # attempts for one object or listing before the error is reported, and the first pause between them
 ATTEMPTS = 3
 BACKOFF_S = 0.2
+# botocore's own attempts of one request (its back-off is jittered, up to seconds): one retry
+BOTO_ATTEMPTS = 2
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 30.0
 REMOTE_SCHEMES = ("s3://",)
@@ -120,7 +122,7 @@ class RemoteSource:
                     ErrorCode.EXTRA_MISSING,
                     f"{self.url}: archives on object storage need s3fs: pip install 'provenance[s3]'",
                 ) from None
-            config = {"retries": {"max_attempts": ATTEMPTS, "mode": "standard"},
+            config = {"retries": {"max_attempts": BOTO_ATTEMPTS, "mode": "standard"},
                       "connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": READ_TIMEOUT_S}
             client = {"endpoint_url": endpoint} if endpoint else {}
             fs = s3fs.S3FileSystem(skip_instance_cache=True, config_kwargs=config, client_kwargs=client,
