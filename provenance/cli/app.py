@@ -56,6 +56,9 @@ def build_app(command: str | None = None) -> typer.Typer:
     verify_cmds.register(app)
     export_cmds.register(app)
     audit_cmds.register(app)  # verify-report (audit at scale, issue 16)
+    from provenance.cli import import_cmds  # i13-preservation
+
+    import_cmds.register(app)
     return app
 
 
