@@ -178,3 +178,18 @@ def test_the_store_going_away_mid_run_loses_and_doubles_nothing(world: World, se
     done_second = {r["record"] for r in second.results}
     assert not done_first & done_second  # nothing twice
     assert done_first | done_second == set(ids)  # nothing lost: the unread records were audited now
+
+
+def test_hostile_object_keys_are_named_not_written(stored: World, server: S3Server, tmp_path: Path) -> None:
+    """An object under a file's own name (``x.txt/inner``) cannot be laid out beside it: it is reported as
+    file.path-unsafe and nothing is written outside the record's temporary folder."""
+    from provenance.audit.work import AuditJob, audit_batch
+    from provenance.verify.target import make_context
+
+    url = stored.env["TEST_URL"]
+    base = url.split("://")[1]
+    server.fs().pipe_file(f"{base}/records/rec-06/files/{REFERENCE.name}/inner", b"hostile")
+    ctx = make_context(stored.archive.keys_dir, T0 + timedelta(days=1))
+    [result] = audit_batch(AuditJob(RemoteSource(url), ctx), ["rec-06"])
+    assert result["state"] == "invalid"
+    assert "file.path-unsafe" in [p["code"] for p in result["problems"]]

@@ -244,8 +244,11 @@ class RemoteSource:
                     failed[path] = f"{type(value).__name__}: {value}"
                     continue
                 target = folder / pending[path]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(value)
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(value)
+                except OSError:  # "a" and "a/b" both objects: no folder can hold both; named, not written
+                    unsafe.append(pending[path])
             if not failed:
                 return folder, unsafe
             if attempt == ATTEMPTS - 1:
