@@ -42,6 +42,7 @@ from provenance.model.timefmt import format_utc, parse_utc
 from provenance.verify.hashing import FileDigests, hash_files
 
 if TYPE_CHECKING:
+    from provenance.bundle.members import MemberView
     from provenance.verify.prefetch import Prefetch
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -66,6 +67,8 @@ class RecordSource:
     known_digests: dict[Path, str] = field(default_factory=dict)
     # and their sizes as hashed there (a file not named here is measured again)
     known_sizes: dict[Path, int] = field(default_factory=dict)
+    # an archive read once, never extracted: its members stand for the paths above (bundle.members)
+    view: MemberView | None = None
 
 
 @dataclass
@@ -81,6 +84,8 @@ class VerifyContext:
     now: datetime
     jobs: int = 1
     prefetch: Prefetch | None = None
+    # a bundle archive may decompress to at most this many bytes (verify --max-size; None: the default)
+    max_size: int | None = None
 
 
 @dataclass
@@ -108,26 +113,36 @@ def _schema_problems(report: VerificationReport, raw: object, source: str) -> Ma
         return None
 
 
-def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
+def _read_manifest(report: VerificationReport, path: Path, view: MemberView | None = None) -> _Read | None:
     """Step 1: the manifest as parsed and as validated, or None after reporting why it cannot be used."""
     source = str(path)
+    data: bytes | None = None
     try:
-        info = path.lstat()
+        if view is not None:  # an archive's member, read once with the archive
+            member = view.get(path)
+            if member is None:
+                raise FileNotFoundError(path)
+            size = member.size
+            if size <= MAX_MANIFEST_BYTES:
+                data = view.read(path, MAX_MANIFEST_BYTES)
+        else:
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode):
+                report.add(P.FILE_PATH_UNSAFE, f"{source}: the manifest is not a regular file", path=source)
+                return None
+            size = info.st_size
     except FileNotFoundError:
         report.add(P.MANIFEST_MISSING, f"{source}: no manifest.json", path=source)
         return None
     except OSError as exc:
         report.add(P.MANIFEST_MALFORMED, f"{source}: cannot read: {exc.strerror}", path=source)
         return None
-    if not stat.S_ISREG(info.st_mode):
-        report.add(P.FILE_PATH_UNSAFE, f"{source}: the manifest is not a regular file", path=source)
-        return None
-    if info.st_size > MAX_MANIFEST_BYTES:
+    if size > MAX_MANIFEST_BYTES:
         report.add(P.MANIFEST_MALFORMED, f"{source}: larger than {MAX_MANIFEST_BYTES} bytes", path=source)
         return None
     try:
-        # bounded even if the file grows after lstat (endless data)
-        data = read_limited(path, MAX_MANIFEST_BYTES)
+        if data is None:  # bounded even if the file grows after lstat (endless data)
+            data = read_limited(path, MAX_MANIFEST_BYTES)
         raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
     except StrictJSONError as exc:
         code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
@@ -420,8 +435,12 @@ def check_state(
     return found
 
 
-def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, str]:
+def _walk_files(
+    root: Path, report: VerificationReport, label: str, view: MemberView | None = None
+) -> dict[str, str]:
     """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported."""
+    if view is not None:  # an archive's members: only regular files were read
+        return view.walk(root)
     found: dict[str, str] = {}
     top = os.fspath(root)
     if not os.path.isdir(top):
@@ -500,7 +519,7 @@ def check_payload(
     prefetch: Prefetch | None = None,
 ) -> None:
     """Step 6: the current files are exactly those the state lists, byte for byte."""
-    present = _walk_files(source.files_root, report, "files")
+    present = _walk_files(source.files_root, report, "files", source.view)
     report.files = len(manifest.state.files)
     listed = []
     for entry in manifest.state.files:
@@ -524,8 +543,11 @@ def check_payload(
             from provenance.verify.explain import explain_mismatch
 
             try:
-                with open(path, "rb") as handle:
-                    why = explain_mismatch(handle.read(), entry.sha256)
+                if source.view is not None:
+                    why = explain_mismatch(source.view.read(path, _EXPLAIN_LIMIT), entry.sha256)
+                else:
+                    with open(path, "rb") as handle:
+                        why = explain_mismatch(handle.read(), entry.sha256)
             except OSError:
                 why = None
         what = f"size {size} where {entry.size} was signed" if size != entry.size else "its SHA-256 differs"
@@ -573,7 +595,7 @@ def check_history(
     ``current_state`` is the digest step 5 found for the manifest's state, when it matched the last
     event: that snapshot's file list is then the manifest's own and is not parsed again.
     """
-    objects = _walk_files(source.objects_root, report, "objects") if source.objects_root else {}
+    objects = _walk_files(source.objects_root, report, "objects", source.view) if source.objects_root else {}
     if not objects and not source.history_required:
         return
     current = {f.sha256 for f in manifest.state.files}
@@ -633,7 +655,10 @@ def check_history(
         if path is None:
             return None
         try:
-            data = read_limited(Path(path), MAX_MANIFEST_BYTES)
+            if source.view is not None:
+                data = source.view.read(path, MAX_MANIFEST_BYTES)
+            else:
+                data = read_limited(Path(path), MAX_MANIFEST_BYTES)
         except OSError:  # too large to be a state, or unreadable: hash it as any object
             snapshots[hex_digest] = None
             object_ok(hex_digest, what, event.seq)
@@ -699,7 +724,7 @@ _MARKS: list[tuple[str, frozenset[P]]] = [
 
 def verify_source(source: RecordSource, ctx: VerifyContext, report: VerificationReport) -> Manifest | None:
     """Run every step on ``source``, adding to ``report``; returns the manifest when it could be read."""
-    read = _read_manifest(report, source.manifest_path)
+    read = _read_manifest(report, source.manifest_path, source.view)
     if read is None:
         report.check("manifest is well-formed", False)
         return None
