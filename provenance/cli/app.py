@@ -48,13 +48,14 @@ def build_app(command: str | None = None) -> typer.Typer:
     if command in verify_cmds.COMMANDS:
         verify_cmds.register(app)
         return app
-    from provenance.cli import export_cmds, inspect_cmds, keys_cmds, record_cmds
+    from provenance.cli import export_cmds, inspect_cmds, keys_cmds, record_cmds, unpack_cmds
 
     app.add_typer(keys_cmds.app, name="keys")
     record_cmds.register(app)
     inspect_cmds.register(app)
     verify_cmds.register(app)
     export_cmds.register(app)
+    unpack_cmds.register(app)
     return app
 
 

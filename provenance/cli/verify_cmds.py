@@ -23,8 +23,8 @@ MaxSizeOpt = Annotated[
     typer.Option(
         "--max-size",
         metavar="SIZE",
-        help="Largest a .zip/.tar.gz bundle may decompress to (e.g. 4G, 512M; default 8G): beyond it the "
-        "bundle is refused as bundle.too-large. Nothing is extracted to disk to verify it.",
+        help="Largest a .zip/.tar.gz bundle may decompress to (e.g. 4G, 512M; default 8G); beyond it the "
+        "bundle is refused as bundle.too-large.",
         show_default=False,
     ),
 ]

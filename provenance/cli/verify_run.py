@@ -292,6 +292,32 @@ def verify(
     return worst.exit_code
 
 
+def unpack(
+    bundle: Path, out: Path, trust: Path | None, archive: Path | None, json_out: bool, max_size: str | None
+) -> int:
+    """``provenance unpack``: verify's report, the bag written to ``out`` only when trusted; returns the exit
+    code of the state. Raises what :func:`provenance.bundle.unpack.unpack_bundle` raises."""
+    from provenance.bundle.unpack import unpack_bundle
+    from provenance.errors import ErrorCode, NotFoundError
+
+    limit = max_size_option(max_size)
+    if not bundle.exists():
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{bundle}: no such file", path=str(bundle))
+    ctx = replace(_context([bundle], trust, archive), max_size=limit)
+    result = unpack_bundle(bundle, out, ctx)
+    if json_out:
+        document = result.report.to_json()
+        document["unpacked"] = str(result.out) if result.out is not None else None
+        emit_json(document)
+    else:
+        _render(result.report)
+        if result.out is not None:
+            sys.stdout.write(f"unpacked the verified bag to {printable(str(result.out))}\n")
+        else:
+            sys.stderr.write(f"provenance: nothing was unpacked: the bundle is {result.report.state}\n")
+    return result.report.state.exit_code
+
+
 def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool) -> int:
     """``provenance audit``: every record of the archive; returns the exit code of the worst state."""
     from provenance.archive import Archive
