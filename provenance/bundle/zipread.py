@@ -417,6 +417,7 @@ def _local(fd: int, entry: _Entry) -> None:
         if len(descriptor) != layout.size or descriptor[:4] != SIG_DESCRIPTOR:
             problems.append((P.BUNDLE_HEADER_MISMATCH, "its data descriptor has no signature where it should be "
                              "(readers guess whether the first four bytes are a signature or the CRC)"))
+            entry.end = 0  # where it ends is a guess
             return
         _, d_crc, d_csize, d_usize = layout.unpack(descriptor)
         if (d_crc, d_csize, d_usize) != central:
