@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 Tree = dict[str, bytes | None]  # relative path → bytes (a file) or None (a folder)
-TIMEOUT = 60
+TIMEOUT = 20
 
 
 def tree_of(root: Path) -> tuple[Tree, list[str]]:
@@ -43,8 +43,11 @@ def tree_of(root: Path) -> tuple[Tree, list[str]]:
 
 
 def _run(argv: list[str], cwd: Path | None = None) -> str | None:
-    proc = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT,
-                          check=False)
+    try:
+        proc = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return f"no result after {TIMEOUT} s"
     if proc.returncode != 0:
         return f"exit {proc.returncode}: {proc.stderr.decode('utf-8', 'replace').strip()[-200:]}"
     return None
