@@ -373,6 +373,9 @@ def constructs(base: Base) -> Iterator[Variant]:
     plain = members(base)
     yield tv("rebuilt", TRUSTED, build_tar(plain))
     yield tv("rebuilt-without-record-padding", TRUSTED, build_tar(plain, tail=b""))
+    yield tv("dot-slash-names", TRUSTED, build_tar([tar_header(b"./", kind=b"5"), *members(
+        Base([("./" + n, d) for n, d in base.entries], t))]))
+    yield tv("one-zero-block-at-the-end", TRUSTED, build_tar(plain, end=bytes(512), tail=b""))
     yield tv("gnu-format", TRUSTED, build_tar(members(base, lambda n, d: [
         tar_header(n.encode() + (b"/" if d is None else b""), size=len(d or b""), kind=b"5" if d is None else b"0",
                    magic=GNU) + pad(d or b"")])))

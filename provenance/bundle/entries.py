@@ -200,8 +200,11 @@ class EntryNames:
             )
 
     def admit(self, name: str, kind: str) -> str | None:
-        """The safe relative path for ``name``, or None after recording why it is refused."""
+        """The safe relative path for ``name`` (``""`` for a folder entry ``./``: the archive's own folder,
+        as every extractor reads it), or None after recording why it is refused."""
         self.counted()
+        if kind == "folder" and name in ("./", "."):
+            return ""
         try:
             rel = safe_entry_path(name)
         except UnsafePathError as exc:

@@ -122,7 +122,7 @@ class _Reader:
         if self.pax is not None or self.long is not None:
             raise reject(P.BUNDLE_MALFORMED, "the archive ends right after an extended header")
         second = self.source.read(th.BLOCK_SIZE)
-        if len(second) == th.BLOCK_SIZE and second != th.ZERO_BLOCK:
+        if second.count(0) != len(second):
             raise reject(P.BUNDLE_STRAY_DATA, "a lone zero block, then more headers (some readers stop at the "
                          "zero block, others read on)", found="headers after a zero block")
         while chunk := self.source.read(BLOCK):
@@ -210,7 +210,7 @@ class _Reader:
         if kind in th.UNSAFE_TYPES or kind == th.FOLDER:
             if header.size:  # data or not, readers differ: the framing of what follows is unknown
                 raise BundleRejectedError(self.names.findings)
-            if rel is not None and not self.names.findings:
+            if rel and not self.names.findings:  # "" is the archive's own folder ("./")
                 self.collector.folder(rel)
             return
         if rel is None or self.names.findings:  # refused: its data is skipped, the names read on

@@ -554,8 +554,8 @@ def read_zip(path: Path, collector: Collector, limits: Limits) -> None:
         for entry in sorted(entries, key=lambda e: e.offset):
             if entry.kind == "folder":
                 _stream(fd, entry, None, budget)
-                assert entry.rel is not None
-                collector.folder(entry.rel)
+                if entry.rel:  # "" is the archive's own folder ("./")
+                    collector.folder(entry.rel)
             else:
                 _stream(fd, entry, collector, budget)
     finally:
