@@ -1,9 +1,8 @@
 """Hostile zip and tar.gz variants of a real exported bundle: every construct of "one reading" (see
 docs/security.md), plus seeded random header mutations.
 
-The zip and tar writers here are written from the specifications (PKWARE APPNOTE 6.3.10; POSIX.1-2001
-pax/ustar; GNU tar's format notes; RFC 1952), independently of ``provenance.bundle``, and let a test set
-every field by hand. ``constructs(base)`` gives named variants with the exact problem codes ``verify``
+The archives are written by ``tests/hostile_writers.py`` (from the specifications, independently of
+``provenance.bundle``). ``constructs(base)`` gives named variants with the exact problem codes ``verify``
 must report (an empty set: the construct is accepted, and the bundle must verify trusted);
 ``mutations(base, seed, count)`` gives random ones (codes unknown: the differential property is the
 oracle, see ``tests/extractors.py``).
@@ -11,15 +10,33 @@ oracle, see ``tests/extractors.py``).
 
 from __future__ import annotations
 
-import gzip
 import random
 import struct
 import unicodedata
-import zipfile
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from tests.hostile_writers import (
+    GNU,
+    POSIX,
+    Base,
+    ZEntry,
+    add,
+    at,
+    build_tar,
+    build_zip,
+    compress,
+    edit,
+    extra,
+    gz,
+    member,
+    members,
+    pad,
+    pax_member,
+    tar_header,
+    zentries,
+)
 
 ZIP, TARGZ = "zip", "tar.gz"
 TRUSTED: frozenset[str] = frozenset()
@@ -34,240 +51,6 @@ class Variant:
     form: str
     data: bytes
     codes: frozenset[str] | None  # the exact codes verify reports; None: unknown (a random mutation)
-
-
-@dataclass
-class Base:
-    """A real exported bundle's entries: (name, bytes or None for a folder), in the archive's order."""
-
-    entries: list[tuple[str, bytes | None]]
-    top: str
-
-    @classmethod
-    def from_zip(cls, path: Path) -> Base:
-        with zipfile.ZipFile(path) as archive:
-            entries = [(i.filename.rstrip("/"), None if i.is_dir() else archive.read(i)) for i in archive.infolist()]
-        return cls(entries, entries[0][0].split("/")[0])
-
-    def files(self) -> list[tuple[str, bytes]]:
-        return [(n, d) for n, d in self.entries if d is not None]
-
-
-# --------------------------------------------------------------------------------------------------------
-# A zip writer with every field in reach (APPNOTE 4.3)
-
-
-@dataclass
-class ZEntry:
-    name: bytes
-    data: bytes | None  # None: a folder
-    method: int = 8
-    flags: int = 0
-    host: int = 3
-    mode: int | None = None  # the upper half of the external attributes (default by kind)
-    dos: int = 0
-    needed: int = 20
-    local_extra: bytes = b""
-    central_extra: bytes = b""
-    comment: bytes = b""
-    local_name: bytes | None = None
-    descriptor: str | None = None  # "sig", "nosig"
-    zip64: bool = False  # sizes in zip64 extra fields, header fields saturated
-    local_zip64: tuple[int, int] | None = None  # (usize, csize) in the local zip64 field, when forced
-    payload: bytes | None = None  # the compressed bytes, when forced
-    local: dict[str, int] = field(default_factory=dict)  # overrides of local header fields
-    central: dict[str, int] = field(default_factory=dict)  # overrides of central header fields
-    descriptor_values: tuple[int, int, int] | None = None
-    gap_after: bytes = b""
-
-
-def _compress(data: bytes, method: int) -> bytes:
-    if method == 8:
-        packer = zlib.compressobj(6, zlib.DEFLATED, -15)
-        return packer.compress(data) + packer.flush()
-    return data
-
-
-def extra(ident: int, body: bytes) -> bytes:
-    return struct.pack("<HH", ident, len(body)) + body
-
-
-def build_zip(
-    entries: list[ZEntry],
-    *,
-    prefix: bytes = b"",
-    comment: bytes = b"",
-    trailing: bytes = b"",
-    zip64_end: bool = False,
-    end: dict[str, int] | None = None,
-    absolute_offsets: bool = True,
-    after_directory: bytes = b"",
-) -> bytes:
-    out = bytearray(prefix)
-    central = bytearray()
-    for e in entries:
-        data = e.data or b""
-        crc = zlib.crc32(data)
-        method = e.method if e.data is not None else 0
-        packed = e.payload if e.payload is not None else _compress(data, method)
-        csize, usize = len(packed), len(data)
-        offset = len(out) if absolute_offsets else len(out) - len(prefix)
-        mode = e.mode if e.mode is not None else (0o40755 if e.data is None else 0o100644)
-        lvals = {"needed": e.needed, "flags": e.flags, "method": method, "time": 0x4800, "date": 0x5C25,
-                 "crc": crc, "csize": csize, "usize": usize}
-        lextra = e.local_extra
-        if e.descriptor:
-            lvals.update(crc=0, csize=0, usize=0)
-        if e.zip64:
-            sizes = e.local_zip64 or (lvals["usize"], lvals["csize"])
-            lextra = extra(1, struct.pack("<QQ", *sizes)) + lextra
-            lvals.update(csize=0xFFFFFFFF, usize=0xFFFFFFFF)
-        lvals.update(e.local)
-        lname = e.local_name if e.local_name is not None else e.name
-        out += struct.pack("<4sHHHHHLLLHH", b"PK\x03\x04", lvals["needed"], lvals["flags"], lvals["method"],
-                           lvals["time"], lvals["date"], lvals["crc"], lvals["csize"], lvals["usize"],
-                           len(lname), len(lextra))  # fmt: skip
-        out += lname + lextra + packed
-        if e.descriptor:
-            values = e.descriptor_values or (crc, csize, usize)
-            body = struct.pack("<LQQ" if e.zip64 else "<LLL", *values)
-            out += (b"PK\x07\x08" if e.descriptor == "sig" else b"") + body
-        out += e.gap_after
-        cvals = {"made": (e.host << 8) | 20, "needed": e.needed, "flags": e.flags, "method": method,
-                 "time": 0x4800, "date": 0x5C25, "crc": crc, "csize": csize, "usize": usize, "disk": 0,
-                 "internal": 0, "external": (mode << 16) | e.dos | (0x10 if e.data is None else 0),
-                 "offset": offset}  # fmt: skip
-        cextra = e.central_extra
-        if e.zip64:
-            cextra = extra(1, struct.pack("<QQ", usize, csize)) + cextra
-            cvals.update(csize=0xFFFFFFFF, usize=0xFFFFFFFF)
-        cvals.update(e.central)
-        central += struct.pack("<4sHHHHHHLLLHHHHHLL", b"PK\x01\x02", cvals["made"], cvals["needed"],
-                               cvals["flags"], cvals["method"], cvals["time"], cvals["date"], cvals["crc"],
-                               cvals["csize"], cvals["usize"], len(e.name), len(cextra), len(e.comment),
-                               cvals["disk"], cvals["internal"], cvals["external"], cvals["offset"])  # fmt: skip
-        central += e.name + cextra + e.comment
-    cd_offset = len(out) if absolute_offsets else len(out) - len(prefix)
-    out += central + after_directory
-    values = {"disk": 0, "cd_disk": 0, "on_disk": len(entries), "count": len(entries),
-              "cd_size": len(central) + len(after_directory), "cd_offset": cd_offset}  # fmt: skip
-    values.update(end or {})
-    if zip64_end:
-        record_at = len(out)
-        out += struct.pack("<4sQHHLLQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, values["on_disk"], values["count"],
-                           values["cd_size"], values["cd_offset"])  # fmt: skip
-        out += struct.pack("<4sLQL", b"PK\x06\x07", 0, record_at, 1)
-        values.update({k: v for k, v in (end or {}).items() if k.startswith("small_")})
-    out += struct.pack("<4sHHHHLLH", b"PK\x05\x06", values["disk"], values["cd_disk"],
-                       values.get("small_on_disk", values["on_disk"]), values.get("small_count", values["count"]),
-                       values.get("small_cd_size", values["cd_size"]),
-                       values.get("small_cd_offset", values["cd_offset"]), len(comment))  # fmt: skip
-    return bytes(out + comment + trailing)
-
-
-def zentries(base: Base) -> list[ZEntry]:
-    return [ZEntry((n + ("/" if d is None else "")).encode(), d) for n, d in base.entries]
-
-
-def _edit(entries: list[ZEntry], rel: str, **changes: object) -> list[ZEntry]:
-    return [replace(e, **changes) if e.name.decode("utf-8", "replace").endswith(rel) else e for e in entries]  # type: ignore[arg-type]
-
-
-def _add(entries: list[ZEntry], *more: ZEntry) -> list[ZEntry]:
-    return [*entries, *more]
-
-
-# --------------------------------------------------------------------------------------------------------
-# A tar writer (ustar / pax / GNU headers by hand)
-
-POSIX, GNU = b"ustar\x0000", b"ustar  \x00"
-
-
-def _octal(value: int, width: int) -> bytes:
-    return b"%0*o\x00" % (width - 1, value)
-
-
-def tar_header(
-    name: bytes,
-    *,
-    size: int = 0,
-    kind: bytes = b"0",
-    magic: bytes = POSIX,
-    linkname: bytes = b"",
-    prefix: bytes = b"",
-    patch: dict[int, bytes] | None = None,
-    checksum: str = "unsigned",
-) -> bytes:
-    block = bytearray(512)
-    block[0 : len(name)] = name
-    block[100:108] = _octal(0o755 if kind == b"5" else 0o644, 8)
-    block[108:116] = _octal(0, 8)
-    block[116:124] = _octal(0, 8)
-    block[124:136] = _octal(size, 12)
-    block[136:148] = _octal(1767603600, 12)
-    block[156:157] = kind
-    block[157 : 157 + len(linkname)] = linkname
-    block[257:265] = magic
-    if magic == POSIX:
-        block[329:337] = _octal(0, 8)
-        block[337:345] = _octal(0, 8)
-        block[345 : 345 + len(prefix)] = prefix
-    for at, value in (patch or {}).items():
-        block[at : at + len(value)] = value
-    block[148:156] = b" " * 8
-    total = sum(block) if checksum == "unsigned" else sum(b - 256 if b > 127 else b for b in block) & 262143
-    block[148:156] = b"%06o\x00 " % total
-    return bytes(block)
-
-
-def pad(data: bytes) -> bytes:
-    return data + bytes(-len(data) % 512)
-
-
-def pax(records: list[tuple[bytes, bytes]]) -> bytes:
-    out = b""
-    for key, value in records:
-        body = b" " + key + b"=" + value + b"\n"
-        length = len(body) + 1
-        while len(str(length).encode() + body) != length:
-            length += 1
-        out += str(length).encode() + body
-    return out
-
-
-def pax_member(records: list[tuple[bytes, bytes]], kind: bytes = b"x") -> bytes:
-    data = pax(records)
-    return tar_header(b"PaxHeader/x", size=len(data), kind=kind) + pad(data)
-
-
-def member(name: str, data: bytes | None, **options: object) -> bytes:
-    raw = name.encode() + (b"/" if data is None else b"")
-    header = tar_header(raw, size=len(data or b""), kind=b"5" if data is None else b"0", **options)  # type: ignore[arg-type]
-    return header + pad(data or b"")
-
-
-END = bytes(1024)
-
-
-def build_tar(blocks: list[bytes], *, end: bytes = END, tail: bytes = bytes(8192)) -> bytes:
-    return b"".join(blocks) + end + tail
-
-
-def gz(data: bytes) -> bytes:
-    return gzip.compress(data, mtime=0)
-
-
-def members(base: Base, change: Callable[[str, bytes | None], list[bytes] | None] | None = None) -> list[bytes]:
-    """The base's members as tar blocks; ``change`` may replace a member's blocks (None: unchanged)."""
-    out: list[bytes] = []
-    for name, data in base.entries:
-        replaced = change(name, data) if change is not None else None
-        out.extend(replaced if replaced is not None else [member(name, data)])
-    return out
-
-
-def _at(rel: str, blocks: Callable[[str, bytes | None], list[bytes]]) -> Callable[[str, bytes | None], list[bytes] | None]:
-    return lambda name, data: blocks(name, data) if name.endswith(rel) else None
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -300,45 +83,45 @@ def constructs(base: Base) -> Iterator[Variant]:
                                              for e in z])
     yield zv("msdos-host", TRUSTED, [replace(e, host=0, mode=0) for e in z])
     # zip: two names for one entry
-    yield zv("unicode-path-extra", {AMBIGUOUS}, _edit(z, TEXT, central_extra=extra(
+    yield zv("unicode-path-extra", {AMBIGUOUS}, edit(z, TEXT, central_extra=extra(
         0x7075, b"\x01" + struct.pack("<L", zlib.crc32(f"{t}/{TEXT}".encode())) + f"{t}/data/files/x.txt".encode())))
-    yield zv("unicode-path-extra-local", {AMBIGUOUS}, _edit(z, TEXT, local_extra=extra(
+    yield zv("unicode-path-extra-local", {AMBIGUOUS}, edit(z, TEXT, local_extra=extra(
         0x7075, b"\x01" + struct.pack("<L", zlib.crc32(f"{t}/{TEXT}".encode())) + f"{t}/{TEXT}".encode())))
-    yield zv("unicode-comment-extra", {AMBIGUOUS}, _edit(z, TEXT, central_extra=extra(0x6375, b"\x01\0\0\0\0x")))
-    yield zv("xceed-unicode-extra", {AMBIGUOUS}, _edit(z, TEXT, central_extra=extra(0x554E, b"\x5c\x4e\x00\x00")))
-    yield zv("local-name-differs", {AMBIGUOUS}, _edit(z, TEXT, local_name=f"{t}/data/files/telegram-23256.tx_".encode()))
-    yield zv("non-ascii-name-without-utf8-flag", {AMBIGUOUS}, _add(z, ZEntry(f"{t}/data/files/caf\u00e9".encode(), b"x")))
-    yield zv("utf8-flag-on-invalid-utf8", {AMBIGUOUS}, _add(z, ZEntry(f"{t}/data/x\xff".encode("latin-1"), b"x",
+    yield zv("unicode-comment-extra", {AMBIGUOUS}, edit(z, TEXT, central_extra=extra(0x6375, b"\x01\0\0\0\0x")))
+    yield zv("xceed-unicode-extra", {AMBIGUOUS}, edit(z, TEXT, central_extra=extra(0x554E, b"\x5c\x4e\x00\x00")))
+    yield zv("local-name-differs", {AMBIGUOUS}, edit(z, TEXT, local_name=f"{t}/data/files/telegram-23256.tx_".encode()))
+    yield zv("non-ascii-name-without-utf8-flag", {AMBIGUOUS}, add(z, ZEntry(f"{t}/data/files/caf\u00e9".encode(), b"x")))
+    yield zv("utf8-flag-on-invalid-utf8", {AMBIGUOUS}, add(z, ZEntry(f"{t}/data/x\xff".encode("latin-1"), b"x",
                                                                              flags=0x800)))
-    yield zv("nul-in-name", {AMBIGUOUS, UNSAFE}, _add(z, ZEntry(f"{t}/{TEXT}\0.evil".encode(), b"x")))
+    yield zv("nul-in-name", {AMBIGUOUS, UNSAFE}, add(z, ZEntry(f"{t}/{TEXT}\0.evil".encode(), b"x")))
     # zip: two values for one field
-    yield zv("local-size-differs", {MISMATCH}, _edit(z, TEXT, local={"usize": len(text) + 1}))
-    yield zv("local-crc-differs", {MISMATCH}, _edit(z, TEXT, local={"crc": 1}))
-    yield zv("local-method-differs", {MISMATCH}, _edit(z, TEXT, local={"method": 0}))
-    yield zv("local-flags-differ", {MISMATCH}, _edit(z, TEXT, local={"flags": 2}))
-    yield zv("zip64-field-without-saturation", {MISMATCH}, _edit(z, TEXT, central_extra=extra(1, struct.pack("<Q", 5))))
-    yield zv("zip64-field-disagrees", {MISMATCH}, _edit(z, TEXT, zip64=True, needed=45,
+    yield zv("local-size-differs", {MISMATCH}, edit(z, TEXT, local={"usize": len(text) + 1}))
+    yield zv("local-crc-differs", {MISMATCH}, edit(z, TEXT, local={"crc": 1}))
+    yield zv("local-method-differs", {MISMATCH}, edit(z, TEXT, local={"method": 0}))
+    yield zv("local-flags-differ", {MISMATCH}, edit(z, TEXT, local={"flags": 2}))
+    yield zv("zip64-field-without-saturation", {MISMATCH}, edit(z, TEXT, central_extra=extra(1, struct.pack("<Q", 5))))
+    yield zv("zip64-field-disagrees", {MISMATCH}, edit(z, TEXT, zip64=True, needed=45,
                                                         local_zip64=(len(text) + 7, 9)))
     yield zv("zip64-end-record-disagrees", {MISMATCH}, z, zip64_end=True, end={"small_count": len(z) - 1})
     yield zv("zip64-locator-without-saturation", TRUSTED, z, zip64_end=True)
-    yield zv("data-descriptor-disagrees", {MISMATCH}, _edit(z, TEXT, flags=8, descriptor="sig",
+    yield zv("data-descriptor-disagrees", {MISMATCH}, edit(z, TEXT, flags=8, descriptor="sig",
                                                             descriptor_values=(zlib.crc32(forged), 9, len(forged))))
-    yield zv("data-descriptor-without-signature", {MISMATCH}, _edit(z, TEXT, flags=8, descriptor="nosig"))
-    yield zv("stored-with-data-descriptor", {MISMATCH}, _edit(z, TEXT, method=0, flags=8, descriptor="sig"))
-    yield zv("deflate-longer-than-its-size", {MISMATCH}, _edit(z, TEXT, central={"usize": len(text) - 1},
+    yield zv("data-descriptor-without-signature", {MISMATCH}, edit(z, TEXT, flags=8, descriptor="nosig"))
+    yield zv("stored-with-data-descriptor", {MISMATCH}, edit(z, TEXT, method=0, flags=8, descriptor="sig"))
+    yield zv("deflate-longer-than-its-size", {MISMATCH}, edit(z, TEXT, central={"usize": len(text) - 1},
                                                                local={"usize": len(text) - 1}))
-    yield zv("bytes-after-deflate-stream", {STRAY}, _edit(z, TEXT, payload=_compress(text, 8) + b"hidden"))
-    yield zv("folder-with-data", {MISMATCH}, _add(z, ZEntry(f"{t}/data/files/dir/".encode(), b"x", mode=0o40755)))
-    yield zv("msdos-folder-bit-on-file", {MISMATCH}, _edit(z, TEXT, host=0, mode=0, dos=0x10))
-    yield zv("unix-folder-mode-on-file", {MISMATCH}, _edit(z, TEXT, mode=0o40755))
+    yield zv("bytes-after-deflate-stream", {STRAY}, edit(z, TEXT, payload=compress(text, 8) + b"hidden"))
+    yield zv("folder-with-data", {MISMATCH}, add(z, ZEntry(f"{t}/data/files/dir/".encode(), b"x", mode=0o40755)))
+    yield zv("msdos-folder-bit-on-file", {MISMATCH}, edit(z, TEXT, host=0, mode=0, dos=0x10))
+    yield zv("unix-folder-mode-on-file", {MISMATCH}, edit(z, TEXT, mode=0o40755))
     # zip: bytes outside the entries
     yield zv("prepended-stub", {STRAY}, z, prefix=b"#!/bin/sh\nexit 0\n" * 4)
     yield zv("prepended-stub-relative-offsets", {STRAY}, z, prefix=b"MZ" + bytes(62), absolute_offsets=False)
-    yield zv("gap-between-entries", {STRAY}, _edit(z, "bagit.txt", gap_after=b"PK\x03\x04 hidden"))
+    yield zv("gap-between-entries", {STRAY}, edit(z, "bagit.txt", gap_after=b"PK\x03\x04 hidden"))
     yield zv("archive-comment", {STRAY}, z, comment=b"nothing to see")
     yield zv("archive-comment-with-end-record", {STRAY}, z, comment=b"PK\x05\x06" + bytes(18))
     yield zv("trailing-data", {STRAY}, z, trailing=b"\0" * 100)
-    yield zv("entry-comment", {STRAY}, _edit(z, TEXT, comment=b"a comment"))
+    yield zv("entry-comment", {STRAY}, edit(z, TEXT, comment=b"a comment"))
     yield zv("directory-bytes-after-entries", {STRAY}, z, after_directory=b"PK\x05\x05" + bytes(10))
     one = build_zip(z)
     yield Variant("zip-concatenated", ZIP, one + build_zip(zentries(Base([(f"{t}/{TEXT}", forged)], t))),
@@ -346,27 +129,27 @@ def constructs(base: Base) -> Iterator[Variant]:
     overlap = build_zip(z)
     yield Variant("zip-overlapping-entries", ZIP, _overlap(overlap, f"{t}/{TEXT}".encode()), frozenset({UNSAFE}))
     # zip: what provenance does not read
-    yield zv("encrypted", {UNSUPPORTED}, _edit(z, TEXT, flags=1))
-    yield zv("strong-encryption-flag", {UNSUPPORTED}, _edit(z, TEXT, flags=0x41))
-    yield zv("bzip2-method", {UNSUPPORTED}, _edit(z, TEXT, method=12, payload=b"BZh9"))
-    yield zv("lzma-method", {UNSUPPORTED}, _edit(z, TEXT, method=14, payload=b"\x09\x14\x05\x00"))
-    yield zv("version-needed-6.3", {UNSUPPORTED}, _edit(z, TEXT, needed=63))
-    yield zv("amiga-host", {UNSUPPORTED}, _edit(z, TEXT, host=1))
-    yield zv("unknown-extra-field", {UNSUPPORTED}, _edit(z, TEXT, central_extra=extra(0x4242, b"xy")))
-    yield zv("pkware-unix-extra", {UNSUPPORTED}, _edit(z, TEXT, local_extra=extra(0x000D, bytes(12) + b"/etc/passwd")))
-    yield zv("strong-encryption-extra", {UNSUPPORTED}, _edit(z, TEXT, central_extra=extra(0x0017, bytes(8))))
-    yield zv("extra-field-twice", {MISMATCH}, _edit(z, TEXT, central_extra=extra(0x5455, b"\x01\0\0\0\0") * 2))
+    yield zv("encrypted", {UNSUPPORTED}, edit(z, TEXT, flags=1))
+    yield zv("strong-encryption-flag", {UNSUPPORTED}, edit(z, TEXT, flags=0x41))
+    yield zv("bzip2-method", {UNSUPPORTED}, edit(z, TEXT, method=12, payload=b"BZh9"))
+    yield zv("lzma-method", {UNSUPPORTED}, edit(z, TEXT, method=14, payload=b"\x09\x14\x05\x00"))
+    yield zv("version-needed-6.3", {UNSUPPORTED}, edit(z, TEXT, needed=63))
+    yield zv("amiga-host", {UNSUPPORTED}, edit(z, TEXT, host=1))
+    yield zv("unknown-extra-field", {UNSUPPORTED}, edit(z, TEXT, central_extra=extra(0x4242, b"xy")))
+    yield zv("pkware-unix-extra", {UNSUPPORTED}, edit(z, TEXT, local_extra=extra(0x000D, bytes(12) + b"/etc/passwd")))
+    yield zv("strong-encryption-extra", {UNSUPPORTED}, edit(z, TEXT, central_extra=extra(0x0017, bytes(8))))
+    yield zv("extra-field-twice", {MISMATCH}, edit(z, TEXT, central_extra=extra(0x5455, b"\x01\0\0\0\0") * 2))
     yield zv("second-disk", {UNSUPPORTED}, z, end={"disk": 1, "cd_disk": 1})
     yield zv("entry-count-short", {STRAY}, z, end={"on_disk": len(z) - 1, "count": len(z) - 1})
     # zip: unsafe entries
-    yield zv("symlink", {UNSAFE}, _add(z, ZEntry(f"{t}/data/files/link".encode(), b"/etc/passwd", mode=0o120777)))
-    yield zv("device", {UNSAFE}, _add(z, ZEntry(f"{t}/data/files/null".encode(), b"", mode=0o20644)))
-    yield zv("fifo", {UNSAFE}, _add(z, ZEntry(f"{t}/data/files/pipe".encode(), b"", mode=0o10644)))
-    yield zv("traversal", {UNSAFE}, _add(z, ZEntry(b"../evil.txt", b"x")))
-    yield zv("duplicate-name", {UNSAFE}, _add(z, ZEntry(f"{t}/{TEXT}".encode(), forged)))
-    yield zv("case-collision", {UNSAFE}, _add(z, ZEntry(f"{t}/{TEXT.upper()}".encode(), forged)))
+    yield zv("symlink", {UNSAFE}, add(z, ZEntry(f"{t}/data/files/link".encode(), b"/etc/passwd", mode=0o120777)))
+    yield zv("device", {UNSAFE}, add(z, ZEntry(f"{t}/data/files/null".encode(), b"", mode=0o20644)))
+    yield zv("fifo", {UNSAFE}, add(z, ZEntry(f"{t}/data/files/pipe".encode(), b"", mode=0o10644)))
+    yield zv("traversal", {UNSAFE}, add(z, ZEntry(b"../evil.txt", b"x")))
+    yield zv("duplicate-name", {UNSAFE}, add(z, ZEntry(f"{t}/{TEXT}".encode(), forged)))
+    yield zv("case-collision", {UNSAFE}, add(z, ZEntry(f"{t}/{TEXT.upper()}".encode(), forged)))
     nfd = unicodedata.normalize("NFD", "caf\u00e9")
-    yield zv("nfc-nfd-collision", {UNSAFE}, _add(z, ZEntry(f"{t}/data/files/caf\u00e9".encode(), b"1", flags=0x800),
+    yield zv("nfc-nfd-collision", {UNSAFE}, add(z, ZEntry(f"{t}/data/files/caf\u00e9".encode(), b"1", flags=0x800),
                                                  ZEntry(f"{t}/data/files/{nfd}".encode(), b"2", flags=0x800)))
 
     # tar: accepted constructs
@@ -379,44 +162,44 @@ def constructs(base: Base) -> Iterator[Variant]:
     yield tv("gnu-format", TRUSTED, build_tar(members(base, lambda n, d: [
         tar_header(n.encode() + (b"/" if d is None else b""), size=len(d or b""), kind=b"5" if d is None else b"0",
                    magic=GNU) + pad(d or b"")])))
-    yield tv("gnu-long-name", TRUSTED, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("gnu-long-name", TRUSTED, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(b"././@LongLink", size=len(n) + 1, kind=b"L", magic=GNU) + pad(n.encode() + b"\0"),
         tar_header(n.encode()[:100], size=len(d or b""), magic=GNU) + pad(d or b"")]))))
-    yield tv("ustar-prefix", TRUSTED, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("ustar-prefix", TRUSTED, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(n.rsplit("/", 1)[1].encode(), prefix=n.rsplit("/", 1)[0].encode(), size=len(d or b""))
         + pad(d or b"")]))))
-    yield tv("pax-path-and-times", TRUSTED, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-path-and-times", TRUSTED, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"path", n.encode()), (b"mtime", b"1767603600.5"), (b"uname", b"archivist")]),
         tar_header(b"placeholder", size=len(d or b"")) + pad(d or b"")]))))
-    yield tv("pax-size-equal", TRUSTED, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-size-equal", TRUSTED, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"size", str(len(d or b"")).encode())]), member(n, d)]))))
     # tar: two names for one member
-    yield tv("gnu-long-name-and-pax-path", {AMBIGUOUS}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("gnu-long-name-and-pax-path", {AMBIGUOUS}, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(b"././@LongLink", size=len(n) + 1, kind=b"L") + pad(n.encode() + b"\0"),
         pax_member([(b"path", n.encode()[:-4] + b".evil")]), member(n, d)]))))
-    yield tv("two-pax-headers", {AMBIGUOUS}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("two-pax-headers", {AMBIGUOUS}, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"path", n.encode())]), pax_member([(b"path", n.encode() + b".x")]), member(n, d)]))))
-    yield tv("two-gnu-long-names", {AMBIGUOUS}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("two-gnu-long-names", {AMBIGUOUS}, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(b"././@LongLink", size=len(n) + 3, kind=b"L") + pad(n.encode() + b".x\0"),
         tar_header(b"././@LongLink", size=len(n) + 1, kind=b"L") + pad(n.encode() + b"\0"), member(n, d)]))))
-    yield tv("gnu-long-link-on-file", {AMBIGUOUS}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("gnu-long-link-on-file", {AMBIGUOUS}, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(b"././@LongLink", size=5, kind=b"K") + pad(b"/etc\0"), member(n, d)]))))
-    yield tv("pax-empty-path", {AMBIGUOUS, UNSAFE}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-empty-path", {AMBIGUOUS, UNSAFE}, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"path", b"")]), member(n, d)]))))
-    yield tv("pax-hdrcharset-binary", {AMBIGUOUS}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-hdrcharset-binary", {AMBIGUOUS}, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"hdrcharset", b"BINARY")]), member(n, d)]))))
-    yield tv("name-bytes-after-nul", {AMBIGUOUS}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("name-bytes-after-nul", {AMBIGUOUS}, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(n.encode() + b"\0.evil", size=len(d or b"")) + pad(d or b"")]))))
     latin1 = f"{t}/data/files/caf\xe9".encode("latin-1")
     yield tv("name-not-utf8", {AMBIGUOUS}, build_tar([*plain, tar_header(latin1, size=1) + pad(b"x")]))
     # tar: two values for one field
-    yield tv("pax-size-disagrees", {MISMATCH}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-size-disagrees", {MISMATCH}, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"size", b"0")]), member(n, d)]))))
-    yield tv("pax-key-twice", {MISMATCH}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-key-twice", {MISMATCH}, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"path", n.encode()), (b"path", n.encode() + b".x")]), member(n, d)]))))
-    yield tv("pax-linkpath-on-file", {MISMATCH}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-linkpath-on-file", {MISMATCH}, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"linkpath", b"/etc/passwd")]), member(n, d)]))))
-    yield tv("linkname-on-file", {MISMATCH}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("linkname-on-file", {MISMATCH}, build_tar(members(base, at(TEXT, lambda n, d: [
         member(n, d, linkname=b"/etc/passwd")]))))
     yield tv("regular-named-as-folder", {MISMATCH}, build_tar([*plain, tar_header(f"{t}/data/files/d/".encode(),
                                                                                   kind=b"\0")]))
@@ -432,29 +215,29 @@ def constructs(base: Base) -> Iterator[Variant]:
     yield tv("gzip-trailing-zeros", {STRAY}, gz(build_tar(plain)) + bytes(512), raw=True)
     # tar: what provenance does not read
     yield tv("pax-global-header", {UNSUPPORTED}, build_tar([pax_member([(b"comment", b"x")], kind=b"g"), *plain]))
-    yield tv("pax-unknown-key", {UNSUPPORTED}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-unknown-key", {UNSUPPORTED}, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"SCHILY.xattr.user.x", b"1")]), member(n, d)]))))
-    yield tv("pax-sparse-1.0", {UNSUPPORTED}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-sparse-1.0", {UNSUPPORTED}, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"GNU.sparse.major", b"1"), (b"GNU.sparse.minor", b"0"), (b"GNU.sparse.name", n.encode()),
                     (b"GNU.sparse.realsize", b"999999")]), member(n, d)]))))
-    yield tv("pax-sparse-0.1", {UNSUPPORTED}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("pax-sparse-0.1", {UNSUPPORTED}, build_tar(members(base, at(TEXT, lambda n, d: [
         pax_member([(b"GNU.sparse.numblocks", b"1"), (b"GNU.sparse.map", b"0,1")]), member(n, d)]))))
     for kind, what in ((b"S", "gnu-sparse"), (b"7", "contiguous"), (b"V", "volume-label"), (b"M", "multi-volume"),
                        (b"D", "dump-directory"), (b"X", "solaris-extended"), (b"Z", "unknown-type")):
         blocks = [tar_header(f"{t}/data/files/{what}".encode(), kind=kind, magic=GNU if kind in b"SVMD" else POSIX)]
         yield tv(what, {UNSUPPORTED}, build_tar([*plain, *blocks]))
-    yield tv("gnu-atime-fields", {UNSUPPORTED}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("gnu-atime-fields", {UNSUPPORTED}, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(n.encode(), size=len(d or b""), magic=GNU, patch={345: b"15303221267\0"}) + pad(d or b"")]))))
-    yield tv("star-fields", {UNSUPPORTED}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("star-fields", {UNSUPPORTED}, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(n.encode(), size=len(d or b""), patch={508: b"tar\0"}) + pad(d or b"")]))))
     # tar: framing that cannot be trusted
-    yield tv("v7-header", {MALFORMED}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("v7-header", {MALFORMED}, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(n.encode(), size=len(d or b""), magic=bytes(8)) + pad(d or b"")]))))
     yield tv("signed-checksum", {MALFORMED}, build_tar([*plain, tar_header(f"{t}/data/files/\xe9".encode(),
                                                                            checksum="signed")]))
-    yield tv("base-256-size", {MALFORMED}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("base-256-size", {MALFORMED}, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(n.encode(), patch={124: b"\x80" + bytes(7) + struct.pack(">L", len(d or b""))}) + pad(d or b"")]))))
-    yield tv("mtime-not-octal", {MALFORMED}, build_tar(members(base, _at(TEXT, lambda n, d: [
+    yield tv("mtime-not-octal", {MALFORMED}, build_tar(members(base, at(TEXT, lambda n, d: [
         tar_header(n.encode(), size=len(d or b""), patch={136: b"1530322126x\0"}) + pad(d or b"")]))))
     yield tv("no-end-marker", {MALFORMED}, build_tar(plain, end=b"", tail=b""))
     # tar: unsafe members
