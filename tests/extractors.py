@@ -150,7 +150,8 @@ def verified_tree(archive: Path, scratch: Path) -> Tree:
 
 
 def campaign(seed: int, count: int) -> None:  # pragma: no cover - run by hand for docs/security.md
-    """Every construct and ``count`` seeded mutations: verdicts, and extractor disagreements when trusted."""
+    """Every construct and ``count`` seeded mutations: verdicts, extractor disagreements when trusted, and
+    for each refused construct, which extractors silently extract a tree other than the genuine one."""
     from collections import Counter
 
     from provenance.verify.target import verify_path
@@ -160,10 +161,16 @@ def campaign(seed: int, count: int) -> None:  # pragma: no cover - run by hand f
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         base, ctx = make_base(scratch)
+        genuine: Tree = {}
+        for name, data in base.entries:
+            genuine[name] = data
+            parts = name.split("/")
+            genuine.update({"/".join(parts[:i]): None for i in range(1, len(parts)) if "/".join(parts[:i]) not in genuine})
         verdicts: Counter[str] = Counter()
         codes: Counter[str] = Counter()
         runs = 0
         found: list[str] = []
+        silent: list[str] = []
         variants = [*constructs(base), *mutations(base, seed, count)]
         for variant in variants:
             path = scratch / f"v.{variant.form}"
@@ -176,13 +183,21 @@ def campaign(seed: int, count: int) -> None:  # pragma: no cover - run by hand f
                     runs += 1
                     if problems:
                         found.append(f"{variant.name} / {name}: {problems[:3]}")
-        print(f"variants: {len(variants)} ({sum(1 for v in variants if v.codes is not None)} constructs, {count} "
-              f"mutations, seed {seed})")
+            elif variant.codes is not None:
+                differ = [name for name, problems in disagreements(path, variant.form, genuine, scratch).items()
+                          if problems and not any(p.startswith("failed") for p in problems)]
+                if differ:
+                    silent.append(f"{variant.name}: {', '.join(differ)}")
+        constructs_count = sum(1 for v in variants if v.codes is not None)
+        print(f"variants: {len(variants)} ({constructs_count} constructs, {count} mutations, seed {seed})")
         print(f"verdicts: {dict(verdicts)}")
         print(f"codes: {dict(codes.most_common())}")
         print(f"extractions of trusted variants: {runs}; missing extractors: {missing() or 'none'}")
         print(f"disagreements: {len(found)}")
         for line in found:
+            print("  " + line)
+        print(f"refused constructs that some extractor silently reads otherwise than the genuine bundle: {len(silent)}")
+        for line in silent:
             print("  " + line)
 
 
