@@ -28,7 +28,7 @@ READ_ALGORITHMS = ("sha256", "sha512")  # the digests a bag may list (tagfiles.H
 KEEP_TAG = 64 << 20  # a tag file is kept up to this size (tagfiles.MAX_TAG_FILE_BYTES)
 KEEP_OBJECT = 64 << 20  # a stored object that may be a state snapshot (JSON), up to the manifest bound
 KEEP_SMALL = 1 << 20  # payload files up to this size are kept for mismatch explanations …
-KEEP_SMALL_TOTAL = 32 << 20  # … up to this much in all
+KEEP_SMALL_TOTAL = 16 << 20  # … up to this much in all
 KEEP_TOTAL = 256 << 20  # everything kept, in all
 
 
