@@ -72,6 +72,15 @@ class ProblemCode(StrEnum):
     BUNDLE_HEADER_MISMATCH = "bundle.header-mismatch"
     BUNDLE_STRAY_DATA = "bundle.stray-data"
     BUNDLE_UNSUPPORTED_FEATURE = "bundle.unsupported-feature"
+    # i13-preservation: import --ocfl (an OCFL object read back)
+    OCFL_NOT_AN_OBJECT = "ocfl.not-an-object"
+    OCFL_NOT_A_RECORD = "ocfl.not-a-record"
+    OCFL_INVENTORY_INVALID = "ocfl.inventory-invalid"
+    OCFL_INVENTORY_DIGEST_MISMATCH = "ocfl.inventory-digest-mismatch"
+    OCFL_CONTENT_MISSING = "ocfl.content-missing"
+    OCFL_CONTENT_DIGEST_MISMATCH = "ocfl.content-digest-mismatch"
+    OCFL_CONTENT_UNEXPECTED = "ocfl.content-unexpected"
+    OCFL_VERSION_MISMATCH = "ocfl.version-mismatch"
 
 
 # Problems that leave a record intact but not trusted (state ``valid``). Every other code is ``invalid``.
@@ -133,6 +142,9 @@ class VerificationReport:
     warnings: list[str] = field(default_factory=list)
     # digest of the last event: compare it with one kept elsewhere to detect a rollback to an older version
     head: str | None = None
+    # the trust store and the roles policy this verdict rests on ({"path", "source", …})
+    trust_store: dict[str, Any] | None = None
+    policy: dict[str, Any] | None = None
 
     def add(self, code: ProblemCode, message: str, **fields: Any) -> None:
         """Record a problem."""
@@ -173,4 +185,6 @@ class VerificationReport:
             "signers": self.signers,
             "bundle_key_cards": self.bundle_key_cards,
             "warnings": self.warnings,
+            "trust_store": self.trust_store,
+            "policy": self.policy,
         }
