@@ -9,6 +9,7 @@ goes through :func:`safe_entry_path` and nothing else.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import unicodedata
@@ -169,6 +170,7 @@ def safe_entry_path(name: str) -> str:
     return rel
 
 
+@functools.lru_cache(maxsize=8192)  # parents repeat: a dossier's thousand files share one folder
 def collision_key(rel: str) -> str:
     """What a case-insensitive, normalising file system would make of a name (NFC, case folded)."""
     return unicodedata.normalize("NFC", rel).casefold()

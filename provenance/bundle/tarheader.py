@@ -39,7 +39,7 @@ from provenance.model.problems import ProblemCode as P
 BLOCK_SIZE = 512
 ZERO_BLOCK = bytes(BLOCK_SIZE)
 POSIX_MAGIC, GNU_MAGIC = b"ustar\x0000", b"ustar  \x00"
-_NUMBER = re.compile(rb" *[0-7]+[ \x00]*")
+_NUMBER = re.compile(rb" *([0-7]+)[ \x00]*")
 _EMPTY = re.compile(rb"[ \x00]*")
 _PAX_LENGTH = re.compile(rb"([1-9][0-9]{0,19}) ")
 # (field, start, end, may be blank)
@@ -83,13 +83,14 @@ def _text(raw: bytes, what: str, problems: list[tuple[P, str]]) -> bytes:
 
 
 def _number(raw: bytes, what: str, blank_ok: bool) -> int:
-    if raw[:1] in (b"\x80", b"\xff"):
+    match = _NUMBER.fullmatch(raw)
+    if match is not None:
+        return int(match.group(1), 8)
+    if raw[0] & 0x80:
         raise HeaderError(f"base-256 {what} field (a GNU extension not every reader decodes alike)")
     if blank_ok and _EMPTY.fullmatch(raw):
         return 0
-    if not _NUMBER.fullmatch(raw):
-        raise HeaderError(f"its {what} field {raw!r} is not an octal number")
-    return int(raw.strip(b" \x00") or b"0", 8)
+    raise HeaderError(f"its {what} field {raw!r} is not an octal number")
 
 
 def parse_header(block: bytes) -> Header:
@@ -97,7 +98,11 @@ def parse_header(block: bytes) -> Header:
     stored = _number(block[148:156], "checksum", False)
     if stored != sum(block[:148]) + 8 * 32 + sum(block[156:]):
         raise HeaderError("its checksum does not match (or is computed over signed bytes)")
-    values = {name: _number(block[a:b], name, blank) for name, a, b, blank in _NUMERIC}
+    size = 0
+    for what, start, end, blank in _NUMERIC:  # every field tarfile parses: it stops silently at a bad one
+        value = _number(block[start:end], what, blank)
+        if what == "size":
+            size = value
     problems: list[tuple[P, str]] = []
     magic = block[257:265]
     name = _text(block[0:100], "name", problems)
@@ -120,7 +125,7 @@ def parse_header(block: bytes) -> Header:
         problems.append((P.BUNDLE_AMBIGUOUS_NAME, "its name is not UTF-8 (readers decode it differently)"))
         text = name.decode("utf-8", "replace")
     linkname = _text(block[157:257], "link name", problems)
-    return Header(block[156:157], text, values["size"], linkname, problems)
+    return Header(block[156:157], text, size, linkname, problems)
 
 
 def parse_pax(data: bytes) -> tuple[dict[str, bytes], list[tuple[P, str]]]:
