@@ -17,6 +17,10 @@ that. Only ``unpack`` writes, and only into a staging folder it names (:func:`re
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from provenance.bundle.entries import (
@@ -49,6 +53,7 @@ __all__ = [
     "archive_form",
     "collision_key",
     "extract",
+    "extracted",
     "parse_size",
     "read_archive",
     "safe_entry_path",
@@ -90,3 +95,18 @@ def extract(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> MemberTr
     """Write the regular files and folders of the archive ``path`` into the empty folder ``dest``, as
     :func:`read_archive` reads them (nothing is verified here: ``provenance unpack`` verifies first)."""
     return read_archive(path, limits, staging=dest)
+
+
+@contextlib.contextmanager
+def extracted(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[Path]:
+    """A private temporary folder holding the archive as :func:`extract` writes it; removed on exit.
+
+    For readers that show a bundle's files after verifying that very folder (``page``, ``export --format
+    tei``); ``verify`` itself never extracts. Raises as :func:`read_archive` does.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="provenance-bundle-"))
+    try:
+        extract(path, folder, limits)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
