@@ -53,6 +53,15 @@ class ErrorCode(StrEnum):
     OUTPUT_EXISTS = "output.exists"
     WRITE_FAILED = "io.write-failed"
     BUNDLE_UNREADABLE = "bundle.unreadable"
+    # i11-collections: ingest-batch, the signing agent, the search index
+    SHEET_INVALID = "batch.sheet-invalid"
+    BATCH_REFUSED = "batch.refused"
+    DEPENDENCY_MISSING = "dependency.missing"
+    AGENT_UNAVAILABLE = "agent.unavailable"
+    AGENT_SOCKET_UNSAFE = "agent.socket-unsafe"
+    AGENT_RUNNING = "agent.running"
+    AGENT_REFUSED = "agent.refused"
+    INDEX_UNAVAILABLE = "index.unavailable"
 
 
 class ProvenanceError(Exception):
