@@ -34,7 +34,9 @@ def csv_text(header: list[str], rows: list[list[str]], delimiter: str = ",") -> 
     return buffer.getvalue()
 
 
-def make_collection(base: Path, rows: list[list[str]] | None = None, header: list[str] | None = None) -> tuple[Path, Path]:
+def make_collection(
+    base: Path, rows: list[list[str]] | None = None, header: list[str] | None = None
+) -> tuple[Path, Path]:
     """``base/in`` with the corpus files, and ``base/metadata.csv`` (outside the folder) describing them."""
     folder = base / "in"
     folder.mkdir(parents=True, exist_ok=True)
@@ -45,8 +47,9 @@ def make_collection(base: Path, rows: list[list[str]] | None = None, header: lis
     return folder, sheet
 
 
-def make_xlsx(path: Path, rows: list[list[object]], *, merge: str | None = None,
-              cached: dict[str, str] | None = None) -> Path:
+def make_xlsx(
+    path: Path, rows: list[list[object]], *, merge: str | None = None, cached: dict[str, str] | None = None
+) -> Path:
     """An XLSX sheet written by openpyxl; ``cached`` gives formula cells the saved value a spreadsheet
     program would have stored (openpyxl itself stores none)."""
     import openpyxl

@@ -28,7 +28,12 @@ def test_collection_end_to_end(world: World) -> None:
     assert dry.returncode == 0, dry.stderr
     plan = dry.json()
     assert plan["ok"] and plan["to_register"] == 4 and plan["present"] == 0
-    assert [r["record"] for r in plan["records"]] == ["telegram-23256", "telegram-4471", "telegram-7702", "memo-crlf"]
+    assert [r["record"] for r in plan["records"]] == [
+        "telegram-23256",
+        "telegram-4471",
+        "telegram-7702",
+        "memo-crlf",
+    ]
     assert tree_snapshot(world.root) == before
 
     run = world.run("ingest-batch", str(folder), "--catalogue", str(sheet), "--key", "A. Archivist")
@@ -37,7 +42,10 @@ def test_collection_end_to_end(world: World) -> None:
 
     show = world.run("show", "telegram-4471", "--json").json()
     assert show["catalogue"]["title"] == "Synthetic telegram 4471"
-    assert show["catalogue"]["copies"] == [{"recipient": "Stalin", "count": 2}, {"recipient": "Molotov", "count": 1}]
+    assert show["catalogue"]["copies"] == [
+        {"recipient": "Stalin", "count": 2},
+        {"recipient": "Molotov", "count": 1},
+    ]
     assert show["catalogue"]["telegram_number"] == "4471"  # the header parser's value, kept
     memo = world.run("show", "memo-crlf", "--json").json()
     assert memo["catalogue"]["sent"] == "1951-09-03" and memo["catalogue"]["language"] == "en"
@@ -141,15 +149,30 @@ BAD_SHEETS = [
         {},
         [("sheet.encoding", 2, None)],
     ),
-    ("latin1-sheet", "filename,title\ntelegram-23256.txt,Café\n".encode("latin-1"), {}, [("sheet.encoding", 2, None)]),
-    ("unterminated-quote", b'filename,title\ntelegram-23256.txt,"no end\n', {}, [("sheet.unreadable", 2, None)]),
+    (
+        "latin1-sheet",
+        "filename,title\ntelegram-23256.txt,Café\n".encode("latin-1"),
+        {},
+        [("sheet.encoding", 2, None)],
+    ),
+    (
+        "unterminated-quote",
+        b'filename,title\ntelegram-23256.txt,"no end\n',
+        {},
+        [("sheet.unreadable", 2, None)],
+    ),
     ("header-only", b"filename,title\n", {}, [("sheet.empty", None, None)]),
 ]
 
 
-@pytest.mark.parametrize(("sheet_bytes", "extra", "expected"), [c[1:] for c in BAD_SHEETS], ids=[c[0] for c in BAD_SHEETS])
+@pytest.mark.parametrize(
+    ("sheet_bytes", "extra", "expected"), [c[1:] for c in BAD_SHEETS], ids=[c[0] for c in BAD_SHEETS]
+)
 def test_bad_sheets_report_every_problem_and_write_nothing(
-    world: World, sheet_bytes: bytes, extra: dict[str, bytes | str], expected: list[tuple[str, int | None, str | None]]
+    world: World,
+    sheet_bytes: bytes,
+    extra: dict[str, bytes | str],
+    expected: list[tuple[str, int | None, str | None]],
 ) -> None:
     base = world.root.parent
     folder = base / "in"
@@ -169,7 +192,11 @@ def test_bad_sheets_report_every_problem_and_write_nothing(
     for dry in (["--dry-run"], []):
         result = run_in_process(world, "ingest-batch", str(folder), "--catalogue", str(sheet), "--json", *dry)
         assert result.returncode == 2, result.stdout
-        problems = [p for p in _problems(result.stdout) if not (p["code"] == "file.no-row" and p["value"] != "extra.txt")]
+        problems = [
+            p
+            for p in _problems(result.stdout)
+            if not (p["code"] == "file.no-row" and p["value"] != "extra.txt")
+        ]
         assert [(p["code"], p.get("row"), p.get("column")) for p in problems] == expected
         assert result.stderr.strip().endswith("[batch.sheet-invalid]")
         assert tree_snapshot(world.root) == before
@@ -182,8 +209,12 @@ def test_encoding_named_in_the_refusal_and_accepted_when_given(world: World) -> 
     sheet.write_bytes(csv_text(HEADER, rows).encode("cp1251"))
     refused = run_in_process(world, "ingest-batch", str(folder), "--catalogue", str(sheet), "--dry-run")
     assert refused.returncode == 2
-    assert "CP1251" in refused.stdout + refused.stderr and "--encoding cp1251" in refused.stdout + refused.stderr
-    accepted = run_in_process(world, "ingest-batch", str(folder), "--catalogue", str(sheet), "--encoding", "cp1251")
+    assert (
+        "CP1251" in refused.stdout + refused.stderr and "--encoding cp1251" in refused.stdout + refused.stderr
+    )
+    accepted = run_in_process(
+        world, "ingest-batch", str(folder), "--catalogue", str(sheet), "--encoding", "cp1251"
+    )
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     show = json.loads(run_in_process(world, "show", "telegram-7702", "--json").stdout)
     assert show["catalogue"]["title"] == "Синтетическая телеграмма 7702"
@@ -228,7 +259,9 @@ def test_xlsx_merged_cells_and_uncached_formulas_are_refused(world: World) -> No
     before = tree_snapshot(world.root)
     result = run_in_process(world, "ingest-batch", str(folder), "--catalogue", str(merged), "--json")
     assert result.returncode == 2
-    assert [(p["code"], p["row"], p["value"]) for p in _problems(result.stdout)] == [("sheet.merged-cells", 2, "E2:E3")]
+    assert [(p["code"], p["row"], p["value"]) for p in _problems(result.stdout)] == [
+        ("sheet.merged-cells", 2, "E2:E3")
+    ]
     rows[1][2] = "=1+1"
     uncached = make_xlsx(world.root.parent / "uncached.xlsx", rows)
     result = run_in_process(world, "ingest-batch", str(folder), "--catalogue", str(uncached), "--json")
@@ -248,7 +281,9 @@ def test_xlsx_without_openpyxl_names_the_extra(world: World, tmp_path: Path) -> 
         "from provenance.cli.app import main\n"
         f"main(['ingest-batch', {str(folder)!r}, '--catalogue', {str(sheet)!r}, '--dry-run'])\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=world.env, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=world.env, check=False
+    )
     assert proc.returncode == 2
     assert "provenance[xlsx]" in proc.stderr and proc.stderr.strip().endswith("[dependency.missing]")
 
