@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from provenance import catalogue_index
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, object_path
 from provenance.canonical import loads_strict
 from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, StorageError, UsageError
@@ -225,6 +226,7 @@ def append_event(
             )
             updated = Manifest(record=record_id, state=state, events=[*manifest.events, event])
             stage.write(MANIFEST_NAME, manifest_bytes(updated))
+            catalogue_index.before_commit(archive, record_id)  # i11: the search index (derived, best effort)
             stage.commit()
         except OSError as exc:
             stage.discard()
@@ -232,6 +234,7 @@ def append_event(
         except BaseException:
             stage.discard()
             raise
+        catalogue_index.after_commit(archive, record_id)  # i11: the search index (derived, best effort)
     return updated
 
 

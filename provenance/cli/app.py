@@ -55,9 +55,10 @@ def build_app(command: str | None = None) -> typer.Typer:
     inspect_cmds.register(app)
     verify_cmds.register(app)
     export_cmds.register(app)
-    from provenance.cli import agent_cmds, batch_cmds  # i11-collections: ingest-batch, agent
+    from provenance.cli import agent_cmds, batch_cmds, search_cmds  # i11-collections
 
     batch_cmds.register(app)
+    search_cmds.register(app)
     app.add_typer(agent_cmds.app, name="agent")
     return app
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from provenance import catalogue_index
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, check_record_id
 from provenance.canonical import StrictJSONError, loads_strict
 from provenance.errors import (
@@ -237,6 +238,7 @@ def ingest(
             )
             manifest = Manifest(record=rid, state=state, events=[event])
             stage.write(MANIFEST_NAME, manifest_bytes(manifest))
+            catalogue_index.before_commit(archive, rid)  # i11: the search index (derived, best effort)
             stage.commit()
         except OSError as exc:
             stage.discard()
@@ -244,4 +246,5 @@ def ingest(
         except BaseException:
             stage.discard()
             raise
+        catalogue_index.after_commit(archive, rid)  # i11: the search index (derived, best effort)
     return manifest
