@@ -132,7 +132,8 @@ def _where(filters: Filters) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if filters.sent_from:
-        clauses.append("r.sent >= ?")
+        # a date of coarser precision overlaps the bound when its prefix does: 1951-09 is "from 1951-09-15"
+        clauses.append("r.sent >= substr(?, 1, length(r.sent))")
         params.append(filters.sent_from)
     if filters.sent_to:
         clauses.append("substr(r.sent, 1, ?) <= ?")
