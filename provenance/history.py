@@ -206,6 +206,7 @@ def append_event(
                 f"({format_utc(now)}); check the clock",
             )
         check_before_append(archive, manifest, now=now)
+        catalogue_index.before_commit(archive, record_id)  # i11: the search index (derived, best effort)
         stage = StagedRecord(archive, record_id, new=False)
         try:
             state, summary, details = mutate(stage, manifest)
@@ -226,7 +227,6 @@ def append_event(
             )
             updated = Manifest(record=record_id, state=state, events=[*manifest.events, event])
             stage.write(MANIFEST_NAME, manifest_bytes(updated))
-            catalogue_index.before_commit(archive, record_id)  # i11: the search index (derived, best effort)
             stage.commit()
         except OSError as exc:
             stage.discard()

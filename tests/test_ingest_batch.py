@@ -312,3 +312,49 @@ def test_a_sheet_of_100000_rows_is_checked_precisely_and_writes_nothing(world: W
     too_many = run_in_process(world, "ingest-batch", str(folder), "--catalogue", str(sheet), "--json")
     assert [(p["code"], p["row"]) for p in _problems(too_many.stdout)] == [("sheet.too-large", 100_002)]
     assert tree_snapshot(world.root) == before
+
+
+def test_a_killed_batch_leaves_whole_records_and_resumes(world: World) -> None:
+    """SIGKILL part-way (one syncfs a record, then the rename): every record present verifies, and the
+    same command then registers exactly what is missing."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import provenance_bin
+
+    base = world.root.parent
+    folder = base / "many"
+    folder.mkdir()
+    text = (Path(__file__).parent / "data" / "corpus" / "telegram-23256.txt").read_bytes()
+    rows = []
+    for n in range(40):
+        (folder / f"t{n:03d}.txt").write_bytes(text + f"\nCopy {n}.\n".encode())
+        rows.append([f"t{n:03d}.txt", f"copy-{n:03d}"])
+    sheet = base / "many.csv"
+    sheet.write_text(csv_text(["filename", "id"], rows), encoding="utf-8")
+    env = {**world.env, "PROVENANCE_NOW": "2026-01-05T10:00:00Z"}
+    for delay in (0.8, 1.6):
+        proc = subprocess.Popen(
+            [provenance_bin(), "ingest-batch", str(folder), "--catalogue", str(sheet)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        audit = world.run("audit", "--json", env={"PROVENANCE_NOW": "2026-01-05T11:00:00Z"})
+        assert audit.returncode == 0, audit.stdout[-2000:]
+    done = world.run(
+        "ingest-batch",
+        str(folder),
+        "--catalogue",
+        str(sheet),
+        "--json",
+        env={"PROVENANCE_NOW": "2026-01-05T10:00:00Z"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = done.json()["summary"]
+    assert summary["registered"] + summary["present"] == 40 and summary["refused"] == 0
+    assert len(world.archive.record_ids()) == 40

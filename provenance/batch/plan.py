@@ -403,6 +403,7 @@ def run_plan(
                         profile=cast("Profile", planned.profile),
                         overrides=planned.overrides,
                         record_id=planned.record_id,
+                        flush_once=True,
                     )
                     result.registered.append(planned)
             except ConflictError:

@@ -199,9 +199,11 @@ def ingest(
     sidecar: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
     record_id: str | None = None,
+    flush_once: bool = False,
 ) -> Manifest:
     """Register ``source`` as a new record signed by ``signer``; returns the new manifest.
 
+    ``flush_once``: one syncfs before the commit instead of an fsync per file (see ``StagedRecord``).
     Raises ``ConflictError(record.exists)``, ``InputError``, ``StorageError``; nothing is written on failure.
     """
     rid, state, used = prepare_record(
@@ -214,7 +216,8 @@ def ingest(
             record=rid,
         )
     with archive.locked(rid):
-        stage = StagedRecord(archive, rid, new=True)
+        catalogue_index.before_commit(archive, rid)  # i11: the search index (derived, best effort)
+        stage = StagedRecord(archive, rid, new=True, flush_once=flush_once)
         try:
             stage.write(f"files/{source.name}", source.data)
             digest = state_digest(state)
@@ -238,7 +241,6 @@ def ingest(
             )
             manifest = Manifest(record=rid, state=state, events=[event])
             stage.write(MANIFEST_NAME, manifest_bytes(manifest))
-            catalogue_index.before_commit(archive, rid)  # i11: the search index (derived, best effort)
             stage.commit()
         except OSError as exc:
             stage.discard()
