@@ -146,15 +146,15 @@ def _where(filters: Filters) -> tuple[list[str], list[Any]]:
     return clauses, params
 
 
-def _field_match(hit: Hit, wanted: list[tuple[str, str]]) -> bool:
+def _fields_match(record: str, catalogue: dict[str, Any], wanted: list[tuple[str, str]]) -> bool:
     for name, value in wanted:
         want = fold(value)
         if name == "id":
-            found: list[str] = [hit.record]
+            found: list[str] = [record]
         elif name == "copies":
-            found = [str(c.get("recipient", "")) for c in hit.catalogue.get("copies") or []]
+            found = [str(c.get("recipient", "")) for c in catalogue.get("copies") or []]
         else:
-            raw = hit.catalogue.get(name)
+            raw = catalogue.get(name)
             found = [] if raw is None else [str(raw)]
         if not any(want in fold(v) for v in found):
             return False
@@ -232,33 +232,77 @@ class Found:
 
 def search(archive: Archive, query: str, filters: Filters, *, limit: int = 20) -> Found:
     """Records whose text, notes or catalogue match ``query``, best first, each checked against its
-    manifest. Raises ``UsageError`` for an empty query, ``ProvenanceError(index.unavailable)``."""
+    manifest. Raises ``UsageError`` for an empty query, ``ProvenanceError(index.unavailable)``.
+
+    Two steps: the ranking (BM25 over every match, no snippet), then the shown results' rows and snippets.
+    """
     from provenance.catalogue_index import open_index
 
     match = fts_query(query)
     db, status = open_index(archive)
     try:
-        clauses, params = _where(filters)
-        where = " AND ".join(["docs MATCH ?", *clauses])
-        # S608: every fragment below is one of this module's constants; values travel as parameters
-        sql = (
-            f"SELECT {_COLUMNS}, bm25(docs, {', '.join(map(str, BM25_WEIGHTS))}) AS score, "  # noqa: S608
-            f"snippet(docs, -1, '{HIT_START}', '{HIT_END}', '…', 16) "
-            f"FROM docs JOIN records r ON r.id = docs.rowid WHERE {where} ORDER BY score, r.record"
-        )
         rechecked = 0
         for _attempt in range(3):
-            rows = db.execute(sql, [match, *params]).fetchall()
-            hits = [_hit(row[:9], -float(row[9]), row[10]) for row in rows]
-            if filters.fields:
-                hits = [h for h in hits if _field_match(h, filters.fields)]
-            shown = hits[:limit] if limit else hits
-            if _confirm(db, archive, shown):
-                return Found(hits=shown, total=len(hits), status=status, rechecked=rechecked)
+            ranked, total = _rank(db, match, filters, limit)
+            hits = _shown(db, match, ranked)
+            if _confirm(db, archive, hits):
+                break
             rechecked += 1
-        return Found(hits=shown, total=len(hits), status=status, rechecked=rechecked)
+        return Found(hits=hits, total=total, status=status, rechecked=rechecked)
     finally:
         db.close()
+
+
+def _rank(
+    db: sqlite3.Connection, match: str, filters: Filters, limit: int
+) -> tuple[list[tuple[int, float]], int]:
+    """(row id, score) of the best matches, and how many match in all."""
+    clauses, params = _where(filters)
+    where = " AND ".join(["docs MATCH ?", *clauses])
+    weights = ", ".join(map(str, BM25_WEIGHTS))
+    base = f"FROM docs JOIN records r ON r.id = docs.rowid WHERE {where}"
+    if not filters.fields:
+        total = db.execute(f"SELECT count(*) {base}", [match, *params]).fetchone()[0]
+        cap = f" LIMIT {int(limit)}" if limit else ""
+        rows = db.execute(
+            f"SELECT r.id, bm25(docs, {weights}) AS score {base} ORDER BY score, r.record{cap}",
+            [match, *params],
+        ).fetchall()
+        return [(rowid, -score) for rowid, score in rows], int(total)
+    rows = db.execute(
+        f"SELECT r.id, bm25(docs, {weights}) AS score, r.record, r.catalogue {base} ORDER BY score, r.record",
+        [match, *params],
+    ).fetchall()
+    kept = [
+        (rowid, -score)
+        for rowid, score, record, catalogue in rows
+        if _fields_match(record, json.loads(catalogue), filters.fields)
+    ]
+    return (kept[:limit] if limit else kept), len(kept)
+
+
+def _shown(db: sqlite3.Connection, match: str, ranked: list[tuple[int, float]]) -> list[Hit]:
+    """The rows and snippets of the ranked results, in their order."""
+    if not ranked:
+        return []
+    by_id: dict[int, Hit] = {}
+    ids = [rowid for rowid, _ in ranked]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        sql = (
+            f"SELECT r.id, {_COLUMNS}, snippet(docs, -1, '{HIT_START}', '{HIT_END}', '…', 16) "  # noqa: S608
+            f"FROM docs JOIN records r ON r.id = docs.rowid WHERE docs MATCH ? AND docs.rowid IN ({marks})"
+        )
+        for row in db.execute(sql, [match, *chunk]):
+            by_id[row[0]] = _hit(row[1:10], 0.0, row[10])
+    hits = []
+    for rowid, score in ranked:
+        hit = by_id.get(rowid)
+        if hit is not None:
+            hit.score = score
+            hits.append(hit)
+    return hits
 
 
 def list_records(
@@ -295,7 +339,7 @@ def list_records(
     finally:
         db.close()
     if filters.fields:
-        hits = [h for h in hits if _field_match(h, filters.fields)]
+        hits = [h for h in hits if _fields_match(h.record, h.catalogue, filters.fields)]
     return Found(hits=hits, total=len(hits), status=status)
 
 

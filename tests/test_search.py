@@ -250,3 +250,13 @@ def test_a_failing_index_never_fails_a_signed_write(collection: World) -> None:
     )
     assert note.returncode == 0, note.stderr
     assert _search(world, "umpires") == ["memo-crlf"]
+
+
+def test_the_fast_path_and_typer_give_the_same_results(collection: World) -> None:
+    """Plain arguments skip typer (provenance.cli.search_run); '--limit=1' is left to typer to parse."""
+    fast = json.loads(run_in_process(collection, "search", "Stalin", "--limit", "1", "--json").stdout)
+    typer_run = json.loads(run_in_process(collection, "search", "Stalin", "--limit=1", "--json").stdout)
+    assert fast["results"] == typer_run["results"] and fast["total"] == typer_run["total"] == 2
+    assert len(fast["results"]) == 1
+    text = run_in_process(collection, "search", "Stalin", "--limit=2", "--released")
+    assert text.returncode == 0 and "no record matches" in text.stdout

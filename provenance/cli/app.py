@@ -103,6 +103,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fast_command(args: list[str]) -> Callable[[], int] | None:
+    if args and args[0] == "search":  # i11-collections: search without typer when its arguments are plain
+        from provenance.cli.search_run import fast_command as fast_search
+
+        return fast_search(args)
     if not args or args[0] not in FAST_COMMANDS:
         return None
     from provenance.cli.verify_run import fast_command

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from provenance.cli.common import ArchiveOpt, JsonOpt, console, emit_json, open_archive, printable, table_box
-
-if TYPE_CHECKING:
-    from provenance.archive import Archive
-    from provenance.catalogue_index import IndexStatus
-    from provenance.search import Filters
+from provenance.cli.common import ArchiveOpt, JsonOpt, console, emit_json, open_archive, table_box
 
 FieldOpt = Annotated[
     list[str] | None,
@@ -29,50 +24,6 @@ SignerOpt = Annotated[
     typer.Option("--signer", help="Only records with an event signed by this key (id, short id, name)."),
 ]
 ReleasedOpt = Annotated[bool, typer.Option("--released", help="Only released records.")]
-
-
-def _filters(
-    archive: Archive,
-    fields: list[str] | None,
-    sent_from: str | None,
-    sent_to: str | None,
-    signer: str | None,
-    released: bool,
-) -> Filters:
-    from provenance.errors import NotFoundError
-    from provenance.keys import TrustStore
-    from provenance.search import Filters, check_date, parse_field_filters
-
-    key = None
-    if signer:
-        try:
-            key = TrustStore.load(archive.keys_dir).resolve(signer).id
-        except NotFoundError:
-            key = signer  # an agent's name as events record it
-    return Filters(
-        fields=parse_field_filters(fields or []),
-        sent_from=check_date("--sent-from", sent_from),
-        sent_to=check_date("--sent-to", sent_to),
-        signer=key,
-        released=released,
-    )
-
-
-def _note_status(status: IndexStatus, json_out: bool) -> None:
-    if json_out:
-        return
-    if status.rebuilt:
-        sys.stderr.write(
-            printable(f"provenance: note: search index built ({status.reason}; {status.records} records)\n")
-        )
-    elif status.refreshed:
-        sys.stderr.write(
-            f"provenance: note: {status.refreshed} record(s) changed outside the index; re-indexed\n"
-        )
-
-
-def _status_json(status: IndexStatus) -> dict[str, Any]:
-    return {"rebuilt": status.rebuilt, "reason": status.reason or None, "refreshed": status.refreshed}
 
 
 def register(app: typer.Typer) -> None:
@@ -96,44 +47,19 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance search 'Филиппов*' --sent-from 1951-08-01 --field origin=Beijing
         """
-        from provenance.search import search as run_search
+        from provenance.cli.search_run import run_search
 
-        arch = open_archive(archive)
-        filters = _filters(arch, field, sent_from, sent_to, signer, released)
-        found = run_search(arch, query, filters, limit=limit)
-        if json_out:
-            emit_json(
-                {
-                    "query": query,
-                    "total": found.total,
-                    "results": [h.as_json(True) for h in found.hits],
-                    "index": _status_json(found.status),
-                }
-            )
-            return
-        _note_status(found.status, json_out)
-        from rich.text import Text
-
-        out = console()
-        for hit in found.hits:
-            line = Text()
-            line.append(printable(hit.record), style="bold")
-            line.append(f"  {printable(hit.title or '')}")
-            if hit.sent:
-                line.append(f"  ({hit.sent})", style="dim")
-            if hit.released:
-                line.append("  released", style="green")
-            out.print(line)
-            snippet, spans = hit.highlights()
-            text = Text("    " + printable(snippet, one_line=True))
-            for start, end in spans:
-                text.stylize("bold yellow" if out.is_terminal else "", start + 4, end + 4)
-            if not out.is_terminal and spans:
-                text = Text("    " + _bracketed(printable(snippet, one_line=True), spans))
-            out.print(text)
-        shown = len(found.hits)
-        more = f" ({found.total - shown} more: --limit 0 shows all)" if found.total > shown else ""
-        out.print(f"{found.total} record(s) found{more}" if found.total else "no record matches")
+        run_search(
+            query,
+            fields=field,
+            sent_from=sent_from,
+            sent_to=sent_to,
+            signer=signer,
+            released=released,
+            limit=limit,
+            archive=archive,
+            json_out=json_out,
+        )
 
     @app.command("list")
     def list_cmd(
@@ -160,6 +86,7 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance list --sort sent --format csv > catalogue.csv
         """
+        from provenance.cli.search_run import filters_for, note_status, status_json
         from provenance.errors import ErrorCode, UsageError
         from provenance.search import list_records
 
@@ -169,18 +96,18 @@ def register(app: typer.Typer) -> None:
             fmt = "json"
         arch = open_archive(archive)
         found = list_records(
-            arch, _filters(arch, field, sent_from, sent_to, signer, released), sort=sort, descending=desc
+            arch, filters_for(arch, field, sent_from, sent_to, signer, released), sort=sort, descending=desc
         )
         if fmt == "json":
             emit_json(
                 {
                     "total": found.total,
                     "records": [h.as_json(False) for h in found.hits],
-                    "index": _status_json(found.status),
+                    "index": status_json(found),
                 }
             )
             return
-        _note_status(found.status, False)
+        note_status(found)
         if fmt == "csv":
             import csv
 
@@ -253,13 +180,3 @@ def register(app: typer.Typer) -> None:
         print(
             f"index {verb}: {document['records']} records, {document['reindexed']} re-indexed ({document['seconds']} s)"
         )
-
-
-def _bracketed(text: str, spans: list[list[int]]) -> str:
-    """Plain output (piped): the matching words marked as *word*."""
-    out, last = [], 0
-    for start, end in spans:
-        out.append(text[last:start] + "*" + text[start:end] + "*")
-        last = end
-    out.append(text[last:])
-    return "".join(out)
