@@ -58,6 +58,8 @@ class Filters:
 
 def parse_field_filters(specs: list[str]) -> list[tuple[str, str]]:
     """``F=V`` pairs, F a catalogue field or its Dublin Core name; raises ``UsageError``."""
+    if not specs:
+        return []  # and the catalogue model (pydantic) stays unloaded
     from provenance.batch.columns import CONTROL_COLUMNS, field_for
     from provenance.model.catalogue import CATALOGUE_FIELDS
 
