@@ -36,9 +36,10 @@ if TYPE_CHECKING:
     from provenance.archive import Archive
 
 INDEX_NAME = "index.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 MAX_TEXT_BYTES = 8 * 1024 * 1024  # text indexed per file; a larger file is indexed by its first 8 MiB
 TOKENIZER = "unicode61 remove_diacritics 2"
+RANK = "bm25(5.0, 1.0, 2.0)"  # catalogue, text, notes: the weights of provenance.search.BM25_WEIGHTS
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -284,6 +285,7 @@ def rebuild(archive: Archive, db: sqlite3.Connection | None = None) -> int:
                     continue
                 _insert(db, record_id, record_dir, info, digest, document)
                 count += 1
+            db.execute("INSERT INTO docs(docs, rank) VALUES ('rank', ?)", (RANK,))
             _set_meta(db, "schema", SCHEMA_VERSION)
             _set_meta(db, "records_stamp", stamp)
             db.execute("COMMIT")
@@ -328,7 +330,8 @@ def open_index(archive: Archive) -> tuple[sqlite3.Connection, IndexStatus]:
                 db.close()
             if "locked" in str(exc) or "busy" in str(exc):
                 raise ProvenanceError(
-                    ErrorCode.INDEX_UNAVAILABLE, f"the search index is busy (being rebuilt?); try again ({exc})"
+                    ErrorCode.INDEX_UNAVAILABLE,
+                    f"the search index is busy (being rebuilt?); try again ({exc})",
                 ) from exc
             _discard(path)
             status.rebuilt, status.reason = True, f"the index was damaged ({exc}); rebuilt from the manifests"

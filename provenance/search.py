@@ -263,6 +263,14 @@ def _rank(
     where = " AND ".join(["docs MATCH ?", *clauses])
     weights = ", ".join(map(str, BM25_WEIGHTS))
     base = f"FROM docs JOIN records r ON r.id = docs.rowid WHERE {where}"
+    if not filters.fields and not clauses:
+        # the whole archive: FTS5 ranks by its configured rank (the same BM25 weights) without a join
+        total = db.execute("SELECT count(*) FROM docs WHERE docs MATCH ?", [match]).fetchone()[0]
+        cap = f" LIMIT {int(limit)}" if limit else ""
+        rows = db.execute(
+            f"SELECT rowid, rank FROM docs WHERE docs MATCH ? ORDER BY rank{cap}", [match]  # noqa: S608 - an int
+        ).fetchall()
+        return [(rowid, -score) for rowid, score in rows], int(total)
     if not filters.fields:
         total = db.execute(f"SELECT count(*) {base}", [match, *params]).fetchone()[0]
         cap = f" LIMIT {int(limit)}" if limit else ""
