@@ -247,7 +247,8 @@ class StagedRecord:
         self.new = new
         self._unflushed = False  # files copied in without an fsync of their own (add_file)
         # flush_once (ingest-batch): every write unflushed, then one syncfs at commit instead of an fsync
-        # per file and per folder (about ten a record); the commit is just as atomic and durable
+        # per file and per folder (about ten a record); the commit is just as atomic. The new record's
+        # entry in records/ is flushed by the next record's syncfs, and the batch flushes once at its end
         self.flush_once = flush_once
         self.target = archive.record_dir(record_id)
         self.path = archive.new_stage(record_id)
@@ -329,7 +330,7 @@ class StagedRecord:
                 fsio.fsync_dir(Path(dirpath))
         if self.new:
             try:
-                fsio.rename_noreplace(self.path, self.target)
+                fsio.rename_noreplace(self.path, self.target, sync=not self.flush_once)
             except FileExistsError:
                 raise ConflictError(
                     ErrorCode.RECORD_EXISTS,

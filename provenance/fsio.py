@@ -138,15 +138,20 @@ def exchange_dirs(new: Path, current: Path) -> None:
     fsync_dir(current.parent)
 
 
-def rename_noreplace(src: Path, dst: Path) -> None:
-    """Move folder ``src`` to ``dst``, failing with ``FileExistsError`` if ``dst`` exists."""
+def rename_noreplace(src: Path, dst: Path, *, sync: bool = True) -> None:
+    """Move folder ``src`` to ``dst``, failing with ``FileExistsError`` if ``dst`` exists.
+
+    ``sync=False`` leaves flushing the new entry to the caller (a batch flushes once at its end).
+    """
     if _renameat2(src, dst, _RENAME_NOREPLACE):
-        fsync_dir(dst.parent)
+        if sync:
+            fsync_dir(dst.parent)
         return
     if dst.exists():
         raise FileExistsError(errno.EEXIST, "exists", str(dst))
     os.rename(src, dst)
-    fsync_dir(dst.parent)
+    if sync:
+        fsync_dir(dst.parent)
 
 
 COPY_BLOCK = 4 << 20  # one reused buffer: memory stays flat whatever the size of the file

@@ -436,4 +436,8 @@ def run_plan(
                 )
         if progress is not None:
             progress(planned)
+    if result.registered:
+        from provenance.fsio import sync_filesystem
+
+        sync_filesystem(archive.records_dir)  # the last renames (flush_once leaves them to the batch)
     return result
