@@ -57,10 +57,14 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Inverse of :func:`b64url`; raises ``ValueError`` for anything else."""
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+    """Inverse of :func:`b64url`; raises ``ValueError`` for anything else, a non-canonical spelling
+    included (stray bits in the last character, or a length no encoding has): one value, one text."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(data) != text:
+        raise ValueError("not canonical base64url (stray bits in the last character)")
+    return data
 
 
 def card_public_key(card: KeyCard) -> bytes:

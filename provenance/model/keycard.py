@@ -12,7 +12,8 @@ from provenance.model.manifest import KeyId, UtcTime
 from provenance.model.timefmt import parse_utc
 
 KEY_CARD_FORMAT: Final = "provenance-key-card/1"
-PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{43}$"  # 32 bytes, base64url without padding
+# 32 bytes, base64url without padding, canonical: 43 characters carry 258 bits, the last 2 must be zero
+PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
 
 
 # defer_build: each validator is built on first use, so that a command builds only what it uses (verify

@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
 from provenance.fsio import read_limited
 from provenance.keys import TrustStore, card_public_key
-from provenance.manifest_io import MAX_MANIFEST_BYTES, event_digest, event_signing_bytes, state_digest
+from provenance.manifest_io import (
+    MAX_MANIFEST_BYTES,
+    event_digest,
+    event_signing_bytes,
+    manifest_bytes,
+    state_digest,
+)
 from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
 from provenance.model.keycard import KeyCard
 from provenance.model.manifest import MANIFEST_FORMAT, SIGNED_EVENT_FIELDS, Event, Manifest
@@ -81,6 +87,10 @@ class VerifyContext:
     now: datetime
     jobs: int = 1
     prefetch: Prefetch | None = None
+    # where the trust store and the roles policy came from, named in every report
+    trust_origin: str = "option"  # "option" (--trust), "archive" (the archive's keys/), "none"
+    policy_path: str | None = None  # the provenance.toml read, or None for the built-in defaults
+    policy_origin: str = "default"  # "trust-store", "archive" or "default"
 
 
 @dataclass
@@ -169,7 +179,26 @@ def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
                 )
                 event["signature"] = "A" * 86  # let the schema check go on; the event stays unsigned
     manifest = _schema_problems(report, raw, source)
-    return None if manifest is None else _Read(raw, manifest)
+    if manifest is None:
+        return None
+    if not any(p.code in (P.MANIFEST_MALFORMED, P.EVENT_SIGNATURE_MISSING) for p in report.problems):
+        # One meaning, one text: the bytes must be exactly what provenance writes for the content read,
+        # members in the model's order, defaults as it writes them, values in their one form. Otherwise one
+        # genuine version could be shown with several texts (and a changed member order would slip past
+        # every digest, since canonical JSON sorts members).
+        written = manifest_bytes(manifest)
+        if written != data:
+            at = next((i for i, (a, b) in enumerate(zip(written, data, strict=False)) if a != b),
+                      min(len(written), len(data)))
+            report.add(
+                P.MANIFEST_MALFORMED,
+                f"{source}: not byte for byte what provenance writes for this content (member order, a "
+                f"default or a value spelt another way; first difference at byte {at})",
+                path=source,
+                found="not-canonical",
+                offset=at,
+            )
+    return _Read(raw, manifest)
 
 
 def read_manifest_checked(report: VerificationReport, path: Path) -> Manifest | None:
@@ -730,9 +759,17 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
     return manifest
 
 
+def name_trust(report: VerificationReport, ctx: VerifyContext) -> None:
+    """Name in ``report`` the trust store and the roles policy its verdict rests on."""
+    report.trust_store = {"path": ctx.trust.location or None, "source": ctx.trust_origin,
+                          "cards": len(ctx.trust.cards)}
+    report.policy = {"path": ctx.policy_path, "source": ctx.policy_origin}
+
+
 def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder of an archive (``records/<id>``): full history required."""
     report = VerificationReport(path=str(path), kind="record")
+    name_trust(report, ctx)
     if not path.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{path}: no such folder", path=str(path))
         return report
