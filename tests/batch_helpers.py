@@ -51,7 +51,7 @@ def make_xlsx(
     path: Path, rows: list[list[object]], *, merge: str | None = None, cached: dict[str, str] | None = None
 ) -> Path:
     """An XLSX sheet written by openpyxl; ``cached`` gives formula cells the saved value a spreadsheet
-    program would have stored (openpyxl itself stores none)."""
+    program would have stored (openpyxl itself stores none: ``<v/>``, or ``<v></v>`` when lxml writes)."""
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -70,7 +70,7 @@ def make_xlsx(
                     text = data.decode()
                     for cell, value in cached.items():
                         text = re.sub(
-                            rf'<c r="{cell}"><f>(.*?)</f><v\s*/>',
+                            rf'<c r="{cell}"><f>(.*?)</f>(?:<v\s*/>|<v></v>)',
                             lambda m, v=value, c=cell: f'<c r="{c}" t="str"><f>{m.group(1)}</f><v>{v}</v>',
                             text,
                         )
