@@ -53,6 +53,18 @@ class ErrorCode(StrEnum):
     OUTPUT_EXISTS = "output.exists"
     WRITE_FAILED = "io.write-failed"
     BUNDLE_UNREADABLE = "bundle.unreadable"
+    # issue 9 (i9-rules): no link followed in an archive; bounded work on hostile input (README "Limits")
+    ARCHIVE_PATH_UNSAFE = "archive.path-unsafe"
+    INPUT_TOO_MANY_NOTES = "input.too-many-notes"
+    ARCHIVE_TOO_MANY_RECORDS = "archive.too-many-records"
+    RECORD_TOO_MANY_FILES = "record.too-many-files"
+    KEYS_TOO_MANY = "keys.too-many"
+    RECORD_TOO_LARGE = "record.too-large"
+    # readers (page, export --format tei|annotations, note --from-annotations): a source that does not
+    # verify as trusted is refused (exit 1 invalid, 3 valid), and a Web Annotation collection that cannot be read
+    SOURCE_INVALID = "source.invalid"
+    SOURCE_NOT_TRUSTED = "source.not-trusted"
+    ANNOTATIONS_INVALID = "annotations.invalid"
     # i11-collections: ingest-batch, the signing agent, the search index
     SHEET_INVALID = "batch.sheet-invalid"
     BATCH_REFUSED = "batch.refused"

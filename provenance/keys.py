@@ -131,25 +131,38 @@ class TrustStore:
     sources: dict[str, str] = field(default_factory=dict)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     location: str = ""
+    links: list[str] = field(default_factory=list)  # symbolic links met in the folder, never followed
 
     @classmethod
-    def load(cls, folder: Path) -> TrustStore:
+    def load(cls, folder: Path, *, follow_folder: bool = True) -> TrustStore:
         """Every valid ``*.json`` card under ``folder`` (a card file may also be given directly).
 
-        Cards that fail to parse are kept in ``rejected`` (a verifier reports them), never trusted.
+        Cards that fail to parse are kept in ``rejected`` (a verifier reports them), never trusted; a card
+        that is a symbolic link (or, unless ``follow_folder``, the folder itself) is never followed. Raises
+        ``InputError(keys.too-many)`` past :data:`provenance.limits.KEYS` cards (none is parsed then).
         """
         store = cls(location=str(folder))
         paths: Iterable[Path]
-        if folder.is_file():
+        if not follow_folder and folder.is_symlink():  # an archive's keys/ as a link: not followed
+            store.links.append(str(folder))
+            store.rejected.append((str(folder), f"{folder}: a symbolic link, not followed"))
+            paths = []
+        elif folder.is_file():
             paths = [folder]
         elif folder.is_dir():
-            paths = sorted(folder.glob("*.json"))
+            from provenance import limits
+
+            paths = sorted(limits.KEYS.take(folder.glob("*.json"), str(folder)))
         else:
             paths = []
         for path in paths:
+            if path != folder and path.is_symlink():  # a link is never followed (the folder named may be one)
+                store.links.append(str(path))
+                store.rejected.append((str(path), f"{path}: a symbolic link, not followed"))
+                continue
             try:
                 # Bounded, regular files only: a FIFO or a link to /dev/zero in keys/ must not hang us.
-                card = parse_card(fsio.read_limited(path, MAX_CARD_BYTES), source=str(path))
+                card = parse_card(fsio.read_limited(path, MAX_CARD_BYTES, follow=False), source=str(path))
             except KeyStoreError as exc:
                 store.rejected.append((str(path), str(exc)))
                 continue
@@ -217,6 +230,7 @@ def generate_key(
     """
     from provenance import signing
 
+    archive.refuse_links()  # before anything is written, the private key included
     if not passphrase:
         raise UsageError(ErrorCode.KEY_PASSPHRASE_MISSING, "a key needs a non-empty passphrase")
     rounds = signing.DEFAULT_KDF_ROUNDS if rounds is None else rounds
@@ -319,8 +333,9 @@ def write_card(archive: Archive, card: KeyCard, *, replace: str | None = None) -
 def revoke(archive: Archive, ref: str, *, reason: str, at: datetime) -> KeyCard:
     """Mark a key revoked from ``at`` on; events it signs from then on are not trusted.
 
-    Raises ``ConflictError`` when the card is already revoked.
+    Raises ``ConflictError`` when the card is already revoked, ``InputError(archive.path-unsafe)``.
     """
+    archive.refuse_links()
     store = TrustStore.load(archive.keys_dir)
     card = store.resolve(ref)
     if card.revoked is not None:
@@ -361,6 +376,7 @@ def import_cards(archive: Archive, paths: list[Path]) -> list[tuple[KeyCard, boo
     Raises as :func:`read_card_file`, and ``ConflictError(key.conflict)`` for a card that would widen or
     rename a trusted key; then nothing is written.
     """
+    archive.refuse_links()
     cards = [(read_card_file(path), str(path)) for path in paths]
     store = TrustStore.load(archive.keys_dir)
     plan: list[tuple[KeyCard, str | None, bool]] = []  # (card, file to replace, added)

@@ -114,7 +114,8 @@ def _read_manifests(
 ) -> dict[str, dict[str, str]]:
     """Every (tag) manifest of the bag. With ``canonical`` each must read exactly as provenance writes it:
     a tag manifest is covered by no other digest, so this is how a changed byte in it (an upper-case hex
-    digit, a tab for a space, CR for LF) is caught."""
+    digit, a tab for a space, CR for LF) is caught; a payload manifest, re-bagged, would otherwise show a
+    reader a text provenance never wrote."""
     manifests: dict[str, dict[str, str]] = {}
     for name in sorted(root_files):
         match = pattern.match(name)
@@ -314,7 +315,7 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
             "fetch.txt: this bag expects files to be downloaded; a bundle must hold its whole payload",
             path="fetch.txt",
         )
-    payload_manifests = _read_manifests(root_files, MANIFEST_RE, "payload", report)
+    payload_manifests = _read_manifests(root_files, MANIFEST_RE, "payload", report, canonical=True)
     tag_manifests = _read_manifests(root_files, TAGMANIFEST_RE, "tag", report, canonical=True)
     if not payload_manifests:
         report.add(P.BAG_INVALID, "the bag has no usable payload manifest (manifest-sha256.txt)")

@@ -58,6 +58,9 @@ def build_app(command: str | None = None) -> typer.Typer:
     from provenance.cli import import_cmds  # i13-preservation
 
     import_cmds.register(app)
+    from provenance.cli import reader_cmds  # page (issue 12)
+
+    reader_cmds.register(app)
     from provenance.cli import agent_cmds, batch_cmds, search_cmds  # i11-collections
 
     batch_cmds.register(app)

@@ -382,6 +382,7 @@ def import_ocfl(archive: Archive, source: Path, *, now: datetime) -> Verificatio
     from provenance.verify.record import verify_record_folder
     from provenance.verify.target import make_context
 
+    archive.refuse_links()  # before .provenance/tmp is written: no link in the archive is followed (issue 9)
     report = VerificationReport(path=str(source), kind="ocfl-object")
     if not source.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{source}: no such folder", path=str(source))

@@ -76,6 +76,8 @@ class ProblemCode(StrEnum):
     OCFL_CONTENT_DIGEST_MISMATCH = "ocfl.content-digest-mismatch"
     OCFL_CONTENT_UNEXPECTED = "ocfl.content-unexpected"
     OCFL_VERSION_MISMATCH = "ocfl.version-mismatch"
+    # issue 9 (i9-rules): a record folder beyond provenance.limits.FILES (README "Limits")
+    RECORD_TOO_MANY_FILES = "record.too-many-files"
 
 
 # Problems that leave a record intact but not trusted (state ``valid``). Every other code is ``invalid``.

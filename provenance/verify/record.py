@@ -137,7 +137,7 @@ def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
         return None
     try:
         # bounded even if the file grows after lstat (endless data)
-        data = read_limited(path, MAX_MANIFEST_BYTES)
+        data = read_limited(path, MAX_MANIFEST_BYTES, follow=False)
         raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
     except StrictJSONError as exc:
         code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
@@ -449,17 +449,31 @@ def check_state(
     return found
 
 
-def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, str]:
-    """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported."""
+def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, str] | None:
+    """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported.
+
+    None (after reporting ``record.too-many-files``) past :data:`provenance.limits.FILES` entries."""
     found: dict[str, str] = {}
     top = os.fspath(root)
+    if os.path.islink(top):
+        report.add(P.FILE_PATH_UNSAFE, f"{label} is a symbolic link; not followed", path=label)
+        return found
     if not os.path.isdir(top):
         return found
+    from provenance import limits
+
+    bound = limits.FILES.value()
+    seen = 0
     stack = [(top, "")]
     while stack:
         folder, prefix = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
+                seen += 1
+                if seen > bound:  # refused at the bound: the rest is never looked at
+                    report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label,
+                               limit=bound)
+                    return None
                 rel = prefix + entry.name
                 if entry.is_symlink():
                     report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
@@ -531,6 +545,8 @@ def check_payload(
     """Step 6: the current files are exactly those the state lists, byte for byte."""
     present = _walk_files(source.files_root, report, "files")
     report.files = len(manifest.state.files)
+    if present is None:  # refused at the limit: no file is judged
+        return
     listed = []
     for entry in manifest.state.files:
         path = present.pop(entry.path, None)
@@ -603,6 +619,8 @@ def check_history(
     event: that snapshot's file list is then the manifest's own and is not parsed again.
     """
     objects = _walk_files(source.objects_root, report, "objects") if source.objects_root else {}
+    if objects is None:  # refused at the limit: no version is judged
+        return
     if not objects and not source.history_required:
         return
     current = {f.sha256 for f in manifest.state.files}
@@ -717,7 +735,7 @@ _MARKS: list[tuple[str, frozenset[P]]] = [
     (
         "every file is present and intact",
         frozenset({P.FILE_MISSING, P.FILE_DIGEST_MISMATCH, P.FILE_SIZE_MISMATCH, P.FILE_UNEXPECTED,
-                   P.FILE_PATH_UNSAFE}),
+                   P.FILE_PATH_UNSAFE, P.RECORD_TOO_MANY_FILES}),
     ),
     (
         "every earlier version is intact",
@@ -751,8 +769,13 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
     check_not_future(report, manifest, ctx.now)
     check_signatures(report, manifest, source, ctx, raw_events)
     current_state = check_state(report, manifest, read.raw["state"])
-    check_payload(report, manifest, source, ctx.jobs, ctx.prefetch)
-    check_history(report, manifest, source, current_state, ctx.jobs)
+    from provenance import limits
+
+    if len(manifest.state.files) > limits.FILES.value():  # refused whole: no file is looked at
+        report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message("the manifest"), limit=limits.FILES.value())
+    else:
+        check_payload(report, manifest, source, ctx.jobs, ctx.prefetch)
+        check_history(report, manifest, source, current_state, ctx.jobs)
     for name, codes in _MARKS:
         count = sum(1 for p in report.problems if p.code in codes)
         report.check(name, count == 0, f"{count} problem(s)" if count else "")
@@ -764,20 +787,32 @@ def name_trust(report: VerificationReport, ctx: VerifyContext) -> None:
     report.trust_store = {"path": ctx.trust.location or None, "source": ctx.trust_origin,
                           "cards": len(ctx.trust.cards)}
     report.policy = {"path": ctx.policy_path, "source": ctx.policy_origin}
+    if ctx.trust_origin == "archive":  # the trust store is part of the archive verified: its links are too
+        for link in ctx.trust.links:
+            report.add(P.FILE_PATH_UNSAFE, f"{link}: a symbolic link in the archive's keys/; not followed",
+                       path=link)
 
 
 def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder of an archive (``records/<id>``): full history required."""
     report = VerificationReport(path=str(path), kind="record")
     name_trust(report, ctx)
+    if path.is_symlink():
+        report.add(P.FILE_PATH_UNSAFE, f"{path}: the record folder is a symbolic link; not followed",
+                   path=str(path))
+        return report
+    linked = [rel for rel in ("files", "objects") if (path / rel).is_symlink()]
+    for rel in linked:
+        report.add(P.FILE_PATH_UNSAFE, f"{rel} is a symbolic link; not followed", path=rel)
     if not path.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{path}: no such folder", path=str(path))
         return report
+    nowhere = path / "manifest.json" / "not-followed"  # what a linked folder is read as: nothing (ENOTDIR)
     source = RecordSource(
         label=str(path),
         manifest_path=path / "manifest.json",
-        files_root=path / "files",
-        objects_root=path / "objects" / "sha256",
+        files_root=nowhere if "files" in linked else path / "files",
+        objects_root=nowhere if "objects" in linked else path / "objects" / "sha256",
         history_required=True,
         expected_record=path.name,
     )
@@ -786,7 +821,7 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     if manifest is not None:  # a file that differs: compared with its earlier versions in objects/
         from provenance.verify.explain import explain_report
 
-        explain_report(report, manifest, source.files_root, [path / "objects" / "sha256"])
+        explain_report(report, manifest, source.files_root, [source.objects_root or nowhere])
     extra = sorted(name for name in os.listdir(path) if name not in ("manifest.json", "files", "objects"))
     for name in extra:
         report.add(P.FILE_UNEXPECTED, f"{name} does not belong in a record folder", path=name)

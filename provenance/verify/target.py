@@ -57,7 +57,7 @@ def make_context(
     """
     _build_validators()
     return VerifyContext(
-        trust=TrustStore.load(trust_path),
+        trust=TrustStore.load(trust_path, follow_folder=trust_origin != "archive"),
         policy=policy or dict(DEFAULT_POLICY),
         now=now,
         trust_origin=trust_origin,
@@ -137,7 +137,8 @@ def verify_path(path: Path, ctx: VerifyContext) -> VerificationReport:
             )
         name_trust(report, ctx)
         return report
-    name_trust(report, ctx)
+    if report.trust_store is None:  # a record folder's verifier named them already
+        name_trust(report, ctx)
     if not ctx.trust.cards:
         report.add(
             P.TRUST_EMPTY,

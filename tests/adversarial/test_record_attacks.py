@@ -459,7 +459,7 @@ def test_planted_link_in_a_record_is_not_followed_by_a_writer(lived: World, tmp_
     result = run_in_process(
         lived, "custody", RID, "--from", "a", "--to", "b", "--key", "A. Archivist", "--json"
     )
-    assert (result.returncode, result.json()["error"]["code"]) == (2, "record.corrupt")
+    assert (result.returncode, result.json()["error"]["code"]) == (2, "archive.path-unsafe")  # issue 9 item 7
     assert_state(verify(lived, record_dir(lived)), "invalid", "file.path-unsafe")
     assert not list((lived.root / ".provenance" / "tmp").glob("*"))  # the stage was cleaned up
 
