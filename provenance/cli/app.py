@@ -62,6 +62,11 @@ def build_app(command: str | None = None) -> typer.Typer:
 
     reader_cmds.register(app)
     unpack_cmds.register(app)
+    from provenance.cli import agent_cmds, batch_cmds, search_cmds  # i11-collections
+
+    batch_cmds.register(app)
+    search_cmds.register(app)
+    app.add_typer(agent_cmds.app, name="agent")
     return app
 
 
@@ -105,6 +110,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fast_command(args: list[str]) -> Callable[[], int] | None:
+    if args and args[0] == "search":  # i11-collections: search without typer when its arguments are plain
+        from provenance.cli.search_run import fast_command as fast_search
+
+        return fast_search(args)
     if not args or args[0] not in FAST_COMMANDS:
         return None
     from provenance.cli.verify_run import fast_command
