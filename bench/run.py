@@ -11,6 +11,7 @@ of this virtual environment (or the system's ``openssl``), never a shell shim. P
 4. cold start: verify of the reference record vs a minimal typer app with one command.
 5. audit of 10,000 records of 5 events: ``--jobs 1`` vs the bare Ed25519 bound; ``--jobs 2`` scaling vs two
    processes of bare verification.
+6-9. the collection targets (issue 11), in ``coll_targets.py``; ``--only-collections`` runs them alone.
 """
 
 from __future__ import annotations
@@ -480,6 +481,11 @@ def machine() -> str:
 
 
 def main() -> None:
+    if "--only-collections" in sys.argv:  # issue 11's targets alone, their section of results.md rewritten
+        import coll_targets
+
+        coll_targets.write_section()
+        return
     if "--fresh" in sys.argv and gen.WORK.exists():
         gen.make_writable(gen.WORK)
         import shutil
@@ -528,6 +534,9 @@ def main() -> None:
             print(f"[{number}] {item}")
     write_results(rows, notes)
     log(f"bench: wrote {BENCH / 'results.md'} ({time.perf_counter() - started:.0f} s in all)")
+    import coll_targets  # issue 11: ingest-batch, search, index, agent, in their own section
+
+    coll_targets.write_section()
 
 
 def write_results(rows: list[Row], notes: dict[int, list[str]]) -> None:

@@ -69,6 +69,15 @@ class ErrorCode(StrEnum):
     SOURCE_INVALID = "source.invalid"
     SOURCE_NOT_TRUSTED = "source.not-trusted"
     ANNOTATIONS_INVALID = "annotations.invalid"
+    # i11-collections: ingest-batch, the signing agent, the search index
+    SHEET_INVALID = "batch.sheet-invalid"
+    BATCH_REFUSED = "batch.refused"
+    DEPENDENCY_MISSING = "dependency.missing"
+    AGENT_UNAVAILABLE = "agent.unavailable"
+    AGENT_SOCKET_UNSAFE = "agent.socket-unsafe"
+    AGENT_RUNNING = "agent.running"
+    AGENT_REFUSED = "agent.refused"
+    INDEX_UNAVAILABLE = "index.unavailable"
 
 
 class ProvenanceError(Exception):

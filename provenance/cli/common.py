@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from provenance.archive import Archive
     from provenance.history import Signer
     from provenance.model.events import EventType, Role
+    from provenance.signing import SigningKey
 
 ArchiveOpt = Annotated[
     Path | None,
@@ -103,6 +104,11 @@ def load_signer(
     wanted = parse_role(role) if role is not None else None
     chosen = choose_role(card, event_type, policy, wanted)
     check_key_usable(card, now())
+    from provenance.agent import agent_key_for  # i11-collections: a running agent signs without a passphrase
+
+    held = agent_key_for(card) if passphrase_file is None else None
+    if held is not None:
+        return Signer(card=card, key=cast("SigningKey", held), role=chosen)
     secret = keys.unlock(card, read_passphrase(passphrase_file, what=f"key of {card.name}"))
     return Signer(card=card, key=secret, role=chosen)
 

@@ -73,6 +73,11 @@ class ProblemCode(StrEnum):
     REPORT_SIGNATURE_INVALID = "report.signature-invalid"
     REPORT_INCONSISTENT = "report.inconsistent"
     STORAGE_READ_FAILED = "storage.read-failed"
+    # one reading of every container (issue 9, i9-containers): constructs two readers may read differently
+    BUNDLE_AMBIGUOUS_NAME = "bundle.ambiguous-name"
+    BUNDLE_HEADER_MISMATCH = "bundle.header-mismatch"
+    BUNDLE_STRAY_DATA = "bundle.stray-data"
+    BUNDLE_UNSUPPORTED_FEATURE = "bundle.unsupported-feature"
     # i13-preservation: import --ocfl (an OCFL object read back)
     OCFL_NOT_AN_OBJECT = "ocfl.not-an-object"
     OCFL_NOT_A_RECORD = "ocfl.not-a-record"
