@@ -1,11 +1,11 @@
-"""Target 6 of ``make bench``: the transparency log (issue 10).
+"""Target 10 of ``make bench``: the transparency log (issue 10).
 
-6a. appending one leaf (tiles, signed checkpoint, journal: everything :func:`logged_commit` adds to a
+10a. appending one leaf (tiles, signed checkpoint, journal: everything :func:`logged_commit` adds to a
     commit, the log key already unlocked) vs a ``note`` without the key unlock (in process, signer
     unlocked, on an unlogged archive): goal ≤ 5 %.
-6b. size of one event's ``.tlog-proof`` at 1,000,000 leaves (a real tree of that size, built in memory
+10b. size of one event's ``.tlog-proof`` at 1,000,000 leaves (a real tree of that size, built in memory
     with the archive's own tile code): goal ≤ 1.5 KiB.
-6c. verify of the reference record's bundle with its log proofs (log key trusted) vs the same bundle from
+10c. verify of the reference record's bundle with its log proofs (log key trusted) vs the same bundle from
     an unlogged archive: goal ≤ 1.1×.
 
 Run alone: ``python bench/tlog_bench.py`` prints the rows.
@@ -139,22 +139,22 @@ def rows(quick: bool, row: Any, run: Any, provenance: Any, alternate: Any, media
     per_event = proof_bytes / 1024
     ratio = with_s / without_s
     out = [
-        row(6, "append one leaf (tiles, signed checkpoint, flushed journal) vs a `note` without the key unlock",
+        row(10, "append one leaf (tiles, signed checkpoint, flushed journal) vs a `note` without the key unlock",
             f"{append_s * 1e3:.2f} ms", f"{cli_s * 1e3:.0f} ms", share, "≤ 0.05", share <= 0.05),
-        row(6, f"proof size per event at {100_000 if quick else LEAVES_6B:,} leaves vs 1.5 KiB",
+        row(10, f"proof size per event at {100_000 if quick else LEAVES_6B:,} leaves vs 1.5 KiB",
             f"{proof_bytes:,} B", "1,536 B", proof_bytes / 1536, "≤ 1", proof_bytes <= 1536),
-        row(6, "verify of the reference bundle with log proofs (log key trusted) vs without a log",
+        row(10, "verify of the reference bundle with log proofs (log key trusted) vs without a log",
             f"{with_s * 1e3:.0f} ms", f"{without_s * 1e3:.0f} ms", ratio, "≤ 1.10×", ratio <= 1.10),
     ]
     notes = [
-        f"6a: the log held {log_size:,} leaves; medians of {reps}. The note is the CLI command (keys of 1 bcrypt "
+        f"10a: the log held {log_size:,} leaves; medians of {reps}. The note is the CLI command (keys of 1 bcrypt "
         f"round, so the unlock is ≈0); the same note in process, signer already unlocked, takes "
         f"{note_s * 1e3:.1f} ms, and the append is {append_s / note_s:.0%} of that. The append is one fsync of "
         "the journal (≈9 ms on this disk) plus ≈3 ms of tiles, hashing, signing and renames",
-        f"6b: a real tree of that size built in memory with the archive's tile code in {built:.1f} s; the "
+        f"10b: a real tree of that size built in memory with the archive's tile code in {built:.1f} s; the "
         f"proof holds {hashes} hashes (44 base64 characters and a newline each) and the signed checkpoint "
         f"verbatim; {per_event:.2f} KiB per event",
-        "6c: cold CLI runs; the logged bundle adds the checkpoint's Ed25519 verification, 8 inclusion proofs "
+        "10c: cold CLI runs; the logged bundle adds the checkpoint's Ed25519 verification, 8 inclusion proofs "
         "and the tlog modules' import",
     ]
     return out, notes

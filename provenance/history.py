@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from provenance import limits
+from provenance import catalogue_index, limits
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, object_path
 from provenance.archive_log import event_leaves, logged_commit
 from provenance.canonical import loads_strict
@@ -208,6 +208,7 @@ def append_event(
                 f"({format_utc(now)}); check the clock",
             )
         check_before_append(archive, manifest, now=now)
+        catalogue_index.before_commit(archive, record_id)  # i11: the search index (derived, best effort)
         stage = StagedRecord(archive, record_id, new=False)
         try:
             state, summary, details = mutate(stage, manifest)
@@ -238,6 +239,7 @@ def append_event(
         except BaseException:
             stage.discard()
             raise
+        catalogue_index.after_commit(archive, record_id)  # i11: the search index (derived, best effort)
     return updated
 
 

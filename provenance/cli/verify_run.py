@@ -270,12 +270,26 @@ def _run_batch(
     return worst, counts, problems, stream
 
 
+def max_size_option(text: str | None) -> int | None:
+    """``--max-size``: bytes, or None for the default; raises ``UsageError`` for what is not a size."""
+    if text is None:
+        return None
+    from provenance.bundle.entries import parse_size
+    from provenance.errors import ErrorCode, UsageError
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise UsageError(ErrorCode.USAGE, f"--max-size: {exc}") from exc
+
+
 def verify(
     paths: list[Path],
     trust: Path | None,
     archive: Path | None,
     jobs: int | None,
     json_out: bool,
+    max_size: str | None = None,
     *,
     log: LogOptions | None = None,
 ) -> int:
@@ -287,6 +301,14 @@ def verify(
     from provenance.errors import ErrorCode, NotFoundError
     from provenance.verify.workers import resolve_jobs
 
+    if archive is not None and str(archive).startswith("s3:"):
+        # --archive s3://bucket/prefix: each path is a record of it (an id, or records/<id>)
+        base = str(archive).rstrip("/")
+        paths = [Path(f"{base}/{p}" if str(p).startswith("records/") else f"{base}/records/{p}") for p in paths]
+        archive = None
+    if any(str(p).startswith("s3:") for p in paths):
+        return _verify_remote(paths, trust, archive, jobs, json_out, max_size)
+    limit = max_size_option(max_size)
     if len(paths) == 1 and not paths[0].exists():
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
     processes = resolve_jobs(jobs)
@@ -296,7 +318,7 @@ def verify(
 
         # a record folder: its large files are hashed by a thread while the verifier starts
         prefetch = Prefetch.start(paths[0] / "files")
-    ctx = _context(paths, trust, archive)
+    ctx = replace(_context(paths, trust, archive), max_size=limit)
     if log is not None:
         ctx = replace(ctx, log=log)
     if len(paths) == 1:
@@ -316,6 +338,55 @@ def verify(
         stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
                       "problems": problems, "summary": counts})
     return worst.exit_code
+
+
+def _verify_remote(paths: list[Path], trust: Path | None, archive: Path | None, jobs: int | None,
+                   json_out: bool, max_size: str | None) -> int:
+    """``verify s3://bucket/prefix/records/<id>`` (or a bundle object): each copied into a private temporary
+    folder, read-only, and verified there; the default trust store is the archive's own ``keys/``."""
+    import shutil
+    import tempfile
+
+    from provenance.audit.source import fetch_for_verify, remote_url
+
+    scratch = Path(tempfile.mkdtemp(prefix="provenance-verify-"))
+    try:
+        local: list[Path] = []
+        keys: Path | None = None
+        for index, path in enumerate(paths):
+            url = remote_url(path)
+            if url is None:
+                local.append(path)
+                continue
+            target, keys = fetch_for_verify(url, scratch / str(index))
+            local.append(target)
+        return verify(local, trust if trust is not None else keys, archive, jobs, json_out, max_size)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+def unpack(
+    bundle: Path, out: Path, trust: Path | None, archive: Path | None, json_out: bool, max_size: str | None
+) -> int:
+    """``provenance unpack``: verify's report, the bag written to ``out`` only when trusted; returns the exit
+    code of the state. Raises what :func:`provenance.bundle.unpack.unpack_bundle` raises."""
+    from provenance.bundle.unpack import unpack_bundle
+    from provenance.errors import ErrorCode, NotFoundError
+
+    limit = max_size_option(max_size)
+    if not bundle.exists():
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{bundle}: no such file", path=str(bundle))
+    ctx = replace(_context([bundle], trust, archive), max_size=limit)
+    result = unpack_bundle(bundle, out, ctx)
+    if json_out:
+        document = result.report.to_json()
+        document["unpacked"] = str(result.out) if result.out is not None else None
+        emit_json(document)
+    else:
+        _render(result.report)
+        if result.out is not None:
+            sys.stdout.write(f"unpacked the verified bag to {printable(str(result.out))}\n")
+        else:
+            sys.stderr.write(f"provenance: nothing was unpacked: the bundle is {result.report.state}\n")
+    return result.report.state.exit_code
 
 
 def audit(
@@ -365,7 +436,8 @@ def audit(
 # --------------------------------------------------------------------------------------------------------
 # The fast path: plain arguments only; typer handles (and reports) everything else
 
-_VALUE_OPTIONS = {"--trust": "trust", "--archive": "archive", "-A": "archive", "--jobs": "jobs", "-j": "jobs"}
+_VALUE_OPTIONS = {"--trust": "trust", "--archive": "archive", "-A": "archive", "--jobs": "jobs", "-j": "jobs",
+                  "--max-size": "max_size"}
 
 
 def fast_command(argv: list[str]) -> Callable[[], int] | None:
@@ -375,7 +447,7 @@ def fast_command(argv: list[str]) -> Callable[[], int] | None:
     """
     if not argv or argv[0] not in COMMANDS:
         return None
-    values: dict[str, Any] = {"trust": None, "archive": None, "jobs": None}
+    values: dict[str, Any] = {"trust": None, "archive": None, "jobs": None, "max_size": None}
     json_out = False
     paths: list[Path] = []
     rest = iter(argv[1:])
@@ -394,6 +466,8 @@ def fast_command(argv: list[str]) -> Callable[[], int] | None:
             value = next(rest, "")
             if not value or value.startswith("-"):
                 return None
+        if "://" in value:
+            return None  # an archive on object storage: typer's path (audit at scale)
         values[_VALUE_OPTIONS[name]] = value
     jobs: int | None = None
     if values["jobs"] is not None:
@@ -405,7 +479,7 @@ def fast_command(argv: list[str]) -> Callable[[], int] | None:
     if argv[0] == "verify":
         if not paths:
             return None
-        return lambda: verify(paths, trust, archive, jobs, json_out)
-    if paths:
+        return lambda: verify(paths, trust, archive, jobs, json_out, values["max_size"])
+    if paths or values["max_size"] is not None:
         return None
     return lambda: audit(trust, archive, jobs, json_out)

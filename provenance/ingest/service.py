@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from provenance import catalogue_index
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, check_record_id
 from provenance.archive_log import event_leaves, logged_commit
 from provenance.canonical import StrictJSONError, loads_strict
@@ -207,9 +208,11 @@ def ingest(
     sidecar: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
     record_id: str | None = None,
+    flush_once: bool = False,
 ) -> Manifest:
     """Register ``source`` as a new record signed by ``signer``; returns the new manifest.
 
+    ``flush_once``: one syncfs before the commit instead of an fsync per file (see ``StagedRecord``).
     Raises ``ConflictError(record.exists)``, ``InputError``, ``StorageError``; nothing is written on failure.
     """
     rid, state, used = prepare_record(
@@ -222,7 +225,8 @@ def ingest(
             record=rid,
         )
     with archive.locked(rid):
-        stage = StagedRecord(archive, rid, new=True)
+        catalogue_index.before_commit(archive, rid)  # i11: the search index (derived, best effort)
+        stage = StagedRecord(archive, rid, new=True, flush_once=flush_once)
         try:
             stage.write(f"files/{source.name}", source.data)
             digest = state_digest(state)
@@ -254,4 +258,5 @@ def ingest(
         except BaseException:
             stage.discard()
             raise
+        catalogue_index.after_commit(archive, rid)  # i11: the search index (derived, best effort)
     return manifest

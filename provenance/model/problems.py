@@ -75,6 +75,17 @@ class ProblemCode(StrEnum):
     LOG_ROLLBACK = "log.rollback"
     LOG_WITNESS_QUORUM = "log.witness-quorum"
     EVENT_TIME_IMPLAUSIBLE = "event.time-implausible"
+    # audit at scale (issue 16): signed audit reports, records on object storage
+    REPORT_MALFORMED = "report.malformed"
+    REPORT_SCHEMA = "report.schema"
+    REPORT_SIGNATURE_INVALID = "report.signature-invalid"
+    REPORT_INCONSISTENT = "report.inconsistent"
+    STORAGE_READ_FAILED = "storage.read-failed"
+    # one reading of every container (issue 9, i9-containers): constructs two readers may read differently
+    BUNDLE_AMBIGUOUS_NAME = "bundle.ambiguous-name"
+    BUNDLE_HEADER_MISMATCH = "bundle.header-mismatch"
+    BUNDLE_STRAY_DATA = "bundle.stray-data"
+    BUNDLE_UNSUPPORTED_FEATURE = "bundle.unsupported-feature"
     # i13-preservation: import --ocfl (an OCFL object read back)
     OCFL_NOT_AN_OBJECT = "ocfl.not-an-object"
     OCFL_NOT_A_RECORD = "ocfl.not-a-record"
