@@ -53,6 +53,11 @@ class ErrorCode(StrEnum):
     OUTPUT_EXISTS = "output.exists"
     WRITE_FAILED = "io.write-failed"
     BUNDLE_UNREADABLE = "bundle.unreadable"
+    # signer identity (issue 17): names, rotation statements, private key files
+    KEY_NAME_CONFUSABLE = "key.name-confusable"
+    KEY_ROTATION_UNPROVEN = "key.rotation-unproven"
+    KEY_ROTATION_WIDENS = "key.rotation-widens"
+    KEY_FILE_UNSAFE = "key.file-unsafe"
 
 
 class ProvenanceError(Exception):

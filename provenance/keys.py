@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -220,6 +219,7 @@ def generate_key(
         raise UsageError(ErrorCode.USAGE, f"--kdf-rounds must be from 1 to {signing.MAX_KDF_ROUNDS}")
     if valid_until is not None and valid_until <= now:
         raise UsageError(ErrorCode.USAGE, "--valid-until must be in the future")
+    check_new_name(archive, name, supersedes=supersedes)
     key = signing.SigningKey.generate()
     card = KeyCard(
         id=key.key_id,
@@ -245,6 +245,20 @@ def generate_key(
         private_path.unlink(missing_ok=True)
         raise fsio.storage_error("write the key card to", card_path, exc) from exc
     return card
+
+
+def check_new_name(archive: Archive, name: str, *, supersedes: str | None) -> None:
+    """A name for a new key: fit to name a signer (``usage.invalid``), and distinct from every trusted name
+    but the superseded key's (``key.name-confusable``)."""
+    from provenance.model.identity import identity_problem
+
+    if not 1 <= len(name) <= 4096:
+        raise UsageError(ErrorCode.USAGE, f"--name must be 1 to 4096 characters (it has {len(name)})", field="name")
+    problem = identity_problem(name)
+    if problem is not None:
+        raise UsageError(ErrorCode.USAGE, f"--name {problem}; a reader could not see what it says", field="name")
+    store = TrustStore.load(archive.keys_dir)
+    check_name_distinct(store, name, "(new key)", supersedes=supersedes, source="--name")
 
 
 def unlock(card: KeyCard, passphrase: bytes, home: Path | None = None) -> SigningKey:
@@ -369,7 +383,7 @@ def import_cards(archive: Archive, paths: list[Path]) -> list[tuple[KeyCard, boo
             _check_narrowing(existing, card, source=source)
             plan.append((card, store.sources[card.id], True))
         else:
-            _check_name_unique(store, card, source=source)
+            check_name_distinct(store, card.name, card.id, supersedes=card.supersedes, source=source)
             plan.append((card, None, True))
         store.cards[card.id] = card  # a later card in the same batch is checked against this one too
         store.sources.setdefault(card.id, str(archive.keys_dir / card_filename(card)))
@@ -379,29 +393,33 @@ def import_cards(archive: Archive, paths: list[Path]) -> list[tuple[KeyCard, boo
     return [(card, added) for card, _, added in plan]
 
 
-def _name_key(name: str) -> str:
-    """Names that read the same: NFKC (full-width, ligatures), case folded, white space collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+def check_name_distinct(
+    store: TrustStore, name: str, key_id: str, *, supersedes: str | None, source: str
+) -> None:
+    """Refuse a key whose name a person could take for a trusted key's name (key substitution).
 
-
-def _check_name_unique(store: TrustStore, card: KeyCard, *, source: str) -> None:
-    """Refuse a new key that takes the name of a key already trusted (key substitution).
-
-    A forged card "A. Archivist" with the forger's key would otherwise sit beside the real one, and every
-    report would name the forger's events as the archivist's. Rotation is allowed: a card that names the
-    existing key in ``supersedes`` (or is named in the existing card's) may share its name.
-    Raises ``ConflictError(key.conflict)``.
+    Names are compared by their UTS #39 skeletons (whole-script and mixed-script look-alikes: "A. Аrchivist"
+    with a Cyrillic А, "rn" for "m"), case, width and white space folded. A forged card "A. Archivist" with
+    the forger's key would otherwise sit beside the real one, and every report would name the forger's
+    events as the archivist's. Rotation is allowed: a card may share the name of the key it supersedes (or
+    that supersedes it). Raises ``ConflictError(key.name-confusable)`` naming the trusted key.
     """
-    wanted = _name_key(card.name)
+    from provenance.confusables import confusable
+
     for other in store.cards.values():
-        if _name_key(other.name) != wanted or card.supersedes == other.id or other.supersedes == card.id:
+        if other.id == key_id or supersedes == other.id or other.supersedes == key_id:
             continue
+        if not confusable(name, other.name):
+            continue
+        same = "the same name as" if name == other.name else "a name a reader cannot tell from that of"
+        subject = f"key {key_id[:20]}…" if key_id.startswith("ed25519:") else "the new key"
         raise ConflictError(
-            ErrorCode.KEY_CONFLICT,
-            f"{source}: key {card.id[:20]}… is named {card.name!r}, like the trusted key {other.id[:20]}… "
-            f"({other.name!r}); two keys may share a name only when one supersedes the other. Compare the "
-            "key id with its owner out of band",
-            key=card.id,
+            ErrorCode.KEY_NAME_CONFUSABLE,
+            f"{source}: {subject} has {same} the trusted key {other.id} ({other.name!r}, "
+            f"{store.sources.get(other.id, 'in the trust store')}); two keys may share a name only when one "
+            "supersedes the other. Compare the key id with its owner out of band",
+            key=key_id if key_id.startswith("ed25519:") else None,
+            existing=other.id,
         )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from provenance.model.events import Role
+from provenance.model.identity import check_identity
 from provenance.model.manifest import KeyId, UtcTime
 from provenance.model.timefmt import parse_utc
 
@@ -35,7 +36,7 @@ class KeyCard(BaseModel):
     id: KeyId
     algorithm: Literal["ed25519"] = "ed25519"
     public_key: Annotated[str, Field(pattern=PUBLIC_KEY_PATTERN)]
-    name: Annotated[str, Field(min_length=1, max_length=4096)]
+    name: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(check_identity)]
     roles: Annotated[list[Role], Field(min_length=1)]
     valid_from: UtcTime
     valid_until: UtcTime | None = None

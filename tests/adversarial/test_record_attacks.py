@@ -179,7 +179,7 @@ def test_key_substitution_import_of_a_second_key_with_a_trusted_name_is_refused(
     before = tree_snapshot(lived.archive.keys_dir)
     result = run_in_process(lived, "keys", "import", str(path), "--json")
     assert result.returncode == 2
-    assert result.json()["error"]["code"] == "key.conflict"
+    assert result.json()["error"]["code"] == "key.name-confusable"
     assert tree_snapshot(lived.archive.keys_dir) == before
 
 
