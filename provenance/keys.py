@@ -31,6 +31,14 @@ from provenance.errors import (
 from provenance.model.events import Role
 from provenance.model.keycard import KeyCard, Revocation
 from provenance.model.timefmt import format_utc, parse_utc
+from provenance.rotation import (
+    Step,
+    chain_of,
+    check_rotation,
+    ended_at_rotation,
+    prove_rotations,
+    sign_rotation,
+)
 
 if TYPE_CHECKING:
     from provenance.archive import Archive
@@ -126,6 +134,7 @@ class TrustStore:
     sources: dict[str, str] = field(default_factory=dict)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     location: str = ""
+    rotations: list[Step] = field(default_factory=list)  # proven by the old keys (see provenance.rotation)
 
     @classmethod
     def load(cls, folder: Path) -> TrustStore:
@@ -153,7 +162,14 @@ class TrustStore:
                 continue
             store.cards[card.id] = card
             store.sources[card.id] = str(path)
+        # A card that supersedes another is trusted only on the old key's signed rotation statement; the
+        # old key's validity ends at the rotation time.
+        store.rotations = prove_rotations(store.cards, store.rejected, store.sources)
         return store
+
+    def chain(self, key_id: str) -> list[Step]:
+        """The proven rotations ``key_id`` is part of, oldest first."""
+        return chain_of(key_id, self.rotations)
 
     def get(self, key_id: str) -> KeyCard | None:
         return self.cards.get(key_id)
@@ -204,11 +220,16 @@ def generate_key(
     rounds: int | None = None,
     valid_until: datetime | None = None,
     supersedes: str | None = None,
+    old_key: SigningKey | None = None,
+    allow_new_roles: bool = False,
     home: Path | None = None,
 ) -> KeyCard:
     """Make a key pair: the encrypted private key under the home folder (0600), the card in ``keys/``.
 
-    Raises ``UsageError`` for an empty passphrase, ``StorageError`` when either file cannot be written.
+    With ``supersedes`` (a rotation) the unlocked ``old_key`` signs the rotation statement the new card
+    carries, and the old card's validity ends now. Raises ``UsageError`` for an empty passphrase,
+    ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens) for a rotation the old key cannot make,
+    ``StorageError`` when either file cannot be written.
     """
     from provenance import signing
 
@@ -221,15 +242,31 @@ def generate_key(
         raise UsageError(ErrorCode.USAGE, "--valid-until must be in the future")
     check_new_name(archive, name, supersedes=supersedes)
     key = signing.SigningKey.generate()
+    roles = sorted(set(roles), key=list(Role).index)
+    rotation = None
+    store = TrustStore.load(archive.keys_dir) if supersedes else None
+    if supersedes:
+        if old_key is None or old_key.key_id != supersedes:
+            raise KeyStoreError(
+                ErrorCode.KEY_ROTATION_UNPROVEN, f"a rotation from {supersedes[:20]}… needs that key, unlocked"
+            )
+        rotation = sign_rotation(old_key, old=supersedes, new=key.key_id, roles=roles, time=now)
     card = KeyCard(
         id=key.key_id,
         public_key=b64url(key.public_bytes()),
         name=name,
-        roles=sorted(set(roles), key=list(Role).index),
+        roles=roles,
         valid_from=format_utc(now),
         valid_until=format_utc(valid_until) if valid_until else None,
         supersedes=supersedes,
+        rotation=rotation,
     )
+    ended: KeyCard | None = None
+    if store is not None and rotation is not None:
+        old = store.get(rotation.old)
+        check_rotation(card, old, source="--supersedes", allow_new_roles=allow_new_roles)
+        assert old is not None
+        ended = ended_at_rotation(old, rotation)
     private_path = private_key_path(card.id, home)
     card_path = archive.keys_dir / card_filename(card)
     try:
@@ -244,6 +281,8 @@ def generate_key(
     except OSError as exc:
         private_path.unlink(missing_ok=True)
         raise fsio.storage_error("write the key card to", card_path, exc) from exc
+    if store is not None and ended is not None and ended.id in store.sources:
+        write_card(archive, ended, replace=store.sources[ended.id])  # the old key's validity ends now
     return card
 
 
@@ -365,32 +404,61 @@ def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
     return import_cards(archive, [path])[0]
 
 
-def import_cards(archive: Archive, paths: list[Path]) -> list[tuple[KeyCard, bool]]:
+def import_cards(
+    archive: Archive,
+    paths: list[Path],
+    *,
+    allow_new_roles: bool = False,
+    roles_added: dict[str, list[str]] | None = None,
+) -> list[tuple[KeyCard, bool]]:
     """Import several key cards: every one is read and checked before any is written.
 
-    Raises as :func:`read_card_file`, and ``ConflictError(key.conflict)`` for a card that would widen or
-    rename a trusted key; then nothing is written.
+    A card that supersedes a trusted key needs that key's signed rotation statement; roles the old key
+    lacked are refused unless ``allow_new_roles`` (they are then listed in ``roles_added``, by key id); the
+    old key's card is narrowed to end at the rotation time. Raises as :func:`read_card_file`,
+    ``ConflictError`` (key.conflict, key.name-confusable) for a card that would widen, rename or look like
+    a trusted key, ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens); then nothing is written.
     """
     cards = [(read_card_file(path), str(path)) for path in paths]
+    by_id = {card.id: card for card, _ in cards}
+
+    def depth(card: KeyCard) -> int:  # a superseded card of the same batch is imported before its successor
+        seen = 0
+        while card.supersedes in by_id and seen < len(by_id):
+            card, seen = by_id[card.supersedes or ""], seen + 1
+        return seen
+
+    cards.sort(key=lambda pair: depth(pair[0]))
     store = TrustStore.load(archive.keys_dir)
-    plan: list[tuple[KeyCard, str | None, bool]] = []  # (card, file to replace, added)
+    results: list[tuple[KeyCard, bool]] = []
+    writes: dict[str, tuple[KeyCard, str | None]] = {}  # key id → (card, file to replace)
     for card, source in cards:
         existing = store.get(card.id)
         if existing is not None:
             if existing == card:
-                plan.append((existing, None, False))
+                results.append((existing, False))
                 continue
             _check_narrowing(existing, card, source=source)
-            plan.append((card, store.sources[card.id], True))
+            writes[card.id] = (card, store.sources[card.id])
         else:
+            if card.supersedes is not None or card.rotation is not None:
+                old = store.get(card.supersedes or "")
+                added = check_rotation(card, old, source=source, allow_new_roles=allow_new_roles)
+                if added and roles_added is not None:
+                    roles_added[card.id] = added
+                if old is not None and card.rotation is not None:
+                    ended = ended_at_rotation(old, card.rotation)
+                    if ended != old:
+                        store.cards[old.id] = ended
+                        writes[old.id] = (ended, store.sources.get(old.id))
             check_name_distinct(store, card.name, card.id, supersedes=card.supersedes, source=source)
-            plan.append((card, None, True))
+            writes[card.id] = (card, None)
+        results.append((card, True))
         store.cards[card.id] = card  # a later card in the same batch is checked against this one too
         store.sources.setdefault(card.id, str(archive.keys_dir / card_filename(card)))
-    for card, replace, added in plan:
-        if added:
-            write_card(archive, card, replace=replace)
-    return [(card, added) for card, _, added in plan]
+    for card, replace in writes.values():
+        write_card(archive, card, replace=replace)
+    return results
 
 
 def check_name_distinct(
@@ -402,12 +470,19 @@ def check_name_distinct(
     with a Cyrillic А, "rn" for "m"), case, width and white space folded. A forged card "A. Archivist" with
     the forger's key would otherwise sit beside the real one, and every report would name the forger's
     events as the archivist's. Rotation is allowed: a card may share the name of the key it supersedes (or
-    that supersedes it). Raises ``ConflictError(key.name-confusable)`` naming the trusted key.
+    that supersedes it), and of every key before it in the chain. Raises ``ConflictError(key.name-confusable)``
+    naming the trusted key.
     """
     from provenance.confusables import confusable
 
+    lineage = {key_id}  # the keys this one replaces, directly or through earlier rotations
+    cursor = supersedes
+    while cursor is not None and cursor not in lineage and len(lineage) <= len(store.cards):
+        lineage.add(cursor)
+        earlier = store.cards.get(cursor)
+        cursor = earlier.supersedes if earlier is not None else None
     for other in store.cards.values():
-        if other.id == key_id or supersedes == other.id or other.supersedes == key_id:
+        if other.id in lineage or other.supersedes == key_id:
             continue
         if not confusable(name, other.name):
             continue
@@ -451,8 +526,8 @@ def _check_narrowing(existing: KeyCard, incoming: KeyCard, *, source: str) -> No
         incoming.valid_until is None or parse_utc(incoming.valid_until) > parse_utc(existing.valid_until)
     ):
         widened.append(f"valid until {incoming.valid_until or 'open'} instead of {existing.valid_until}")
-    if incoming.supersedes != existing.supersedes:
-        widened.append("a different superseded key")
+    if incoming.supersedes != existing.supersedes or incoming.rotation != existing.rotation:
+        widened.append("a different superseded key or rotation statement")
     if widened:
         raise ConflictError(
             ErrorCode.KEY_CONFLICT,

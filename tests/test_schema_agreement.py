@@ -90,7 +90,8 @@ def busy_archive(lived: World) -> World:
                             now=lived.tick())  # fmt: skip
     old = lived.signers["publisher"].card
     generate_key(a, name="P. Publisher (2027)", roles=[Role.PUBLISHER, Role.REVIEWER], passphrase=PASSPHRASE.encode(),
-                 now=T0, rounds=1, valid_until=T0 + timedelta(days=365), supersedes=old.id, home=lived.home)  # fmt: skip
+                 now=T0, rounds=1, valid_until=T0 + timedelta(days=365), supersedes=old.id, home=lived.home,
+                 old_key=lived.signers["publisher"].key, allow_new_roles=True)  # fmt: skip
     revoke(a, old.id, reason="rotated", at=lived.tick())
     return lived
 

@@ -117,6 +117,8 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
         trusted = "trusted" if signer["trusted"] else "NOT in your trust store"
         seqs = ", ".join(f"{e['seq']} {e['type']} {e['time'][:16].replace('T', ' ')}" for e in signer["events"])
         yield [(f"  signer {signer['name']} ({signer['key'][:20]}…, {trusted}): {seqs}", None)]
+        for step in signer.get("rotation", ()):
+            yield [(f"    rotation: {step['old'][:20]}… → {step['new'][:20]}… at {step['time']} (signed by the old key)", None)]
     for card in report.bundle_key_cards:
         yield [(f"  key card in bundle (shown, not trusted): {card.get('name')} {str(card.get('id'))[:20]}…", None)]
     for problem in report.problems:

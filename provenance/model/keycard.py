@@ -9,10 +9,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from provenance.model.events import Role
 from provenance.model.identity import check_identity
-from provenance.model.manifest import KeyId, UtcTime
+from provenance.model.manifest import SIGNATURE_PATTERN, KeyId, UtcTime
 from provenance.model.timefmt import parse_utc
 
 KEY_CARD_FORMAT: Final = "provenance-key-card/1"
+# Domain separation for rotation statements: a key's signature over a rotation can never be read as an
+# event signature (``provenance/event/v1``) or as any other protocol's message, and vice versa.
+ROTATION_SIGNING_CONTEXT: Final = b"provenance/key-rotation/v1\x00"
 PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{43}$"  # 32 bytes, base64url without padding
 
 
@@ -25,6 +28,27 @@ class Revocation(BaseModel):
 
     time: UtcTime
     reason: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class Rotation(BaseModel):
+    """The superseded key's own word that ``new`` replaces ``old`` from ``time`` on, in ``roles``.
+
+    ``signature`` is Ed25519 by the *old* key over ``ROTATION_SIGNING_CONTEXT`` + RFC 8785 canonical JSON
+    of ``{"old", "new", "roles", "time"}``: a new card's claim to supersede a trusted key is believed only
+    on the old key's signature, and the old key's validity ends at ``time``.
+    """
+
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+    old: KeyId
+    new: KeyId
+    roles: Annotated[list[Role], Field(min_length=1)]
+    time: UtcTime
+    signature: Annotated[str, Field(pattern=SIGNATURE_PATTERN)]
+
+    def signed_fields(self) -> dict[str, object]:
+        """The fields the old key signs."""
+        return {"old": self.old, "new": self.new, "roles": [r.value for r in self.roles], "time": self.time}
 
 
 class KeyCard(BaseModel):
@@ -42,6 +66,7 @@ class KeyCard(BaseModel):
     valid_until: UtcTime | None = None
     revoked: Revocation | None = None
     supersedes: KeyId | None = None
+    rotation: Rotation | None = None
 
     def as_json(self) -> dict[str, object]:
         """The card as JSON, unset optional fields left out."""
