@@ -23,7 +23,7 @@ from provenance.errors import (
     validation_detail,
 )
 from provenance.fsio import read_limited, storage_error
-from provenance.history import Signer, sign_event
+from provenance.history import Signer, recheck_signer, sign_event
 from provenance.manifest_io import manifest_bytes, state_canonical, state_digest
 from provenance.model.catalogue import Catalogue
 from provenance.model.events import EventType
@@ -237,6 +237,7 @@ def ingest(
             )
             manifest = Manifest(record=rid, state=state, events=[event])
             stage.write(MANIFEST_NAME, manifest_bytes(manifest))
+            recheck_signer(archive, signer, EventType.REGISTRATION, now=now)  # status as of this moment
             stage.commit()
         except OSError as exc:
             stage.discard()
