@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -270,8 +271,10 @@ def generate_key(
     private_path = private_key_path(card.id, home)
     card_path = archive.keys_dir / card_filename(card)
     try:
-        private_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_path.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the home: only its owner's
+        private_path.parent.mkdir(exist_ok=True, mode=0o700)
         os.chmod(private_path.parent, 0o700)
+        check_key_folder(private_path.parent.parent)
         fsio.write_atomic(private_path, signing.encrypt_private_key(key, passphrase, rounds), mode=0o600)
     except OSError as exc:
         raise fsio.storage_error("store the private key in", private_path.parent, exc) from exc
@@ -284,6 +287,70 @@ def generate_key(
     if store is not None and ended is not None and ended.id in store.sources:
         write_card(archive, ended, replace=store.sources[ended.id])  # the old key's validity ends now
     return card
+
+
+# The largest private-key file a valid key can make: an encrypted OpenSSH Ed25519 key is about 460 bytes
+# (armoured base64 of a 330-byte blob with a comment); anything larger is not ours.
+MAX_PRIVATE_KEY_BYTES = 4096
+
+
+def check_key_folder(folder: Path) -> None:
+    """Refuse a key folder that others may write to (they could swap a key file): one line, as OpenSSH.
+
+    Raises ``KeyStoreError(key.file-unsafe)``.
+    """
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(info.st_mode) and info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+        raise KeyStoreError(
+            ErrorCode.KEY_FILE_UNSAFE,
+            f"{folder} is writable by others (mode {stat.S_IMODE(info.st_mode):04o}); private keys are not used "
+            f"from it: chmod go-w {folder}",
+        )
+
+
+def read_private_key_file(path: Path, card: KeyCard) -> bytes:
+    """The bytes of a private-key file, refused as OpenSSH refuses it: readable or writable by others, not
+    a regular file (a link, a FIFO, a device), or larger than any valid key; in a folder others may write to.
+
+    Raises ``NotFoundError(key.not-found)`` or ``KeyStoreError(key.file-unsafe)``; never waits on a FIFO.
+    """
+    check_key_folder(path.parent.parent)
+    check_key_folder(path.parent)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise NotFoundError(
+            ErrorCode.KEY_NOT_FOUND,
+            f"no private key for {card.id[:20]}… ({card.name}) under {path.parent}; only its card is here",
+            key=card.id,
+        ) from None
+    except OSError as exc:  # ELOOP: a symbolic link, refused as OpenSSH's O_NOFOLLOW-less check would not
+        raise KeyStoreError(
+            ErrorCode.KEY_FILE_UNSAFE, f"{path}: not used as a private key ({exc.strerror})", key=card.id
+        ) from exc
+    try:
+        info = os.fstat(fd)
+        problem = None
+        if not stat.S_ISREG(info.st_mode):
+            problem = "it is not a regular file"
+        elif info.st_mode & 0o077:
+            problem = f"others may read or change it (mode {stat.S_IMODE(info.st_mode):04o}; chmod 600 {path})"
+        elif info.st_size > MAX_PRIVATE_KEY_BYTES:
+            problem = f"it is larger ({info.st_size} bytes) than any valid key ({MAX_PRIVATE_KEY_BYTES})"
+        if problem is not None:
+            raise KeyStoreError(
+                ErrorCode.KEY_FILE_UNSAFE, f"{path}: not used as a private key: {problem}", key=card.id
+            )
+        os.set_blocking(fd, True)
+        data = os.read(fd, MAX_PRIVATE_KEY_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_PRIVATE_KEY_BYTES:  # grew after the check
+        raise KeyStoreError(ErrorCode.KEY_FILE_UNSAFE, f"{path}: larger than any valid key", key=card.id)
+    return data
 
 
 def check_new_name(archive: Archive, name: str, *, supersedes: str | None) -> None:
@@ -300,6 +367,12 @@ def check_new_name(archive: Archive, name: str, *, supersedes: str | None) -> No
     check_name_distinct(store, name, "(new key)", supersedes=supersedes, source="--name")
 
 
+def check_private_key(card: KeyCard, home: Path | None = None) -> None:
+    """Refuse an unsafe or missing private-key file before a passphrase is asked for (see
+    :func:`read_private_key_file`)."""
+    read_private_key_file(private_key_path(card.id, home), card)
+
+
 def unlock(card: KeyCard, passphrase: bytes, home: Path | None = None) -> SigningKey:
     """Decrypt the private key of ``card``.
 
@@ -309,14 +382,7 @@ def unlock(card: KeyCard, passphrase: bytes, home: Path | None = None) -> Signin
     from provenance import signing
 
     path = private_key_path(card.id, home)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(
-            ErrorCode.KEY_NOT_FOUND,
-            f"no private key for {card.id[:20]}… ({card.name}) under {path.parent}; only its card is here",
-            key=card.id,
-        ) from None
+    data = read_private_key_file(path, card)
     key = signing.decrypt_private_key(data, passphrase)
     if key.key_id != card.id:
         raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{path} does not hold the key of card {card.id}")
@@ -382,13 +448,15 @@ def revoke(archive: Archive, ref: str, *, reason: str, at: datetime) -> KeyCard:
     return updated
 
 
-def read_card_file(path: Path) -> KeyCard:
-    """Read (bounded: a FIFO or /dev/zero cannot hang it) and check a key card file.
+def read_card_file(path: Path, *, regular_only: bool = False) -> KeyCard:
+    """Read (bounded: /dev/zero cannot make it read forever) and check a key card file. A file named on the
+    command line may be a pipe (``<(…)``); a file found in a folder must be regular (``regular_only``): a
+    FIFO planted there is refused, never waited on.
 
     Raises ``NotFoundError(input.not-found)`` or ``KeyStoreError`` (key.malformed, key.weak).
     """
     try:
-        data = fsio.read_limited(path, MAX_CARD_BYTES, regular_only=False)
+        data = fsio.read_limited(path, MAX_CARD_BYTES, regular_only=regular_only)
     except OSError as exc:
         raise NotFoundError(
             ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}"
@@ -410,6 +478,7 @@ def import_cards(
     *,
     allow_new_roles: bool = False,
     roles_added: dict[str, list[str]] | None = None,
+    listed: frozenset[Path] = frozenset(),
 ) -> list[tuple[KeyCard, bool]]:
     """Import several key cards: every one is read and checked before any is written.
 
@@ -418,8 +487,9 @@ def import_cards(
     old key's card is narrowed to end at the rotation time. Raises as :func:`read_card_file`,
     ``ConflictError`` (key.conflict, key.name-confusable) for a card that would widen, rename or look like
     a trusted key, ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens); then nothing is written.
+    ``listed``: the paths found by listing a folder (read only if regular files).
     """
-    cards = [(read_card_file(path), str(path)) for path in paths]
+    cards = [(read_card_file(path, regular_only=path in listed), str(path)) for path in paths]
     by_id = {card.id: card for card, _ in cards}
 
     def depth(card: KeyCard) -> int:  # a superseded card of the same batch is imported before its successor

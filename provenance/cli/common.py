@@ -103,6 +103,7 @@ def load_signer(
     wanted = parse_role(role) if role is not None else None
     chosen = choose_role(card, event_type, policy, wanted)
     check_key_usable(card, now())
+    keys.check_private_key(card)  # an unsafe or missing key file is refused before the passphrase prompt
     secret = keys.unlock(card, read_passphrase(passphrase_file, what=f"key of {card.name}"))
     return Signer(card=card, key=secret, role=chosen)
 

@@ -97,6 +97,7 @@ def generate(
             )
     keys.check_new_name(arch, name, supersedes=old)  # before any passphrase is asked for
     if supersedes:
+        keys.check_private_key(old_card)
         old_key = keys.unlock(old_card, read_passphrase(passphrase_file, what=f"superseded key of {old_card.name}"))
     passphrase = read_passphrase(passphrase_file, confirm=True, what="new key")
     card = keys.generate_key(
@@ -250,11 +251,14 @@ def import_card(
 
     Example: provenance keys import received-keys/    (or: provenance keys import archivist.json)
     """
+    import stat
+
     from provenance import keys
     from provenance.errors import ErrorCode, NotFoundError
 
     arch = open_archive(archive)
     files: list[Path] = []
+    listed: set[Path] = set()
     for path in cards:
         if path.is_dir():
             found = sorted(path.glob("*.json"))
@@ -262,11 +266,18 @@ def import_card(
                 raise NotFoundError(
                     ErrorCode.INPUT_NOT_FOUND, f"{path}: no key cards (*.json) in this folder"
                 )
-            files.extend(found)
+            for entry in found:
+                if not stat.S_ISREG(entry.lstat().st_mode):  # a FIFO, link or device: skipped, never waited on
+                    console(stderr=True).print(f"skipped {entry}: not a regular file")
+                    continue
+                files.append(entry)
+                listed.add(entry)
         else:
             files.append(path)
     widened: dict[str, list[str]] = {}
-    results = keys.import_cards(arch, files, allow_new_roles=allow_new_roles, roles_added=widened)
+    results = keys.import_cards(
+        arch, files, allow_new_roles=allow_new_roles, roles_added=widened, listed=frozenset(listed)
+    )
     if json_out:
         entries = [
             {"key": c.id, "added": added, "card": c.as_json(), **({"roles_added": widened[c.id]} if c.id in widened else {})}
