@@ -37,7 +37,7 @@ class Copy(BaseModel):
 
     model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
-    recipient: LineText
+    recipient: NumberText  # "Stalin (٢)": a count in look-alike digits is refused, never read as a name
     count: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 1  # strict: "2" and true are not counts
 
 

@@ -144,8 +144,8 @@ class _AsciiDigits(dict[int, str]):
         if value is not None:
             result = str(value)
         elif unicodedata.category(char) in ("No", "Nl"):
-            folded = unicodedata.normalize("NFKC", char)
-            result = folded if folded.isascii() and folded.isalnum() else char
+            folded = unicodedata.normalize("NFKC", char)  # "²" → "2", "⑵" → "(2)", "Ⅻ" → "XII"
+            result = folded if folded.isascii() and folded.isprintable() else char
         else:
             result = char
         self[code] = result
