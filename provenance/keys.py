@@ -81,6 +81,14 @@ def _slug(name: str) -> str:
     return slug[:32] or "key"
 
 
+def card_bytes(card: KeyCard) -> bytes:
+    """A card as written and exported: pretty JSON, every control or bidi character in a string as a
+    ``\\u`` escape (the same JSON value, safe on a terminal and in any text viewer)."""
+    from provenance.safetext import json_safe
+
+    return json_safe(dumps_pretty(card.as_json()).decode("utf-8")).encode("utf-8")
+
+
 def card_filename(card: KeyCard) -> str:
     """``<name-slug>-<first 12 hex of the id>.json``: readable, and unique enough (the id is checked)."""
     return f"{_slug(card.name)}-{card.id.split(':', 1)[1][:12]}.json"
@@ -280,7 +288,7 @@ def generate_key(
         raise fsio.storage_error("store the private key in", private_path.parent, exc) from exc
     try:
         archive.keys_dir.mkdir(exist_ok=True)
-        fsio.write_atomic(card_path, dumps_pretty(card.as_json()))
+        fsio.write_atomic(card_path, card_bytes(card))
     except OSError as exc:
         private_path.unlink(missing_ok=True)
         raise fsio.storage_error("write the key card to", card_path, exc) from exc
@@ -425,7 +433,7 @@ def write_card(archive: Archive, card: KeyCard, *, replace: str | None = None) -
     path = Path(replace) if replace else archive.keys_dir / card_filename(card)
     try:
         archive.keys_dir.mkdir(exist_ok=True)
-        fsio.write_atomic(path, dumps_pretty(card.as_json()))
+        fsio.write_atomic(path, card_bytes(card))
     except OSError as exc:
         raise fsio.storage_error("write the key card", path, exc) from exc
     return path

@@ -313,7 +313,6 @@ def export_card(
     Example: provenance keys export --all --out cards/   (or: provenance keys export "A. Archivist")
     """
     from provenance import fsio, keys
-    from provenance.canonical import dumps_pretty
     from provenance.errors import ErrorCode, UsageError
 
     arch = open_archive(archive)
@@ -326,14 +325,14 @@ def export_card(
         try:
             out.mkdir(parents=True, exist_ok=True)
             for card in store.cards.values():
-                fsio.write_atomic(out / keys.card_filename(card), dumps_pretty(card.as_json()))
+                fsio.write_atomic(out / keys.card_filename(card), keys.card_bytes(card))
         except OSError as exc:
             raise fsio.storage_error("write key cards into", out, exc) from exc
         print(f"wrote {len(store.cards)} key card(s) into {out}")
         return
     assert key is not None
     card = store.resolve(key)
-    data = dumps_pretty(card.as_json())
+    data = keys.card_bytes(card)
     if out is None:
         import sys
 
