@@ -331,8 +331,9 @@ def fast_command(argv: list[str]) -> Callable[[], int] | None:
         values[_VALUE_OPTIONS[name]] = value
     jobs: int | None = None
     if values["jobs"] is not None:
-        if not (values["jobs"].isascii() and values["jobs"].isdigit()) or int(values["jobs"]) < 1:
-            return None
+        text = values["jobs"]
+        if not (text.isascii() and text.isdigit() and len(text) <= 6) or int(text) < 1:
+            return None  # typer reports it (and int() of 4,300 digits or more would raise)
         jobs = int(values["jobs"])
     trust = Path(values["trust"]) if values["trust"] is not None else None
     archive = Path(values["archive"]) if values["archive"] is not None else None
