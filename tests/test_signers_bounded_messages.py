@@ -17,6 +17,7 @@ import pytest
 from provenance.errors import ErrorCode, UsageError, bound_message, clip
 from tests.conftest import REFERENCE, World
 from tests.helpers import RID, assert_one_clear_line, json_error
+from tests.signers_helpers import cli
 
 HUGE = 900_000
 ARG = 100_000  # below the kernel's bound on one argument
@@ -81,10 +82,10 @@ CASES: dict[str, tuple[Case, str, str]] = {
 
 @pytest.mark.parametrize(("case", "code", "field"), list(CASES.values()), ids=list(CASES))
 def test_a_huge_value_gives_a_short_message_naming_the_field(
-    ingested: World, tmp_path: Path, case: Case, code: str, field: str
+    ingested: World, tmp_path: Path, case: Case, code: str, field: str, request: pytest.FixtureRequest
 ) -> None:
     args = case(ingested, tmp_path)
-    result = ingested.run(*args, "--json")
+    result = cli(ingested, request)(*args, "--json")
     error = json_error(result)
     assert result.returncode == 2
     assert error["code"] == code or (code == "record.id-invalid" and error["code"] == "record.not-found")

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import REFERENCE, World
 from tests.helpers import json_error
+from tests.signers_helpers import cli
 
 ARABIC_INDIC = "\u0662\u0663\u0662\u0665\u0666"  # ٢٣٢٥٦
 FULL_WIDTH = "\uff12\uff13\uff12\uff15\uff16"  # ２３２５６
@@ -32,12 +33,13 @@ HEADERS = {
 
 @pytest.mark.parametrize(("old_no", "new_no", "old_copy", "new_copy", "field"), list(HEADERS.values()), ids=list(HEADERS))
 def test_look_alike_digits_in_a_header_are_made_ascii_and_reported(
-    world: World, old_no: str, new_no: str, old_copy: str, new_copy: str, field: str
+    world: World, old_no: str, new_no: str, old_copy: str, new_copy: str, field: str, request: pytest.FixtureRequest
 ) -> None:
+    run = cli(world, request)
     text = REFERENCE.read_text("utf-8").replace(old_no, new_no, 1).replace(old_copy, new_copy, 1)
     source = world.root.parent / "telegram.txt"
     source.write_text(text, "utf-8")
-    result = world.run("ingest", str(source), "--json")
+    result = run("ingest", str(source), "--json")
     assert result.returncode == 0, result.stderr
     document = result.json()
     assert document["record"] == "telegram-23256"
@@ -47,7 +49,7 @@ def test_look_alike_digits_in_a_header_are_made_ascii_and_reported(
     notes = document["event"]["details"]["normalised"]  # in the signed event: the ingest report
     assert document["normalised"] == notes and any(n.startswith(f"{field} (header)") for n in notes)
     assert f"normalised: {field} (header)" in result.stderr
-    assert world.run("verify", "records/telegram-23256").returncode == 0
+    assert run("verify", "records/telegram-23256").returncode == 0
 
 
 def test_an_ascii_header_is_not_reported(world: World) -> None:
@@ -81,10 +83,10 @@ REFUSED = {
 
 @pytest.mark.parametrize(("option", "value", "field"), list(REFUSED.values()), ids=list(REFUSED))
 def test_look_alike_digits_that_cannot_be_read_as_a_number_are_refused(
-    world: World, option: str, value: object, field: str
+    world: World, option: str, value: object, field: str, request: pytest.FixtureRequest
 ) -> None:
     given = _sidecar(world, value) if isinstance(value, dict) else str(value)  # type: ignore[arg-type]
-    result = world.run("ingest", str(REFERENCE), option, given, "--json")
+    result = cli(world, request)("ingest", str(REFERENCE), option, given, "--json")
     if field == "telegram_number":  # ①② is NFKC "12": made ASCII and reported, never silent
         assert result.returncode == 0 and result.json()["catalogue"]["telegram_number"] == "12"
         assert result.json()["normalised"]

@@ -18,6 +18,7 @@ import pytest
 from provenance.keys import private_key_path
 from tests.conftest import World
 from tests.helpers import RID, assert_one_clear_line, json_error, tree_snapshot
+from tests.signers_helpers import cli
 
 
 def _key_file(world: World) -> Path:
@@ -91,11 +92,11 @@ UNSAFE: dict[str, Callable[[World], None]] = {
 
 @pytest.mark.parametrize("make_unsafe", list(UNSAFE.values()), ids=list(UNSAFE))
 def test_an_unsafe_private_key_file_is_refused_before_anything_is_signed(
-    ingested: World, make_unsafe: Callable[[World], None]
+    ingested: World, make_unsafe: Callable[[World], None], request: pytest.FixtureRequest
 ) -> None:
     make_unsafe(ingested)
     before = tree_snapshot(ingested.archive.record_dir(RID))
-    result = ingested.run(
+    result = cli(ingested, request)(
         "custody", RID, "--key", "A. Archivist", "--from", "a", "--to", "b", "--json", timeout=30
     )
     assert (result.returncode, json_error(result)["code"]) == (2, "key.file-unsafe")

@@ -21,12 +21,13 @@ from provenance.archive import Archive
 from provenance.canonical import dumps_pretty
 from provenance.confusables import confusable, name_keys, prototypes, skeleton
 from provenance.errors import ProvenanceError
-from provenance.keys import TrustStore, b64url, generate_key, import_cards
+from provenance.keys import TrustStore, b64url, card_bytes, generate_key, import_cards
 from provenance.model.events import Role
 from provenance.model.identity import identity_problem
 from provenance.signing import SigningKey
 from tests.conftest import PASSPHRASE, REFERENCE, T0, World, bare_world, make_world
 from tests.helpers import assert_one_clear_line, json_error, tree_snapshot
+from tests.signers_helpers import cli
 
 
 def card_doc(name: str, roles: tuple[str, ...] = ("archivist",), key: SigningKey | None = None) -> dict[str, object]:
@@ -59,7 +60,7 @@ def outsider(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 def outsider_card(outsider: World, name: str) -> Path:
-    """The outsider makes a real key named ``name`` in an archive of its own and exports the card."""
+    """The outsider makes a real key named ``name`` in an archive of its own and hands over its card."""
     import uuid
 
     archive, _ = Archive.init(outsider.root.parent / uuid.uuid4().hex[:12])
@@ -67,11 +68,9 @@ def outsider_card(outsider: World, name: str) -> Path:
         archive, name=name, roles=[Role.ARCHIVIST], passphrase=PASSPHRASE.encode(), now=T0, rounds=1,
         home=outsider.home,
     )
-    result = outsider.run(
-        "keys", "export", card.id, "--out", str(outsider.root.parent / f"{card.id[8:20]}.json"), "-A", str(archive.root)
-    )
-    assert result.returncode == 0, result.stderr
-    return outsider.root.parent / f"{card.id[8:20]}.json"
+    path = outsider.root.parent / f"{card.id[8:20]}.json"
+    path.write_bytes(card_bytes(card))
+    return path
 
 
 # --- keys import: look-alike names of trusted signers ------------------------------------------------------
@@ -92,12 +91,12 @@ LOOK_ALIKES = {
 
 @pytest.mark.parametrize("name", list(LOOK_ALIKES.values()), ids=list(LOOK_ALIKES))
 def test_import_of_a_card_whose_name_looks_like_a_trusted_one_is_refused(
-    victim: World, outsider: World, name: str
+    victim: World, outsider: World, name: str, request: pytest.FixtureRequest
 ) -> None:
     world = victim
     card = outsider_card(outsider, name)
     before = tree_snapshot(world.archive.keys_dir)
-    result = world.run("keys", "import", str(card), "--json")
+    result = cli(world, request)("keys", "import", str(card), "--json")
     error = json_error(result)
     assert (result.returncode, error["code"]) == (2, "key.name-confusable")
     trusted = TrustStore.load(world.archive.keys_dir)
@@ -136,13 +135,16 @@ INVISIBLE = {
 
 
 @pytest.mark.parametrize("name", list(INVISIBLE.values()), ids=list(INVISIBLE))
-def test_names_with_invisible_or_format_characters_are_refused(victim: World, outsider: World, name: str) -> None:
+def test_names_with_invisible_or_format_characters_are_refused(
+    victim: World, outsider: World, name: str, request: pytest.FixtureRequest
+) -> None:
     world = victim
-    generate = world.run("keys", "generate", "--name", name, "--role", "archivist", "--kdf-rounds", "1", "--json")
+    run = cli(world, request)
+    generate = run("keys", "generate", "--name", name, "--role", "archivist", "--kdf-rounds", "1", "--json")
     assert (generate.returncode, json_error(generate)["code"], json_error(generate)["field"]) == (2, "usage.invalid", "name")
     incoming = outsider.root.parent / "incoming.json"
     incoming.write_bytes(dumps_pretty(card_doc(name)))
-    imported = world.run("keys", "import", str(incoming))
+    imported = run("keys", "import", str(incoming))
     assert_one_clear_line(imported, 2, "key.malformed")
     assert "name" in imported.stderr
 
@@ -172,12 +174,12 @@ HOSTILE_VALUES = {
 
 @pytest.mark.parametrize(("field", "value"), list(HOSTILE_VALUES.values()), ids=list(HOSTILE_VALUES))
 def test_catalogue_values_with_controls_or_bidi_are_refused_at_input(
-    victim: World, field: str, value: object
+    victim: World, field: str, value: object, request: pytest.FixtureRequest
 ) -> None:
     world = victim
     sidecar = world.root.parent / "meta.json"
     sidecar.write_text(json.dumps({field: value}), "utf-8")
-    result = world.run("ingest", str(REFERENCE), "--metadata", str(sidecar), "--json")
+    result = cli(world, request)("ingest", str(REFERENCE), "--metadata", str(sidecar), "--json")
     error = json_error(result)
     assert (result.returncode, error["code"]) == (2, "metadata.invalid")
     assert field in error["message"]

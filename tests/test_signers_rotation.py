@@ -22,6 +22,7 @@ from provenance.rotation import sign_rotation
 from provenance.signing import SigningKey
 from tests.conftest import World, bare_world, make_world
 from tests.helpers import json_error, tree_snapshot
+from tests.signers_helpers import cli
 
 Doc = dict[str, Any]
 
@@ -131,13 +132,13 @@ UNPROVEN: dict[str, Callable[[World, SigningKey], Doc]] = {
 
 @pytest.mark.parametrize("forge", list(UNPROVEN.values()), ids=list(UNPROVEN))
 def test_a_rotation_not_proven_by_the_old_key_is_refused(
-    shared: tuple[World, World], forge: Callable[[World, SigningKey], Doc]
+    shared: tuple[World, World], forge: Callable[[World, SigningKey], Doc], request: pytest.FixtureRequest
 ) -> None:
     lived, publisher = shared
     path = publisher.root.parent / "mallory.json"
     path.write_bytes(dumps_pretty(forge(lived, SigningKey.generate())))
     before = tree_snapshot(publisher.archive.keys_dir)
-    result = publisher.run("keys", "import", str(path), "--json")
+    result = cli(publisher, request)("keys", "import", str(path), "--json")
     assert (result.returncode, json_error(result)["code"]) == (2, "key.rotation-unproven")
     assert tree_snapshot(publisher.archive.keys_dir) == before
 
@@ -224,7 +225,12 @@ ROLE_CASES = {
 
 @pytest.mark.parametrize(("roles", "flags", "exit_code", "code"), list(ROLE_CASES.values()), ids=list(ROLE_CASES))
 def test_a_rotation_cannot_add_roles_without_the_archives_decision(
-    shared: tuple[World, World], roles: list[str], flags: list[str], exit_code: int, code: str | None
+    shared: tuple[World, World],
+    roles: list[str],
+    flags: list[str],
+    exit_code: int,
+    code: str | None,
+    request: pytest.FixtureRequest,
 ) -> None:
     lived, publisher = shared
     old = lived.signers["archivist"]
@@ -234,7 +240,7 @@ def test_a_rotation_cannot_add_roles_without_the_archives_decision(
                  rotation=_rotation(old.key, old.card.id, new_key.key_id, roles))  # fmt: skip
     path = publisher.root.parent / "rotated.json"
     path.write_bytes(dumps_pretty(card))
-    result = publisher.run("keys", "import", str(path), *flags, "--json")
+    result = cli(publisher, request)("keys", "import", str(path), *flags, "--json")
     assert result.returncode == exit_code, result.stdout
     if code:
         assert json_error(result)["code"] == code
