@@ -539,6 +539,22 @@ def import_cards(
     return results
 
 
+def confusable_pairs(store: TrustStore) -> list[tuple[KeyCard, KeyCard]]:
+    """Pairs of trusted keys a reader could take for each other (a store filled before names were checked,
+    or edited by hand); keys of one rotation chain are not a pair."""
+    from provenance.confusables import name_keys
+
+    keys = {card.id: name_keys(card.name) for card in store.cards.values()}
+    chained = {(s.old, s.new) for s in store.rotations} | {(s.new, s.old) for s in store.rotations}
+    cards = sorted(store.cards.values(), key=lambda c: c.id)
+    return [
+        (a, b)
+        for i, a in enumerate(cards)
+        for b in cards[i + 1 :]
+        if keys[a.id] & keys[b.id] and (a.id, b.id) not in chained and a.supersedes != b.id and b.supersedes != a.id
+    ]
+
+
 def check_name_distinct(
     store: TrustStore, name: str, key_id: str, *, supersedes: str | None, source: str
 ) -> None:

@@ -274,3 +274,14 @@ def test_two_names_a_person_cannot_tell_apart_are_never_both_trusted(
         assert _visible(a) != _visible(b)
         assert skeleton(a) != skeleton(b)
         assert skeleton(_visible(a).casefold()) != skeleton(_visible(b).casefold())
+
+
+def test_keys_list_warns_of_look_alike_names_already_in_a_trust_store(world: World) -> None:
+    """A trust store filled before names were checked, or edited by hand: keys list names the pair."""
+    planted = world.archive.keys_dir / "planted.json"
+    planted.write_bytes(dumps_pretty(card_doc("A. \u0410rchivist")))
+    listing = world.run("keys", "list", "--json")
+    pairs = listing.json()["confusable"]
+    assert [sorted(p) for p in pairs] == [sorted([world.signers["archivist"].card.id, json.loads(planted.read_text())["id"]])]
+    text = world.run("keys", "list")
+    assert "look alike" in text.stderr

@@ -166,8 +166,15 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
                 "file": store.sources[card.id],
             }
         )
+    look_alike = keys.confusable_pairs(store)  # names a reader could take for each other (UTS #39)
     if json_out:
-        emit_json({"keys": rows, "rejected": [{"file": f, "reason": r} for f, r in store.rejected]})
+        emit_json(
+            {
+                "keys": rows,
+                "rejected": [{"file": f, "reason": r} for f, r in store.rejected],
+                "confusable": [[a.id, b.id] for a, b in look_alike],
+            }
+        )
         return
     from rich.table import Table
 
@@ -193,6 +200,11 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
         out.print(table)
     for file, reason in store.rejected:
         console(stderr=True).print(f"refused key card {file}: {reason}")
+    for a, b in look_alike:
+        console(stderr=True).print(
+            f"warning: {a.name!r} ({a.id[:20]}…) and {b.name!r} ({b.id[:20]}…) look alike; a report naming "
+            "either could mean the other: remove the card you do not trust"
+        )
 
 
 @app.command("revoke")
