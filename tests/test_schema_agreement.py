@@ -26,7 +26,7 @@ from provenance.keys import generate_key, revoke
 from provenance.model.catalogue import SENT_PATTERN, Catalogue, Copy
 from provenance.model.events import Role
 from provenance.model.identity import CATALOGUE_LINE_PATTERN, CATALOGUE_TEXT_PATTERN, IDENTITY_PATTERN
-from provenance.model.keycard import PUBLIC_KEY_PATTERN, KeyCard, Revocation
+from provenance.model.keycard import PUBLIC_KEY_PATTERN, KeyCard, Revocation, Rotation
 from provenance.model.manifest import (
     DIGEST_PATTERN,
     KEY_ID_PATTERN,
@@ -322,6 +322,7 @@ SHAPES: dict[str, tuple[Callable[[], Doc], type[BaseModel]]] = {
     "copy": (lambda: schema("catalogue")["properties"]["copies"]["items"], Copy),
     "key-card": (lambda: schema("key-card"), KeyCard),
     "revocation": (lambda: schema("key-card")["properties"]["revoked"], Revocation),
+    "rotation": (lambda: schema("key-card")["properties"]["rotation"], Rotation),
 }
 
 
@@ -352,6 +353,8 @@ def test_schemas_and_models_share_their_patterns() -> None:
     assert catalogue["$defs"]["multilineText"]["pattern"] == CATALOGUE_TEXT_PATTERN
     enum = defs["event"]["properties"]["role"]["enum"]
     assert enum == card["properties"]["roles"]["items"]["enum"] == [r.value for r in Role]
+    assert card["properties"]["rotation"]["properties"]["roles"]["items"]["enum"] == enum
+    assert card["properties"]["rotation"]["properties"]["signature"]["pattern"] == SIGNATURE_PATTERN
 
 
 # --- 4. where the models are stricter than a schema can be -------------------------------------------------
