@@ -257,17 +257,23 @@ def _folder_files(folder: Path) -> list[tuple[str, Path]]:
     """Every file below ``folder`` as (relative POSIX path, path), sorted; refuses links and special files.
 
     Raises ``InputError(input.path-unsafe)`` naming the first link, device, FIFO or socket found: a dossier
-    is copied byte for byte, and a link would copy what it points to.
+    is copied byte for byte, and a link would copy what it points to. Raises
+    ``InputError(record.too-many-files)`` past :data:`provenance.limits.FILES` entries.
     """
     import os
     import stat
 
+    from provenance import limits
+
     found: list[tuple[str, Path]] = []
     stack = [(folder, "")]
+    bound = limits.FILES.value()
     while stack:
         current, prefix = stack.pop()
         with os.scandir(current) as entries:
             for entry in entries:
+                if len(found) + len(stack) > bound:
+                    raise limits.FILES.error(str(folder))
                 rel = prefix + entry.name
                 mode = entry.stat(follow_symlinks=False).st_mode
                 if stat.S_ISDIR(mode):

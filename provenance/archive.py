@@ -37,6 +37,11 @@ FILES_DIR = "files"
 OBJECTS_DIR = "objects/sha256"
 WORK_DIR = ".provenance"
 RECORD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# The places of an archive where no symbolic link is ever followed: writers refuse to run when one holds a
+# link (archive.path-unsafe), the verifier reports one (file.path-unsafe). Each name is the top of a tree
+# searched whole, except records/ (only the record written is searched: an archive may hold many) and the
+# work folder (two levels: its locks and staging folders). A new top-level folder is one more name here.
+LINK_FREE = ("records", "keys", WORK_DIR, "log", CONFIG_NAME)
 
 DEFAULT_CONFIG = """\
 # provenance archive configuration.
@@ -159,6 +164,8 @@ class Archive:
         An existing archive is left as it is. Raises ``StorageError`` when the folder cannot be written.
         """
         root = path.expanduser()
+        if (root / "records").is_dir() or (root / "records").is_symlink():
+            cls(root).refuse_links()  # an existing archive: nothing is written through a link in it
         created = not (root / "records").is_dir()
         try:
             (root / "records").mkdir(parents=True, exist_ok=True)
@@ -171,6 +178,31 @@ class Archive:
 
     def config(self) -> ArchiveConfig:
         return load_config(self.config_path)
+
+    def refuse_links(self, record_id: str | None = None) -> None:
+        """Refuse to write when a symbolic link (or a device, FIFO, socket) lies anywhere a writer may go:
+        the places of :data:`LINK_FREE` and, when given, the whole of the record ``record_id``.
+
+        Nothing is followed (``lstat`` only), so nothing outside the archive is read or written. Run before
+        anything is written. Raises ``InputError(archive.path-unsafe)`` naming the first such entry.
+        """
+        for name in LINK_FREE:
+            depth = 0 if name == "records" else 2 if name == WORK_DIR else -1
+            _refuse_links_below(self.root, name, depth)
+        if record_id is not None:
+            _refuse_links_below(self.root, f"records/{check_record_id(record_id)}", -1)
+
+    def linked_records(self) -> list[str]:
+        """Entries of records/ that are symbolic links (never followed; ``audit`` reports them)."""
+        if not self.records_dir.is_dir() or self.records_dir.is_symlink():
+            return []
+        from provenance import limits
+
+        with os.scandir(self.records_dir) as entries:
+            return sorted(
+                entry.name for entry in limits.RECORDS.take(entries, str(self.records_dir))
+                if entry.is_symlink() and RECORD_ID_RE.match(entry.name)
+            )
 
     def record_dir(self, record_id: str) -> Path:
         return self.records_dir / check_record_id(record_id)
@@ -190,12 +222,18 @@ class Archive:
         return folder
 
     def record_ids(self) -> list[str]:
-        """Every record id of the archive, sorted."""
+        """Every record id of the archive, sorted.
+
+        Raises ``InputError(archive.too-many-records)`` past :data:`provenance.limits.RECORDS` entries."""
+        from provenance import limits
+
         if not self.records_dir.is_dir():
             return []
+        with os.scandir(self.records_dir) as entries:
+            bounded = list(limits.RECORDS.take(entries, str(self.records_dir)))
         return sorted(
             entry.name
-            for entry in os.scandir(self.records_dir)
+            for entry in bounded
             if entry.is_dir(follow_symlinks=False)
             and RECORD_ID_RE.match(entry.name)
             and os.path.isfile(os.path.join(entry.path, MANIFEST_NAME))
@@ -203,7 +241,11 @@ class Archive:
 
     @contextlib.contextmanager
     def locked(self, record_id: str) -> Iterator[None]:
-        """Serialise writers of one record (an flock under ``.provenance/locks``)."""
+        """Serialise writers of one record (an flock under ``.provenance/locks``).
+
+        First refuses (``archive.path-unsafe``) when a link lies where a writer may go (:meth:`refuse_links`).
+        """
+        self.refuse_links(record_id)
         try:
             lock_dir = self.work_dir / "locks"
             lock_dir.mkdir(parents=True, exist_ok=True)
@@ -231,6 +273,37 @@ class Archive:
         except OSError as exc:
             raise fsio.storage_error("stage a change in", tmp, exc) from exc
         return stage
+
+
+def _refuse_links_below(root: Path, rel: str, depth: int) -> None:
+    """``root/rel`` and (to ``depth`` levels, -1 for all) everything below it: folders and regular files only.
+
+    Raises ``InputError(archive.path-unsafe)``."""
+    stack = [(rel, depth)]
+    while stack:
+        current, left = stack.pop()
+        path = os.path.join(root, current)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise fsio.storage_error("read", Path(path), exc) from exc
+        if stat.S_ISDIR(mode):
+            if left != 0:
+                try:
+                    names = os.listdir(path)
+                except OSError as exc:
+                    raise fsio.storage_error("read", Path(path), exc) from exc
+                stack.extend((f"{current}/{name}", left - 1) for name in names)
+            continue
+        if not stat.S_ISREG(mode):
+            kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file or folder"
+            raise InputError(
+                ErrorCode.ARCHIVE_PATH_UNSAFE,
+                f"{path} is {kind}; a writer never follows one in an archive: remove it (nothing was written)",
+                path=path,
+            )
 
 
 def object_path(record_dir: Path, sha256_hex: str) -> Path:

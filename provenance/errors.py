@@ -53,6 +53,13 @@ class ErrorCode(StrEnum):
     OUTPUT_EXISTS = "output.exists"
     WRITE_FAILED = "io.write-failed"
     BUNDLE_UNREADABLE = "bundle.unreadable"
+    # issue 9 (i9-rules): no link followed in an archive; bounded work on hostile input (README "Limits")
+    ARCHIVE_PATH_UNSAFE = "archive.path-unsafe"
+    INPUT_TOO_MANY_NOTES = "input.too-many-notes"
+    ARCHIVE_TOO_MANY_RECORDS = "archive.too-many-records"
+    RECORD_TOO_MANY_FILES = "record.too-many-files"
+    KEYS_TOO_MANY = "keys.too-many"
+    RECORD_TOO_LARGE = "record.too-large"
     # signer identity (issue 17): names, rotation statements, private key files
     KEY_NAME_CONFUSABLE = "key.name-confusable"
     KEY_ROTATION_UNPROVEN = "key.rotation-unproven"

@@ -67,15 +67,16 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     fsync_dir(path.parent)
 
 
-def read_limited(path: Path, limit: int, *, regular_only: bool = True) -> bytes:
+def read_limited(path: Path, limit: int, *, regular_only: bool = True, follow: bool = True) -> bytes:
     """At most ``limit`` bytes of ``path``; refuses more, and (by default) anything but a regular file.
 
     A hostile folder can hold a FIFO (a read that never ends) or a link to ``/dev/zero`` (a read that never
     stops growing) where a small file is expected: both are refused without blocking. With
     ``regular_only=False`` pipes are read too (``--passphrase-file <(…)``), still bounded. Raises
-    ``OSError``: ``EINVAL`` for a file that is not regular, ``EFBIG`` for one larger than ``limit``.
+    ``OSError``: ``EINVAL`` for a file that is not regular, ``EFBIG`` for one larger than ``limit``, ``ELOOP``
+    for a symbolic link when ``follow`` is False.
     """
-    flags = os.O_RDONLY | (os.O_NONBLOCK if regular_only else 0)
+    flags = os.O_RDONLY | (os.O_NONBLOCK if regular_only else 0) | (0 if follow else os.O_NOFOLLOW)
     fd = os.open(path, flags)
     try:
         info = os.fstat(fd)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from provenance import limits
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, object_path
 from provenance.canonical import loads_strict
 from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, StorageError, UsageError
@@ -23,10 +24,10 @@ from provenance.fsio import storage_error
 from provenance.manifest_io import (
     event_digest,
     event_signing_bytes,
-    manifest_bytes,
     read_manifest,
     state_canonical,
     state_digest,
+    writable_manifest_bytes,
 )
 from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
 from provenance.model.keycard import KeyCard
@@ -238,6 +239,8 @@ def append_event(
         try:
             state, summary, details = mutate(stage, manifest)
             state = revalidated(state)
+            if len(state.files) > limits.FILES.value():  # a record its own verifier would refuse
+                raise limits.FILES.error(f"record {record_id}")
             snapshot = state_canonical(state)
             digest = state_digest(state)
             stage.put_object(digest.split(":", 1)[1], snapshot)
@@ -253,7 +256,7 @@ def append_event(
                 previous_digest=event_digest(manifest.events[-1]) if manifest.events else None,
             )
             updated = Manifest(record=record_id, state=state, events=[*manifest.events, event])
-            stage.write(MANIFEST_NAME, manifest_bytes(updated))
+            stage.write(MANIFEST_NAME, writable_manifest_bytes(updated))
             recheck_signer(archive, signer, event_type, now=now)  # the key's status as of this moment
             stage.commit()
         except OSError as exc:

@@ -65,10 +65,14 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Inverse of :func:`b64url`; raises ``ValueError`` for anything else."""
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+    """Inverse of :func:`b64url`; raises ``ValueError`` for anything else, a non-canonical spelling
+    included (stray bits in the last character, or a length no encoding has): one value, one text."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(data) != text:
+        raise ValueError("not canonical base64url (stray bits in the last character)")
+    return data
 
 
 def card_public_key(card: KeyCard) -> bytes:
@@ -144,25 +148,38 @@ class TrustStore:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     location: str = ""
     rotations: list[Step] = field(default_factory=list)  # proven by the old keys (see provenance.rotation)
+    links: list[str] = field(default_factory=list)  # symbolic links met in the folder, never followed
 
     @classmethod
-    def load(cls, folder: Path) -> TrustStore:
+    def load(cls, folder: Path, *, follow_folder: bool = True) -> TrustStore:
         """Every valid ``*.json`` card under ``folder`` (a card file may also be given directly).
 
-        Cards that fail to parse are kept in ``rejected`` (a verifier reports them), never trusted.
+        Cards that fail to parse are kept in ``rejected`` (a verifier reports them), never trusted; a card
+        that is a symbolic link (or, unless ``follow_folder``, the folder itself) is never followed. Raises
+        ``InputError(keys.too-many)`` past :data:`provenance.limits.KEYS` cards (none is parsed then).
         """
         store = cls(location=str(folder))
         paths: Iterable[Path]
-        if folder.is_file():
+        if not follow_folder and folder.is_symlink():  # an archive's keys/ as a link: not followed
+            store.links.append(str(folder))
+            store.rejected.append((str(folder), f"{folder}: a symbolic link, not followed"))
+            paths = []
+        elif folder.is_file():
             paths = [folder]
         elif folder.is_dir():
-            paths = sorted(folder.glob("*.json"))
+            from provenance import limits
+
+            paths = sorted(limits.KEYS.take(folder.glob("*.json"), str(folder)))
         else:
             paths = []
         for path in paths:
+            if path != folder and path.is_symlink():  # a link is never followed (the folder named may be one)
+                store.links.append(str(path))
+                store.rejected.append((str(path), f"{path}: a symbolic link, not followed"))
+                continue
             try:
                 # Bounded, regular files only: a FIFO or a link to /dev/zero in keys/ must not hang us.
-                card = parse_card(fsio.read_limited(path, MAX_CARD_BYTES), source=str(path))
+                card = parse_card(fsio.read_limited(path, MAX_CARD_BYTES, follow=False), source=str(path))
             except KeyStoreError as exc:
                 store.rejected.append((str(path), str(exc)))
                 continue
@@ -242,6 +259,7 @@ def generate_key(
     """
     from provenance import signing
 
+    archive.refuse_links()  # before anything is written, the private key included
     if not passphrase:
         raise UsageError(ErrorCode.KEY_PASSPHRASE_MISSING, "a key needs a non-empty passphrase")
     rounds = signing.DEFAULT_KDF_ROUNDS if rounds is None else rounds
@@ -442,8 +460,9 @@ def write_card(archive: Archive, card: KeyCard, *, replace: str | None = None) -
 def revoke(archive: Archive, ref: str, *, reason: str, at: datetime) -> KeyCard:
     """Mark a key revoked from ``at`` on; events it signs from then on are not trusted.
 
-    Raises ``ConflictError`` when the card is already revoked.
+    Raises ``ConflictError`` when the card is already revoked, ``InputError(archive.path-unsafe)``.
     """
+    archive.refuse_links()
     store = TrustStore.load(archive.keys_dir)
     card = store.resolve(ref)
     if card.revoked is not None:
@@ -497,6 +516,7 @@ def import_cards(
     a trusted key, ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens); then nothing is written.
     ``listed``: the paths found by listing a folder (read only if regular files).
     """
+    archive.refuse_links()
     cards = [(read_card_file(path, regular_only=path in listed), str(path)) for path in paths]
     by_id = {card.id: card for card, _ in cards}
 

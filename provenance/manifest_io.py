@@ -56,6 +56,20 @@ def manifest_bytes(manifest: Manifest) -> bytes:
     return dumps_pretty(manifest.as_json())
 
 
+def writable_manifest_bytes(manifest: Manifest) -> bytes:
+    """:func:`manifest_bytes`, refused when larger than a verifier reads (``MAX_MANIFEST_BYTES``): a writer
+    must never make a record its own verifier calls malformed. Raises ``InputError(record.too-large)``."""
+    data = manifest_bytes(manifest)
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise InputError(
+            ErrorCode.RECORD_TOO_LARGE,
+            f"record {manifest.record}: its manifest would be {len(data):,} bytes, more than the "
+            f"{MAX_MANIFEST_BYTES:,} a verifier reads; nothing was written",
+            record=manifest.record,
+        )
+    return data
+
+
 def parse_manifest(data: bytes, *, source: str) -> Manifest:
     """Strictly parse and validate manifest bytes.
 

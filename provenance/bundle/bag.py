@@ -10,6 +10,11 @@ every payload manifest and every listed file is present; it is *valid* when, bes
 matches), with three stricter rules of our own: every tag file must be listed in every tag manifest (a
 validator would otherwise ignore an unlisted one), at least one tag manifest must exist, and an unknown
 digest algorithm is refused rather than skipped.
+
+A bag holds only what provenance writes (another tool would show anything else to a reader): every file
+outside ``data/`` must be a kind of tag file named in :data:`provenance.bundle.tagfiles.TAG_FILE_PATTERNS`,
+every folder must hold a file, every tag manifest must read exactly as provenance writes it, and
+``bag-info.txt`` holds only the labels provenance writes, laid out as it writes them.
 """
 
 from __future__ import annotations
@@ -27,9 +32,13 @@ from provenance.bundle.tagfiles import (
     PAYLOAD_DIR,
     READABLE_VERSIONS,
     TAGMANIFEST_RE,
+    UNCHECKED_INFO,
+    WRITTEN_INFO_LABELS,
     TagFileError,
     bag_info_essentials,
+    bag_info_text,
     info_value,
+    is_written_tag_file,
     manifest_text,
     parse_manifest_file,
     parse_tags,
@@ -40,12 +49,17 @@ from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
 from provenance.verify.hashing import PARALLEL_MIN_FILES, hash_files
 
+# the folders of the layout provenance writes (an empty one is left for the missing file to explain)
+LAYOUT_FOLDERS = frozenset({PAYLOAD_DIR, "data/files", "data/objects", "data/objects/sha256", "provenance",
+                            "provenance/keys"})
+
 
 @dataclass
 class BagFindings:
     """What :func:`check_bag` learned, for the record checks that follow."""
 
     info: list[tuple[str, str]] | None = None
+    info_text: str = ""
     payload_sha256: dict[str, str] = field(default_factory=dict)  # as hashed here, by bag path
     payload_sizes: dict[str, int] = field(default_factory=dict)  # the bytes hashed, by bag path
     tag_files: dict[str, Path] = field(default_factory=dict)
@@ -90,18 +104,6 @@ def _check_declaration(root_files: dict[str, Path], report: VerificationReport) 
     return True
 
 
-def _written_by_provenance(root_files: dict[str, Path]) -> bool:
-    """Whether bag-info.txt names provenance as the bag's maker (its bytes are tag-manifested)."""
-    path = root_files.get("bag-info.txt")
-    if path is None:
-        return False
-    try:
-        pairs = parse_tags(read_tag_file(path, "bag-info.txt"), "bag-info.txt")
-    except (TagFileError, ValueError):
-        return False
-    return any(label == "Bag-Software-Agent" and value.startswith("provenance ") for label, value in pairs)
-
-
 def _read_manifests(
     root_files: dict[str, Path],
     pattern: re.Pattern[str],
@@ -112,7 +114,8 @@ def _read_manifests(
 ) -> dict[str, dict[str, str]]:
     """Every (tag) manifest of the bag. With ``canonical`` each must read exactly as provenance writes it:
     a tag manifest is covered by no other digest, so this is how a changed byte in it (an upper-case hex
-    digit, a tab for a space, CR for LF) is caught."""
+    digit, a tab for a space, CR for LF) is caught; a payload manifest, re-bagged, would otherwise show a
+    reader a text provenance never wrote."""
     manifests: dict[str, dict[str, str]] = {}
     for name in sorted(root_files):
         match = pattern.match(name)
@@ -138,8 +141,8 @@ def _read_manifests(
         if canonical and not errors and not unsafe and manifest_text(entries).decode("utf-8") != text:
             report.add(
                 P.BAG_INVALID,
-                f"{name} is not written as provenance writes it (sorted '<lowercase hex>  <path>' lines, LF), "
-                "though bag-info.txt says provenance made this bag: it was altered",
+                f"{name} is not written as provenance writes it (sorted '<lowercase hex>  <path>' lines, LF): "
+                "it was altered",
                 path=name,
             )
         for message in errors[:20]:
@@ -194,6 +197,28 @@ def _check_listing(
                 path=rel,
                 manifest=absent,
             )
+
+
+def _check_written_layout(tree: Tree, report: VerificationReport) -> None:
+    """Step 3 (cont.): nothing outside data/ but the tag files provenance writes, and no folder without a
+    file (an empty folder, or one holding only what is refused, would still be shown by other tools). The
+    folders of the layout itself may be empty (a file missing from them is reported on its own)."""
+    for rel in sorted(tree.files):
+        if not rel.startswith(PAYLOAD_DIR + "/") and not is_written_tag_file(rel):
+            report.add(
+                P.BAG_FILE_UNEXPECTED,
+                f"{rel} is not a tag file provenance writes; another tool would show it to a reader",
+                path=rel,
+            )
+    holding = {rel.rsplit("/", 1)[0] for rel in tree.files if "/" in rel}
+    ancestors = {"/".join(folder.split("/")[:depth]) for folder in holding for depth in
+                 range(1, folder.count("/") + 2)}
+    for folder in sorted(tree.folders - ancestors - LAYOUT_FOLDERS):
+        report.add(
+            P.BAG_FILE_UNEXPECTED,
+            f"{folder}/ is a folder holding no file; provenance writes none",
+            path=folder + "/",
+        )
 
 
 def _hash_and_compare(
@@ -290,10 +315,8 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
             "fetch.txt: this bag expects files to be downloaded; a bundle must hold its whole payload",
             path="fetch.txt",
         )
-    payload_manifests = _read_manifests(root_files, MANIFEST_RE, "payload", report)
-    tag_manifests = _read_manifests(
-        root_files, TAGMANIFEST_RE, "tag", report, canonical=_written_by_provenance(root_files)
-    )
+    payload_manifests = _read_manifests(root_files, MANIFEST_RE, "payload", report, canonical=True)
+    tag_manifests = _read_manifests(root_files, TAGMANIFEST_RE, "tag", report, canonical=True)
     if not payload_manifests:
         report.add(P.BAG_INVALID, "the bag has no usable payload manifest (manifest-sha256.txt)")
     if not tag_manifests:
@@ -314,6 +337,7 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
         _check_listing(set(payload), payload_manifests, "payload", report)
     if tag_manifests:
         _check_listing(set(tags), tag_manifests, "tag", report)
+    _check_written_layout(tree, report)
     hashed = _hash_and_compare(
         payload, payload_manifests, P.BAG_DIGEST_MISMATCH, report, extra=("sha256",), jobs=jobs
     )
@@ -328,7 +352,8 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
             report.add(P.BAG_INVALID, "the bag has no bag-info.txt", path="bag-info.txt")
     else:
         try:
-            findings.info = parse_tags(read_tag_file(info_path, "bag-info.txt"), "bag-info.txt")
+            findings.info_text = read_tag_file(info_path, "bag-info.txt")
+            findings.info = parse_tags(findings.info_text, "bag-info.txt")
         except TagFileError as exc:
             report.add(P.BAG_INVALID, str(exc), path="bag-info.txt")
     if findings.info is not None:
@@ -349,6 +374,27 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
     want: dict[str, list[str]] = {}
     for label, value in expected:
         want.setdefault(label, []).append(value)
+    if manifest.events:
+        want["Bagging-Date"] = [manifest.events[-1].time[:10]]
+        labels.add("Bagging-Date")
+    for label in sorted({label for label, _ in findings.info} - WRITTEN_INFO_LABELS):
+        report.add(
+            P.BAG_INFO_MISMATCH,
+            f"bag-info.txt has the label {label}, which provenance never writes; another tool would show it",
+            path="bag-info.txt",
+            field=label,
+            found=findings.info_values(label)[0],
+        )
+    agents = findings.info_values("Bag-Software-Agent")
+    if len(agents) != 1 or not agents[0].startswith("provenance "):
+        report.add(
+            P.BAG_INFO_MISMATCH,
+            f"bag-info.txt Bag-Software-Agent: {', '.join(agents) or '(absent)'}; provenance writes "
+            "'provenance <version>'",
+            path="bag-info.txt",
+            field="Bag-Software-Agent",
+            found=agents or None,
+        )
     for label in sorted(labels):
         have = [info_value(v) for v in findings.info_values(label)]
         wanted = want.get(label, [])
@@ -361,4 +407,17 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
                 field=label,
                 expected=wanted[0] if len(wanted) == 1 else (wanted or None),
                 found=have[0] if len(have) == 1 else (have or None),
+            )
+    if not any(p.code is P.BAG_INFO_MISMATCH for p in report.problems):
+        # the same labels and values: the bytes too (no folding, reordering or extra white space)
+        pairs = [
+            *expected,
+            *((label, value) for label in UNCHECKED_INFO for value in findings.info_values(label)),
+        ]
+        if bag_info_text(pairs).decode("utf-8") != findings.info_text:
+            report.add(
+                P.BAG_INFO_MISMATCH,
+                "bag-info.txt is not laid out as provenance writes it (order, folding or white space changed)",
+                path="bag-info.txt",
+                found="layout",
             )

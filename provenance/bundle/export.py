@@ -354,7 +354,8 @@ def export_record(
 
     The bag is built beside ``out`` under a temporary name and renamed into place; on any failure nothing
     is left behind. Raises ``ConflictError(output.exists)``, ``NotFoundError`` (record, output folder),
-    ``UsageError`` (unknown algorithm, an output inside the archive's records/), ``InputError(record.corrupt)``,
+    ``UsageError`` (unknown algorithm, an output inside the archive's records/), ``InputError(record.corrupt,
+    archive.path-unsafe)``,
     ``StorageError``.
     """
     for alg in algorithms:
@@ -363,6 +364,7 @@ def export_record(
                 ErrorCode.USAGE, f"digest algorithm {alg!r} is not offered (only {', '.join(ALGORITHMS)})"
             )
     algorithms = tuple(a for a in ALGORITHMS if a in algorithms) or ("sha256",)
+    archive.refuse_links(record_id)  # nothing read through a link (archive.path-unsafe)
     archive.require_record(record_id)
     if os.path.lexists(out):
         raise ConflictError(

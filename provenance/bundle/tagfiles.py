@@ -26,6 +26,26 @@ OBJECTS_DIR = "data/objects/sha256"
 # bag-info.txt labels that a verifier does not compare with the signed manifest
 UNCHECKED_INFO = ("Bagging-Date", "Bag-Software-Agent", "Payload-Oxum")
 
+# The files outside data/ that provenance writes, and nothing else: a bag holding any other tag file is
+# refused (``bag.file-unexpected``), listed in the tag manifests or not, since another tool would show it to
+# a reader. One pattern per kind of tag file, matched against the whole bag path; add a line here for a new
+# kind (the transparency log's ``provenance/log/checkpoint`` and ``provenance/log/<seq>.tlog-proof``).
+# Manifest names are matched for any algorithm: an unsupported one is refused as ``bag.invalid``.
+TAG_FILE_PATTERNS: list[str] = [
+    r"bagit\.txt",
+    r"bag-info\.txt",
+    r"manifest-[A-Za-z0-9]+\.txt",
+    r"tagmanifest-[A-Za-z0-9]+\.txt",
+    r"fetch\.txt",  # refused on its own as bag.invalid (a bag that expects downloads)
+    r"provenance/manifest\.json",
+    r"provenance/keys/[^/]+\.json",
+]
+
+
+def is_written_tag_file(rel: str) -> bool:
+    """Whether ``rel`` (a bag path outside ``data/``) is a kind of tag file provenance writes."""
+    return any(re.fullmatch(pattern, rel) for pattern in TAG_FILE_PATTERNS)
+
 
 # --------------------------------------------------------------------------------------------------------
 # Writing (RFC 8493 sections 2.1.3, 2.2.2, 2.2.3)
@@ -78,6 +98,23 @@ CATALOGUE_LABELS: tuple[tuple[str, str], ...] = (
     ("original_language", "Original-Language"),
     ("source", "Source"),
     ("rights", "Rights"),
+)
+
+
+# Every label provenance may write in bag-info.txt; any other is ``bag.info-mismatch``.
+WRITTEN_INFO_LABELS: frozenset[str] = frozenset(
+    {
+        "Source-Organization",
+        "External-Identifier",
+        "External-Description",
+        *(label for _, label in CATALOGUE_LABELS),
+        "Copies",
+        "Provenance-Format",
+        "Provenance-Events",
+        "Provenance-Last-Event",
+        "Provenance-History",
+        *UNCHECKED_INFO,
+    }
 )
 
 

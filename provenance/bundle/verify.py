@@ -100,13 +100,17 @@ def _bundle_cards(
     findings: bag.BagFindings, ctx: VerifyContext, report: VerificationReport
 ) -> dict[str, KeyCard]:
     """Step 3: the key cards that came with the bundle; a card that does not parse is reported."""
+    from provenance import limits
     from provenance.errors import ProvenanceError
     from provenance.keys import parse_card
 
     cards: dict[str, KeyCard] = {}
-    for rel in sorted(findings.tag_files):
-        if not (rel.startswith(tagfiles.KEYS_TAG + "/") and rel.endswith(".json")):
-            continue
+    card_files = [r for r in findings.tag_files if r.startswith(tagfiles.KEYS_TAG + "/") and r.endswith(".json")]
+    if len(card_files) > limits.KEYS.value():  # none is parsed (each costs a prime-order check)
+        report.add(P.BUNDLE_TOO_LARGE, limits.KEYS.message(tagfiles.KEYS_TAG), path=tagfiles.KEYS_TAG,
+                   limit=limits.KEYS.value())
+        return cards
+    for rel in sorted(card_files):
         try:
             card = parse_card(findings.tag_files[rel].read_bytes(), source=rel)
         except (ProvenanceError, OSError) as exc:

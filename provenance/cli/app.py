@@ -55,6 +55,9 @@ def build_app(command: str | None = None) -> typer.Typer:
     inspect_cmds.register(app)
     verify_cmds.register(app)
     export_cmds.register(app)
+    from provenance.cli import import_cmds  # i13-preservation
+
+    import_cmds.register(app)
     return app
 
 

@@ -1,4 +1,5 @@
-"""``export``: one record as a BagIt 1.0 bundle (folder, .zip or .tar.gz) for a publisher."""
+"""``export``: one record as a BagIt 1.0 bundle (folder, .zip or .tar.gz) for a publisher, or (``--format``) in
+another system's form: one row of :data:`FORMATS` per format, each a module of :mod:`provenance.exports`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,47 @@ from typing import Annotated
 
 import typer
 
-from provenance.cli.common import ArchiveOpt, JsonOpt, emit_json, open_archive
+from provenance.cli.common import ArchiveOpt, JsonOpt, emit_json, now, open_archive
+
+# export --format NAME: (module, function) of the exporter; ``bag`` (the default) is written below.
+# Each function is called as fn(archive, record, out, into=..., now=...) and returns an object with
+# ``to_json()`` and ``line()``.
+FORMATS: dict[str, tuple[str, str]] = {
+    "bag": ("provenance.bundle.export", "export_record"),
+    "premis": ("provenance.exports.premis", "export_premis"),  # i13-preservation
+    "mets": ("provenance.exports.mets", "export_mets"),  # i13-preservation
+    "archivematica": ("provenance.exports.archivematica", "export_archivematica"),  # i13-preservation
+    "ocfl": ("provenance.exports.ocfl", "export_ocfl"),  # i13-preservation
+}
+
+
+def _run_format(
+    fmt: str, archive: Path | None, record: str, out: Path | None, into: Path | None, json_out: bool
+) -> None:
+    import importlib
+    import sys
+
+    from provenance.errors import ErrorCode, UsageError
+
+    if fmt not in FORMATS:
+        raise UsageError(ErrorCode.USAGE, f"unknown --format {fmt!r} (known: {', '.join(FORMATS)})")
+    if into is not None and fmt != "ocfl":
+        raise UsageError(ErrorCode.USAGE, "--into (an existing OCFL storage root) goes with --format ocfl only")
+    if (out is None) == (into is None):
+        raise UsageError(ErrorCode.USAGE, f"--format {fmt} needs --out PATH" + (" or --into ROOT" if fmt == "ocfl" else ""))
+    module, name = FORMATS[fmt]
+    exporter = getattr(importlib.import_module(module), name)
+    arch = open_archive(archive)
+    kwargs: dict[str, object] = {"now": now()}
+    if fmt == "ocfl":
+        kwargs["into"] = into is not None
+    result = exporter(arch, record, out if out is not None else into, **kwargs)
+    for warning in result.warnings:
+        sys.stderr.write(f"provenance: warning: {warning}\n")
+    if json_out:
+        emit_json(result.to_json())
+    else:
+        print(result.line())
 
 
 def register(app: typer.Typer) -> None:
@@ -15,13 +56,28 @@ def register(app: typer.Typer) -> None:
     def export(
         record: Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")],
         out: Annotated[
-            Path,
+            Path | None,
             typer.Option(
                 "--out",
                 "-o",
-                help="Where to write the bag: a new folder, or a .zip / .tar.gz file (chosen by the extension).",
+                help="Where to write: for a bag a new folder, or a .zip / .tar.gz file (chosen by the "
+                "extension); for premis/mets a new .xml file; for archivematica a new transfer folder; for "
+                "ocfl a new storage root.",
             ),
-        ],
+        ] = None,
+        fmt: Annotated[
+            str,
+            typer.Option(
+                "--format",
+                "-f",
+                help="bag (BagIt 1.0, the default), premis (PREMIS 3.0 XML), mets (METS 1.12 with PREMIS), "
+                "archivematica (a transfer folder), ocfl (an OCFL 1.1 object in a storage root).",
+            ),
+        ] = "bag",
+        into: Annotated[
+            Path | None,
+            typer.Option("--into", help="With --format ocfl: add the record to this existing OCFL storage root."),
+        ] = None,
         history: Annotated[
             bool,
             typer.Option("--history", help="Include every earlier version of the files and the metadata."),
@@ -41,12 +97,28 @@ def register(app: typer.Typer) -> None:
         earlier version too. The same record exported twice gives the same bytes. An existing --out is
         never overwritten.
 
+        --format premis|mets|archivematica|ocfl writes the record for a preservation system (see the
+        README's mapping tables); the record is verified first and an invalid one is refused.
+
         Example: provenance export telegram-23256 --out telegram-23256.zip
+
+        Example: provenance export telegram-23256 --format ocfl --into /srv/ocfl-root
         """
         import sys
 
         from provenance.bundle.export import export_record
 
+        if fmt != "bag" or into is not None:
+            if history or sha512:
+                from provenance.errors import ErrorCode, UsageError
+
+                raise UsageError(ErrorCode.USAGE, "--history and --sha512 go with --format bag only")
+            _run_format(fmt, archive, record, out, into, json_out)
+            return
+        if out is None:
+            from provenance.errors import ErrorCode, UsageError
+
+            raise UsageError(ErrorCode.USAGE, "export needs --out PATH (see 'provenance export --help')")
         arch = open_archive(archive)
         algorithms = ("sha256", "sha512") if sha512 else ("sha256",)
         result = export_record(arch, record, out, history=history, algorithms=algorithms)

@@ -40,6 +40,7 @@ def _signer_for(
 ) -> tuple[Archive, Signer]:
     """The archive, after checking the record exists, and the unlocked signer for ``event_type``."""
     arch = open_archive(archive)
+    arch.refuse_links(record)  # before anything of the archive is read: no link is followed (issue 9)
     arch.require_record(record)
     return arch, load_signer(arch, event_type, key, passphrase_file, role)
 
@@ -146,6 +147,7 @@ def register(app: typer.Typer) -> None:
         if profile not in ("auto", "telegram", "generic"):
             raise UsageError(ErrorCode.USAGE, f"--profile {profile!r}: use telegram, generic or auto")
         arch = open_archive(archive)
+        arch.refuse_links()  # before anything of the archive is read: no link is followed (issue 9)
         text = read_transcription(file, encoding)
         sidecar = load_sidecar(metadata) if metadata else None
         overrides: dict[str, Any] = {

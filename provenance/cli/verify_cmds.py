@@ -43,8 +43,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check hashes, the event chain, every signature and every signer; exit 0 trusted, 1 invalid, 3 valid.
 
-        Key cards inside a bundle are shown, never trusted: only the trust store (--trust, default the
-        archive's keys/) decides. Several paths are verified in parallel (--jobs), with a summary at the
+        Key cards inside a bundle are shown, never trusted. With --trust DIR, only DIR decides: its key
+        cards, and the roles policy of DIR/provenance.toml (or, when DIR is an archive's keys/, that
+        archive's provenance.toml) else the defaults; without --trust, the keys/ and provenance.toml of the
+        archive named by --archive, else $PROVENANCE_ARCHIVE, else the current folder, else the archive
+        holding the record folder verified. The report names both. Several paths are verified in parallel (--jobs), with a summary at the
         end and the worst state as exit code; a path that does not exist is then reported as
         path.not-found.
 
@@ -61,6 +64,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Verify every record of the archive, its whole history included; exit with the worst state.
 
+        With --trust DIR, the archive's own keys/ and provenance.toml decide nothing (as for verify).
         Records are verified by --jobs processes (default: one per CPU), with a progress bar on a
         terminal and a summary at the end; only records with problems are shown in full.
 

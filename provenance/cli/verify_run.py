@@ -44,32 +44,49 @@ STATES = ("trusted", "valid", "invalid")
 
 
 def _context(paths: list[Path], trust: Path | None, archive: Path | None) -> VerifyContext:
+    """The verifier's trust store and roles policy (TRUST_RULE says which).
+
+    With ``--trust DIR``: DIR's cards and DIR's own configuration, or the defaults; nothing of the archive
+    or bundle being verified, nor of the current folder (no archive is even looked for). Without it: the
+    keys/ and provenance.toml of the archive named by --archive, else $PROVENANCE_ARCHIVE, else the current
+    folder, else the archive holding the record folder being verified.
+    """
     from provenance.archive import Archive
     from provenance.errors import ProvenanceError
-    from provenance.verify.target import make_context
+    from provenance.verify.target import make_context, trust_context
 
-    policy = None
+    if trust is not None:
+        if not trust.exists():
+            from provenance.errors import ErrorCode, NotFoundError
+
+            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"trust store {trust}: no such file or folder")
+        return trust_context(trust, now())
     arch = None
     try:
         arch = Archive.locate(archive)
     except ProvenanceError:
-        # a record folder inside an archive: records/<id> → the archive two levels up. Only when no --trust
-        # is given: that archive's keys/ are then the trust store anyway. With a trust store of your own,
-        # the archive being verified must not choose the roles policy (it could let a translator release).
-        for path in paths if trust is None else []:
+        # a record folder inside an archive: records/<id> → the archive two levels up
+        for path in paths:
             candidate = path.resolve().parent.parent
             if path.is_dir() and (candidate / "records").is_dir() and (candidate / "keys").is_dir():
                 arch = Archive(candidate)
                 break
-    if arch is not None:
-        policy = arch.config().policy
-    if trust is None:
-        trust = arch.keys_dir if arch is not None else Path("/nonexistent-trust-store")
-    elif not trust.exists():
-        from provenance.errors import ErrorCode, NotFoundError
+    if arch is None:
+        return make_context(Path("/nonexistent-trust-store"), now(), trust_origin="none")
+    config = arch.config()
+    return make_context(
+        arch.keys_dir, now(), config.policy, trust_origin="archive",
+        policy_path=arch.config_path if arch.config_path.is_file() else None,
+        policy_origin="archive" if arch.config_path.is_file() else "default",
+    )
 
-        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"trust store {trust}: no such file or folder")
-    return make_context(trust, now(), policy)
+
+TRUST_RULE = (
+    "With --trust DIR, only DIR decides: its key cards, and the roles policy of DIR/provenance.toml (or, when "
+    "DIR is an archive's keys/, that archive's provenance.toml) else the defaults; without --trust, the "
+    "keys/ and provenance.toml of the archive named by --archive, else $PROVENANCE_ARCHIVE, else the current "
+    "folder, else the archive holding the record folder verified."
+)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -109,6 +126,7 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
     yield [(title + (f"  ({'; '.join(extra)})" if extra else ""), "bold")]
     yield [(f"  {report.kind} at {report.path}: {report.events} events, {report.files} files, "
             f"{report.bytes_hashed:,} bytes hashed", None)]
+    yield [(_trust_line(report), "dim")]
     for check in report.checks:
         mark: Segment = ("✓", "green") if check.ok else ("✗", "red")
         detail: list[Segment] = [(f" ({check.detail})", "dim")] if check.detail else []
@@ -126,6 +144,23 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
     for warning in report.warnings:
         yield [(f"  ! {warning}", None)]
     yield [(STATE_WORDS[state], f"bold {colour}")]
+
+
+def _trust_line(report: VerificationReport) -> str:
+    """Which trust store and roles policy the verdict rests on."""
+    store = report.trust_store or {}
+    policy = report.policy or {}
+    origin = {"option": "--trust", "archive": "the archive's keys/", "none": "none found"}
+    where = {"trust-store": "the trust store's", "archive": "the archive's", "caller": "given by the caller"}
+    rules = (
+        f"{policy.get('path')} ({where.get(str(policy.get('source')), '')})"
+        if policy.get("path")
+        else "the built-in defaults"
+    )
+    return (
+        f"  trust store {store.get('path') or '(none)'} ({origin.get(str(store.get('source')), '?')}, "
+        f"{store.get('cards', 0)} cards); roles policy: {rules}"
+    )
 
 
 def _render(report: VerificationReport, out: _Out | None = None) -> None:
@@ -280,7 +315,8 @@ def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: 
 
     arch = Archive.locate(archive)
     ctx = _context([], trust, arch.root)
-    targets = [arch.record_dir(rid) for rid in arch.record_ids()]
+    # a record folder planted as a link is a target too: its report says file.path-unsafe
+    targets = [arch.record_dir(rid) for rid in sorted({*arch.record_ids(), *arch.linked_records()})]
     worst, counts, problems, stream = _run_batch(
         targets,
         ctx,

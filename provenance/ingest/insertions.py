@@ -22,6 +22,13 @@ import re
 from dataclasses import dataclass
 
 _BRACKET = re.compile(r"[\[\]]")
+# One line with its ending, as str.splitlines(keepends=True) cuts them, found one at a time (a list of every
+# line of a 200 MB text would cost more than the text).
+_LINE = re.compile("[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]*(?:\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029])?")
+
+
+class TooManyBracketsError(ValueError):
+    """More bracketed pairs, or more open brackets, than the ``limit`` given to the search."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +48,20 @@ class _Opener:
     inner: list[tuple[int, int]]
 
 
-def find_editorial_insertions(text: str) -> list[Insertion]:
+def find_editorial_insertions(text: str, limit: int | None = None) -> list[Insertion]:
     """Return every square-bracketed insertion in ``text``, in order of occurrence.
 
     Each returned :class:`Insertion` has ``exact`` with the brackets included and ``start``/``end`` code-point
     offsets (end exclusive) such that ``text[start:end] == exact``. See the module docstring for how nested,
     unbalanced and multi-paragraph brackets are treated. Runs in time linear in ``len(text)``.
+
+    With ``limit``, raises ``TooManyBracketsError`` as soon as more than ``limit`` pairs have closed or more than
+    ``limit`` brackets stand open: the work and memory are then bounded by the limit, not by the text.
     """
     spans: list[tuple[int, int]] = []
     stack: list[_Opener] = []
+    bound = limit if limit is not None else len(text) + 1
+    closed = 0
 
     def end_paragraph() -> None:
         # Openers left on the stack never closed: they are not insertions, but the closed pairs
@@ -59,7 +71,10 @@ def find_editorial_insertions(text: str) -> list[Insertion]:
         stack.clear()
 
     offset = 0
-    for line in text.splitlines(keepends=True):
+    for match in _LINE.finditer(text):
+        line = match.group()
+        if not line:
+            continue
         if not line.strip():
             end_paragraph()
         else:
@@ -67,7 +82,12 @@ def find_editorial_insertions(text: str) -> list[Insertion]:
                 position = offset + match.start()
                 if match.group() == "[":
                     stack.append(_Opener(position, []))
+                    if len(stack) > bound:
+                        raise TooManyBracketsError(f"more than {bound} open brackets")
                 elif stack:
+                    closed += 1
+                    if closed > bound:
+                        raise TooManyBracketsError(f"more than {bound} bracketed pairs")
                     opener = stack.pop()
                     pair = (opener.start, position + 1)
                     if stack:

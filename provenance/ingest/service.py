@@ -25,7 +25,7 @@ from provenance.errors import (
 )
 from provenance.fsio import read_limited, storage_error
 from provenance.history import Signer, recheck_signer, sign_event
-from provenance.manifest_io import manifest_bytes, state_canonical, state_digest
+from provenance.manifest_io import state_canonical, state_digest, writable_manifest_bytes
 from provenance.model.catalogue import Catalogue
 from provenance.model.events import EventType
 from provenance.model.identity import ascii_digits
@@ -60,7 +60,7 @@ def read_transcription(path: Path, encoding: str | None = None) -> Transcription
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(ErrorCode.INPUT_UNREADABLE, f"{path}: {exc.strerror}", path=str(path)) from exc
-    if not data.strip():
+    if not data or data.isspace():  # (no copy of a large text)
         raise InputError(ErrorCode.INPUT_EMPTY, f"{path}: the transcription is empty", path=str(path))
     codec = encoding or "utf-8"
     try:
@@ -131,11 +131,19 @@ def media_type(encoding: str) -> str:
 
 
 def insertion_notes(text: str, source: str, event: int) -> list[Note]:
-    """One note per square-bracketed editorial insertion, anchored by quote and position."""
-    from provenance.ingest.insertions import find_editorial_insertions
+    """One note per square-bracketed editorial insertion, anchored by quote and position.
 
+    Raises ``InputError(input.too-many-notes)`` past :data:`provenance.limits.NOTES` (counted as the
+    brackets are read: refusing costs no more than the limit)."""
+    from provenance import limits
+    from provenance.ingest.insertions import TooManyBracketsError, find_editorial_insertions
+
+    try:
+        found = find_editorial_insertions(text, limit=limits.NOTES.value())
+    except TooManyBracketsError:
+        raise limits.NOTES.error(source) from None
     notes = []
-    for number, insertion in enumerate(find_editorial_insertions(text), start=1):
+    for number, insertion in enumerate(found, start=1):
         notes.append(
             Note(
                 id=f"note-{number}",
@@ -293,7 +301,7 @@ def ingest(
                 previous_digest=None,
             )
             manifest = Manifest(record=rid, state=state, events=[event])
-            stage.write(MANIFEST_NAME, manifest_bytes(manifest))
+            stage.write(MANIFEST_NAME, writable_manifest_bytes(manifest))
             recheck_signer(archive, signer, EventType.REGISTRATION, now=now)  # status as of this moment
             stage.commit()
         except OSError as exc:

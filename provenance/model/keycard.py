@@ -16,7 +16,8 @@ KEY_CARD_FORMAT: Final = "provenance-key-card/1"
 # Domain separation for rotation statements: a key's signature over a rotation can never be read as an
 # event signature (``provenance/event/v1``) or as any other protocol's message, and vice versa.
 ROTATION_SIGNING_CONTEXT: Final = b"provenance/key-rotation/v1\x00"
-PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{43}$"  # 32 bytes, base64url without padding
+# 32 bytes, base64url without padding, canonical: 43 characters carry 258 bits, the last 2 must be zero
+PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
 
 
 # defer_build: each validator is built on first use, so that a command builds only what it uses (verify

@@ -23,7 +23,10 @@ RECORD_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 KEY_ID_PATTERN = r"^ed25519:[0-9a-f]{64}$"
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 HEX256_PATTERN = r"^[0-9a-f]{64}$"
-SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{86}$"  # 64 bytes, base64url without padding (RFC 4648 section 5)
+# 64 bytes, base64url without padding (RFC 4648 section 5), canonical: 86 characters carry 516 bits, so the
+# last one must leave its low 4 bits zero (A, Q, g, w). Otherwise one signature has 16 spellings, each
+# verifying, each giving the event (and the record's head) another digest.
+SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{85}[AQgw]$"
 # Domain separation: the context string is prefixed to the canonical bytes of every signed event, so a
 # signature made by this tool can never be replayed as one over another protocol's message.
 EVENT_SIGNING_CONTEXT = b"provenance/event/v1\x00"

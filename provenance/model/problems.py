@@ -67,6 +67,17 @@ class ProblemCode(StrEnum):
     BAG_TAG_DIGEST_MISMATCH = "bag.tag-digest-mismatch"
     BAG_INFO_MISMATCH = "bag.info-mismatch"
     PATH_NOT_FOUND = "path.not-found"
+    # i13-preservation: import --ocfl (an OCFL object read back)
+    OCFL_NOT_AN_OBJECT = "ocfl.not-an-object"
+    OCFL_NOT_A_RECORD = "ocfl.not-a-record"
+    OCFL_INVENTORY_INVALID = "ocfl.inventory-invalid"
+    OCFL_INVENTORY_DIGEST_MISMATCH = "ocfl.inventory-digest-mismatch"
+    OCFL_CONTENT_MISSING = "ocfl.content-missing"
+    OCFL_CONTENT_DIGEST_MISMATCH = "ocfl.content-digest-mismatch"
+    OCFL_CONTENT_UNEXPECTED = "ocfl.content-unexpected"
+    OCFL_VERSION_MISMATCH = "ocfl.version-mismatch"
+    # issue 9 (i9-rules): a record folder beyond provenance.limits.FILES (README "Limits")
+    RECORD_TOO_MANY_FILES = "record.too-many-files"
 
 
 # Problems that leave a record intact but not trusted (state ``valid``). Every other code is ``invalid``.
@@ -128,6 +139,9 @@ class VerificationReport:
     warnings: list[str] = field(default_factory=list)
     # digest of the last event: compare it with one kept elsewhere to detect a rollback to an older version
     head: str | None = None
+    # the trust store and the roles policy this verdict rests on ({"path", "source", …})
+    trust_store: dict[str, Any] | None = None
+    policy: dict[str, Any] | None = None
 
     def add(self, code: ProblemCode, message: str, **fields: Any) -> None:
         """Record a problem."""
@@ -168,4 +182,6 @@ class VerificationReport:
             "signers": self.signers,
             "bundle_key_cards": self.bundle_key_cards,
             "warnings": self.warnings,
+            "trust_store": self.trust_store,
+            "policy": self.policy,
         }

@@ -65,7 +65,7 @@ class _Reader:
 
     def hash(self, path: PathLike, algorithms: tuple[str, ...]) -> FileDigests:
         """Size and hex digests of the bytes of ``path``; raises ``OSError``."""
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | os.O_NOFOLLOW)  # a link is never followed
         try:
             first = os.read(fd, SMALL)
             hashers = [hashlib.new(name, first) for name in algorithms]

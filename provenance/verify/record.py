@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
 from provenance.fsio import read_limited
 from provenance.keys import TrustStore, card_public_key
-from provenance.manifest_io import MAX_MANIFEST_BYTES, event_digest, event_signing_bytes, state_digest
+from provenance.manifest_io import (
+    MAX_MANIFEST_BYTES,
+    event_digest,
+    event_signing_bytes,
+    manifest_bytes,
+    state_digest,
+)
 from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
 from provenance.model.keycard import KeyCard
 from provenance.model.manifest import MANIFEST_FORMAT, SIGNED_EVENT_FIELDS, Event, Manifest
@@ -81,6 +87,10 @@ class VerifyContext:
     now: datetime
     jobs: int = 1
     prefetch: Prefetch | None = None
+    # where the trust store and the roles policy came from, named in every report
+    trust_origin: str = "option"  # "option" (--trust), "archive" (the archive's keys/), "none"
+    policy_path: str | None = None  # the provenance.toml read, or None for the built-in defaults
+    policy_origin: str = "default"  # "trust-store", "archive" or "default"
 
 
 @dataclass
@@ -127,7 +137,7 @@ def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
         return None
     try:
         # bounded even if the file grows after lstat (endless data)
-        data = read_limited(path, MAX_MANIFEST_BYTES)
+        data = read_limited(path, MAX_MANIFEST_BYTES, follow=False)
         raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
     except StrictJSONError as exc:
         code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
@@ -169,7 +179,26 @@ def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
                 )
                 event["signature"] = "A" * 86  # let the schema check go on; the event stays unsigned
     manifest = _schema_problems(report, raw, source)
-    return None if manifest is None else _Read(raw, manifest)
+    if manifest is None:
+        return None
+    if not any(p.code in (P.MANIFEST_MALFORMED, P.EVENT_SIGNATURE_MISSING) for p in report.problems):
+        # One meaning, one text: the bytes must be exactly what provenance writes for the content read,
+        # members in the model's order, defaults as it writes them, values in their one form. Otherwise one
+        # genuine version could be shown with several texts (and a changed member order would slip past
+        # every digest, since canonical JSON sorts members).
+        written = manifest_bytes(manifest)
+        if written != data:
+            at = next((i for i, (a, b) in enumerate(zip(written, data, strict=False)) if a != b),
+                      min(len(written), len(data)))
+            report.add(
+                P.MANIFEST_MALFORMED,
+                f"{source}: not byte for byte what provenance writes for this content (member order, a "
+                f"default or a value spelt another way; first difference at byte {at})",
+                path=source,
+                found="not-canonical",
+                offset=at,
+            )
+    return _Read(raw, manifest)
 
 
 def read_manifest_checked(report: VerificationReport, path: Path) -> Manifest | None:
@@ -423,17 +452,31 @@ def check_state(
     return found
 
 
-def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, str]:
-    """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported."""
+def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, str] | None:
+    """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported.
+
+    None (after reporting ``record.too-many-files``) past :data:`provenance.limits.FILES` entries."""
     found: dict[str, str] = {}
     top = os.fspath(root)
+    if os.path.islink(top):
+        report.add(P.FILE_PATH_UNSAFE, f"{label} is a symbolic link; not followed", path=label)
+        return found
     if not os.path.isdir(top):
         return found
+    from provenance import limits
+
+    bound = limits.FILES.value()
+    seen = 0
     stack = [(top, "")]
     while stack:
         folder, prefix = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
+                seen += 1
+                if seen > bound:  # refused at the bound: the rest is never looked at
+                    report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label,
+                               limit=bound)
+                    return None
                 rel = prefix + entry.name
                 if entry.is_symlink():
                     report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
@@ -505,6 +548,8 @@ def check_payload(
     """Step 6: the current files are exactly those the state lists, byte for byte."""
     present = _walk_files(source.files_root, report, "files")
     report.files = len(manifest.state.files)
+    if present is None:  # refused at the limit: no file is judged
+        return
     listed = []
     for entry in manifest.state.files:
         path = present.pop(entry.path, None)
@@ -577,6 +622,8 @@ def check_history(
     event: that snapshot's file list is then the manifest's own and is not parsed again.
     """
     objects = _walk_files(source.objects_root, report, "objects") if source.objects_root else {}
+    if objects is None:  # refused at the limit: no version is judged
+        return
     if not objects and not source.history_required:
         return
     current = {f.sha256 for f in manifest.state.files}
@@ -691,7 +738,7 @@ _MARKS: list[tuple[str, frozenset[P]]] = [
     (
         "every file is present and intact",
         frozenset({P.FILE_MISSING, P.FILE_DIGEST_MISMATCH, P.FILE_SIZE_MISMATCH, P.FILE_UNEXPECTED,
-                   P.FILE_PATH_UNSAFE}),
+                   P.FILE_PATH_UNSAFE, P.RECORD_TOO_MANY_FILES}),
     ),
     (
         "every earlier version is intact",
@@ -725,25 +772,50 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
     check_not_future(report, manifest, ctx.now)
     check_signatures(report, manifest, source, ctx, raw_events)
     current_state = check_state(report, manifest, read.raw["state"])
-    check_payload(report, manifest, source, ctx.jobs, ctx.prefetch)
-    check_history(report, manifest, source, current_state, ctx.jobs)
+    from provenance import limits
+
+    if len(manifest.state.files) > limits.FILES.value():  # refused whole: no file is looked at
+        report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message("the manifest"), limit=limits.FILES.value())
+    else:
+        check_payload(report, manifest, source, ctx.jobs, ctx.prefetch)
+        check_history(report, manifest, source, current_state, ctx.jobs)
     for name, codes in _MARKS:
         count = sum(1 for p in report.problems if p.code in codes)
         report.check(name, count == 0, f"{count} problem(s)" if count else "")
     return manifest
 
 
+def name_trust(report: VerificationReport, ctx: VerifyContext) -> None:
+    """Name in ``report`` the trust store and the roles policy its verdict rests on."""
+    report.trust_store = {"path": ctx.trust.location or None, "source": ctx.trust_origin,
+                          "cards": len(ctx.trust.cards)}
+    report.policy = {"path": ctx.policy_path, "source": ctx.policy_origin}
+    if ctx.trust_origin == "archive":  # the trust store is part of the archive verified: its links are too
+        for link in ctx.trust.links:
+            report.add(P.FILE_PATH_UNSAFE, f"{link}: a symbolic link in the archive's keys/; not followed",
+                       path=link)
+
+
 def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder of an archive (``records/<id>``): full history required."""
     report = VerificationReport(path=str(path), kind="record")
+    name_trust(report, ctx)
+    if path.is_symlink():
+        report.add(P.FILE_PATH_UNSAFE, f"{path}: the record folder is a symbolic link; not followed",
+                   path=str(path))
+        return report
+    linked = [rel for rel in ("files", "objects") if (path / rel).is_symlink()]
+    for rel in linked:
+        report.add(P.FILE_PATH_UNSAFE, f"{rel} is a symbolic link; not followed", path=rel)
     if not path.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{path}: no such folder", path=str(path))
         return report
+    nowhere = path / "manifest.json" / "not-followed"  # what a linked folder is read as: nothing (ENOTDIR)
     source = RecordSource(
         label=str(path),
         manifest_path=path / "manifest.json",
-        files_root=path / "files",
-        objects_root=path / "objects" / "sha256",
+        files_root=nowhere if "files" in linked else path / "files",
+        objects_root=nowhere if "objects" in linked else path / "objects" / "sha256",
         history_required=True,
         expected_record=path.name,
     )
@@ -752,7 +824,7 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     if manifest is not None:  # a file that differs: compared with its earlier versions in objects/
         from provenance.verify.explain import explain_report
 
-        explain_report(report, manifest, source.files_root, [path / "objects" / "sha256"])
+        explain_report(report, manifest, source.files_root, [source.objects_root or nowhere])
     extra = sorted(name for name in os.listdir(path) if name not in ("manifest.json", "files", "objects"))
     for name in extra:
         report.add(P.FILE_UNEXPECTED, f"{name} does not belong in a record folder", path=name)

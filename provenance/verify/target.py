@@ -10,7 +10,7 @@ from provenance.keys import TrustStore
 from provenance.model.events import DEFAULT_POLICY, EventType, Role
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
-from provenance.verify.record import VerifyContext, verify_record_folder
+from provenance.verify.record import VerifyContext, name_trust, verify_record_folder
 
 BUNDLE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
@@ -42,11 +42,63 @@ def _build_validators() -> None:
 
 
 def make_context(
-    trust_path: Path, now: datetime, policy: dict[EventType, frozenset[Role]] | None = None
+    trust_path: Path,
+    now: datetime,
+    policy: dict[EventType, frozenset[Role]] | None = None,
+    *,
+    trust_origin: str = "option",
+    policy_path: Path | None = None,
+    policy_origin: str | None = None,
 ) -> VerifyContext:
-    """The verifier's own trust store (cards in ``trust_path``), the roles policy and the clock."""
+    """The verifier's own trust store (cards in ``trust_path``), the roles policy and the clock.
+
+    ``trust_origin``, ``policy_path`` and ``policy_origin`` say where they came from (every report names
+    them); a policy given without an origin is the caller's own (``"caller"``).
+    """
     _build_validators()
-    return VerifyContext(trust=TrustStore.load(trust_path), policy=policy or dict(DEFAULT_POLICY), now=now)
+    return VerifyContext(
+        trust=TrustStore.load(trust_path, follow_folder=trust_origin != "archive"),
+        policy=policy or dict(DEFAULT_POLICY),
+        now=now,
+        trust_origin=trust_origin,
+        policy_path=str(policy_path) if policy_path is not None else None,
+        policy_origin=policy_origin or ("caller" if policy else "default"),
+    )
+
+
+def trust_store_config(trust: Path) -> Path | None:
+    """The configuration that belongs to a trust store, if any: ``provenance.toml`` inside the trust-store
+    folder, else, when the trust store is the ``keys/`` folder of an archive, that archive's.
+
+    With ``verify --trust DIR`` the roles policy comes from here or from the defaults, never from the archive
+    or bundle being verified nor from the current folder.
+    """
+    from provenance.archive import CONFIG_NAME
+
+    if not trust.is_dir():
+        return None
+    inside = trust / CONFIG_NAME
+    if inside.is_file():
+        return inside
+    folder = trust.absolute()
+    beside = folder.parent / CONFIG_NAME
+    if folder.name == "keys" and (folder.parent / "records").is_dir() and beside.is_file():
+        return beside
+    return None
+
+
+def trust_context(trust: Path, now: datetime) -> VerifyContext:
+    """The context of ``verify --trust DIR``: DIR's cards, and the policy of DIR's own configuration
+    (:func:`trust_store_config`) or the defaults. Raises ``InputError(archive.config-invalid)``."""
+    from provenance.archive import load_config
+
+    config_path = trust_store_config(trust)
+    if config_path is None:
+        return make_context(trust, now, trust_origin="option")
+    return make_context(
+        trust, now, load_config(config_path).policy, trust_origin="option", policy_path=config_path,
+        policy_origin="trust-store",
+    )
 
 
 def kind_of(path: Path) -> str:
@@ -83,7 +135,10 @@ def verify_path(path: Path, ctx: VerifyContext) -> VerificationReport:
                 f"{path}: not a record folder, a bag folder, a .zip or a .tar.gz",
                 path=str(path),
             )
+        name_trust(report, ctx)
         return report
+    if report.trust_store is None:  # a record folder's verifier named them already
+        name_trust(report, ctx)
     if not ctx.trust.cards:
         report.add(
             P.TRUST_EMPTY,

@@ -102,7 +102,8 @@ def test_endless_key_card_in_the_trust_store_does_not_hang_the_verifier(lived: W
     else:
         path.symlink_to("/dev/zero")
     result = _run(lived, "verify", str(record_dir(lived)), "--json")  # times out (fails) if it blocks
-    assert result.returncode == 0, result.stderr
+    # a link in the archive's own keys/ is reported, never followed (issue 9 item 7); a FIFO is refused
+    assert result.returncode == (0 if kind == "fifo" else 1), result.stderr
     assert "endless.json" in result.stdout
     assert _run(lived, "keys", "list").returncode == 0
 
@@ -144,7 +145,8 @@ def test_planted_lock_link_is_not_followed(lived: World, tmp_path: Path) -> None
     result = run_in_process(
         lived, "custody", RID, "--from", "a", "--to", "b", "--key", "A. Archivist", "--json"
     )
-    assert (result.returncode, result.json()["error"]["code"]) == (2, "io.write-failed")
+    # refused before any lock is taken: a link in .provenance/ (issue 9 item 7)
+    assert (result.returncode, result.json()["error"]["code"]) == (2, "archive.path-unsafe")
     assert not target.exists()
 
 
