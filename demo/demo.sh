@@ -15,6 +15,12 @@ show() { printf '$ %s\n' "$*"; "$@"; }
 say "1. The reference record in this repository, checked against the key cards in keys/"
 show provenance verify records/telegram-23256 --archive "$repo"
 
+say "1b. The same record as a page for readers: one HTML file, made from what was just verified"
+mkdir -p "$repo/demo-out"
+rm -f "$repo/demo-out/telegram-23256.html"
+show provenance page telegram-23256 --archive "$repo" --out "$repo/demo-out/telegram-23256.html"
+printf 'page of the reference record: %s\n' "$repo/demo-out/telegram-23256.html"
+
 say "2. A new archive: an archivist's key, then the telegram registered and signed"
 export PROVENANCE_HOME="$work/home"              # private keys live here, never in the archive
 export PROVENANCE_PASSPHRASE="demo passphrase"   # a demo only: normally you are prompted

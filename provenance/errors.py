@@ -60,6 +60,11 @@ class ErrorCode(StrEnum):
     RECORD_TOO_MANY_FILES = "record.too-many-files"
     KEYS_TOO_MANY = "keys.too-many"
     RECORD_TOO_LARGE = "record.too-large"
+    # readers (page, export --format tei|annotations, note --from-annotations): a source that does not
+    # verify as trusted is refused (exit 1 invalid, 3 valid), and a Web Annotation collection that cannot be read
+    SOURCE_INVALID = "source.invalid"
+    SOURCE_NOT_TRUSTED = "source.not-trusted"
+    ANNOTATIONS_INVALID = "annotations.invalid"
     # signer identity (issue 17): names, rotation statements, private key files
     KEY_NAME_CONFUSABLE = "key.name-confusable"
     KEY_ROTATION_UNPROVEN = "key.rotation-unproven"

@@ -17,12 +17,13 @@ import shutil
 import stat
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from provenance.bundle.entries import parse_size
 from provenance.bundle.export import export_record
 from provenance.keys import card_filename
 from provenance.verify.target import make_context, verify_path
@@ -135,6 +136,7 @@ class Case:
     cli: bool = False
     explanation: str | None = None  # a substring the first file problem's explanation must hold
     extra: dict[str, Any] = field(default_factory=dict)
+    max_size: str | None = None  # verify --max-size
 
 
 def case(
@@ -519,7 +521,7 @@ CASES = [
          "bundle.unsafe-entry"),
     case("zip-case-collision", zipped(ZipExtra("bundle/BAGIT.TXT", b"x")), INVALID, "bundle.unsafe-entry"),
     case("zip-backslash-name", zipped(ZipExtra("bundle\\..\\evil.txt", b"x")), INVALID, "bundle.unsafe-entry"),
-    case("zip-bomb", zip_bomb_case, INVALID, "bundle.too-large", cli=True),
+    case("zip-bomb", zip_bomb_case, INVALID, "bundle.too-large", cli=True, max_size="16M"),
     case("zip-truncated", truncated(zipped()), INVALID, "bundle.malformed", cli=True),
     case("zip-not-a-bag", not_a_bag, INVALID, "bag.invalid"),
     case("targz-clean", tarred(), TRUSTED),
@@ -536,7 +538,7 @@ CASES = [
     case("targz-absolute-path", tarred(tar_member("/tmp/evil.txt", tarfile.REGTYPE, size=3)), INVALID,
          "bundle.unsafe-entry"),
     case("targz-truncated", truncated(tarred()), INVALID, "bundle.malformed"),
-    case("targz-bomb", targz_bomb_case, INVALID, "bundle.too-large"),
+    case("targz-bomb", targz_bomb_case, INVALID, "bundle.too-large", cli=True, max_size="16M"),
 ]
 
 
@@ -550,14 +552,18 @@ def _prepare(base: Base, tmp_path: Path, spec: Case) -> tuple[Path, Path]:
 @pytest.mark.parametrize("spec", CASES)
 def test_tamper_case(base: Base, tmp_path: Path, spec: Case) -> None:
     target, trust = _prepare(base, tmp_path, spec)
-    report = verify_path(target, make_context(trust, base.world.clock[0]))
+    ctx = make_context(trust, base.world.clock[0])
+    if spec.max_size is not None:
+        ctx = replace(ctx, max_size=parse_size(spec.max_size))
+    report = verify_path(target, ctx)
     codes = {str(p.code) for p in report.problems}
     assert (str(report.state), codes) == (spec.state, set(spec.codes)), [p.message for p in report.problems]
     if spec.explanation is not None:
         explained = [p.fields.get("explanation") or "" for p in report.problems if p.code.startswith("file.")]
         assert any(spec.explanation in text for text in explained), explained
     if spec.cli:
-        result = base.world.run("verify", str(target), "--trust", str(trust), "--json")
+        limit = ["--max-size", spec.max_size] if spec.max_size else []
+        result = base.world.run("verify", str(target), "--trust", str(trust), "--json", *limit)
         document = result.json()
         assert result.returncode == {"trusted": 0, "invalid": 1, "valid": 3}[spec.state], result.stderr
         assert document["state"] == spec.state

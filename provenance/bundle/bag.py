@@ -19,6 +19,8 @@ every folder must hold a file, every tag manifest must read exactly as provenanc
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from provenance.bundle.tagfiles import (
     CATALOGUE_LABELS,
     HEX_LENGTHS,
     MANIFEST_RE,
+    MAX_TAG_FILE_BYTES,
     PAYLOAD_DIR,
     READABLE_VERSIONS,
     TAGMANIFEST_RE,
@@ -37,17 +40,17 @@ from provenance.bundle.tagfiles import (
     TagFileError,
     bag_info_essentials,
     bag_info_text,
+    decode_tag_file,
     info_value,
     is_written_tag_file,
     manifest_text,
     parse_manifest_file,
     parse_tags,
-    read_tag_file,
 )
 from provenance.model.manifest import Manifest
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
-from provenance.verify.hashing import PARALLEL_MIN_FILES, hash_files
+from provenance.verify.hashing import PARALLEL_MIN_FILES, FileDigests, hash_files
 
 # the folders of the layout provenance writes (an empty one is left for the missing file to explain)
 LAYOUT_FOLDERS = frozenset({PAYLOAD_DIR, "data/files", "data/objects", "data/objects/sha256", "provenance",
@@ -70,14 +73,25 @@ class BagFindings:
         return [value for key, value in self.info or [] if key == label]
 
 
-def _check_declaration(root_files: dict[str, Path], report: VerificationReport) -> bool:
+def _tag_text(tree: Tree, rel: str) -> str:
+    """A tag file's text, from the bag folder or from the archive's members; raises ``TagFileError``."""
+    try:
+        data = tree.read(rel, MAX_TAG_FILE_BYTES)
+    except OSError as exc:
+        if exc.errno == errno.EFBIG:
+            raise TagFileError(f"{rel} is larger than {MAX_TAG_FILE_BYTES} bytes") from exc
+        raise TagFileError(f"{rel} cannot be read: {exc.strerror}") from exc
+    return decode_tag_file(data, rel)
+
+
+def _check_declaration(root_files: dict[str, Path], tree: Tree, report: VerificationReport) -> bool:
     """Step 1: ``bagit.txt`` declares a version we read and UTF-8 tag files (section 2.1.1)."""
     path = root_files.get("bagit.txt")
     if path is None:
         report.add(P.BAG_INVALID, "not a bag: there is no bagit.txt", path="bagit.txt")
         return False
     try:
-        tags = dict(parse_tags(read_tag_file(path, "bagit.txt"), "bagit.txt"))
+        tags = dict(parse_tags(_tag_text(tree, "bagit.txt"), "bagit.txt"))
     except TagFileError as exc:
         report.add(P.BAG_INVALID, str(exc), path="bagit.txt")
         return False
@@ -106,6 +120,7 @@ def _check_declaration(root_files: dict[str, Path], report: VerificationReport) 
 
 def _read_manifests(
     root_files: dict[str, Path],
+    tree: Tree,
     pattern: re.Pattern[str],
     kind: str,
     report: VerificationReport,
@@ -133,7 +148,7 @@ def _read_manifests(
             )
             continue
         try:
-            text = read_tag_file(root_files[name], name)
+            text = _tag_text(tree, name)
         except TagFileError as exc:
             report.add(P.BAG_INVALID, str(exc), path=name)
             continue
@@ -199,6 +214,22 @@ def _check_listing(
             )
 
 
+def _member_digests(tree: Tree, names: list[str], algorithms: tuple[str, ...]) -> list[FileDigests | OSError]:
+    """The digests an archive's members were read with (each byte was hashed once, as it was read)."""
+    assert tree.members is not None
+    out: list[FileDigests | OSError] = []
+    for rel in names:
+        member = tree.members[rel]
+        missing = [a for a in algorithms if a not in member.digests]
+        if missing:  # not taken while reading (unknown then): only a kept member can be hashed again
+            if member.data is None:
+                out.append(OSError(errno.EFBIG, f"its {', '.join(missing)} was not taken while reading"))
+                continue
+            member.digests.update({a: hashlib.new(a, member.data).hexdigest() for a in missing})
+        out.append((member.size, member.digests))
+    return out
+
+
 def _check_written_layout(tree: Tree, report: VerificationReport) -> None:
     """Step 3 (cont.): nothing outside data/ but the tag files provenance writes, and no folder without a
     file (an empty folder, or one holding only what is refused, would still be shown by other tools). The
@@ -228,21 +259,26 @@ def _hash_and_compare(
     report: VerificationReport,
     extra: tuple[str, ...] = (),
     jobs: int = 1,
+    tree: Tree | None = None,
 ) -> dict[str, tuple[int, dict[str, str]]]:
     """Hash every file once with every algorithm needed (over ``jobs`` processes when it pays); report
-    each digest that differs."""
+    each digest that differs. An archive's members (``tree.members``) were hashed as they were read."""
     algorithms = tuple(sorted(set(manifests) | set(extra)))
     results: dict[str, tuple[int, dict[str, str]]] = {}
     if not algorithms:
         return results
     names = sorted(files)
-    sizes: list[int] | None = None
-    if len(names) < PARALLEL_MIN_FILES:  # many files are spread by count: no stat of each needed
-        try:
-            sizes = [files[rel].stat().st_size for rel in names]
-        except OSError:
-            sizes = None
-    outcomes = hash_files([files[rel] for rel in names], algorithms, jobs=jobs, sizes=sizes)
+    outcomes: list[FileDigests | OSError]
+    if tree is not None and tree.members is not None:
+        outcomes = _member_digests(tree, names, algorithms)
+    else:
+        sizes: list[int] | None = None
+        if len(names) < PARALLEL_MIN_FILES:  # many files are spread by count: no stat of each needed
+            try:
+                sizes = [files[rel].stat().st_size for rel in names]
+            except OSError:
+                sizes = None
+        outcomes = hash_files([files[rel] for rel in names], algorithms, jobs=jobs, sizes=sizes)
     for rel, outcome in zip(names, outcomes, strict=True):
         if isinstance(outcome, OSError):
             report.add(P.BUNDLE_MALFORMED, f"{rel} cannot be read: {outcome.strerror}", path=rel)
@@ -306,7 +342,7 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
     payload's SHA-256 is kept for the record checks, so no byte is hashed twice); 5. Payload-Oxum.
     """
     root_files = {rel: path for rel, path in tree.files.items() if "/" not in rel}
-    if not _check_declaration(root_files, report):
+    if not _check_declaration(root_files, tree, report):
         return None
     findings = BagFindings()
     if "fetch.txt" in root_files:
@@ -315,8 +351,8 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
             "fetch.txt: this bag expects files to be downloaded; a bundle must hold its whole payload",
             path="fetch.txt",
         )
-    payload_manifests = _read_manifests(root_files, MANIFEST_RE, "payload", report, canonical=True)
-    tag_manifests = _read_manifests(root_files, TAGMANIFEST_RE, "tag", report, canonical=True)
+    payload_manifests = _read_manifests(root_files, tree, MANIFEST_RE, "payload", report, canonical=True)
+    tag_manifests = _read_manifests(root_files, tree, TAGMANIFEST_RE, "tag", report, canonical=True)
     if not payload_manifests:
         report.add(P.BAG_INVALID, "the bag has no usable payload manifest (manifest-sha256.txt)")
     if not tag_manifests:
@@ -339,20 +375,20 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
         _check_listing(set(tags), tag_manifests, "tag", report)
     _check_written_layout(tree, report)
     hashed = _hash_and_compare(
-        payload, payload_manifests, P.BAG_DIGEST_MISMATCH, report, extra=("sha256",), jobs=jobs
+        payload, payload_manifests, P.BAG_DIGEST_MISMATCH, report, extra=("sha256",), jobs=jobs, tree=tree
     )
     findings.payload_sha256 = {rel: digests["sha256"] for rel, (_, digests) in hashed.items()}
     findings.payload_sizes = {rel: size for rel, (size, _) in hashed.items()}
     findings.payload_bytes = sum(size for size, _ in hashed.values())
     findings.payload_count = len(hashed)
-    _hash_and_compare(tags, tag_manifests, P.BAG_TAG_DIGEST_MISMATCH, report)
+    _hash_and_compare(tags, tag_manifests, P.BAG_TAG_DIGEST_MISMATCH, report, tree=tree)
     info_path = root_files.get("bag-info.txt")
     if info_path is None:
         if not any("bag-info.txt" in m for m in tag_manifests.values()):
             report.add(P.BAG_INVALID, "the bag has no bag-info.txt", path="bag-info.txt")
     else:
         try:
-            findings.info_text = read_tag_file(info_path, "bag-info.txt")
+            findings.info_text = _tag_text(tree, "bag-info.txt")
             findings.info = parse_tags(findings.info_text, "bag-info.txt")
         except TagFileError as exc:
             report.add(P.BAG_INVALID, str(exc), path="bag-info.txt")

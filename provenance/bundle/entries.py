@@ -1,5 +1,6 @@
 """What every bundle reader shares: its bounds, the one safe-path predicate, the ledger of entry names,
-the writes into the temporary folder, and the scan of a bag folder.
+the tree a bag check reads (a folder on disk, or an archive read once into :mod:`members`), and the scan
+of a bag folder.
 
 Every name that comes from a bundle (an archive entry, a file in a bag folder, a line of a bag manifest)
 goes through :func:`safe_entry_path` and nothing else.
@@ -7,33 +8,67 @@ goes through :func:`safe_entry_path` and nothing else.
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provenance.model.problems import ProblemCode as P
+
+if TYPE_CHECKING:
+    from provenance.bundle.members import Member
 
 BLOCK = 1 << 20
 MAX_PATH_BYTES = 4096
 MAX_SEGMENT_BYTES = 255
+DEFAULT_MAX_SIZE = 8 << 30
+MAX_SIZE_OPTION = "--max-size"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what a bundle may ask of the reader (sizes are uncompressed bytes)."""
+    """Bounds on what a bundle may ask of the reader.
+
+    ``max_size`` bounds the bytes an archive is decompressed to (a zip's entries; a tar's whole stream,
+    headers included): the work and the memory of a verification follow the bytes actually decompressed,
+    never what the archive claims. ``verify --max-size`` and ``unpack --max-size`` set it.
+    """
 
     max_entries: int = 100_000
-    max_entry_bytes: int = 4 << 30
-    max_total_bytes: int = 8 << 30
-    max_ratio: int = 200
-    ratio_floor: int = 8 << 20  # below this much output, any ratio is accepted (small, repetitive files)
-    max_header_bytes: int = 1 << 20  # one tar header with its pax / long-name records
+    max_size: int = DEFAULT_MAX_SIZE
+    max_header_bytes: int = 1 << 20  # one tar header with its pax / long-name record; a zip's name + extras
 
 
 DEFAULT_LIMITS = Limits()
+
+_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)(i?b)?\s*", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``4G``, ``512M``, ``1.5GiB``, ``100k`` or ``123456`` (units are powers of 1024).
+
+    Raises ``ValueError`` naming the forms accepted.
+    """
+    match = _SIZE.fullmatch(text)
+    if match is None or (match.group(3) and match.group(3).lower() == "ib" and not match.group(2)):
+        raise ValueError(f"{text!r} is not a size: write bytes, or a number with K, M, G or T (e.g. 4G)")
+    value = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if value < 1 or value > 1 << 60:
+        raise ValueError(f"{text!r} is out of range (1 byte to 1 EiB)")
+    return int(value)
+
+
+def human_size(size: int) -> str:
+    """``8 GiB``, ``200 MiB``, ``1500 bytes``: exact when a whole number of the unit."""
+    for unit, name in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
 
 
 @dataclass(frozen=True)
@@ -59,6 +94,39 @@ class UnsafePathError(ValueError):
 
 def reject(code: P, message: str, **fields: Any) -> BundleRejectedError:
     return BundleRejectedError([Finding(code, message, fields)])
+
+
+def too_large(limits: Limits, where: str) -> BundleRejectedError:
+    """``bundle.too-large`` for an archive that decompresses to more than ``limits.max_size``."""
+    limit = human_size(limits.max_size)
+    return reject(
+        P.BUNDLE_TOO_LARGE,
+        f"the archive decompresses to more than {limit} ({where}); the limit is {MAX_SIZE_OPTION} "
+        f"(default {human_size(DEFAULT_MAX_SIZE)}): raise it if you expect a bundle this large",
+        expected=limits.max_size,
+        found="more",
+        limit=MAX_SIZE_OPTION,
+    )
+
+
+class Budget:
+    """The bytes decompressed so far, against ``limits.max_size``."""
+
+    __slots__ = ("limits", "total")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.total = 0
+
+    def add(self, count: int, where: str) -> None:
+        self.total += count
+        if self.total > self.limits.max_size:
+            raise too_large(self.limits, where)
+
+    def expect(self, count: int, where: str) -> None:
+        """Refuse before reading what would certainly exceed the limit (a declared size)."""
+        if self.total + count > self.limits.max_size:
+            raise too_large(self.limits, where)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -102,23 +170,28 @@ def safe_entry_path(name: str) -> str:
     return rel
 
 
+@functools.lru_cache(maxsize=8192)  # parents repeat: a dossier's thousand files share one folder
 def collision_key(rel: str) -> str:
     """What a case-insensitive, normalising file system would make of a name (NFC, case folded)."""
     return unicodedata.normalize("NFC", rel).casefold()
 
 
 class EntryNames:
-    """Entry names seen so far: refuses unsafe, duplicate and colliding names, and too many entries."""
+    """Entry names seen so far: refuses unsafe, duplicate and colliding names, and too many entries.
+
+    ``findings`` collects every refusal of the reading (names, and the container constructs the readers
+    report through :meth:`refuse`), at most 100 of them.
+    """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.seen: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
+        self.implied: set[str] = set()  # folders implied by the names seen (their collision keys)
         self.findings: list[Finding] = []
         self.count = 0
 
-    def admit(self, name: str, kind: str) -> str | None:
-        """The safe relative path for ``name``, or None after recording why it is refused."""
+    def counted(self) -> None:
         self.count += 1
         if self.count > self.limits.max_entries:
             raise reject(
@@ -127,6 +200,13 @@ class EntryNames:
                 expected=self.limits.max_entries,
                 found=self.count,
             )
+
+    def admit(self, name: str, kind: str) -> str | None:
+        """The safe relative path for ``name`` (``""`` for a folder entry ``./``: the archive's own folder,
+        as every extractor reads it), or None after recording why it is refused."""
+        self.counted()
+        if kind == "folder" and name in ("./", "."):
+            return ""
         try:
             rel = safe_entry_path(name)
         except UnsafePathError as exc:
@@ -140,107 +220,66 @@ class EntryNames:
             why = "appears twice" if other == rel else f"collides with {other!r} when case is folded"
             self.unsafe(name, why)
             return None
+        parents = []
         for depth in range(1, rel.count("/") + 1):  # a parent that is already a file
             parent = collision_key(rel.rsplit("/", depth)[0])
             if self.kinds.get(parent) == "file":
                 self.unsafe(name, f"lies below {self.seen[parent]!r}, which is a file")
                 return None
+            parents.append(parent)
+        if kind == "file" and key in self.implied:  # a folder already, by an earlier entry below it
+            self.unsafe(name, "is a file, but an earlier entry lies below it")
+            return None
+        self.implied.update(parents)
         self.seen[key] = rel
         self.kinds[key] = kind
         return rel
 
-    def refuse(self, name: str, why: str, found: str) -> None:
-        """Count an entry that is refused for what it is (a link, a device), whatever its name."""
-        self.count += 1
-        self.unsafe(name, why, found)
+    def refuse(self, name: str, why: str, found: str, code: P = P.BUNDLE_UNSAFE_ENTRY) -> None:
+        """Count an entry that is refused for what it is (a link, a device, a sparse file …), whatever its
+        name."""
+        self.counted()
+        self.add(code, name, why, found)
 
     def unsafe(self, name: str, why: str, found: str | None = None) -> None:
+        self.add(P.BUNDLE_UNSAFE_ENTRY, name, why, found)
+
+    def add(self, code: P, name: str, why: str, found: str | None = None) -> None:
         if len(self.findings) < 100:
-            self.findings.append(
-                Finding(
-                    P.BUNDLE_UNSAFE_ENTRY, f"entry {name!r}: {why}", {"path": name, "found": found or why}
-                )
-            )
+            self.findings.append(Finding(code, f"entry {name!r}: {why}", {"path": name, "found": found or why}))
 
 
 # --------------------------------------------------------------------------------------------------------
-# Writing what was read, inside the temporary folder only
-
-
-class Budget:
-    """Running totals that every entry counts against."""
-
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.total = 0
-
-    def add(self, count: int, name: str) -> None:
-        self.total += count
-        if self.total > self.limits.max_total_bytes:
-            raise reject(
-                P.BUNDLE_TOO_LARGE,
-                f"more than {self.limits.max_total_bytes} bytes uncompressed (at {name!r})",
-                path=name,
-                expected=self.limits.max_total_bytes,
-                found="more",
-            )
-
-
-def make_folder(root: Path, rel: str) -> None:
-    try:
-        root.joinpath(*rel.split("/")).mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise reject(
-            P.BUNDLE_MALFORMED, f"entry {rel!r} cannot be a folder: {exc.strerror}", path=rel
-        ) from exc
-
-
-def open_new_file(root: Path, rel: str) -> int:
-    parts = rel.split("/")
-    if len(parts) > 1:
-        make_folder(root, "/".join(parts[:-1]))
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    try:
-        return os.open(root.joinpath(*parts), flags, 0o600)
-    except OSError as exc:
-        raise reject(
-            P.BUNDLE_MALFORMED, f"entry {rel!r} cannot be written: {exc.strerror}", path=rel
-        ) from exc
-
-
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def check_declared(rel: str, size: int, compressed: int, limits: Limits) -> None:
-    if size > limits.max_entry_bytes:
-        raise reject(
-            P.BUNDLE_TOO_LARGE,
-            f"entry {rel!r} is {size} bytes (limit {limits.max_entry_bytes})",
-            path=rel,
-            expected=limits.max_entry_bytes,
-            found=size,
-        )
-    if size > limits.ratio_floor and size > limits.max_ratio * max(compressed, 1):
-        raise reject(
-            P.BUNDLE_TOO_LARGE,
-            f"entry {rel!r} expands {size // max(compressed, 1)}:1 ({compressed} bytes to {size}): "
-            "a compression bomb",
-            path=rel,
-            expected=f"at most {limits.max_ratio}:1",
-            found=f"{size // max(compressed, 1)}:1",
-        )
+# The tree a bag check reads
 
 
 @dataclass
 class Tree:
-    """The regular files and folders below a bag's root, by safe relative path."""
+    """The regular files and folders below a bag's root, by safe relative path.
+
+    A bag folder's files are on disk (``files`` maps each to its path). An archive is never extracted for
+    verification: it is read once (:mod:`provenance.bundle.members`) and ``members`` holds, for each file,
+    the size and digests of the bytes read and, when small, the bytes themselves; ``files`` then maps each
+    to a path that exists nowhere on disk (the archive's own path joined with the name), used as a label.
+    """
 
     files: dict[str, Path] = field(default_factory=dict)
     folders: set[str] = field(default_factory=set)
+    members: dict[str, Member] | None = None
+
+    def read(self, rel: str, limit: int) -> bytes:
+        """The bytes of the file ``rel``; raises ``OSError`` (``EFBIG`` above ``limit``, or when an archive
+        member was too large to be kept)."""
+        if self.members is None:
+            from provenance.fsio import read_limited
+
+            return read_limited(self.files[rel], limit)
+        member = self.members.get(rel)
+        if member is None:
+            raise OSError(errno.ENOENT, "no such entry", rel)
+        if member.size > limit or member.data is None:
+            raise OSError(errno.EFBIG, f"larger than {min(limit, member.size)} bytes", rel)
+        return member.data
 
 
 def scan_tree(root: Path, limits: Limits = DEFAULT_LIMITS) -> Tree:

@@ -1,18 +1,18 @@
-"""Reading bundles defensively: one safe-path predicate, and bounded extraction of zip and tar(.gz).
+"""Reading bundles defensively: one safe-path predicate, and one reading of every zip and tar(.gz).
 
-Every name that comes from a bundle (an archive entry, a file in a bag folder, a line of a bag manifest)
-goes through :func:`safe_entry_path` and nothing else. An archive is extracted into a fresh temporary
-folder that :func:`extracted` removes afterwards; nothing is ever written outside it. Extraction refuses,
-before or while reading, anything that could escape that folder or exhaust the machine:
+An archive is never extracted to be verified. :func:`read_archive` streams each member once through its
+digests (:mod:`provenance.bundle.members`) and returns what it holds; the bag and record checks read
+that. Only ``unpack`` writes, and only into a staging folder it names (:func:`read_archive` with
+``staging``), from the same read. The readers refuse, before or while reading:
 
+* any construct that two extractors may read differently (:mod:`zipread`, :mod:`tarheader`,
+  :mod:`tarread`; the list is in docs/security.md, "One reading");
 * names that are absolute, contain ``..``, ``.``, empty segments, backslashes or control characters, that
   repeat, or that collide with another once case and Unicode normalisation are folded;
-* links (symbolic and hard), devices, fifos, sparse or contiguous tar members: only regular files and
-  folders are ever created, with ``O_EXCL | O_NOFOLLOW``;
-* more than :attr:`Limits.max_entries` entries, an entry above :attr:`Limits.max_entry_bytes`, a total
-  above :attr:`Limits.max_total_bytes`, or a compression ratio above :attr:`Limits.max_ratio` (a
-  compression bomb is stopped after at most :attr:`Limits.ratio_floor` bytes of output, with memory
-  bounded by one read block).
+* links (symbolic and hard), devices, FIFOs, sparse or contiguous members: only regular files and
+  folders are ever read;
+* more than :attr:`Limits.max_entries` entries, or more than :attr:`Limits.max_size` bytes decompressed
+  (``--max-size``): work and memory follow the bytes actually decompressed, never the archive's claims.
 """
 
 from __future__ import annotations
@@ -31,12 +31,14 @@ from provenance.bundle.entries import (
     Tree,
     UnsafePathError,
     collision_key,
+    parse_size,
     reject,
     safe_entry_path,
     scan_tree,
 )
-from provenance.bundle.tarread import extract_tar
-from provenance.bundle.zipread import extract_zip
+from provenance.bundle.members import Collector, Member, MemberTree
+from provenance.bundle.tarread import read_tar
+from provenance.bundle.zipread import read_zip
 from provenance.model.problems import ProblemCode as P
 
 __all__ = [
@@ -44,12 +46,16 @@ __all__ = [
     "BundleRejectedError",
     "Finding",
     "Limits",
+    "Member",
+    "MemberTree",
     "Tree",
     "UnsafePathError",
     "archive_form",
     "collision_key",
     "extract",
     "extracted",
+    "parse_size",
+    "read_archive",
     "safe_entry_path",
     "scan_tree",
 ]
@@ -67,26 +73,36 @@ def archive_form(path: Path) -> str | None:
     return None
 
 
-def extract(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Extract the bundle archive ``path`` into the empty folder ``dest``.
+def read_archive(path: Path, limits: Limits = DEFAULT_LIMITS, staging: Path | None = None) -> MemberTree:
+    """Read the bundle archive ``path`` once: every regular file's size and digests (and its bytes when
+    small), every folder; with ``staging`` (an empty folder), write each file there from the same read.
 
-    Raises ``BundleRejectedError`` (bundle.malformed, bundle.unsafe-entry, bundle.too-large) and ``OSError``
-    when ``path`` cannot be opened at all.
+    Raises ``BundleRejectedError`` (``bundle.*`` codes) and ``OSError`` when ``path`` cannot be opened or
+    a staged file cannot be written.
     """
     form = archive_form(path)
+    collector = Collector(staging)
     if form == "zip":
-        extract_zip(path, dest, limits)
+        read_zip(path, collector, limits)
     elif form in ("tar.gz", "tar"):
-        extract_tar(path, dest, limits, compressed=form == "tar.gz")
+        read_tar(path, collector, limits, compressed=form == "tar.gz")
     else:
         raise reject(P.BUNDLE_MALFORMED, f"{path.name}: not a .zip, .tar.gz or .tar file")
+    return collector.tree
+
+
+def extract(path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> MemberTree:
+    """Write the regular files and folders of the archive ``path`` into the empty folder ``dest``, as
+    :func:`read_archive` reads them (nothing is verified here: ``provenance unpack`` verifies first)."""
+    return read_archive(path, limits, staging=dest)
 
 
 @contextlib.contextmanager
 def extracted(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[Path]:
-    """A temporary folder holding the extracted bundle; removed on exit, whatever happened.
+    """A private temporary folder holding the archive as :func:`extract` writes it; removed on exit.
 
-    Raises ``BundleRejectedError`` as :func:`extract` does.
+    For readers that show a bundle's files after verifying that very folder (``page``, ``export --format
+    tei``); ``verify`` itself never extracts. Raises as :func:`read_archive` does.
     """
     folder = Path(tempfile.mkdtemp(prefix="provenance-bundle-"))
     try:

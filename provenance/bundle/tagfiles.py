@@ -166,6 +166,11 @@ def read_tag_file(path: Path, name: str) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise TagFileError(f"{name} cannot be read: {exc.strerror}") from exc
+    return decode_tag_file(data, name)
+
+
+def decode_tag_file(data: bytes, name: str) -> str:
+    """The bytes of a tag file as text (UTF-8, no byte-order mark); raises ``TagFileError``."""
     if data.startswith(b"\xef\xbb\xbf"):
         raise TagFileError(f"{name} starts with a byte-order mark (RFC 8493 section 2.1.1 forbids it)")
     try:

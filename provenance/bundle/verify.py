@@ -3,12 +3,13 @@
 Procedure (every step reports every problem it finds; a bundle that cannot be read safely is rejected
 whole, its content never partly checked):
 
-1. Read the bundle safely: an archive is extracted into a temporary folder (removed afterwards) by
-   :mod:`provenance.bundle.readers`, which refuses links, devices, escaping or colliding names, and
-   anything beyond its size, count and compression-ratio bounds; a folder is scanned under the same rules.
+1. Read the bundle safely. An archive is never extracted: :mod:`provenance.bundle.readers` reads it once,
+   under one reading that every standard extractor shares (anything two readers may read differently is
+   refused), streaming each member through its digests; links, devices, escaping or colliding names and
+   anything beyond ``--max-size`` are refused. A folder is scanned under the same name rules.
 2. Check the bag (RFC 8493): declaration, manifests, completeness, every payload and tag digest,
-   Payload-Oxum (:func:`provenance.bundle.bag.check_bag`). Each payload byte is hashed once here; the
-   record checks reuse the SHA-256.
+   Payload-Oxum (:func:`provenance.bundle.bag.check_bag`). Each payload byte is hashed once (while it is
+   read, for an archive); the record checks reuse the SHA-256.
 3. Read the key cards that travelled in the bundle: shown in the report, used to check signatures, never
    trusted (a signer known only from the bundle stays ``signer.unknown``: state ``valid``, exit 3).
 4. Run every record check on the signed manifest and the payload (:func:`provenance.verify.record.verify_source`):
@@ -27,13 +28,14 @@ from typing import Any
 
 from provenance.archive import OBJECTS_DIR
 from provenance.bundle import bag, tagfiles
+from provenance.bundle.members import MemberTree, MemberView
 from provenance.bundle.readers import (
     DEFAULT_LIMITS,
     BundleRejectedError,
     Limits,
     Tree,
     archive_form,
-    extracted,
+    read_archive,
     scan_tree,
 )
 from provenance.model.keycard import KeyCard
@@ -76,13 +78,14 @@ def _check_readable(path: Path) -> None:
         ) from exc
 
 
-def _bag_root(folder: Path, report: VerificationReport) -> Path | None:
-    """The bag in an extracted archive: its only top-level folder (RFC 8493 section 4.2), or the top itself."""
-    if (folder / "bagit.txt").is_file():
-        return folder
-    entries = sorted(os.listdir(folder))
-    if len(entries) == 1 and (folder / entries[0]).is_dir() and (folder / entries[0] / "bagit.txt").is_file():
-        return folder / entries[0]
+def _bag_top(members: MemberTree, report: VerificationReport) -> str | None:
+    """Where the bag lies in an archive: ``""`` (at the top) or its only top-level folder and a slash
+    (RFC 8493 section 4.2); None after reporting that the archive holds no bag."""
+    if "bagit.txt" in members.files:
+        return ""
+    entries = sorted({rel.split("/", 1)[0] for rel in (*members.files, *members.folders)})
+    if len(entries) == 1 and f"{entries[0]}/bagit.txt" in members.files:
+        return entries[0] + "/"
     report.add(
         P.BAG_INVALID,
         "the archive holds no bag: expected one top-level folder with a bagit.txt"
@@ -96,8 +99,25 @@ def _bag_root(folder: Path, report: VerificationReport) -> Path | None:
     return None
 
 
+def _archive_tree(path: Path, members: MemberTree, top: str) -> tuple[Path, Tree]:
+    """The bag of an archive as the bag check reads it: its members, by path below the bag's root, each
+    labelled by a path below the archive's own (which exists nowhere on disk)."""
+    root = Path(str(path)) / top.rstrip("/") if top else Path(str(path))
+    tree = Tree(members={})
+    assert tree.members is not None
+    for rel, member in members.files.items():
+        if rel.startswith(top):
+            inside = rel[len(top) :]
+            tree.files[inside] = root / inside
+            tree.members[inside] = member
+            parts = inside.split("/")[:-1]  # folders a file implies (a zip need not list them)
+            tree.folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    tree.folders.update(rel[len(top) :] for rel in members.folders if rel.startswith(top) and rel != top[:-1])
+    return root, tree
+
+
 def _bundle_cards(
-    findings: bag.BagFindings, ctx: VerifyContext, report: VerificationReport
+    findings: bag.BagFindings, tree: Tree, ctx: VerifyContext, report: VerificationReport
 ) -> dict[str, KeyCard]:
     """Step 3: the key cards that came with the bundle; a card that does not parse is reported."""
     from provenance import limits
@@ -112,7 +132,7 @@ def _bundle_cards(
         return cards
     for rel in sorted(card_files):
         try:
-            card = parse_card(findings.tag_files[rel].read_bytes(), source=rel)
+            card = parse_card(tree.read(rel, tagfiles.MAX_TAG_FILE_BYTES), source=rel)
         except (ProvenanceError, OSError) as exc:
             report.add(
                 P.BUNDLE_KEY_CARD_INVALID,
@@ -188,12 +208,18 @@ def verify_bag_folder(root: Path, ctx: VerifyContext, report: VerificationReport
         _add_findings(report, exc)
         return
     report.check(SAFE_CHECK, True)
+    verify_tree(root, tree, ctx, report)
+
+
+def verify_tree(root: Path, tree: Tree, ctx: VerifyContext, report: VerificationReport) -> None:
+    """Steps 2 to 6 on a bag already read safely into ``tree`` (a folder's, or an archive's members)."""
+    view = MemberView({os.fspath(p): tree.members[rel] for rel, p in tree.files.items()}) if tree.members else None
     at = len(report.checks)
     findings = bag.check_bag(root, tree, report, jobs=ctx.jobs)
     if findings is None:
         report.check(BAG_CHECKS[0][0], False, "not a bag")
         return
-    cards = _bundle_cards(findings, ctx, report)
+    cards = _bundle_cards(findings, tree, ctx, report)
     _check_payload_layout(tree, report)
     history = any(rel.startswith(tagfiles.OBJECTS_DIR + "/") for rel in tree.files)
     known = {tree.files[rel]: digest for rel, digest in findings.payload_sha256.items()}
@@ -206,11 +232,13 @@ def verify_bag_folder(root: Path, ctx: VerifyContext, report: VerificationReport
         bundle_cards=cards,
         known_digests=known,
         known_sizes={tree.files[rel]: size for rel, size in findings.payload_sizes.items()},
+        view=view,
     )
     manifest = verify_source(source, ctx, report)
     _mark(report, at, BAG_CHECKS)
     if manifest is not None:
-        _explain(report, manifest, root, ctx)
+        if view is None:  # versions are compared from files on disk (an archive's large ones are not kept)
+            _explain(report, manifest, root, ctx)
         bag.check_info(findings, manifest, history, report)
         count = sum(1 for p in report.problems if p.code is P.BAG_INFO_MISMATCH)
         report.check(INFO_CHECK, count == 0, f"{count} problem(s)" if count else "")
@@ -236,35 +264,50 @@ def _relativise(report: VerificationReport, root: Path) -> None:
     report.warnings = [w.replace(prefix, "") for w in report.warnings]
 
 
+def _limits(ctx: VerifyContext, limits: Limits) -> Limits:
+    return replace(limits, max_size=ctx.max_size) if ctx.max_size else limits
+
+
+def verify_archive(
+    path: Path, ctx: VerifyContext, limits: Limits = DEFAULT_LIMITS, staging: Path | None = None
+) -> tuple[VerificationReport, str | None]:
+    """Verify a bundle archive read once (into ``staging`` too, for ``unpack``); never raises for what it
+    finds. Returns the report and where the bag lies in the archive (``""``, ``"<top>/"``, or None).
+
+    Raises ``InputError(bundle.unreadable)`` (exit 2) when the file cannot be opened at all, and
+    ``OSError`` when a staged file cannot be written.
+    """
+    report = VerificationReport(path=str(path), kind=archive_form(path) or "bundle")
+    report.warnings.extend(
+        f"trust store card {file} refused: {reason}" for file, reason in ctx.trust.rejected
+    )
+    _check_readable(path)
+    try:
+        members = read_archive(path, _limits(ctx, limits), staging)
+    except BundleRejectedError as exc:
+        _add_findings(report, exc)
+        return report, None
+    report.check(SAFE_CHECK, True)
+    top = _bag_top(members, report)
+    if top is None:
+        report.check(BAG_CHECKS[0][0], False, "not a bag")
+        return report, None
+    root, tree = _archive_tree(path, members, top)
+    verify_tree(root, tree, ctx, report)
+    _relativise(report, root)
+    return report, top
+
+
 def verify_bundle(path: Path, ctx: VerifyContext, limits: Limits = DEFAULT_LIMITS) -> VerificationReport:
     """Verify a bag folder or a bundle archive; never raises for what it finds.
 
     Raises ``InputError(bundle.unreadable)`` (exit 2) only when an archive file cannot be opened at all.
     """
-    form = None if path.is_dir() else archive_form(path)
-    report = VerificationReport(path=str(path), kind="bag" if path.is_dir() else (form or "bundle"))
+    if not path.is_dir():
+        return verify_archive(path, ctx, limits)[0]
+    report = VerificationReport(path=str(path), kind="bag")
     report.warnings.extend(
         f"trust store card {file} refused: {reason}" for file, reason in ctx.trust.rejected
     )
-    if path.is_dir():
-        verify_bag_folder(path, ctx, report, limits)
-        return report
-    _check_readable(path)
-    try:
-        with extracted(path, limits) as folder:
-            root = _bag_root(folder, report)
-            if root is None:
-                report.check(SAFE_CHECK, True)
-                report.check(BAG_CHECKS[0][0], False, "not a bag")
-                return report
-            verify_bag_folder(root, ctx, report, limits)
-            _relativise(report, root)
-    except BundleRejectedError as exc:
-        _add_findings(report, exc)
-    except OSError as exc:  # the temporary folder could not be written (disk full …): the verifier cannot run
-        import tempfile
-
-        from provenance.fsio import storage_error
-
-        raise storage_error("unpack the bundle into", Path(tempfile.gettempdir()), exc) from exc
+    verify_bag_folder(path, ctx, report, _limits(ctx, limits))
     return report

@@ -48,7 +48,7 @@ def build_app(command: str | None = None) -> typer.Typer:
     if command in verify_cmds.COMMANDS:
         verify_cmds.register(app)
         return app
-    from provenance.cli import export_cmds, inspect_cmds, keys_cmds, record_cmds
+    from provenance.cli import export_cmds, inspect_cmds, keys_cmds, record_cmds, unpack_cmds
 
     app.add_typer(keys_cmds.app, name="keys")
     record_cmds.register(app)
@@ -58,6 +58,10 @@ def build_app(command: str | None = None) -> typer.Typer:
     from provenance.cli import import_cmds  # i13-preservation
 
     import_cmds.register(app)
+    from provenance.cli import reader_cmds  # page (issue 12)
+
+    reader_cmds.register(app)
+    unpack_cmds.register(app)
     return app
 
 

@@ -19,11 +19,65 @@ FORMATS: dict[str, tuple[str, str]] = {
     "mets": ("provenance.exports.mets", "export_mets"),  # i13-preservation
     "archivematica": ("provenance.exports.archivematica", "export_archivematica"),  # i13-preservation
     "ocfl": ("provenance.exports.ocfl", "export_ocfl"),  # i13-preservation
+    "tei": ("provenance.exports.tei", "tei_bytes"),  # i12-readers
+    "annotations": ("provenance.exports.annotations", "collection_bytes"),  # i12-readers
 }
+# i12-readers: these take a record id or a bundle, verified now against --trust (default: the archive's keys/),
+# refused unless trusted (--force writes anyway); the function makes the bytes from a VerifiedSource;
+# annotations go to stdout without --out.
+READER_FORMATS = frozenset({"tei", "annotations"})
+
+
+def _run_reader(
+    fmt: str, archive: Path | None, target: str, out: Path | None, trust: Path | None, force: bool, json_out: bool
+) -> None:
+    import importlib
+    import sys
+
+    from provenance.errors import ErrorCode, UsageError
+    from provenance.exports.verified import open_verified
+    from provenance.exports.writing import write_output
+
+    if out is None and fmt == "tei":
+        raise UsageError(ErrorCode.USAGE, "--format tei needs --out FILE.xml")
+    module, name = FORMATS[fmt]
+    make = getattr(importlib.import_module(module), name)
+    with open_verified(target, archive_path=archive, trust=trust, now=now(), allow_untrusted=force) as source:
+        data: bytes = make(source)
+        if not source.trusted:
+            sys.stderr.write(f"provenance: warning: {source.label} is {source.state}, written with --force\n")
+        if out is None or str(out) == "-":
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            return
+        write_output(out, data)
+        summary = {
+            "record": source.manifest.record,
+            "format": fmt,
+            "out": str(out),
+            "bytes": len(data),
+            "state": str(source.state),
+            "head": source.report.head,
+        }
+    if json_out:
+        emit_json(summary)
+    else:
+        what = "TEI P5 edition" if fmt == "tei" else "W3C Web Annotation collection"
+        print(
+            f"wrote {out}: {what} of {summary['record']} ({len(data):,} bytes; "
+            f"verified {summary['state']} at head {summary['head']})"
+        )
 
 
 def _run_format(
-    fmt: str, archive: Path | None, record: str, out: Path | None, into: Path | None, json_out: bool
+    fmt: str,
+    archive: Path | None,
+    record: str,
+    out: Path | None,
+    into: Path | None,
+    json_out: bool,
+    trust: Path | None = None,
+    force: bool = False,
 ) -> None:
     import importlib
     import sys
@@ -32,6 +86,9 @@ def _run_format(
 
     if fmt not in FORMATS:
         raise UsageError(ErrorCode.USAGE, f"unknown --format {fmt!r} (known: {', '.join(FORMATS)})")
+    if fmt in READER_FORMATS and into is None:
+        _run_reader(fmt, archive, record, out, trust, force, json_out)
+        return
     if into is not None and fmt != "ocfl":
         raise UsageError(ErrorCode.USAGE, "--into (an existing OCFL storage root) goes with --format ocfl only")
     if (out is None) == (into is None):
@@ -54,7 +111,9 @@ def _run_format(
 def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
-        record: Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")],
+        record: Annotated[
+            str, typer.Argument(help="Record id, e.g. telegram-23256 (tei, annotations: or a bundle to read).")
+        ],
         out: Annotated[
             Path | None,
             typer.Option(
@@ -71,7 +130,8 @@ def register(app: typer.Typer) -> None:
                 "--format",
                 "-f",
                 help="bag (BagIt 1.0, the default), premis (PREMIS 3.0 XML), mets (METS 1.12 with PREMIS), "
-                "archivematica (a transfer folder), ocfl (an OCFL 1.1 object in a storage root).",
+                "archivematica (a transfer folder), ocfl (an OCFL 1.1 object in a storage root), tei (a TEI P5 "
+                "edition), annotations (the notes as W3C Web Annotations, JSON-LD; stdout without --out).",
             ),
         ] = "bag",
         into: Annotated[
@@ -88,6 +148,13 @@ def register(app: typer.Typer) -> None:
                 "--sha512", help="Add manifest-sha512.txt and tagmanifest-sha512.txt (costs 2.3x SHA-256)."
             ),
         ] = False,
+        trust: Annotated[
+            Path | None,
+            typer.Option("--trust", help="tei, annotations: verify against these key cards (default: keys/)."),
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="tei, annotations: write even when the record is not trusted.")
+        ] = False,
         archive: ArchiveOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -102,18 +169,27 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance export telegram-23256 --out telegram-23256.zip
 
+        --format tei|annotations writes the record (or a bundle) for readers, from what verifies now; one
+        that is not trusted is refused unless --force.
+
         Example: provenance export telegram-23256 --format ocfl --into /srv/ocfl-root
+
+        Example: provenance export telegram-23256 --format tei --out telegram-23256.xml
         """
         import sys
 
         from provenance.bundle.export import export_record
 
+        if (trust is not None or force) and fmt not in READER_FORMATS:
+            from provenance.errors import ErrorCode, UsageError
+
+            raise UsageError(ErrorCode.USAGE, "--trust and --force go with --format tei or annotations only")
         if fmt != "bag" or into is not None:
             if history or sha512:
                 from provenance.errors import ErrorCode, UsageError
 
                 raise UsageError(ErrorCode.USAGE, "--history and --sha512 go with --format bag only")
-            _run_format(fmt, archive, record, out, into, json_out)
+            _run_format(fmt, archive, record, out, into, json_out, trust, force)
             return
         if out is None:
             from provenance.errors import ErrorCode, UsageError

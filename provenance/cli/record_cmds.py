@@ -200,8 +200,15 @@ def register(app: typer.Typer) -> None:
     @app.command("note")
     def note(
         record: RecordArg,
-        quote: Annotated[str, typer.Option("--quote", help="Exact text the note is anchored to.")],
-        text: Annotated[str, typer.Option("--text", help="The note.")],
+        quote: Annotated[str | None, typer.Option("--quote", help="Exact text the note is anchored to.")] = None,
+        text: Annotated[str | None, typer.Option("--text", help="The note.")] = None,
+        from_annotations: Annotated[
+            Path | None,
+            typer.Option(
+                "--from-annotations",
+                help="Import a W3C Web Annotation collection (JSON-LD): one signed note event per annotation.",
+            ),
+        ] = None,
         occurrence: Annotated[
             int | None,
             typer.Option(
@@ -222,12 +229,25 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a translation or editorial note anchored to an exact quote (an annotation event).
 
+        With --from-annotations, every annotation of a Web Annotation collection (as 'export --format
+        annotations' writes) becomes a signed note event; notes the record holds already are skipped.
+
         Example: provenance note telegram-23256 --quote "Kim II Sung" --text "OCR-like misreading of Kim Il Sung"
+        (or: provenance note telegram-23256 --from-annotations notes.jsonld)
         """
         from provenance.actions import add_note
         from provenance.errors import ErrorCode, UsageError
         from provenance.model.events import EventType
 
+        if from_annotations is not None:
+            from provenance.cli.reader_cmds import import_notes
+
+            if quote is not None or text is not None:
+                raise UsageError(ErrorCode.USAGE, "--from-annotations takes no --quote or --text")
+            import_notes(archive, record, from_annotations, key, passphrase_file, role, json_out)
+            return
+        if quote is None or text is None:
+            raise UsageError(ErrorCode.USAGE, "a note needs --quote and --text (or --from-annotations FILE)")
         if kind not in ("translation", "editorial", "comment", "correction"):
             raise UsageError(
                 ErrorCode.USAGE, f"--kind {kind!r}: use translation, editorial, comment or correction"

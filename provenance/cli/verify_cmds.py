@@ -18,6 +18,16 @@ TrustOpt = Annotated[
     Path | None,
     typer.Option("--trust", help="Trust store: a folder of key cards (default: the archive's keys/)."),
 ]
+MaxSizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-size",
+        metavar="SIZE",
+        help="Largest a .zip/.tar.gz bundle may decompress to (e.g. 4G, 512M; default 8G); beyond it the "
+        "bundle is refused as bundle.too-large.",
+        show_default=False,
+    ),
+]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
@@ -39,6 +49,7 @@ def register(app: typer.Typer) -> None:
         trust: TrustOpt = None,
         archive: ArchiveOpt = None,
         jobs: JobsOpt = None,
+        max_size: MaxSizeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Check hashes, the event chain, every signature and every signer; exit 0 trusted, 1 invalid, 3 valid.
@@ -51,9 +62,14 @@ def register(app: typer.Typer) -> None:
         end and the worst state as exit code; a path that does not exist is then reported as
         path.not-found.
 
+        A .zip or .tar.gz bundle is read once, never extracted: each member is streamed through its
+        digests, and any construct that two extractors could read differently is refused (bundle.*).
+
         Example: provenance verify records/telegram-23256 --json
+
+        Example: provenance verify telegram-23256.tar.gz --max-size 20G
         """
-        raise typer.Exit(verify_run.verify(paths, trust, archive, jobs, json_out))
+        raise typer.Exit(verify_run.verify(paths, trust, archive, jobs, json_out, max_size))
 
     @app.command("audit")
     def audit(

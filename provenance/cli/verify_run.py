@@ -270,7 +270,27 @@ def _run_batch(
     return worst, counts, problems, stream
 
 
-def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool) -> int:
+def max_size_option(text: str | None) -> int | None:
+    """``--max-size``: bytes, or None for the default; raises ``UsageError`` for what is not a size."""
+    if text is None:
+        return None
+    from provenance.bundle.entries import parse_size
+    from provenance.errors import ErrorCode, UsageError
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise UsageError(ErrorCode.USAGE, f"--max-size: {exc}") from exc
+
+
+def verify(
+    paths: list[Path],
+    trust: Path | None,
+    archive: Path | None,
+    jobs: int | None,
+    json_out: bool,
+    max_size: str | None = None,
+) -> int:
     """``provenance verify``: the report (or one summary of many), returns the exit code of the worst state.
 
     Raises ``NotFoundError(input.not-found)`` for a single path that does not exist (several: reported as
@@ -279,6 +299,7 @@ def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: in
     from provenance.errors import ErrorCode, NotFoundError
     from provenance.verify.workers import resolve_jobs
 
+    limit = max_size_option(max_size)
     if len(paths) == 1 and not paths[0].exists():
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
     processes = resolve_jobs(jobs)
@@ -288,7 +309,7 @@ def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: in
 
         # a record folder: its large files are hashed by a thread while the verifier starts
         prefetch = Prefetch.start(paths[0] / "files")
-    ctx = _context(paths, trust, archive)
+    ctx = replace(_context(paths, trust, archive), max_size=limit)
     if len(paths) == 1:
         from provenance.verify.target import verify_path
 
@@ -306,6 +327,32 @@ def verify(paths: list[Path], trust: Path | None, archive: Path | None, jobs: in
         stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
                       "problems": problems, "summary": counts})
     return worst.exit_code
+
+
+def unpack(
+    bundle: Path, out: Path, trust: Path | None, archive: Path | None, json_out: bool, max_size: str | None
+) -> int:
+    """``provenance unpack``: verify's report, the bag written to ``out`` only when trusted; returns the exit
+    code of the state. Raises what :func:`provenance.bundle.unpack.unpack_bundle` raises."""
+    from provenance.bundle.unpack import unpack_bundle
+    from provenance.errors import ErrorCode, NotFoundError
+
+    limit = max_size_option(max_size)
+    if not bundle.exists():
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{bundle}: no such file", path=str(bundle))
+    ctx = replace(_context([bundle], trust, archive), max_size=limit)
+    result = unpack_bundle(bundle, out, ctx)
+    if json_out:
+        document = result.report.to_json()
+        document["unpacked"] = str(result.out) if result.out is not None else None
+        emit_json(document)
+    else:
+        _render(result.report)
+        if result.out is not None:
+            sys.stdout.write(f"unpacked the verified bag to {printable(str(result.out))}\n")
+        else:
+            sys.stderr.write(f"provenance: nothing was unpacked: the bundle is {result.report.state}\n")
+    return result.report.state.exit_code
 
 
 def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool) -> int:
@@ -335,7 +382,8 @@ def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: 
 # --------------------------------------------------------------------------------------------------------
 # The fast path: plain arguments only; typer handles (and reports) everything else
 
-_VALUE_OPTIONS = {"--trust": "trust", "--archive": "archive", "-A": "archive", "--jobs": "jobs", "-j": "jobs"}
+_VALUE_OPTIONS = {"--trust": "trust", "--archive": "archive", "-A": "archive", "--jobs": "jobs", "-j": "jobs",
+                  "--max-size": "max_size"}
 
 
 def fast_command(argv: list[str]) -> Callable[[], int] | None:
@@ -345,7 +393,7 @@ def fast_command(argv: list[str]) -> Callable[[], int] | None:
     """
     if not argv or argv[0] not in COMMANDS:
         return None
-    values: dict[str, Any] = {"trust": None, "archive": None, "jobs": None}
+    values: dict[str, Any] = {"trust": None, "archive": None, "jobs": None, "max_size": None}
     json_out = False
     paths: list[Path] = []
     rest = iter(argv[1:])
@@ -376,7 +424,7 @@ def fast_command(argv: list[str]) -> Callable[[], int] | None:
     if argv[0] == "verify":
         if not paths:
             return None
-        return lambda: verify(paths, trust, archive, jobs, json_out)
-    if paths:
+        return lambda: verify(paths, trust, archive, jobs, json_out, values["max_size"])
+    if paths or values["max_size"] is not None:
         return None
     return lambda: audit(trust, archive, jobs, json_out)

@@ -67,6 +67,11 @@ class ProblemCode(StrEnum):
     BAG_TAG_DIGEST_MISMATCH = "bag.tag-digest-mismatch"
     BAG_INFO_MISMATCH = "bag.info-mismatch"
     PATH_NOT_FOUND = "path.not-found"
+    # one reading of every container (issue 9, i9-containers): constructs two readers may read differently
+    BUNDLE_AMBIGUOUS_NAME = "bundle.ambiguous-name"
+    BUNDLE_HEADER_MISMATCH = "bundle.header-mismatch"
+    BUNDLE_STRAY_DATA = "bundle.stray-data"
+    BUNDLE_UNSUPPORTED_FEATURE = "bundle.unsupported-feature"
     # i13-preservation: import --ocfl (an OCFL object read back)
     OCFL_NOT_AN_OBJECT = "ocfl.not-an-object"
     OCFL_NOT_A_RECORD = "ocfl.not-a-record"

@@ -48,6 +48,7 @@ from provenance.model.timefmt import format_utc, parse_utc
 from provenance.verify.hashing import FileDigests, hash_files
 
 if TYPE_CHECKING:
+    from provenance.bundle.members import MemberView
     from provenance.verify.prefetch import Prefetch
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -72,6 +73,8 @@ class RecordSource:
     known_digests: dict[Path, str] = field(default_factory=dict)
     # and their sizes as hashed there (a file not named here is measured again)
     known_sizes: dict[Path, int] = field(default_factory=dict)
+    # an archive read once, never extracted: its members stand for the paths above (bundle.members)
+    view: MemberView | None = None
 
 
 @dataclass
@@ -91,6 +94,8 @@ class VerifyContext:
     trust_origin: str = "option"  # "option" (--trust), "archive" (the archive's keys/), "none"
     policy_path: str | None = None  # the provenance.toml read, or None for the built-in defaults
     policy_origin: str = "default"  # "trust-store", "archive" or "default"
+    # a bundle archive may decompress to at most this many bytes (verify --max-size; None: the default)
+    max_size: int | None = None
 
 
 @dataclass
@@ -118,26 +123,36 @@ def _schema_problems(report: VerificationReport, raw: object, source: str) -> Ma
         return None
 
 
-def _read_manifest(report: VerificationReport, path: Path) -> _Read | None:
+def _read_manifest(report: VerificationReport, path: Path, view: MemberView | None = None) -> _Read | None:
     """Step 1: the manifest as parsed and as validated, or None after reporting why it cannot be used."""
     source = str(path)
+    data: bytes | None = None
     try:
-        info = path.lstat()
+        if view is not None:  # an archive's member, read once with the archive
+            member = view.get(path)
+            if member is None:
+                raise FileNotFoundError(path)
+            size = member.size
+            if size <= MAX_MANIFEST_BYTES:
+                data = view.read(path, MAX_MANIFEST_BYTES)
+        else:
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode):
+                report.add(P.FILE_PATH_UNSAFE, f"{source}: the manifest is not a regular file", path=source)
+                return None
+            size = info.st_size
     except FileNotFoundError:
         report.add(P.MANIFEST_MISSING, f"{source}: no manifest.json", path=source)
         return None
     except OSError as exc:
         report.add(P.MANIFEST_MALFORMED, f"{source}: cannot read: {exc.strerror}", path=source)
         return None
-    if not stat.S_ISREG(info.st_mode):
-        report.add(P.FILE_PATH_UNSAFE, f"{source}: the manifest is not a regular file", path=source)
-        return None
-    if info.st_size > MAX_MANIFEST_BYTES:
+    if size > MAX_MANIFEST_BYTES:
         report.add(P.MANIFEST_MALFORMED, f"{source}: larger than {MAX_MANIFEST_BYTES} bytes", path=source)
         return None
     try:
-        # bounded even if the file grows after lstat (endless data)
-        data = read_limited(path, MAX_MANIFEST_BYTES, follow=False)
+        if data is None:  # bounded even if the file grows after lstat (endless data)
+            data = read_limited(path, MAX_MANIFEST_BYTES, follow=False)
         raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
     except StrictJSONError as exc:
         code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
@@ -452,10 +467,15 @@ def check_state(
     return found
 
 
-def _walk_files(root: Path, report: VerificationReport, label: str) -> dict[str, str] | None:
+def _walk_files(
+    root: Path, report: VerificationReport, label: str, view: MemberView | None = None
+) -> dict[str, str] | None:
     """Every regular file below ``root`` by relative POSIX path; links, devices and the like are reported.
 
-    None (after reporting ``record.too-many-files``) past :data:`provenance.limits.FILES` entries."""
+    None (after reporting ``record.too-many-files``) past :data:`provenance.limits.FILES` entries. An
+    archive's members (``view``) are regular files already read under the bundle's own entry limit."""
+    if view is not None:
+        return view.walk(root)
     found: dict[str, str] = {}
     top = os.fspath(root)
     if os.path.islink(top):
@@ -546,7 +566,7 @@ def check_payload(
     prefetch: Prefetch | None = None,
 ) -> None:
     """Step 6: the current files are exactly those the state lists, byte for byte."""
-    present = _walk_files(source.files_root, report, "files")
+    present = _walk_files(source.files_root, report, "files", source.view)
     report.files = len(manifest.state.files)
     if present is None:  # refused at the limit: no file is judged
         return
@@ -572,8 +592,11 @@ def check_payload(
             from provenance.verify.explain import explain_mismatch
 
             try:
-                with open(path, "rb") as handle:
-                    why = explain_mismatch(handle.read(), entry.sha256)
+                if source.view is not None:
+                    why = explain_mismatch(source.view.read(path, _EXPLAIN_LIMIT), entry.sha256)
+                else:
+                    with open(path, "rb") as handle:
+                        why = explain_mismatch(handle.read(), entry.sha256)
             except OSError:
                 why = None
         what = f"size {size} where {entry.size} was signed" if size != entry.size else "its SHA-256 differs"
@@ -621,7 +644,7 @@ def check_history(
     ``current_state`` is the digest step 5 found for the manifest's state, when it matched the last
     event: that snapshot's file list is then the manifest's own and is not parsed again.
     """
-    objects = _walk_files(source.objects_root, report, "objects") if source.objects_root else {}
+    objects = _walk_files(source.objects_root, report, "objects", source.view) if source.objects_root else {}
     if objects is None:  # refused at the limit: no version is judged
         return
     if not objects and not source.history_required:
@@ -683,7 +706,10 @@ def check_history(
         if path is None:
             return None
         try:
-            data = read_limited(Path(path), MAX_MANIFEST_BYTES)
+            if source.view is not None:
+                data = source.view.read(path, MAX_MANIFEST_BYTES)
+            else:
+                data = read_limited(Path(path), MAX_MANIFEST_BYTES)
         except OSError:  # too large to be a state, or unreadable: hash it as any object
             snapshots[hex_digest] = None
             object_ok(hex_digest, what, event.seq)
@@ -749,7 +775,7 @@ _MARKS: list[tuple[str, frozenset[P]]] = [
 
 def verify_source(source: RecordSource, ctx: VerifyContext, report: VerificationReport) -> Manifest | None:
     """Run every step on ``source``, adding to ``report``; returns the manifest when it could be read."""
-    read = _read_manifest(report, source.manifest_path)
+    read = _read_manifest(report, source.manifest_path, source.view)
     if read is None:
         report.check("manifest is well-formed", False)
         return None

@@ -15,7 +15,10 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["provenance"]):
+    import provenance.bundle.tarheader
+    import provenance.bundle.tarread
     import provenance.bundle.verify
+    import provenance.bundle.zipread
     import provenance.canonical
     import provenance.ingest.insertions
     import provenance.ingest.telegram

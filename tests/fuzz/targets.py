@@ -14,7 +14,11 @@ Targets:
 * ``telegram``: the telegram header parser and the editorial-insertion finder, on the bytes as UTF-8;
 * ``zip`` / ``tar.gz``: a bundle archive through the bundle verifier (safe extraction, bag, record);
 * ``bag-folder``: one file of a real bag folder replaced by the input (the second byte picks which);
-* ``private-key``: an OpenSSH private-key file through ``decrypt_private_key``.
+* ``private-key``: an OpenSSH private-key file through ``decrypt_private_key``;
+* ``zip-oracle`` / ``tar-oracle``: random header mutations of the real bundle (the input seeds them, see
+  ``tests/hostile_archives.py``), with the differential property as oracle: whenever ``verify`` says
+  trusted, every installed extractor (GNU tar, bsdtar, unzip, 7-Zip, zipfile/tarfile) must extract
+  exactly the tree that was verified.
 """
 
 from __future__ import annotations
@@ -187,6 +191,36 @@ def fuzz_private_key(data: bytes) -> None:
         return
 
 
+_ORACLE: dict[str, bytes] = {}
+
+
+def _oracle(form: str) -> Callable[[bytes], None]:
+    def run(data: bytes) -> None:
+        from provenance.model.problems import TrustState
+        from provenance.verify.record import VerifyContext
+        from provenance.verify.target import verify_path
+        from tests.extractors import disagreements, verified_tree
+        from tests.hostile_archives import ZIP, Base, base_tar, build_zip, mutate_with, zentries
+
+        ctx = context()
+        if not _ORACLE:
+            base = Base.from_zip(ctx.root / "bundle.zip")
+            _ORACLE["zip"], _ORACLE["tar.gz"] = build_zip(zentries(base)), base_tar(base)
+        path = ctx.scratch / f"oracle.{form}"
+        path.write_bytes(mutate_with(_ORACLE[form], ZIP if form == "zip" else form, data))
+        try:
+            verify_ctx = ctx.verify_context
+            assert isinstance(verify_ctx, VerifyContext)
+            if verify_path(path, verify_ctx).state is not TrustState.TRUSTED:
+                return
+            found = disagreements(path, form, verified_tree(path, ctx.scratch), ctx.scratch)
+            assert all(not problems for problems in found.values()), f"trusted, yet read differently: {found}"
+        finally:
+            path.unlink(missing_ok=True)
+
+    return run
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "manifest": fuzz_manifest,
     "json": fuzz_json,
@@ -196,6 +230,8 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "tar.gz": _fuzz_archive("tar.gz"),
     "bag-folder": fuzz_bag_folder,
     "private-key": fuzz_private_key,
+    "zip-oracle": _oracle("zip"),
+    "tar-oracle": _oracle("tar.gz"),
 }
 NAMES = list(TARGETS)
 
@@ -230,5 +266,7 @@ def seeds() -> list[bytes]:
         "tar.gz": [ctx.bundles["tar.gz"]],
         "bag-folder": [bytes([i]) + p.read_bytes() for i, p in enumerate(ctx.bag_files)],
         "private-key": [ctx.private_key],
+        "zip-oracle": [b"", b"\x01\x02\x03\x04"],
+        "tar-oracle": [b"", b"\x05\x06\x07\x08"],
     }
     return [bytes([NAMES.index(name)]) + data for name, inputs in per_target.items() for data in inputs]
