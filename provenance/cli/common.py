@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from provenance.archive import Archive
     from provenance.history import Signer
     from provenance.model.events import EventType, Role
+    from provenance.signing import SigningKey
 
 ArchiveOpt = Annotated[
     Path | None,
@@ -103,9 +104,22 @@ def load_signer(
     wanted = parse_role(role) if role is not None else None
     chosen = choose_role(card, event_type, policy, wanted)
     check_key_usable(card, now())
+    from provenance.agent import agent_key_for  # i11-collections: a running agent signs without a passphrase
+
+    held = agent_key_for(card) if passphrase_file is None else None
+    if held is not None:  # the log key then needs $PROVENANCE_LOG_PASSPHRASE (issue 10)
+        return Signer(card=card, key=cast("SigningKey", held), role=chosen, log_key=_log_key(archive, None))
     keys.check_private_key(card)  # an unsafe or missing key file is refused before the passphrase prompt
-    secret = keys.unlock(card, read_passphrase(passphrase_file, what=f"key of {card.name}"))
-    return Signer(card=card, key=secret, role=chosen)
+    passphrase = read_passphrase(passphrase_file, what=f"key of {card.name}")
+    secret = keys.unlock(card, passphrase)
+    return Signer(card=card, key=secret, role=chosen, log_key=_log_key(archive, passphrase))
+
+
+def _log_key(archive: Archive, passphrase: bytes | None) -> SigningKey | None:
+    """A logged archive's log key, unlocked ($PROVENANCE_LOG_PASSPHRASE, else the signer's passphrase)."""
+    from provenance.archive_log import unlock_log_key
+
+    return unlock_log_key(archive, passphrase)
 
 
 def parse_role(value: str) -> Role:
