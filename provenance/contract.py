@@ -46,5 +46,10 @@ def validation_errors(name: str, document: Any) -> list[tuple[str, str]]:
     out = []
     for error in errors:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        out.append((where, error.message))
+        message = error.message
+        if isinstance(error.instance, str | list | dict) and len(repr(error.instance)) > 200:
+            # the message would quote the whole value (900,000 characters): name its size instead
+            size = f"{len(error.instance):,} {'characters' if isinstance(error.instance, str) else 'items'}"
+            message = f"the value ({size}) fails '{error.validator}' ({error.validator_value!r:.80})"
+        out.append((where, message))
     return out

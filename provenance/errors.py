@@ -87,6 +87,49 @@ class ErrorCode(StrEnum):
     AGENT_RUNNING = "agent.running"
     AGENT_REFUSED = "agent.refused"
     INDEX_UNAVAILABLE = "index.unavailable"
+    # signer identity (issue 17): names, rotation statements, private key files
+    KEY_NAME_CONFUSABLE = "key.name-confusable"
+    KEY_ROTATION_UNPROVEN = "key.rotation-unproven"
+    KEY_ROTATION_WIDENS = "key.rotation-widens"
+    KEY_FILE_UNSAFE = "key.file-unsafe"
+
+
+# Bounded messages (issue 17): no error line or JSON error carries more than a few hundred characters of
+# user input, whatever a field held (a 900,000-character title gives a short line naming the field and the
+# value's length). Every ProvenanceError and every line main() writes passes through bound_message.
+MAX_MESSAGE = 600
+MAX_DETAIL = 200
+
+
+def clip(text: str, limit: int = MAX_DETAIL) -> str:
+    """``text`` if short, else its start, an ellipsis and its length: ``'aaaa…' (900,000 characters)``."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: max(limit - 40, 16)]}… ({len(text):,} characters)"
+
+
+def bound_message(message: str, limit: int = MAX_MESSAGE) -> str:
+    """A message of at most about ``limit`` characters: a long middle (quoted user input) is cut, its length
+    said, and the start (what failed, the field) and the end (what to do) are kept."""
+    if len(message) <= limit:
+        return message
+    head, tail = message[: limit * 2 // 3], message[-(limit // 4) :]
+    return f"{head} … [{len(message) - len(head) - len(tail):,} characters cut] … {tail}"
+
+
+def bound_details(details: dict[str, object]) -> dict[str, object]:
+    """Details for JSON with every string (and every string in a list) clipped."""
+    out: dict[str, object] = {}
+    for key, value in details.items():
+        if isinstance(value, str):
+            out[key] = clip(value)
+        elif isinstance(value, list) and len(value) > 50:
+            out[key] = [clip(v) if isinstance(v, str) else v for v in value[:50]] + [f"… {len(value) - 50} more"]
+        elif isinstance(value, list):
+            out[key] = [clip(v) if isinstance(v, str) else v for v in value]
+        else:
+            out[key] = value
+    return out
 
 
 class ProvenanceError(Exception):
@@ -95,10 +138,11 @@ class ProvenanceError(Exception):
     exit_code: int = 2
 
     def __init__(self, code: ErrorCode, message: str, **details: object) -> None:
+        message = bound_message(message)
         super().__init__(message)
         self.code = code
         self.message = message
-        self.details = details
+        self.details = bound_details(details)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"code": str(self.code), "message": self.message}
@@ -138,4 +182,4 @@ def validation_detail(exc: ValidationError) -> tuple[str, str]:
     """The first problem of a pydantic ``ValidationError`` as (dotted field path, message)."""
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    return where, first["msg"]
+    return clip(where), bound_message(first["msg"], 300)

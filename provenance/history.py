@@ -33,7 +33,7 @@ from provenance.manifest_io import (
 from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
 from provenance.model.keycard import KeyCard
 from provenance.model.manifest import Event, Manifest, State
-from provenance.model.timefmt import format_utc, parse_utc
+from provenance.model.timefmt import format_utc, parse_utc, utc_now
 
 if TYPE_CHECKING:
     from provenance.signing import SigningKey
@@ -87,6 +87,35 @@ def check_key_usable(card: KeyCard, now: datetime) -> None:
     if status != "valid":
         window = f"{card.valid_from} to {card.valid_until or 'open'}"
         raise PolicyError(ErrorCode.KEY_EXPIRED, f"key {card.name} is {status} now (valid {window})")
+
+
+def recheck_signer(archive: Archive, signer: Signer, event_type: EventType, *, now: datetime) -> None:
+    """Under the record lock, immediately before committing: is the signer's key still fit to sign?
+
+    The card is read again from the archive's ``keys/``: a key revoked, expired or stripped of its role (or
+    whose card was removed) while the command waited for its passphrase must not sign. Raises
+    ``PolicyError`` (key.revoked, key.expired, role.not-allowed) or ``NotFoundError(key.not-found)``.
+    """
+    from provenance.keys import TrustStore
+
+    card = TrustStore.load(archive.keys_dir).get(signer.card.id)
+    if card is None:
+        raise NotFoundError(
+            ErrorCode.KEY_NOT_FOUND,
+            f"the card of key {signer.card.name} ({signer.card.id[8:20]}) is no longer in {archive.keys_dir} "
+            "(removed or refused while this command waited); nothing was signed",
+            key=signer.card.id,
+        )
+    check_key_usable(card, now)
+    # A revocation already in effect on this machine's clock refuses too, even when the event is dated
+    # earlier (``now`` was read when the command started, before it waited for its passphrase).
+    if card.revoked is not None and parse_utc(card.revoked.time) <= max(now, utc_now()):
+        raise PolicyError(
+            ErrorCode.KEY_REVOKED,
+            f"key {card.name} ({card.id[8:20]}) was revoked at {card.revoked.time} while this command waited: "
+            f"{card.revoked.reason}; nothing was signed",
+        )
+    choose_role(card, event_type, archive.config().policy, signer.role)
 
 
 Mutation = Callable[[StagedRecord, Manifest], tuple[State, str, dict[str, Any]]]
@@ -231,6 +260,7 @@ def append_event(
             )
             updated = Manifest(record=record_id, state=state, events=[*manifest.events, event])
             stage.write(MANIFEST_NAME, writable_manifest_bytes(updated))
+            recheck_signer(archive, signer, event_type, now=now)  # the key's status as of this moment
             with logged_commit(archive, signer.log_key, event_leaves(updated, event.seq)):
                 stage.commit()
         except OSError as exc:

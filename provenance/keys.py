@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-import unicodedata
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +32,14 @@ from provenance.errors import (
 from provenance.model.events import Role
 from provenance.model.keycard import KeyCard, Revocation
 from provenance.model.timefmt import format_utc, parse_utc
+from provenance.rotation import (
+    Step,
+    chain_of,
+    check_rotation,
+    ended_at_rotation,
+    prove_rotations,
+    sign_rotation,
+)
 
 if TYPE_CHECKING:
     from provenance.archive import Archive
@@ -75,6 +83,14 @@ def card_public_key(card: KeyCard) -> bytes:
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug[:32] or "key"
+
+
+def card_bytes(card: KeyCard) -> bytes:
+    """A card as written and exported: pretty JSON, every control or bidi character in a string as a
+    ``\\u`` escape (the same JSON value, safe on a terminal and in any text viewer)."""
+    from provenance.safetext import json_safe
+
+    return json_safe(dumps_pretty(card.as_json()).decode("utf-8")).encode("utf-8")
 
 
 def card_filename(card: KeyCard) -> str:
@@ -163,6 +179,7 @@ class TrustStore:
     sources: dict[str, str] = field(default_factory=dict)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     location: str = ""
+    rotations: list[Step] = field(default_factory=list)  # proven by the old keys (see provenance.rotation)
     links: list[str] = field(default_factory=list)  # symbolic links met in the folder, never followed
 
     @classmethod
@@ -203,7 +220,14 @@ class TrustStore:
                 continue
             store.cards[card.id] = card
             store.sources[card.id] = str(path)
+        # A card that supersedes another is trusted only on the old key's signed rotation statement; the
+        # old key's validity ends at the rotation time.
+        store.rotations = prove_rotations(store.cards, store.rejected, store.sources)
         return store
+
+    def chain(self, key_id: str) -> list[Step]:
+        """The proven rotations ``key_id`` is part of, oldest first."""
+        return chain_of(key_id, self.rotations)
 
     def get(self, key_id: str) -> KeyCard | None:
         return self.cards.get(key_id)
@@ -254,11 +278,16 @@ def generate_key(
     rounds: int | None = None,
     valid_until: datetime | None = None,
     supersedes: str | None = None,
+    old_key: SigningKey | None = None,
+    allow_new_roles: bool = False,
     home: Path | None = None,
 ) -> KeyCard:
     """Make a key pair: the encrypted private key under the home folder (0600), the card in ``keys/``.
 
-    Raises ``UsageError`` for an empty passphrase, ``StorageError`` when either file cannot be written.
+    With ``supersedes`` (a rotation) the unlocked ``old_key`` signs the rotation statement the new card
+    carries, and the old card's validity ends now. Raises ``UsageError`` for an empty passphrase,
+    ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens) for a rotation the old key cannot make,
+    ``StorageError`` when either file cannot be written.
     """
     from provenance import signing
 
@@ -270,6 +299,7 @@ def generate_key(
         raise UsageError(ErrorCode.USAGE, f"--kdf-rounds must be from 1 to {signing.MAX_KDF_ROUNDS}")
     if valid_until is not None and valid_until <= now:
         raise UsageError(ErrorCode.USAGE, "--valid-until must be in the future")
+    check_new_name(archive, name, supersedes=supersedes)
     key_type = note_key_type(roles)
     verifier_key = None
     if key_type is not None:
@@ -284,31 +314,135 @@ def generate_key(
     key = signing.SigningKey.generate()
     if verifier_key is not None:
         verifier_key = verifier_for(name, key.public_bytes(), verifier_key.key_type)
+    roles = sorted(set(roles), key=list(Role).index)
+    rotation = None
+    store = TrustStore.load(archive.keys_dir) if supersedes else None
+    if supersedes:
+        if old_key is None or old_key.key_id != supersedes:
+            raise KeyStoreError(
+                ErrorCode.KEY_ROTATION_UNPROVEN, f"a rotation from {supersedes[:20]}… needs that key, unlocked"
+            )
+        rotation = sign_rotation(old_key, old=supersedes, new=key.key_id, roles=roles, time=now)
     card = KeyCard(
         id=key.key_id,
         public_key=b64url(key.public_bytes()),
         name=name,
-        roles=sorted(set(roles), key=list(Role).index),
+        roles=roles,
         valid_from=format_utc(now),
         valid_until=format_utc(valid_until) if valid_until else None,
         supersedes=supersedes,
+        rotation=rotation,
         note_verifier_key=verifier_key.encode() if verifier_key is not None else None,
     )
+    ended: KeyCard | None = None
+    if store is not None and rotation is not None:
+        old = store.get(rotation.old)
+        check_rotation(card, old, source="--supersedes", allow_new_roles=allow_new_roles)
+        assert old is not None
+        ended = ended_at_rotation(old, rotation)
     private_path = private_key_path(card.id, home)
     card_path = archive.keys_dir / card_filename(card)
     try:
-        private_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_path.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the home: only its owner's
+        private_path.parent.mkdir(exist_ok=True, mode=0o700)
         os.chmod(private_path.parent, 0o700)
+        check_key_folder(private_path.parent.parent)
         fsio.write_atomic(private_path, signing.encrypt_private_key(key, passphrase, rounds), mode=0o600)
     except OSError as exc:
         raise fsio.storage_error("store the private key in", private_path.parent, exc) from exc
     try:
         archive.keys_dir.mkdir(exist_ok=True)
-        fsio.write_atomic(card_path, dumps_pretty(card.as_json()))
+        fsio.write_atomic(card_path, card_bytes(card))
     except OSError as exc:
         private_path.unlink(missing_ok=True)
         raise fsio.storage_error("write the key card to", card_path, exc) from exc
+    if store is not None and ended is not None and ended.id in store.sources:
+        write_card(archive, ended, replace=store.sources[ended.id])  # the old key's validity ends now
     return card
+
+
+# The largest private-key file a valid key can make: an encrypted OpenSSH Ed25519 key is about 460 bytes
+# (armoured base64 of a 330-byte blob with a comment); anything larger is not ours.
+MAX_PRIVATE_KEY_BYTES = 4096
+
+
+def check_key_folder(folder: Path) -> None:
+    """Refuse a key folder that others may write to (they could swap a key file): one line, as OpenSSH.
+
+    Raises ``KeyStoreError(key.file-unsafe)``.
+    """
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(info.st_mode) and info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+        raise KeyStoreError(
+            ErrorCode.KEY_FILE_UNSAFE,
+            f"{folder} is writable by others (mode {stat.S_IMODE(info.st_mode):04o}); private keys are not used "
+            f"from it: chmod go-w {folder}",
+        )
+
+
+def read_private_key_file(path: Path, card: KeyCard) -> bytes:
+    """The bytes of a private-key file, refused as OpenSSH refuses it: readable or writable by others, not
+    a regular file (a link, a FIFO, a device), or larger than any valid key; in a folder others may write to.
+
+    Raises ``NotFoundError(key.not-found)`` or ``KeyStoreError(key.file-unsafe)``; never waits on a FIFO.
+    """
+    check_key_folder(path.parent.parent)
+    check_key_folder(path.parent)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise NotFoundError(
+            ErrorCode.KEY_NOT_FOUND,
+            f"no private key for {card.id[:20]}… ({card.name}) under {path.parent}; only its card is here",
+            key=card.id,
+        ) from None
+    except OSError as exc:  # ELOOP: a symbolic link, refused as OpenSSH's O_NOFOLLOW-less check would not
+        raise KeyStoreError(
+            ErrorCode.KEY_FILE_UNSAFE, f"{path}: not used as a private key ({exc.strerror})", key=card.id
+        ) from exc
+    try:
+        info = os.fstat(fd)
+        problem = None
+        if not stat.S_ISREG(info.st_mode):
+            problem = "it is not a regular file"
+        elif info.st_mode & 0o077:
+            problem = f"others may read or change it (mode {stat.S_IMODE(info.st_mode):04o}; chmod 600 {path})"
+        elif info.st_size > MAX_PRIVATE_KEY_BYTES:
+            problem = f"it is larger ({info.st_size} bytes) than any valid key ({MAX_PRIVATE_KEY_BYTES})"
+        if problem is not None:
+            raise KeyStoreError(
+                ErrorCode.KEY_FILE_UNSAFE, f"{path}: not used as a private key: {problem}", key=card.id
+            )
+        os.set_blocking(fd, True)
+        data = os.read(fd, MAX_PRIVATE_KEY_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_PRIVATE_KEY_BYTES:  # grew after the check
+        raise KeyStoreError(ErrorCode.KEY_FILE_UNSAFE, f"{path}: larger than any valid key", key=card.id)
+    return data
+
+
+def check_new_name(archive: Archive, name: str, *, supersedes: str | None) -> None:
+    """A name for a new key: fit to name a signer (``usage.invalid``), and distinct from every trusted name
+    but the superseded key's (``key.name-confusable``)."""
+    from provenance.model.identity import identity_problem
+
+    if not 1 <= len(name) <= 4096:
+        raise UsageError(ErrorCode.USAGE, f"--name must be 1 to 4096 characters (it has {len(name)})", field="name")
+    problem = identity_problem(name)
+    if problem is not None:
+        raise UsageError(ErrorCode.USAGE, f"--name {problem}; a reader could not see what it says", field="name")
+    store = TrustStore.load(archive.keys_dir)
+    check_name_distinct(store, name, "(new key)", supersedes=supersedes, source="--name")
+
+
+def check_private_key(card: KeyCard, home: Path | None = None) -> None:
+    """Refuse an unsafe or missing private-key file before a passphrase is asked for (see
+    :func:`read_private_key_file`)."""
+    read_private_key_file(private_key_path(card.id, home), card)
 
 
 def unlock(card: KeyCard, passphrase: bytes, home: Path | None = None) -> SigningKey:
@@ -320,14 +454,7 @@ def unlock(card: KeyCard, passphrase: bytes, home: Path | None = None) -> Signin
     from provenance import signing
 
     path = private_key_path(card.id, home)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(
-            ErrorCode.KEY_NOT_FOUND,
-            f"no private key for {card.id[:20]}… ({card.name}) under {path.parent}; only its card is here",
-            key=card.id,
-        ) from None
+    data = read_private_key_file(path, card)
     key = signing.decrypt_private_key(data, passphrase)
     if key.key_id != card.id:
         raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{path} does not hold the key of card {card.id}")
@@ -370,7 +497,7 @@ def write_card(archive: Archive, card: KeyCard, *, replace: str | None = None) -
     path = Path(replace) if replace else archive.keys_dir / card_filename(card)
     try:
         archive.keys_dir.mkdir(exist_ok=True)
-        fsio.write_atomic(path, dumps_pretty(card.as_json()))
+        fsio.write_atomic(path, card_bytes(card))
     except OSError as exc:
         raise fsio.storage_error("write the key card", path, exc) from exc
     return path
@@ -394,13 +521,15 @@ def revoke(archive: Archive, ref: str, *, reason: str, at: datetime) -> KeyCard:
     return updated
 
 
-def read_card_file(path: Path) -> KeyCard:
-    """Read (bounded: a FIFO or /dev/zero cannot hang it) and check a key card file.
+def read_card_file(path: Path, *, regular_only: bool = False) -> KeyCard:
+    """Read (bounded: /dev/zero cannot make it read forever) and check a key card file. A file named on the
+    command line may be a pipe (``<(…)``); a file found in a folder must be regular (``regular_only``): a
+    FIFO planted there is refused, never waited on.
 
     Raises ``NotFoundError(input.not-found)`` or ``KeyStoreError`` (key.malformed, key.weak).
     """
     try:
-        data = fsio.read_limited(path, MAX_CARD_BYTES, regular_only=False)
+        data = fsio.read_limited(path, MAX_CARD_BYTES, regular_only=regular_only)
     except OSError as exc:
         raise NotFoundError(
             ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}"
@@ -416,58 +545,116 @@ def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
     return import_cards(archive, [path])[0]
 
 
-def import_cards(archive: Archive, paths: list[Path]) -> list[tuple[KeyCard, bool]]:
+def import_cards(
+    archive: Archive,
+    paths: list[Path],
+    *,
+    allow_new_roles: bool = False,
+    roles_added: dict[str, list[str]] | None = None,
+    listed: frozenset[Path] = frozenset(),
+) -> list[tuple[KeyCard, bool]]:
     """Import several key cards: every one is read and checked before any is written.
 
-    Raises as :func:`read_card_file`, and ``ConflictError(key.conflict)`` for a card that would widen or
-    rename a trusted key; then nothing is written.
+    A card that supersedes a trusted key needs that key's signed rotation statement; roles the old key
+    lacked are refused unless ``allow_new_roles`` (they are then listed in ``roles_added``, by key id); the
+    old key's card is narrowed to end at the rotation time. Raises as :func:`read_card_file`,
+    ``ConflictError`` (key.conflict, key.name-confusable) for a card that would widen, rename or look like
+    a trusted key, ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens); then nothing is written.
+    ``listed``: the paths found by listing a folder (read only if regular files).
     """
     archive.refuse_links()
-    cards = [(read_card_file(path), str(path)) for path in paths]
+    cards = [(read_card_file(path, regular_only=path in listed), str(path)) for path in paths]
+    by_id = {card.id: card for card, _ in cards}
+
+    def depth(card: KeyCard) -> int:  # a superseded card of the same batch is imported before its successor
+        seen = 0
+        while card.supersedes in by_id and seen < len(by_id):
+            card, seen = by_id[card.supersedes or ""], seen + 1
+        return seen
+
+    cards.sort(key=lambda pair: depth(pair[0]))
     store = TrustStore.load(archive.keys_dir)
-    plan: list[tuple[KeyCard, str | None, bool]] = []  # (card, file to replace, added)
+    results: list[tuple[KeyCard, bool]] = []
+    writes: dict[str, tuple[KeyCard, str | None]] = {}  # key id → (card, file to replace)
     for card, source in cards:
         existing = store.get(card.id)
         if existing is not None:
             if existing == card:
-                plan.append((existing, None, False))
+                results.append((existing, False))
                 continue
             _check_narrowing(existing, card, source=source)
-            plan.append((card, store.sources[card.id], True))
+            writes[card.id] = (card, store.sources[card.id])
         else:
-            _check_name_unique(store, card, source=source)
-            plan.append((card, None, True))
+            if card.supersedes is not None or card.rotation is not None:
+                old = store.get(card.supersedes or "")
+                added = check_rotation(card, old, source=source, allow_new_roles=allow_new_roles)
+                if added and roles_added is not None:
+                    roles_added[card.id] = added
+                if old is not None and card.rotation is not None:
+                    ended = ended_at_rotation(old, card.rotation)
+                    if ended != old:
+                        store.cards[old.id] = ended
+                        writes[old.id] = (ended, store.sources.get(old.id))
+            check_name_distinct(store, card.name, card.id, supersedes=card.supersedes, source=source)
+            writes[card.id] = (card, None)
+        results.append((card, True))
         store.cards[card.id] = card  # a later card in the same batch is checked against this one too
         store.sources.setdefault(card.id, str(archive.keys_dir / card_filename(card)))
-    for card, replace, added in plan:
-        if added:
-            write_card(archive, card, replace=replace)
-    return [(card, added) for card, _, added in plan]
+    for card, replace in writes.values():
+        write_card(archive, card, replace=replace)
+    return results
 
 
-def _name_key(name: str) -> str:
-    """Names that read the same: NFKC (full-width, ligatures), case folded, white space collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+def confusable_pairs(store: TrustStore) -> list[tuple[KeyCard, KeyCard]]:
+    """Pairs of trusted keys a reader could take for each other (a store filled before names were checked,
+    or edited by hand); keys of one rotation chain are not a pair."""
+    from provenance.confusables import name_keys
+
+    keys = {card.id: name_keys(card.name) for card in store.cards.values()}
+    chained = {(s.old, s.new) for s in store.rotations} | {(s.new, s.old) for s in store.rotations}
+    cards = sorted(store.cards.values(), key=lambda c: c.id)
+    return [
+        (a, b)
+        for i, a in enumerate(cards)
+        for b in cards[i + 1 :]
+        if keys[a.id] & keys[b.id] and (a.id, b.id) not in chained and a.supersedes != b.id and b.supersedes != a.id
+    ]
 
 
-def _check_name_unique(store: TrustStore, card: KeyCard, *, source: str) -> None:
-    """Refuse a new key that takes the name of a key already trusted (key substitution).
+def check_name_distinct(
+    store: TrustStore, name: str, key_id: str, *, supersedes: str | None, source: str
+) -> None:
+    """Refuse a key whose name a person could take for a trusted key's name (key substitution).
 
-    A forged card "A. Archivist" with the forger's key would otherwise sit beside the real one, and every
-    report would name the forger's events as the archivist's. Rotation is allowed: a card that names the
-    existing key in ``supersedes`` (or is named in the existing card's) may share its name.
-    Raises ``ConflictError(key.conflict)``.
+    Names are compared by their UTS #39 skeletons (whole-script and mixed-script look-alikes: "A. Аrchivist"
+    with a Cyrillic А, "rn" for "m"), case, width and white space folded. A forged card "A. Archivist" with
+    the forger's key would otherwise sit beside the real one, and every report would name the forger's
+    events as the archivist's. Rotation is allowed: a card may share the name of the key it supersedes (or
+    that supersedes it), and of every key before it in the chain. Raises ``ConflictError(key.name-confusable)``
+    naming the trusted key.
     """
-    wanted = _name_key(card.name)
+    from provenance.confusables import confusable
+
+    lineage = {key_id}  # the keys this one replaces, directly or through earlier rotations
+    cursor = supersedes
+    while cursor is not None and cursor not in lineage and len(lineage) <= len(store.cards):
+        lineage.add(cursor)
+        earlier = store.cards.get(cursor)
+        cursor = earlier.supersedes if earlier is not None else None
     for other in store.cards.values():
-        if _name_key(other.name) != wanted or card.supersedes == other.id or other.supersedes == card.id:
+        if other.id in lineage or other.supersedes == key_id:
             continue
+        if not confusable(name, other.name):
+            continue
+        same = "the same name as" if name == other.name else "a name a reader cannot tell from that of"
+        subject = f"key {key_id[:20]}…" if key_id.startswith("ed25519:") else "the new key"
         raise ConflictError(
-            ErrorCode.KEY_CONFLICT,
-            f"{source}: key {card.id[:20]}… is named {card.name!r}, like the trusted key {other.id[:20]}… "
-            f"({other.name!r}); two keys may share a name only when one supersedes the other. Compare the "
-            "key id with its owner out of band",
-            key=card.id,
+            ErrorCode.KEY_NAME_CONFUSABLE,
+            f"{source}: {subject} has {same} the trusted key {other.id} ({other.name!r}, "
+            f"{store.sources.get(other.id, 'in the trust store')}); two keys may share a name only when one "
+            "supersedes the other. Compare the key id with its owner out of band",
+            key=key_id if key_id.startswith("ed25519:") else None,
+            existing=other.id,
         )
 
 
@@ -499,8 +686,8 @@ def _check_narrowing(existing: KeyCard, incoming: KeyCard, *, source: str) -> No
         incoming.valid_until is None or parse_utc(incoming.valid_until) > parse_utc(existing.valid_until)
     ):
         widened.append(f"valid until {incoming.valid_until or 'open'} instead of {existing.valid_until}")
-    if incoming.supersedes != existing.supersedes:
-        widened.append("a different superseded key")
+    if incoming.supersedes != existing.supersedes or incoming.rotation != existing.rotation:
+        widened.append("a different superseded key or rotation statement")
     if widened:
         raise ConflictError(
             ErrorCode.KEY_CONFLICT,

@@ -92,12 +92,13 @@ ROLE_NAMES = {
 }
 
 
-def make_world(tmp: Path) -> World:
+def make_world(tmp: Path, names: dict[str, str] | None = None) -> World:
+    """An archive with one key per role (``names``: role → name, default ``ROLE_NAMES``; empty: no keys)."""
     root = tmp / "archive"
     archive, _ = Archive.init(root)
     home = tmp / "home"
     signers = {}
-    for role, name in ROLE_NAMES.items():
+    for role, name in (ROLE_NAMES if names is None else names).items():
         card = generate_key(
             archive,
             name=name,
@@ -115,6 +116,11 @@ def make_world(tmp: Path) -> World:
     }
     env.update(PROVENANCE_HOME=str(home), PROVENANCE_PASSPHRASE=PASSPHRASE, PROVENANCE_ARCHIVE=str(root))
     return World(root=root, archive=archive, home=home, signers=signers, env=env, clock=[T0])
+
+
+def bare_world(tmp: Path) -> World:
+    """A second archive of its own (an outsider's, a publisher's): its own key home, no keys yet."""
+    return make_world(tmp, names={})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -20,6 +20,8 @@ from tests.conftest import World
 from tests.helpers import RID, assert_one_clear_line, tree_snapshot
 
 HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)> ]]> <!-- \x07\u202eevil\x9b'
+# catalogue values refuse controls and bidi overrides at input (issue 17): the markup alone
+CATALOGUE_HOSTILE = HOSTILE.translate({0x07: None, 0x202E: None, 0x9B: None})
 
 
 def _notes_key(notes: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
@@ -220,7 +222,7 @@ def test_hostile_record_content_is_escaped_everywhere(world: World, tmp_path: Pa
     text = tmp_path / "hostile.txt"
     text.write_text(f"A letter.\n{HOSTILE}\nThe end [sic].\n", "utf-8")
     ingest(world.archive, read_transcription(text), world.signers["archivist"], now=world.tick(),
-           record_id="hostile", overrides={"title": HOSTILE, "origin": HOSTILE, "language": "en"})
+           record_id="hostile", overrides={"title": CATALOGUE_HOSTILE, "origin": CATALOGUE_HOSTILE, "language": "en"})
     actions.add_note(world.archive, "hostile", world.signers["translator"], quote="The end", text=HOSTILE,
                      now=world.tick())
     actions.transfer_custody(world.archive, "hostile", world.signers["archivist"], from_=HOSTILE, to="Desk",

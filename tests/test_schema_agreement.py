@@ -25,7 +25,8 @@ from provenance.contract import schema, validation_errors
 from provenance.keys import generate_key, revoke
 from provenance.model.catalogue import SENT_PATTERN, Catalogue, Copy
 from provenance.model.events import Role
-from provenance.model.keycard import PUBLIC_KEY_PATTERN, KeyCard, Revocation
+from provenance.model.identity import CATALOGUE_LINE_PATTERN, CATALOGUE_TEXT_PATTERN, IDENTITY_PATTERN
+from provenance.model.keycard import PUBLIC_KEY_PATTERN, KeyCard, Revocation, Rotation
 from provenance.model.manifest import (
     DIGEST_PATTERN,
     KEY_ID_PATTERN,
@@ -89,7 +90,8 @@ def busy_archive(lived: World) -> World:
                             now=lived.tick())  # fmt: skip
     old = lived.signers["publisher"].card
     generate_key(a, name="P. Publisher (2027)", roles=[Role.PUBLISHER, Role.REVIEWER], passphrase=PASSPHRASE.encode(),
-                 now=T0, rounds=1, valid_until=T0 + timedelta(days=365), supersedes=old.id, home=lived.home)  # fmt: skip
+                 now=T0, rounds=1, valid_until=T0 + timedelta(days=365), supersedes=old.id, home=lived.home,
+                 old_key=lived.signers["publisher"].key, allow_new_roles=True)  # fmt: skip
     revoke(a, old.id, reason="rotated", at=lived.tick())
     return lived
 
@@ -320,6 +322,7 @@ SHAPES: dict[str, tuple[Callable[[], Doc], type[BaseModel]]] = {
     "copy": (lambda: schema("catalogue")["properties"]["copies"]["items"], Copy),
     "key-card": (lambda: schema("key-card"), KeyCard),
     "revocation": (lambda: schema("key-card")["properties"]["revoked"], Revocation),
+    "rotation": (lambda: schema("key-card")["properties"]["rotation"], Rotation),
 }
 
 
@@ -345,8 +348,13 @@ def test_schemas_and_models_share_their_patterns() -> None:
     assert defs["event"]["properties"]["signature"]["pattern"] == SIGNATURE_PATTERN
     assert card["properties"]["public_key"]["pattern"] == PUBLIC_KEY_PATTERN
     assert catalogue["properties"]["sent"]["pattern"] == SENT_PATTERN
+    assert card["properties"]["name"]["pattern"] == defs["event"]["properties"]["agent"]["pattern"] == IDENTITY_PATTERN
+    assert catalogue["$defs"]["text"]["pattern"] == CATALOGUE_LINE_PATTERN
+    assert catalogue["$defs"]["multilineText"]["pattern"] == CATALOGUE_TEXT_PATTERN
     enum = defs["event"]["properties"]["role"]["enum"]
     assert enum == card["properties"]["roles"]["items"]["enum"] == [r.value for r in Role]
+    assert card["properties"]["rotation"]["properties"]["roles"]["items"]["enum"] == enum
+    assert card["properties"]["rotation"]["properties"]["signature"]["pattern"] == SIGNATURE_PATTERN
 
 
 # --- 4. where the models are stricter than a schema can be -------------------------------------------------
@@ -360,6 +368,12 @@ MODEL_ONLY: dict[str, Callable[[Doc], None]] = {
     "sent-february-30": at("state/catalogue/sent", "1951-02-30"),
     # uniqueness of one member across array items is beyond JSON Schema's uniqueItems
     "file-listed-twice": lambda doc: doc["state"]["files"].append(copy.deepcopy(doc["state"]["files"][0])),
+    # names a reader can tell apart: NFC, unassigned and astral tag characters, white space at the ends
+    "agent-not-nfc": at("events/1/agent", "Zoe\u0301"),
+    "agent-tag-character": at("events/1/agent", "A. Archivist\U000e0041"),
+    "agent-trailing-space": at("events/1/agent", "A. Archivist "),
+    # digits are digits: a Unicode property no portable pattern names
+    "telegram-number-arabic-indic": at("state/catalogue/telegram_number", "\u0662\u0663\u0662\u0665\u0666"),
 }
 
 

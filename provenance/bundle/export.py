@@ -40,7 +40,7 @@ from provenance import fsio
 from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive
 from provenance.bundle import tagfiles
 from provenance.bundle.readers import archive_form
-from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
+from provenance.canonical import StrictJSONError, loads_strict
 from provenance.errors import ConflictError, ErrorCode, InputError, NotFoundError, StorageError, UsageError
 from provenance.manifest_io import parse_manifest
 from provenance.model.manifest import Manifest, State
@@ -203,7 +203,7 @@ def _plan_bag(
     result.payload_bytes = plan.payload_bytes
     result.events = len(manifest.events)
 
-    from provenance.keys import TrustStore, card_filename
+    from provenance.keys import TrustStore, card_bytes, card_filename
 
     store = TrustStore.load(archive.keys_dir)
     for key in dict.fromkeys(event.key for event in manifest.events):
@@ -212,7 +212,7 @@ def _plan_bag(
             result.missing_cards.append(key)
             continue
         rel = f"{tagfiles.KEYS_TAG}/{card_filename(card)}"
-        plan.add_tag(rel, dumps_pretty(card.as_json()))
+        plan.add_tag(rel, card_bytes(card))
         result.key_cards.append(rel)
 
     from provenance.archive_log import bundle_files, log_card
@@ -221,7 +221,7 @@ def _plan_bag(
         plan.add_tag(rel, data)
     card = log_card(archive)
     if card is not None and card.id not in {e.key for e in manifest.events}:
-        plan.add_tag(f"{tagfiles.KEYS_TAG}/{card_filename(card)}", dumps_pretty(card.as_json()))
+        plan.add_tag(f"{tagfiles.KEYS_TAG}/{card_filename(card)}", card_bytes(card))
 
     last_time = manifest.events[-1].time if manifest.events else "1980-01-01T00:00:00Z"
     info = [

@@ -78,8 +78,11 @@ def manifest_text(digests: dict[str, str]) -> bytes:
 
 
 def info_value(value: object) -> str:
-    """A bag-info value on one line: line breaks and tabs become spaces (no folding is ever written)."""
-    return re.sub(r"\s+", " ", str(value)).strip()
+    """A bag-info value on one line: line breaks and tabs become spaces (no folding is ever written), and
+    any control or bidi character left is escaped exactly as the terminal output escapes it."""
+    from provenance.safetext import printable
+
+    return printable(re.sub(r"\s+", " ", str(value)).strip(), one_line=True)
 
 
 def bag_info_text(pairs: Iterable[tuple[str, str]]) -> bytes:

@@ -160,7 +160,11 @@ def _report_other(exc: Exception, args: list[str]) -> None:
 
 def _report_error(document: dict[str, object], message: str, args: list[str]) -> None:
     from provenance.cli.output import emit_json, printable
+    from provenance.errors import bound_details, bound_message
 
+    # Bounded whatever raised it (click's usage errors and pydantic's quote the value they refuse).
+    message = bound_message(message)
+    document = {**bound_details(document), "message": message}
     if _wants_json(args):
         emit_json({"error": document})
 

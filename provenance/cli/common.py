@@ -109,6 +109,7 @@ def load_signer(
     held = agent_key_for(card) if passphrase_file is None else None
     if held is not None:  # the log key then needs $PROVENANCE_LOG_PASSPHRASE (issue 10)
         return Signer(card=card, key=cast("SigningKey", held), role=chosen, log_key=_log_key(archive, None))
+    keys.check_private_key(card)  # an unsafe or missing key file is refused before the passphrase prompt
     passphrase = read_passphrase(passphrase_file, what=f"key of {card.name}")
     secret = keys.unlock(card, passphrase)
     return Signer(card=card, key=secret, role=chosen, log_key=_log_key(archive, passphrase))

@@ -30,9 +30,10 @@ def register(app: typer.Typer) -> None:
         arch = open_archive(archive)
         manifest = read_manifest(arch.require_record(record))
         if prov:
+            from provenance.keys import TrustStore
             from provenance.prov import to_prov_json
 
-            emit_json(to_prov_json(manifest))
+            emit_json(to_prov_json(manifest, TrustStore.load(arch.keys_dir)))  # agent labels from the trust store
             return
         if json_out:
             emit_json(

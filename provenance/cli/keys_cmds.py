@@ -52,6 +52,10 @@ def generate(
     default: Annotated[
         bool, typer.Option("--default", help="Make it the archive's default signing key.")
     ] = False,
+    allow_new_roles: Annotated[
+        bool,
+        typer.Option("--allow-new-roles", help="Rotation: let the new key hold roles the old key lacked."),
+    ] = False,
     archive: ArchiveOpt = None,
     passphrase_file: PassFileOpt = None,
     json_out: JsonOpt = False,
@@ -59,13 +63,14 @@ def generate(
     """Make a key pair; print its key id.
 
     The private key is stored encrypted under $PROVENANCE_HOME (mode 0600), never in the archive; the public
-    key card goes to the archive's keys/.
+    key card goes to the archive's keys/. With --supersedes the old key (unlocked with its passphrase) signs
+    a rotation statement carried by the new card, and the old key's validity ends now.
 
     Example: provenance keys generate --name "A. Archivist" --role archivist
     """
     from provenance import keys
     from provenance.cli.common import parse_role, read_passphrase
-    from provenance.errors import ErrorCode, UsageError
+    from provenance.errors import ErrorCode, KeyStoreError, UsageError
 
     arch = open_archive(archive)
     roles = [parse_role(r) for r in role]
@@ -75,18 +80,37 @@ def generate(
         raise UsageError(ErrorCode.USAGE, "--kdf-rounds must be at least 1")
     until = keys.parse_when(valid_until) if valid_until else None
     old = None
+    old_key = None
+    moment = now()
     if supersedes:
-        old = keys.TrustStore.load(arch.keys_dir).resolve(supersedes).id
+        from provenance.history import check_key_usable
+
+        old_card = keys.TrustStore.load(arch.keys_dir).resolve(supersedes)
+        old = old_card.id
+        check_key_usable(old_card, moment)  # a revoked or expired key cannot hand over its roles
+        added = sorted({r.value for r in roles} - {r.value for r in old_card.roles})
+        if added and not allow_new_roles:
+            raise KeyStoreError(
+                ErrorCode.KEY_ROTATION_WIDENS,
+                f"the new key would hold role(s) {', '.join(added)} that {old_card.name} lacks; "
+                "give --allow-new-roles if that is meant",
+            )
+    keys.check_new_name(arch, name, supersedes=old)  # before any passphrase is asked for
+    if supersedes:
+        keys.check_private_key(old_card)
+        old_key = keys.unlock(old_card, read_passphrase(passphrase_file, what=f"superseded key of {old_card.name}"))
     passphrase = read_passphrase(passphrase_file, confirm=True, what="new key")
     card = keys.generate_key(
         arch,
         name=name,
         roles=roles,
         passphrase=passphrase,
-        now=now(),
+        now=moment,
         rounds=kdf_rounds,
         valid_until=until,
         supersedes=old,
+        old_key=old_key,
+        allow_new_roles=allow_new_roles,
     )
     if default:
         _set_default_key(arch.config_path, card.id)
@@ -142,8 +166,15 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
                 "file": store.sources[card.id],
             }
         )
+    look_alike = keys.confusable_pairs(store)  # names a reader could take for each other (UTS #39)
     if json_out:
-        emit_json({"keys": rows, "rejected": [{"file": f, "reason": r} for f, r in store.rejected]})
+        emit_json(
+            {
+                "keys": rows,
+                "rejected": [{"file": f, "reason": r} for f, r in store.rejected],
+                "confusable": [[a.id, b.id] for a, b in look_alike],
+            }
+        )
         return
     from rich.table import Table
 
@@ -169,6 +200,11 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
         out.print(table)
     for file, reason in store.rejected:
         console(stderr=True).print(f"refused key card {file}: {reason}")
+    for a, b in look_alike:
+        console(stderr=True).print(
+            f"warning: {a.name!r} ({a.id[:20]}…) and {b.name!r} ({b.id[:20]}…) look alike; a report naming "
+            "either could mean the other: remove the card you do not trust"
+        )
 
 
 @app.command("revoke")
@@ -208,20 +244,33 @@ def import_card(
             help="Key card file(s) (.json), or a folder of them, to add to this archive's trust store."
         ),
     ],
+    allow_new_roles: Annotated[
+        bool,
+        typer.Option(
+            "--allow-new-roles",
+            help="After review: accept a rotation whose new key holds roles the old key lacked (reported).",
+        ),
+    ] = False,
     archive: ArchiveOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add key cards to the archive's keys/ (the trust store verify uses); weak keys are refused.
+    """Add key cards to the archive's keys/ (the trust store verify uses).
 
-    Every card is checked before any is written: one bad card imports none.
+    Every card is checked before any is written: one bad card imports none. Refused: weak keys, names with
+    invisible characters or that look like a trusted signer's (key.name-confusable), a card that widens a
+    trusted one (key.conflict), a rotation not signed by the old key (key.rotation-unproven) or adding roles
+    the old key lacked without --allow-new-roles (key.rotation-widens).
 
     Example: provenance keys import received-keys/    (or: provenance keys import archivist.json)
     """
+    import stat
+
     from provenance import keys
     from provenance.errors import ErrorCode, NotFoundError
 
     arch = open_archive(archive)
     files: list[Path] = []
+    listed: set[Path] = set()
     for path in cards:
         if path.is_dir():
             found = sorted(path.glob("*.json"))
@@ -229,12 +278,23 @@ def import_card(
                 raise NotFoundError(
                     ErrorCode.INPUT_NOT_FOUND, f"{path}: no key cards (*.json) in this folder"
                 )
-            files.extend(found)
+            for entry in found:
+                if not stat.S_ISREG(entry.lstat().st_mode):  # a FIFO, link or device: skipped, never waited on
+                    console(stderr=True).print(f"skipped {entry}: not a regular file")
+                    continue
+                files.append(entry)
+                listed.add(entry)
         else:
             files.append(path)
-    results = keys.import_cards(arch, files)
+    widened: dict[str, list[str]] = {}
+    results = keys.import_cards(
+        arch, files, allow_new_roles=allow_new_roles, roles_added=widened, listed=frozenset(listed)
+    )
     if json_out:
-        entries = [{"key": c.id, "added": added, "card": c.as_json()} for c, added in results]
+        entries = [
+            {"key": c.id, "added": added, "card": c.as_json(), **({"roles_added": widened[c.id]} if c.id in widened else {})}
+            for c, added in results
+        ]
         document: dict[str, Any] = {"keys": entries}
         if len(entries) == 1:
             document.update(entries[0])
@@ -242,6 +302,10 @@ def import_card(
         return
     for card, added in results:
         print(printable(f"{'imported' if added else 'already present:'} {card.id} ({card.name})"))
+        if card.supersedes:
+            print(printable(f"  rotation from {card.supersedes} proven by the old key's signature"))
+        if card.id in widened:
+            print(printable(f"  roles added after review (--allow-new-roles): {', '.join(widened[card.id])}"))
 
 
 @app.command("export")
@@ -261,7 +325,6 @@ def export_card(
     Example: provenance keys export --all --out cards/   (or: provenance keys export "A. Archivist")
     """
     from provenance import fsio, keys
-    from provenance.canonical import dumps_pretty
     from provenance.errors import ErrorCode, UsageError
 
     arch = open_archive(archive)
@@ -274,14 +337,14 @@ def export_card(
         try:
             out.mkdir(parents=True, exist_ok=True)
             for card in store.cards.values():
-                fsio.write_atomic(out / keys.card_filename(card), dumps_pretty(card.as_json()))
+                fsio.write_atomic(out / keys.card_filename(card), keys.card_bytes(card))
         except OSError as exc:
             raise fsio.storage_error("write key cards into", out, exc) from exc
         print(f"wrote {len(store.cards)} key card(s) into {out}")
         return
     assert key is not None
     card = store.resolve(key)
-    data = dumps_pretty(card.as_json())
+    data = keys.card_bytes(card)
     if out is None:
         import sys
 

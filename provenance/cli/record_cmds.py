@@ -63,7 +63,7 @@ def _parse_copies(text: str) -> list[dict[str, Any]]:
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
-        match = re.fullmatch(r"(.+?)\s*(?:\((\d+)\))?", part)
+        match = re.fullmatch(r"(.+?)\s*(?:\(([0-9]+)\))?", part)  # ASCII digits only: "(٢)" stays text
         if match is None:  # pragma: no cover - the pattern matches any non-empty text
             raise UsageError(ErrorCode.USAGE, f"--copies: cannot read {part!r}")
         copies.append({"recipient": match.group(1), "count": int(match.group(2) or 1)})
@@ -194,6 +194,8 @@ def register(app: typer.Typer) -> None:
             overrides=overrides,
             record_id=record_id,
         )
+        for change in manifest.events[-1].details.get("normalised", []):
+            typer.echo(printable(f"normalised: {change}"), err=True)
         if json_out:
             emit_json(
                 {
@@ -201,6 +203,7 @@ def register(app: typer.Typer) -> None:
                     "catalogue": manifest.state.catalogue.as_json(),
                     "files": [f.model_dump(mode="json", exclude_none=True) for f in manifest.state.files],
                     "notes": len(manifest.state.notes),
+                    "normalised": manifest.events[-1].details.get("normalised", []),
                     "event": manifest.events[-1].model_dump(mode="json"),
                 }
             )

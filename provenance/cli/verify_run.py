@@ -137,6 +137,8 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
         trusted = "trusted" if signer["trusted"] else "NOT in your trust store"
         seqs = ", ".join(f"{e['seq']} {e['type']} {e['time'][:16].replace('T', ' ')}" for e in signer["events"])
         yield [(f"  signer {signer['name']} ({signer['key'][:20]}…, {trusted}): {seqs}", None)]
+        for step in signer.get("rotation", ()):
+            yield [(f"    rotation: {step['old'][:20]}… → {step['new'][:20]}… at {step['time']} (signed by the old key)", None)]
     for card in report.bundle_key_cards:
         yield [(f"  key card in bundle (shown, not trusted): {card.get('name')} {str(card.get('id'))[:20]}…", None)]
     for problem in report.problems:
@@ -471,8 +473,9 @@ def fast_command(argv: list[str]) -> Callable[[], int] | None:
         values[_VALUE_OPTIONS[name]] = value
     jobs: int | None = None
     if values["jobs"] is not None:
-        if not (values["jobs"].isascii() and values["jobs"].isdigit()) or int(values["jobs"]) < 1:
-            return None
+        text = values["jobs"]
+        if not (text.isascii() and text.isdigit() and len(text) <= 6) or int(text) < 1:
+            return None  # typer reports it (and int() of 4,300 digits or more would raise)
         jobs = int(values["jobs"])
     trust = Path(values["trust"]) if values["trust"] is not None else None
     archive = Path(values["archive"]) if values["archive"] is not None else None

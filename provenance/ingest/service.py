@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,10 +26,11 @@ from provenance.errors import (
     validation_detail,
 )
 from provenance.fsio import read_limited, storage_error
-from provenance.history import Signer, sign_event
+from provenance.history import Signer, recheck_signer, sign_event
 from provenance.manifest_io import state_canonical, state_digest, writable_manifest_bytes
 from provenance.model.catalogue import Catalogue
 from provenance.model.events import EventType
+from provenance.model.identity import ascii_digits
 from provenance.model.manifest import FileEntry, Manifest, Note, State, check_relative_path
 from provenance.notes import make_target
 
@@ -156,6 +158,47 @@ def insertion_notes(text: str, source: str, event: int) -> list[Note]:
     return notes
 
 
+# Catalogue fields that hold numbers (or dates written in digits): look-alike digits never reach them.
+NUMERIC_FIELDS = ("telegram_number", "copies", "sent")
+
+
+def _shown(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return repr(text if len(text) <= 80 else text[:77] + "…")
+
+
+def parse_header(text: str) -> tuple[dict[str, Any], list[str]]:
+    """The telegram header's catalogue fields, with digits other than ASCII (Arabic-Indic, full-width,
+    superscript, …) made ASCII in the numeric fields, and one note per field so changed."""
+    from provenance.ingest import telegram
+
+    parsed = telegram.parse_telegram(text)
+    ascii_text = ascii_digits(text)
+    if ascii_text == text:
+        return parsed, []
+    normalised = telegram.parse_telegram(ascii_text)
+    result = {k: (parsed[k] if k in parsed and k not in NUMERIC_FIELDS else v) for k, v in normalised.items()}
+    notes = [
+        f"{field} (header): digits other than ASCII made ASCII (NFKC): "
+        f"{_shown(parsed[field]) if field in parsed else 'unreadable as written'} → {_shown(result[field])}"
+        for field in NUMERIC_FIELDS
+        if field in result and result[field] != parsed.get(field)
+    ]
+    return result, notes
+
+
+def ascii_numbers(layer: dict[str, Any], origin: str) -> tuple[dict[str, Any], list[str]]:
+    """``layer`` with the telegram number's digits made ASCII, and a note when that changed it."""
+    value = layer.get("telegram_number")
+    if not isinstance(value, str) or value.isascii():
+        return layer, []
+    fixed = ascii_digits(value)
+    if fixed == value:
+        return layer, []
+    note = f"telegram_number ({origin}): digits other than ASCII made ASCII (NFKC): {_shown(value)} → {_shown(fixed)}"
+    return {**layer, "telegram_number": fixed}, [note]
+
+
 def prepare_record(
     source: Transcription,
     *,
@@ -163,23 +206,34 @@ def prepare_record(
     sidecar: dict[str, Any] | None,
     overrides: dict[str, Any],
     record_id: str | None,
+    notes: list[str] | None = None,
 ) -> tuple[str, State, str]:
-    """Work out the record id, the initial state and the profile used, without writing anything."""
+    """Work out the record id, the initial state and the profile used, without writing anything.
+
+    Look-alike digits in numeric fields are made ASCII and each change is appended to ``notes`` (the
+    ingest report); what cannot be made ASCII is refused by the catalogue model (metadata.invalid).
+    """
     from provenance.ingest import telegram
 
     used = profile
     parsed: dict[str, Any] = {}
+    changes: list[str] = []
     if profile == "auto":
-        used = "telegram" if telegram.looks_like_telegram(source.text) else "generic"
+        used = "telegram" if telegram.looks_like_telegram(ascii_digits(source.text)) else "generic"
     if used == "telegram":
-        if not telegram.looks_like_telegram(source.text):
+        if not telegram.looks_like_telegram(ascii_digits(source.text)):
             raise InputError(
                 ErrorCode.PROFILE_NO_MATCH,
                 f"{source.name}: no ciphered-telegram header found (no 'CIPHERED TELEGRAM No.' line); "
                 "use --profile generic and give the metadata with options or --metadata",
             )
-        parsed = telegram.parse_telegram(source.text)
-    catalogue = build_catalogue(parsed, sidecar or {}, overrides)
+        parsed, changes = parse_header(source.text)
+    side, side_changes = ascii_numbers(sidecar or {}, "sidecar")
+    given, given_changes = ascii_numbers(overrides, "option")
+    changes += side_changes + given_changes
+    if notes is not None:
+        notes.extend(changes)
+    catalogue = build_catalogue(parsed, side, given)
     rid = check_record_id(record_id) if record_id else default_record_id(catalogue, source.name)
     check_record_id(rid)
     try:
@@ -215,8 +269,9 @@ def ingest(
     ``flush_once``: one syncfs before the commit instead of an fsync per file (see ``StagedRecord``).
     Raises ``ConflictError(record.exists)``, ``InputError``, ``StorageError``; nothing is written on failure.
     """
+    normalised: list[str] = []
     rid, state, used = prepare_record(
-        source, profile=profile, sidecar=sidecar, overrides=overrides or {}, record_id=record_id
+        source, profile=profile, sidecar=sidecar, overrides=overrides or {}, record_id=record_id, notes=normalised
     )
     if archive.has_record(rid) or archive.record_dir(rid).exists():
         raise ConflictError(
@@ -244,12 +299,15 @@ def ingest(
                     "encoding": source.encoding,
                     "size": len(source.data),
                     "notes": len(state.notes),
+                    # look-alike digits made ASCII, recorded in the signed event (the ingest report)
+                    **({"normalised": normalised} if normalised else {}),
                 },
                 new_state_digest=digest,
                 previous_digest=None,
             )
             manifest = Manifest(record=rid, state=state, events=[event])
             stage.write(MANIFEST_NAME, writable_manifest_bytes(manifest))
+            recheck_signer(archive, signer, EventType.REGISTRATION, now=now)  # status as of this moment
             with logged_commit(archive, signer.log_key, event_leaves(manifest)):
                 stage.commit()
         except OSError as exc:

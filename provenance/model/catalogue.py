@@ -6,7 +6,9 @@ import calendar
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from provenance.model.identity import check_catalogue_line, check_catalogue_number, check_catalogue_text
 
 # ISO 8601 date or date-time (local time as written when no zone is known), with the EDTF level 1
 # qualifiers ? ~ % for uncertain or approximate dates (Library of Congress EDTF specification).
@@ -21,6 +23,11 @@ SENT_PATTERN = (
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
 
 ShortText = Annotated[str, Field(min_length=1, max_length=4096)]
+# What reaches bag-info.txt and tag files: no C0/C1 or bidi controls; line ends only where a field allows
+# them (title, source, rights); numbers in ASCII digits (a look-alike digit never reaches a signature).
+LineText = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(check_catalogue_line)]
+MultiLineText = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(check_catalogue_text)]
+NumberText = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(check_catalogue_number)]
 
 
 # defer_build: each validator is built on first use, so that a command builds only what it uses (verify
@@ -30,7 +37,7 @@ class Copy(BaseModel):
 
     model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
-    recipient: ShortText
+    recipient: NumberText  # "Stalin (٢)": a count in look-alike digits is refused, never read as a name
     count: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 1  # strict: "2" and true are not counts
 
 
@@ -39,22 +46,22 @@ class Catalogue(BaseModel):
 
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
-    document_type: ShortText | None = None
-    issuing_body: ShortText | None = None
-    telegram_number: ShortText | None = None
-    series: ShortText | None = None
+    document_type: LineText | None = None
+    issuing_body: LineText | None = None
+    telegram_number: NumberText | None = None
+    series: LineText | None = None
     copies: list[Copy] | None = None
-    origin: ShortText | None = None
+    origin: LineText | None = None
     sent: Annotated[str, Field(pattern=SENT_PATTERN)] | None = None
-    sent_as_written: ShortText | None = None
-    addressee: ShortText | None = None
-    addressee_identified_as: ShortText | None = None
-    author: ShortText | None = None
-    title: ShortText | None = None
+    sent_as_written: LineText | None = None
+    addressee: LineText | None = None
+    addressee_identified_as: LineText | None = None
+    author: LineText | None = None
+    title: MultiLineText | None = None
     language: Annotated[str, Field(pattern=LANGUAGE_PATTERN)] | None = None
     original_language: Annotated[str, Field(pattern=LANGUAGE_PATTERN)] | None = None
-    source: ShortText | None = None
-    rights: ShortText | None = None
+    source: MultiLineText | None = None
+    rights: MultiLineText | None = None
 
     @field_validator("sent")
     @classmethod

@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from provenance.model.events import Role
-from provenance.model.manifest import KeyId, UtcTime
+from provenance.model.identity import check_identity
+from provenance.model.manifest import SIGNATURE_PATTERN, KeyId, UtcTime
 from provenance.model.timefmt import parse_utc
 
 KEY_CARD_FORMAT: Final = "provenance-key-card/1"
+# Domain separation for rotation statements: a key's signature over a rotation can never be read as an
+# event signature (``provenance/event/v1``) or as any other protocol's message, and vice versa.
+ROTATION_SIGNING_CONTEXT: Final = b"provenance/key-rotation/v1\x00"
 # 32 bytes, base64url without padding, canonical: 43 characters carry 258 bits, the last 2 must be zero
 PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
 # C2SP signed-note verifier key <name>+<hex key hash>+<base64(type || key)>, type 0x01 (A…) or 0x04 (B…)
@@ -29,6 +33,27 @@ class Revocation(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=4096)]
 
 
+class Rotation(BaseModel):
+    """The superseded key's own word that ``new`` replaces ``old`` from ``time`` on, in ``roles``.
+
+    ``signature`` is Ed25519 by the *old* key over ``ROTATION_SIGNING_CONTEXT`` + RFC 8785 canonical JSON
+    of ``{"old", "new", "roles", "time"}``: a new card's claim to supersede a trusted key is believed only
+    on the old key's signature, and the old key's validity ends at ``time``.
+    """
+
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+    old: KeyId
+    new: KeyId
+    roles: Annotated[list[Role], Field(min_length=1)]
+    time: UtcTime
+    signature: Annotated[str, Field(pattern=SIGNATURE_PATTERN)]
+
+    def signed_fields(self) -> dict[str, object]:
+        """The fields the old key signs."""
+        return {"old": self.old, "new": self.new, "roles": [r.value for r in self.roles], "time": self.time}
+
+
 class KeyCard(BaseModel):
     """Id, public key, name, roles, validity window and revocation of one agent's Ed25519 key."""
 
@@ -38,12 +63,13 @@ class KeyCard(BaseModel):
     id: KeyId
     algorithm: Literal["ed25519"] = "ed25519"
     public_key: Annotated[str, Field(pattern=PUBLIC_KEY_PATTERN)]
-    name: Annotated[str, Field(min_length=1, max_length=4096)]
+    name: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(check_identity)]
     roles: Annotated[list[Role], Field(min_length=1)]
     valid_from: UtcTime
     valid_until: UtcTime | None = None
     revoked: Revocation | None = None
     supersedes: KeyId | None = None
+    rotation: Rotation | None = None
     # keys with role log or witness (transparency log): checked against public_key when a card is read
     note_verifier_key: Annotated[str, Field(pattern=NOTE_VERIFIER_KEY_PATTERN)] | None = None
 

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from provenance.model.catalogue import LANGUAGE_PATTERN, Catalogue
 from provenance.model.events import EventType, Role
+from provenance.model.identity import check_identity
 from provenance.model.timefmt import UTC_PATTERN, check_utc
 
 MANIFEST_FORMAT: Final = "provenance-manifest/1"
@@ -209,7 +210,7 @@ class Event(BaseModel):
     type: EventType
     premis_type: Annotated[str, Field(min_length=1, max_length=255)]
     time: UtcTime
-    agent: Annotated[str, Field(min_length=1, max_length=4096)]
+    agent: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(check_identity)]
     role: Role
     key: KeyId
     summary: Annotated[str, Field(min_length=1, max_length=65536)]

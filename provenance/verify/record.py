@@ -348,6 +348,9 @@ def check_signatures(
                 "roles": [r.value for r in card.roles] if card else [],
                 "events": [],
             }
+            chain = ctx.trust.chain(event.key) if trusted_card is not None else []
+            if chain:  # rotations proven by the old keys' signatures (see provenance.rotation)
+                summary["rotation"] = [step.as_json() for step in chain]
         summary["events"].append({"seq": event.seq, "type": event.type.value, "time": event.time})
         if event.seq in missing:
             continue

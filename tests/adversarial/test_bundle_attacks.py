@@ -153,8 +153,9 @@ def test_single_byte_change_in_a_tag_manifest_is_caught(lived: World, tmp_path: 
 
 def test_hostile_names_in_a_bundle_never_reach_the_terminal(lived: World, tmp_path: Path) -> None:
     bag = bag_of(lived, RID, tmp_path / "bag")
-    _key, card = outsider("Eve\x1b[2J\x1b]0;x\x07\u202e", [Role.AUDITOR])
-    (bag / "provenance" / "keys" / "eve.json").write_bytes(dumps_pretty(card.as_json()))
+    _key, card = outsider("Eve", [Role.AUDITOR])
+    hostile = card.as_json() | {"name": "Eve\x1b[2J\x1b]0;x\x07\u202e"}  # a malformed card since issue 17
+    (bag / "provenance" / "keys" / "eve.json").write_bytes(dumps_pretty(hostile))
     (bag / "data" / "files" / "x\x1b[1Ay.txt").write_bytes(b"planted")
     rebag(bag)
     result = run_in_process(lived, "verify", str(bag))

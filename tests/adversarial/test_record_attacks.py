@@ -179,13 +179,17 @@ def test_key_substitution_import_of_a_second_key_with_a_trusted_name_is_refused(
     before = tree_snapshot(lived.archive.keys_dir)
     result = run_in_process(lived, "keys", "import", str(path), "--json")
     assert result.returncode == 2
-    assert result.json()["error"]["code"] == "key.conflict"
+    assert result.json()["error"]["code"] == "key.name-confusable"
     assert tree_snapshot(lived.archive.keys_dir) == before
 
 
 def test_key_rotation_may_reuse_the_name_when_the_new_card_supersedes_the_old(lived: World) -> None:
-    _key, card = outsider("A. Archivist", [Role.ARCHIVIST])
-    card = card.model_copy(update={"supersedes": lived.signers["archivist"].card.id})
+    from provenance.rotation import sign_rotation
+
+    key, card = outsider("A. Archivist", [Role.ARCHIVIST])
+    old = lived.signers["archivist"]
+    rotation = sign_rotation(old.key, old=old.card.id, new=key.key_id, roles=[Role.ARCHIVIST], time=lived.tick())
+    card = card.model_copy(update={"supersedes": old.card.id, "rotation": rotation})  # proven by the old key
     result = run_in_process(lived, "keys", "import", str(write_card(lived.root.parent / "incoming", card)))
     assert result.returncode == 0, result.stderr
 
