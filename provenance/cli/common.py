@@ -118,8 +118,14 @@ def load_signer(
 def _log_key(archive: Archive, passphrase: bytes | None) -> SigningKey | None:
     """A logged archive's log key, unlocked ($PROVENANCE_LOG_PASSPHRASE, else the signer's passphrase)."""
     from provenance.archive_log import unlock_log_key
+    from provenance.errors import ErrorCode, InputError
 
-    return unlock_log_key(archive, passphrase)
+    try:
+        return unlock_log_key(archive, passphrase)
+    except InputError as exc:  # a damaged log: an event's commit then refuses it (log.damaged), other
+        if exc.code is not ErrorCode.LOG_DAMAGED:  # signers (an audit report's) are not held up by it
+            raise
+        return None
 
 
 def parse_role(value: str) -> Role:
