@@ -224,20 +224,65 @@ def link_or_copy(src: Path, dst: Path) -> None:
 
 
 @contextlib.contextmanager
+def new_folder(out: Path, *, what: str) -> Iterator[Path]:
+    """A folder built beside ``out`` and renamed into place, without replacing anything, when the block ends
+    well; on any failure it is removed and nothing is left at ``out``.
+
+    Raises ``ConflictError(output.exists)`` when ``out`` exists by then, ``StorageError(io.write-failed)``
+    (naming ``what``) when a write fails.
+    """
+    import shutil
+
+    building = out.parent / f".{out.name}.tmp-{os.urandom(6).hex()}"
+    try:
+        yield building
+        rename_noreplace(building, out)
+    except FileExistsError:
+        shutil.rmtree(building, ignore_errors=True)
+        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out") from None
+    except OSError as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        raise storage_error(f"write {what}", out, exc) from exc
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
 def exclusive_lock(lock_path: Path, *, timeout: float = 120.0, what: str = "record") -> Iterator[None]:
     """Hold an exclusive advisory lock on ``lock_path`` (flock); wait up to ``timeout`` seconds.
 
     Raises ``ConflictError(archive.locked)`` when another command holds it for longer, and
     ``StorageError(io.write-failed)`` when the lock file cannot be opened (read-only, or a link planted there).
     """
-    import fcntl
-
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     # O_NOFOLLOW: a lock planted as a symbolic link must not make us create or open a file elsewhere.
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
         raise storage_error("take the lock", lock_path, exc) from exc
+    busy = f"another command is writing to this {what} ({lock_path}); try again when it ends"
+    with _flocked(fd, timeout, busy):
+        yield
+
+
+@contextlib.contextmanager
+def exclusive_folder_lock(folder: Path, *, timeout: float = 120.0, busy: str) -> Iterator[None]:
+    """Hold an exclusive flock on the folder itself (never through a link); ``busy`` is the message of the
+    ``ConflictError(archive.locked)`` raised after ``timeout`` seconds of waiting."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise storage_error("lock", folder, exc) from exc
+    with _flocked(fd, timeout, busy):
+        yield
+
+
+@contextlib.contextmanager
+def _flocked(fd: int, timeout: float, busy: str) -> Iterator[None]:
+    """Wait (backing off) for an exclusive flock on ``fd``, hold it, then release it and close ``fd``."""
+    import fcntl
+
     try:
         deadline = time.monotonic() + timeout
         delay = 0.002
@@ -247,10 +292,7 @@ def exclusive_lock(lock_path: Path, *, timeout: float = 120.0, what: str = "reco
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise ConflictError(
-                        ErrorCode.ARCHIVE_LOCKED,
-                        f"another command is writing to this {what} ({lock_path}); try again when it ends",
-                    ) from None
+                    raise ConflictError(ErrorCode.ARCHIVE_LOCKED, busy) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         try:

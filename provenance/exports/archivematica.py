@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import secrets
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,8 +102,7 @@ def export_archivematica(
     with held(archive, record_id):  # writers wait: what is copied is what was verified
         rec = load_record(archive, record_id, now=now)
         files = transfer_files(rec)
-        building = out.parent / f".{out.name}.tmp-{secrets.token_hex(6)}"
-        try:
+        with fsio.new_folder(out, what="the transfer") as building:
             building.mkdir()
             for rel in sorted(files):
                 path = building / rel
@@ -119,17 +117,5 @@ def export_archivematica(
                     with open(os.path.join(dirpath, name), "rb") as handle:
                         os.fsync(handle.fileno())
                 fsio.fsync_dir(Path(dirpath))
-            fsio.rename_noreplace(building, out)
-        except FileExistsError:
-            shutil.rmtree(building, ignore_errors=True)
-            raise ConflictError(
-                ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out"
-            ) from None
-        except OSError as exc:
-            shutil.rmtree(building, ignore_errors=True)
-            raise fsio.storage_error("write the transfer", out, exc) from exc
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
     count = len(rec.manifest.state.files)
     return TransferResult(record_id, out, count, rec.head, rec.state, rec.warnings)

@@ -24,7 +24,6 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -331,31 +330,10 @@ def export_ocfl(
         return _export(archive, record_id, root, into=into, now=now)
 
 
-@contextlib.contextmanager
-def _root_lock(root: Path, timeout: float = 120.0) -> Iterator[None]:
-    import fcntl
-    import time
-
-    try:
-        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError as exc:
-        raise fsio.storage_error("lock the storage root", root, exc) from exc
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ConflictError(
-                        ErrorCode.ARCHIVE_LOCKED,
-                        f"another export is writing into {root}; try again when it ends",
-                    ) from None
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)
+def _root_lock(root: Path, timeout: float = 120.0) -> contextlib.AbstractContextManager[None]:
+    return fsio.exclusive_folder_lock(
+        root, timeout=timeout, busy=f"another export is writing into {root}; try again when it ends"
+    )
 
 
 def _export(
@@ -377,22 +355,9 @@ def _export(
         warnings=rec.warnings,
     )
     if not into:
-        building = root.parent / f".{root.name}.tmp-{secrets.token_hex(6)}"
-        try:
+        with fsio.new_folder(root, what="the OCFL storage root") as building:
             init_storage_root(building)
             write_object(plan, _mkdirs(building, rel))
-            fsio.rename_noreplace(building, root)
-        except FileExistsError:
-            shutil.rmtree(building, ignore_errors=True)
-            raise ConflictError(
-                ErrorCode.OUTPUT_EXISTS, f"{root} already exists; choose another --out"
-            ) from None
-        except OSError as exc:
-            shutil.rmtree(building, ignore_errors=True)
-            raise fsio.storage_error("write the OCFL storage root", root, exc) from exc
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
         return result
     target = root / rel
     if target.exists():
