@@ -39,12 +39,15 @@ def build_app(command: str | None = None) -> typer.Typer:
     app = typer.Typer(
         name="provenance",
         help=HELP,
-        add_completion=False,
+        add_completion=True,  # issue 14: --install-completion, --show-completion
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
+    from provenance.cli import help_text  # issue 14: --version, --archive before the command
+
+    help_text.register(app)
     if command in verify_cmds.COMMANDS:
         verify_cmds.register(app)
         return app
@@ -82,13 +85,22 @@ def main(argv: list[str] | None = None) -> None:
 
     args = sys.argv[1:] if argv is None else argv
     try:
+        from provenance.cli.global_options import take
+
+        args = take(args)  # issue 14: --version; --archive before the command
         # Not standalone: usage errors come back as exceptions, so they too become one line (and one JSON
         # document under --json); typer.Exit comes back as the return value, the command's exit code.
         fast = _fast_command(args)
         if fast is not None:
             code = fast()
         else:
-            code = build_app(args[0] if args else None)(args=args, prog_name="provenance", standalone_mode=False)
+            import typer.main
+
+            from provenance.cli.help_text import plain_help
+
+            command = typer.main.get_command(build_app(args[0] if args else None))
+            plain_help(command)  # issue 14: RECORD, not {record}; <str>, not <list[str]>
+            code = command.main(args=args, prog_name="provenance", standalone_mode=False)
     except ProvenanceError as exc:
         _report_error(exc.to_json(), exc.message, args)
         sys.exit(exc.exit_code)

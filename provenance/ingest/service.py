@@ -96,6 +96,9 @@ def load_sidecar(path: Path) -> dict[str, Any]:
     errors = validation_errors("catalogue", raw)
     if errors:
         where, message = errors[0]
+        from provenance.model.field_words import in_words  # issue 14: in words, not a regex
+
+        message = in_words(where, raw.get(where) if isinstance(raw, dict) else None, message)
         raise InputError(
             ErrorCode.METADATA_INVALID, f"{path}: field {where}: {message}", path=str(path), field=where
         )
@@ -112,6 +115,9 @@ def build_catalogue(*layers: dict[str, Any]) -> Catalogue:
         return Catalogue.model_validate(merged)
     except ValidationError as exc:
         where, msg = validation_detail(exc)
+        from provenance.model.field_words import in_words  # issue 14: in words, not a regex
+
+        msg = in_words(where, merged.get(where), msg)
         raise InputError(ErrorCode.METADATA_INVALID, f"catalogue field {where}: {msg}", field=where) from exc
 
 
