@@ -65,6 +65,8 @@ class ErrorCode(StrEnum):
     SOURCE_INVALID = "source.invalid"
     SOURCE_NOT_TRUSTED = "source.not-trusted"
     ANNOTATIONS_INVALID = "annotations.invalid"
+    # issue 14 (newcomer): `verify notes.txt`, a file that is neither a record nor a bundle (exit 2)
+    INPUT_NOT_VERIFIABLE = "input.not-verifiable"
 
 
 class ProvenanceError(Exception):

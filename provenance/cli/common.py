@@ -85,8 +85,13 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False, what
         )
     import getpass
 
-    first = getpass.getpass(f"Passphrase for the {what}: ")
-    if confirm and getpass.getpass("Repeat the passphrase: ") != first:
+    try:
+        first = getpass.getpass(f"Passphrase for the {what}: ")
+        again = getpass.getpass("Repeat the passphrase: ") if confirm else first
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")  # Ctrl-C at the prompt: the one line that follows starts a line of its own
+        raise
+    if again != first:
         raise KeyStoreError(ErrorCode.KEY_PASSPHRASE_WRONG, "the two passphrases differ; nothing was written")
     return first.encode("utf-8")
 

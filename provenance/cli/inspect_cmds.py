@@ -42,7 +42,9 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         out = console()
-        table = Table(title=f"{manifest.record}: {len(manifest.events)} events", box=table_box(out))
+        from provenance.cli.output import counted
+
+        table = Table(title=f"{manifest.record}: {counted(len(manifest.events), 'event')}", box=table_box(out))
         for column in ("#", "time (UTC)", "event", "PREMIS", "agent", "role", "key", "summary"):
             table.add_column(column, overflow="fold")
         for e in manifest.events:
@@ -147,7 +149,8 @@ def _render_show(doc: dict[str, Any]) -> None:
     table.add_column("value", overflow="fold")
     for name, value in doc["catalogue"].items():
         if name == "copies":
-            value = ", ".join(f"{c['recipient']} ({c['count']})" for c in value)
+            # a count only where the source gives one: the default 1 is not shown (issue 14), as in bag-info
+            value = ", ".join(c["recipient"] + (f" ({c['count']})" if c.get("count", 1) != 1 else "") for c in value)
         table.add_row(name, str(value))
     if doc["custodian"]:
         table.add_row("custodian", doc["custodian"])
@@ -165,4 +168,6 @@ def _render_show(doc: dict[str, Any]) -> None:
             f"{n['target']['quote']['exact']!r} — {n['text']}",
             markup=False,
         )
-    out.print(f"{len(doc['events'])} events; see 'provenance log {doc['record']}'")
+    from provenance.cli.output import counted
+
+    out.print(f"{counted(len(doc['events']), 'event')}; see 'provenance log {doc['record']}'")

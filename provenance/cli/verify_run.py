@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance.cli.output import console, emit_json, json_safe, now, printable
+from provenance.cli.output import console, counted, emit_json, json_safe, now, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -124,7 +124,7 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
         extra.append(report.title)
     title = report.record or report.path
     yield [(title + (f"  ({'; '.join(extra)})" if extra else ""), "bold")]
-    yield [(f"  {report.kind} at {report.path}: {report.events} events, {report.files} files, "
+    yield [(f"  {report.kind} at {report.path}: {counted(report.events, 'event')}, {counted(report.files, 'file')}, "
             f"{report.bytes_hashed:,} bytes hashed", None)]
     yield [(_trust_line(report), "dim")]
     for check in report.checks:
@@ -157,7 +157,7 @@ def _trust_line(report: VerificationReport) -> str:
     )
     return (
         f"  trust store {store.get('path') or '(none)'} ({origin.get(str(store.get('source')), '?')}, "
-        f"{store.get('cards', 0)} cards); roles policy: {rules}"
+        f"{counted(store.get('cards', 0), 'card')}); roles policy: {rules}"
     )
 
 
@@ -171,7 +171,7 @@ def _short_line(outcome: Outcome) -> list[Segment]:
     state = str(outcome.state)
     mark: Segment = ("✓", "green") if state == "trusted" else ("✗", COLOURS[state])
     name = outcome.record or outcome.path
-    return [mark, (f" {name}: {state} ({outcome.events} events, {outcome.files} files) {outcome.path}", None)]
+    return [mark, (f" {name}: {state} ({counted(outcome.events, 'event')}, {counted(outcome.files, 'file')}) {outcome.path}", None)]
 
 
 def _summary(what: str, counts: dict[str, int], started: float, files: int, hashed: int) -> list[Segment]:
@@ -180,7 +180,7 @@ def _summary(what: str, counts: dict[str, int], started: float, files: int, hash
     return [
         (f"{what}: {sum(counts.values())} verified: ", "bold"),
         (f"{counts['trusted']} trusted, {counts['valid']} valid, {counts['invalid']} invalid", f"bold {colour}"),
-        (f" ({files:,} files, {hashed:,} bytes hashed, {seconds:.2f} s)", None),
+        (f" ({counted(files, 'file')}, {hashed:,} bytes hashed, {seconds:.2f} s)", None),
     ]
 
 
@@ -281,6 +281,29 @@ def max_size_option(text: str | None) -> int | None:
         raise UsageError(ErrorCode.USAGE, f"--max-size: {exc}") from exc
 
 
+def _refuse_plain_file(path: Path) -> None:
+    """``verify notes.txt``: a file that is neither a record (its manifest.json) nor a bundle (a .zip or
+    .tar.gz by name or by its first bytes) cannot be verified: exit 2, not INVALID (issue 14)."""
+    from provenance.errors import ErrorCode, UsageError
+    from provenance.verify.target import kind_of
+
+    if not path.is_file() or kind_of(path) != "unknown":
+        return
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return  # the verifier reports it
+    if head.startswith((b"PK", b"\x1f\x8b")):
+        return  # an archive by its bytes, whatever its name: the verifier reads it and says what it is
+    raise UsageError(
+        ErrorCode.INPUT_NOT_VERIFIABLE,
+        f"{path} is neither a record nor a bundle: verify takes a record folder, a bag folder, a .zip or a "
+        ".tar.gz",
+        path=str(path),
+    )
+
+
 def verify(
     paths: list[Path],
     trust: Path | None,
@@ -300,6 +323,8 @@ def verify(
     limit = max_size_option(max_size)
     if len(paths) == 1 and not paths[0].exists():
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
+    if len(paths) == 1:
+        _refuse_plain_file(paths[0])
     processes = resolve_jobs(jobs)
     prefetch = None
     if len(paths) == 1 and (paths[0] / "manifest.json").is_file() and (paths[0] / "files").is_dir():
