@@ -103,7 +103,14 @@ def test_ctrl_c_during_export(lived: World) -> None:
     before = tree(lived.root)
     env = {**lived.env, "PROVENANCE_NOW": "2026-02-01T00:00:00Z"}
     proc = subprocess.Popen(
-        [provenance_bin(), "export", "telegram-23256", "--out", str(lived.root.parent / "b.zip"), "--history"],
+        [
+            provenance_bin(),
+            "export",
+            "telegram-23256",
+            "--out",
+            str(lived.root.parent / "b.zip"),
+            "--history",
+        ],
         env=env,
         cwd=lived.root,
         stdout=subprocess.PIPE,
@@ -119,3 +126,36 @@ def test_ctrl_c_during_export(lived: World) -> None:
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert tree(lived.root) == before
     assert not list(lived.root.parent.glob("b.zip*")), os.listdir(lived.root.parent)
+
+
+def test_bag_written_before_still_verifies(lived: World, tmp_path: Path) -> None:
+    """A bag exported before issue 14 said ``Source-Organization: <custodian>``: it still verifies, and
+    a bag that says both is refused."""
+    import hashlib
+
+    out = tmp_path / "bag"
+    assert lived.run("export", "telegram-23256", "--out", str(out)).returncode == 0
+    info = out / "bag-info.txt"
+    text = info.read_text("utf-8")
+    legacy = text.replace("Provenance-Custodian:", "Source-Organization:")
+    lines = legacy.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith("Source-Organization"))
+    lines.insert(0, lines.pop(first))  # where the writer put it then: the first essential
+
+    def write(body: str) -> None:
+        info.write_text(body, "utf-8")
+        manifest = out / "tagmanifest-sha256.txt"
+        digest = hashlib.sha256(info.read_bytes()).hexdigest()
+        rows = [
+            f"{digest}  bag-info.txt" if row.endswith(" bag-info.txt") else row
+            for row in manifest.read_text().splitlines()
+        ]
+        manifest.write_text("\n".join(rows) + "\n")
+
+    write("".join(lines))
+    r = lived.run("verify", str(out), "--json")
+    assert r.returncode == 0, r.stdout
+    write("".join(lines) + "Provenance-Custodian: Wilson Center Digital Archive\n")
+    r = lived.run("verify", str(out), "--json")
+    assert r.returncode == 1
+    assert "bag.info-mismatch" in {p["code"] for p in r.json()["problems"]}
