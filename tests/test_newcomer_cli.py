@@ -110,3 +110,38 @@ def test_version_is_fast_and_needs_no_archive(tmp_path: Path) -> None:
         [provenance_bin(), "--version"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0 and proc.stdout.startswith("provenance ")
+
+
+def test_keys_by_name(world: World) -> None:
+    """A second key of a name already in the archive is refused before any prompt, unless --force."""
+    before = sorted(p.name for p in (world.root / "keys").iterdir())
+    r = world.run("keys", "generate", "--name", "T. Translator", "--role", "translator", "--kdf-rounds", "1")
+    assert r.returncode == 2 and "[key.conflict]" in r.stderr and "--force" in r.stderr
+    assert sorted(p.name for p in (world.root / "keys").iterdir()) == before
+    r = world.run(
+        "keys", "generate", "--name", "T. Translator", "--role", "translator", "--kdf-rounds", "1", "--force"
+    )
+    assert r.returncode == 0, r.stderr
+    r = world.run("keys", "revoke", "T. Translator")
+    assert r.returncode == 2 and "[key.ambiguous]" in r.stderr
+
+
+def test_short_key_id_says_how_many_digits(world: World) -> None:
+    r = world.run("keys", "revoke", "ed25519:3fa9c1")
+    assert r.returncode == 2
+    assert "at least 8 hex digits" in r.stderr and "it has 6" in r.stderr
+
+
+def test_keys_revoke_help_example_works(world: World) -> None:
+    example = next(
+        line.strip()
+        for line in world.run("keys", "revoke", "--help").stdout.splitlines()
+        if "Example:" in line
+    )
+    import shlex
+
+    words = shlex.split(example.removeprefix("Example:").strip())
+    assert words[:3] == ["provenance", "keys", "revoke"]
+    r = world.run(*words[1:])
+    assert r.returncode == 0, r.stderr
+    assert "revoked" in r.stdout

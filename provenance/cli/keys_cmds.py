@@ -52,11 +52,16 @@ def generate(
     default: Annotated[
         bool, typer.Option("--default", help="Make it the archive's default signing key.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Make it even if a key card of this archive has that name already."),
+    ] = False,
     archive: ArchiveOpt = None,
     passphrase_file: PassFileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Make a key pair; print its key id.
+    """Make a key pair; print its key id. A name already in the archive is refused (so that --key NAME
+    stays unambiguous) unless --force, or --supersedes names the key of that name.
 
     The private key is stored encrypted under $PROVENANCE_HOME (mode 0600), never in the archive; the public
     key card goes to the archive's keys/.
@@ -75,8 +80,10 @@ def generate(
         raise UsageError(ErrorCode.USAGE, "--kdf-rounds must be at least 1")
     until = keys.parse_when(valid_until) if valid_until else None
     old = None
+    store = keys.TrustStore.load(arch.keys_dir)
     if supersedes:
-        old = keys.TrustStore.load(arch.keys_dir).resolve(supersedes).id
+        old = store.resolve(supersedes).id
+    _refuse_taken_name(store, name, old, force)
     passphrase = read_passphrase(passphrase_file, confirm=True, what="new key")
     card = keys.generate_key(
         arch,
@@ -171,6 +178,20 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
         console(stderr=True).print(f"refused key card {file}: {reason}")
 
 
+def _refuse_taken_name(store: Any, name: str, superseded: str | None, force: bool) -> None:
+    """Issue 14: a second key of one name would make ``--key NAME`` ambiguous; checked before the prompt."""
+    from provenance.errors import ConflictError, ErrorCode
+
+    taken = [c for c in store.cards.values() if c.name == name.strip() and c.id != superseded]
+    if taken and not force:
+        raise ConflictError(
+            ErrorCode.KEY_CONFLICT,
+            f"a key named {name!r} is in this archive already ({taken[0].id[:20]}…): choose another name, "
+            "rotate it with --supersedes, or pass --force",
+            key=taken[0].id,
+        )
+
+
 @app.command("revoke")
 def revoke(
     key: Annotated[str, typer.Argument(help="Key id, shortened id or name.")],
@@ -186,7 +207,7 @@ def revoke(
 ) -> None:
     """Revoke a key: events it signed at or after the effective time are no longer trusted.
 
-    Example: provenance keys revoke ed25519:3fa9c1 --reason "laptop stolen" --at 2026-11-01T00:00:00Z
+    Example: provenance keys revoke "T. Translator" --reason "laptop stolen" --at 2026-11-01T00:00:00Z
     """
     from provenance import keys
 
