@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -99,17 +99,44 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False, what
 def load_signer(
     archive: Archive, event_type: EventType, key: str | None, passphrase_file: Path | None, role: str | None
 ) -> Signer:
-    """Choose the key, check its role and validity *before* asking for the passphrase, then unlock it."""
+    """Choose the key, check its role and validity *before* asking for the passphrase; the key is unlocked
+    when the first event is signed, after the command has checked its input (issue 14: quote found, id
+    free, revision differs, metadata valid: all refused before any prompt)."""
+    from typing import cast
+
     from provenance import keys
     from provenance.history import Signer, check_key_usable, choose_role
+    from provenance.signing import SigningKey
 
     policy = archive.config().policy
     card = keys.select_card(archive, key, allowed=policy.get(event_type, frozenset()))
     wanted = parse_role(role) if role is not None else None
     chosen = choose_role(card, event_type, policy, wanted)
     check_key_usable(card, now())
-    secret = keys.unlock(card, read_passphrase(passphrase_file, what=f"key of {card.name}"))
-    return Signer(card=card, key=secret, role=chosen)
+    if not keys.has_private_key(card.id):
+        keys.unlock(card, b"")  # raises key.not-found, naming where the private key was looked for
+    return Signer(card=card, key=cast(SigningKey, KeyOnFirstUse(card, passphrase_file)), role=chosen)
+
+
+class KeyOnFirstUse:
+    """A signing key that asks for its passphrase and unlocks when it first signs (then stays unlocked)."""
+
+    def __init__(self, card: Any, passphrase_file: Path | None) -> None:
+        self.card = card
+        self.passphrase_file = passphrase_file
+        self.unlocked: Any = None
+
+    def unlock_now(self) -> None:
+        from provenance import keys
+
+        if self.unlocked is None:
+            passphrase = read_passphrase(self.passphrase_file, what=f"key of {self.card.name}")
+            self.unlocked = keys.unlock(self.card, passphrase)
+
+    def sign(self, message: bytes) -> bytes:
+        self.unlock_now()
+        signature: bytes = self.unlocked.sign(message)
+        return signature
 
 
 def parse_role(value: str) -> Role:

@@ -51,9 +51,9 @@ def read_transcription(path: Path, encoding: str | None = None) -> Transcription
     input.unreadable). Bytes are never rewritten: CR LF stays CR LF.
     """
     try:
-        if path.is_dir():  # issue 14: say what it is, not that it is missing
-            raise InputError(
-                ErrorCode.INPUT_UNREADABLE,
+        if path.is_dir():  # issue 14: say what it is, not that it is missing (the code stays input.not-found)
+            raise NotFoundError(
+                ErrorCode.INPUT_NOT_FOUND,
                 f"{path} is a folder; ingest takes one transcription file (add a folder to a record with attach)",
                 path=str(path),
             )
