@@ -36,7 +36,7 @@ COMMANDS = ("verify", "audit")
 
 STATE_WORDS = {
     "trusted": "TRUSTED: every byte intact, every event signed, every signer trusted for its role",
-    "valid": "VALID BUT NOT TRUSTED: intact and correctly signed, but a signer is not trusted (see below)",
+    "valid": "VALID BUT NOT TRUSTED: intact and correctly signed, but a signer is not trusted (see above)",
     "invalid": "INVALID: something was altered, is missing, or is not what it claims to be",
 }
 COLOURS = {"trusted": "green", "valid": "yellow", "invalid": "red"}
@@ -131,17 +131,55 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
         mark: Segment = ("✓", "green") if check.ok else ("✗", "red")
         detail: list[Segment] = [(f" ({check.detail})", "dim")] if check.detail else []
         yield [("  ", None), mark, (f" {check.name}", None), *detail]
+    if report.problems and all(check.ok for check in report.checks):
+        # issue 14: never every check ✓ and then INVALID: the problems no check names get a line of their own
+        codes = ", ".join(sorted({str(p.code) for p in report.problems}))
+        yield [("  ", None), ("✗", "red"), (f" {counted(len(report.problems), 'further problem')} ({codes})", None)]
     for signer in report.signers:
-        trusted = "trusted" if signer["trusted"] else "NOT in your trust store"
+        against = sorted(
+            {str(p.code) for p in report.problems if p.fields.get("key") == signer["key"] and str(p.code).startswith("signer.")}
+        )
+        if signer["trusted"]:  # in the trust store; whether trusted for each event is what the problems say
+            trusted = f"in your trust store, but {', '.join(against)}" if against else "trusted"
+        else:
+            trusted = "NOT in your trust store"
         seqs = ", ".join(f"{e['seq']} {e['type']} {e['time'][:16].replace('T', ' ')}" for e in signer["events"])
         yield [(f"  signer {signer['name']} ({signer['key'][:20]}…, {trusted}): {seqs}", None)]
     for card in report.bundle_key_cards:
         yield [(f"  key card in bundle (shown, not trusted): {card.get('name')} {str(card.get('id'))[:20]}…", None)]
-    for problem in report.problems:
-        yield [("  ", None), ("•", colour), (f" {problem.code}: {problem.message}", None)]
+    nowhere = (report.trust_store or {}).get("source") == "none"
+    for problem, more in _grouped(report.problems):
+        message = problem.message
+        if nowhere:  # no trust store at all: not a made-up path in the sentence (issue 14)
+            where = str((report.trust_store or {}).get("path"))
+            message = message.replace(f"({where})", "(none here)").replace(f"trust store {where} ", "trust store (none here) ")
+        tail = ""
+        if more:
+            events = ", ".join(str(p.fields.get("event")) for p in more if p.fields.get("event") is not None)
+            tail = f" (the same for {counted(len(more), 'more event')}" + (f": {events})" if events else ")")
+        yield [("  ", None), ("•", colour), (f" {problem.code}: {message}{tail}", None)]
     for warning in report.warnings:
         yield [(f"  ! {warning}", None)]
     yield [(STATE_WORDS[state], f"bold {colour}")]
+
+
+def _grouped(problems: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """One bullet per (code, key) for signer problems: the same unknown signer of twenty events is one line
+    naming the events, not twenty 300-character bullets (issue 14). Other problems stay one each."""
+    groups: dict[tuple[str, str], tuple[Any, list[Any]]] = {}
+    out: list[tuple[Any, list[Any]]] = []
+    for problem in problems:
+        key = problem.fields.get("key")
+        if str(problem.code).startswith("signer.") and isinstance(key, str):
+            group = groups.get((str(problem.code), key))
+            if group is not None:
+                group[1].append(problem)
+                continue
+            groups[(str(problem.code), key)] = (problem, [])
+            out.append(groups[(str(problem.code), key)])
+        else:
+            out.append((problem, []))
+    return out
 
 
 def _trust_line(report: VerificationReport) -> str:
@@ -155,8 +193,13 @@ def _trust_line(report: VerificationReport) -> str:
         if policy.get("path")
         else "the built-in defaults"
     )
+    path = store.get("path")
+    if store.get("source") == "none":  # issue 14: outside an archive, no made-up path
+        return f"  trust store: none (no archive here and no --trust: nothing can be trusted); roles policy: {rules}"
+    if path and not Path(str(path)).exists():
+        return f"  trust store: none ({path} does not exist); roles policy: {rules}"
     return (
-        f"  trust store {store.get('path') or '(none)'} ({origin.get(str(store.get('source')), '?')}, "
+        f"  trust store {path or '(none)'} ({origin.get(str(store.get('source')), '?')}, "
         f"{counted(store.get('cards', 0), 'card')}); roles policy: {rules}"
     )
 
