@@ -11,6 +11,9 @@ of this virtual environment (or the system's ``openssl``), never a shell shim. P
 4. cold start: verify of the reference record vs a minimal typer app with one command.
 5. audit of 10,000 records of 5 events: ``--jobs 1`` vs the bare Ed25519 bound; ``--jobs 2`` scaling vs two
    processes of bare verification.
+6-9. the collection targets (issue 11), in ``coll_targets.py``; ``--only-collections`` runs them alone.
+10. the transparency log (bench/tlog_bench.py): appending a leaf vs a note, proof size at 1,000,000 leaves,
+   verify with proofs vs without.
 """
 
 from __future__ import annotations
@@ -480,6 +483,11 @@ def machine() -> str:
 
 
 def main() -> None:
+    if "--only-collections" in sys.argv:  # issue 11's targets alone, their section of results.md rewritten
+        import coll_targets
+
+        coll_targets.write_section()
+        return
     if "--fresh" in sys.argv and gen.WORK.exists():
         gen.make_writable(gen.WORK)
         import shutil
@@ -512,7 +520,16 @@ def main() -> None:
     bundles_row, notes[3] = target_bundles(main_folder, sizes["bundles"])
     log("bench: 5. audit")
     audit_rows, notes[5] = target_audit(audit_archive, sizes["records"])
-    rows = [big_row, dossier_row, bundles_row, start_row, *audit_rows]
+    log("bench: 6. audit at scale (Dask, S3, resumed)")
+    import scale  # bench/scale.py: issue 16's figures
+
+    scale_rows, notes[6] = scale.figures(audit_archive, sizes["records"], QUICK)
+    audit_rows += [ratio_row(6, *row) for row in scale_rows]
+    log("bench: 10. transparency log")
+    import tlog_bench
+
+    tlog_rows, notes[10] = tlog_bench.rows(QUICK, ratio_row, run, provenance, alternate, median)
+    rows = [big_row, dossier_row, bundles_row, start_row, *audit_rows, *tlog_rows]
     notes = dict(sorted(notes.items()))
 
     text = table(rows)
@@ -523,6 +540,9 @@ def main() -> None:
             print(f"[{number}] {item}")
     write_results(rows, notes)
     log(f"bench: wrote {BENCH / 'results.md'} ({time.perf_counter() - started:.0f} s in all)")
+    import coll_targets  # issue 11: ingest-batch, search, index, agent, in their own section
+
+    coll_targets.write_section()
 
 
 def write_results(rows: list[Row], notes: dict[int, list[str]]) -> None:

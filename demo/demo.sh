@@ -53,3 +53,17 @@ code=$?
 set -e
 printf '\nexit code %s (1 = invalid: something was altered)\n' "$code"
 [ "$code" -eq 1 ]
+
+say "5. A transparency log: a reader with a state folder catches a rollback to an older bundle"
+show provenance tlog init --origin demo.example/archive
+show provenance export telegram-23256 --out "$work/old.zip"
+show provenance note telegram-23256 --quote "Syngmann Rhee" --text "A later note: only the newest version has it."
+show provenance export telegram-23256 --out "$work/new.zip" --log-tiles
+show provenance verify "$work/old.zip" --trust "$work/archive/keys" --state "$work/reader-state"
+show provenance verify "$work/new.zip" --trust "$work/archive/keys" --state "$work/reader-state"
+set +e
+show provenance verify "$work/old.zip" --trust "$work/archive/keys" --state "$work/reader-state"
+code=$?
+set -e
+printf '\nexit code %s (1 = invalid: log.rollback, an older version than this reader already saw)\n' "$code"
+[ "$code" -eq 1 ]

@@ -40,3 +40,7 @@ at 2026-11-26T10:00:00Z
 provenance release telegram-23256 --key "Reference Publisher"
 unset PROVENANCE_NOW
 provenance verify records/telegram-23256
+# Issue 10: the transparency log of records/ (log/ and the log key's card in keys/), made afterwards with
+# the same throwaway home, at 2026-11-30T08:00:00Z; its private key was discarded like the others.
+at 2026-11-30T08:00:00Z
+provenance tlog init --origin provenance.example/reference-archive --kdf-rounds 1

@@ -53,6 +53,19 @@ class ErrorCode(StrEnum):
     OUTPUT_EXISTS = "output.exists"
     WRITE_FAILED = "io.write-failed"
     BUNDLE_UNREADABLE = "bundle.unreadable"
+    # transparency log (issue 10)
+    LOG_KEY_MISSING = "log.key-missing"
+    LOG_DAMAGED = "log.damaged"
+    LOG_NOT_ENABLED = "log.not-enabled"
+    LOG_INPUT_INVALID = "log.input-invalid"
+    WITNESS_UNKNOWN_LOG = "witness.unknown-log"
+    WITNESS_BAD_SIGNATURE = "witness.bad-signature"
+    WITNESS_CONFLICT = "witness.conflict"
+    WITNESS_BAD_PROOF = "witness.bad-proof"
+    # audit at scale (issue 16)
+    STORAGE_UNAVAILABLE = "storage.unavailable"
+    SCHEDULER_UNREACHABLE = "audit.scheduler-unreachable"
+    EXTRA_MISSING = "dependency.missing"
     # issue 9 (i9-rules): no link followed in an archive; bounded work on hostile input (README "Limits")
     ARCHIVE_PATH_UNSAFE = "archive.path-unsafe"
     INPUT_TOO_MANY_NOTES = "input.too-many-notes"
@@ -67,6 +80,15 @@ class ErrorCode(StrEnum):
     ANNOTATIONS_INVALID = "annotations.invalid"
     # issue 14 (newcomer): `verify notes.txt`, a file that is neither a record nor a bundle (exit 2)
     INPUT_NOT_VERIFIABLE = "input.not-verifiable"
+    # i11-collections: ingest-batch, the signing agent, the search index
+    SHEET_INVALID = "batch.sheet-invalid"
+    BATCH_REFUSED = "batch.refused"
+    DEPENDENCY_MISSING = "dependency.missing"
+    AGENT_UNAVAILABLE = "agent.unavailable"
+    AGENT_SOCKET_UNSAFE = "agent.socket-unsafe"
+    AGENT_RUNNING = "agent.running"
+    AGENT_REFUSED = "agent.refused"
+    INDEX_UNAVAILABLE = "index.unavailable"
 
 
 class ProvenanceError(Exception):

@@ -45,11 +45,12 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, fsync, and rename.
 
     Raises ``OSError`` (callers wrap it with :func:`storage_error`). Readers see the old bytes or the new,
-    never a mixture.
+    never a mixture. ``sync=False`` leaves the flush to the caller (one :func:`sync_filesystem` for many
+    files, as a staged record of ``ingest-batch`` does before its commit).
     """
     tmp = path.with_name(f".{path.name}.tmp-{os.urandom(6).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -57,14 +58,16 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         with os.fdopen(fd, "wb", closefd=True) as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
 
 
 def read_limited(path: Path, limit: int, *, regular_only: bool = True, follow: bool = True) -> bytes:
@@ -136,15 +139,20 @@ def exchange_dirs(new: Path, current: Path) -> None:
     fsync_dir(current.parent)
 
 
-def rename_noreplace(src: Path, dst: Path) -> None:
-    """Move folder ``src`` to ``dst``, failing with ``FileExistsError`` if ``dst`` exists."""
+def rename_noreplace(src: Path, dst: Path, *, sync: bool = True) -> None:
+    """Move folder ``src`` to ``dst``, failing with ``FileExistsError`` if ``dst`` exists.
+
+    ``sync=False`` leaves flushing the new entry to the caller (a batch flushes once at its end).
+    """
     if _renameat2(src, dst, _RENAME_NOREPLACE):
-        fsync_dir(dst.parent)
+        if sync:
+            fsync_dir(dst.parent)
         return
     if dst.exists():
         raise FileExistsError(errno.EEXIST, "exists", str(dst))
     os.rename(src, dst)
-    fsync_dir(dst.parent)
+    if sync:
+        fsync_dir(dst.parent)
 
 
 COPY_BLOCK = 4 << 20  # one reused buffer: memory stays flat whatever the size of the file

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from provenance import limits
+from provenance import catalogue_index, limits
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, object_path
+from provenance.archive_log import event_leaves, logged_commit
 from provenance.canonical import loads_strict
 from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, StorageError, UsageError
 from provenance.fsio import storage_error
@@ -45,6 +46,7 @@ class Signer:
     card: KeyCard
     key: SigningKey
     role: Role
+    log_key: SigningKey | None = None  # the archive's log key, unlocked, when the archive is logged
 
 
 def choose_role(
@@ -206,6 +208,7 @@ def append_event(
                 f"({format_utc(now)}); check the clock",
             )
         check_before_append(archive, manifest, now=now)
+        catalogue_index.before_commit(archive, record_id)  # i11: the search index (derived, best effort)
         stage = StagedRecord(archive, record_id, new=False)
         try:
             state, summary, details = mutate(stage, manifest)
@@ -228,13 +231,15 @@ def append_event(
             )
             updated = Manifest(record=record_id, state=state, events=[*manifest.events, event])
             stage.write(MANIFEST_NAME, writable_manifest_bytes(updated))
-            stage.commit()
+            with logged_commit(archive, signer.log_key, event_leaves(updated, event.seq)):
+                stage.commit()
         except OSError as exc:
             stage.discard()
             raise storage_error("write record", record_dir, exc) from exc
         except BaseException:
             stage.discard()
             raise
+        catalogue_index.after_commit(archive, record_id)  # i11: the search index (derived, best effort)
     return updated
 
 

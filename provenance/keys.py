@@ -120,7 +120,39 @@ def _parse_card(data: bytes, *, source: str) -> KeyCard:
             ErrorCode.KEY_MALFORMED,
             f"{source}: key card id {card.id} is not the SHA-256 of its public key ({signing.key_id(public)})",
         )
+    _check_note_verifier_key(card, public, source=source)
     return card
+
+
+def note_key_type(roles: Iterable[Role]) -> int | None:
+    """The signed-note key type a card with ``roles`` carries: 0x01 for a log key, 0x04 for a witness."""
+    from provenance.tlog.note import TYPE_COSIGNATURE, TYPE_ED25519
+
+    wanted = set(roles)
+    if Role.LOG in wanted:
+        return TYPE_ED25519
+    if Role.WITNESS in wanted:
+        return TYPE_COSIGNATURE
+    return None
+
+
+def _check_note_verifier_key(card: KeyCard, public: bytes, *, source: str) -> None:
+    """A card's C2SP verifier key, where it has one, is made of its own name, public key and role (0x01 for
+    ``log``, else 0x04 for ``witness``)."""
+    from provenance.tlog.note import NoteError, parse_verifier_key
+
+    if card.note_verifier_key is None:
+        return  # not usable as a log or witness key (the log's checks look for this field), nothing more
+    key_type = note_key_type(card.roles)
+    try:
+        verifier = parse_verifier_key(card.note_verifier_key)
+    except NoteError as exc:
+        raise KeyStoreError(ErrorCode.KEY_MALFORMED, f"{source}: note_verifier_key: {exc}") from None
+    if key_type is None or verifier.key_type != key_type or verifier.public_key != public or verifier.name != card.name:
+        raise KeyStoreError(
+            ErrorCode.KEY_MALFORMED,
+            f"{source}: note_verifier_key does not match the card's role, name and public key",
+        )
 
 
 @dataclass
@@ -245,7 +277,20 @@ def generate_key(
         raise UsageError(ErrorCode.USAGE, f"--kdf-rounds must be from 1 to {signing.MAX_KDF_ROUNDS}")
     if valid_until is not None and valid_until <= now:
         raise UsageError(ErrorCode.USAGE, "--valid-until must be in the future")
+    key_type = note_key_type(roles)
+    verifier_key = None
+    if key_type is not None:
+        from provenance.tlog.note import NoteError, verifier_for
+
+        if len(set(roles)) > 1:
+            raise UsageError(ErrorCode.USAGE, "a log or witness key holds that role only (one key per task)")
+        try:
+            verifier_key = verifier_for(name, b"\x00" * 32, key_type)
+        except NoteError as exc:
+            raise UsageError(ErrorCode.USAGE, f"--name of a log or witness key: {exc}") from None
     key = signing.SigningKey.generate()
+    if verifier_key is not None:
+        verifier_key = verifier_for(name, key.public_bytes(), verifier_key.key_type)
     card = KeyCard(
         id=key.key_id,
         public_key=b64url(key.public_bytes()),
@@ -254,6 +299,7 @@ def generate_key(
         valid_from=format_utc(now),
         valid_until=format_utc(valid_until) if valid_until else None,
         supersedes=supersedes,
+        note_verifier_key=verifier_key.encode() if verifier_key is not None else None,
     )
     private_path = private_key_path(card.id, home)
     card_path = archive.keys_dir / card_filename(card)

@@ -167,7 +167,13 @@ def _history_objects(record_dir: Path, manifest: Manifest, record_id: str) -> li
 
 
 def _plan_bag(
-    archive: Archive, record_id: str, *, history: bool, algorithms: tuple[str, ...], result: ExportResult
+    archive: Archive,
+    record_id: str,
+    *,
+    history: bool,
+    algorithms: tuple[str, ...],
+    result: ExportResult,
+    log_tiles: bool = False,
 ) -> tuple[_Plan, Manifest]:
     record_dir = archive.require_record(record_id)
     manifest_path = record_dir / MANIFEST_NAME
@@ -208,6 +214,14 @@ def _plan_bag(
         rel = f"{tagfiles.KEYS_TAG}/{card_filename(card)}"
         plan.add_tag(rel, dumps_pretty(card.as_json()))
         result.key_cards.append(rel)
+
+    from provenance.archive_log import bundle_files, log_card
+
+    for rel, data in bundle_files(archive, manifest, tiles=log_tiles).items():  # transparency log (issue 10)
+        plan.add_tag(rel, data)
+    card = log_card(archive)
+    if card is not None and card.id not in {e.key for e in manifest.events}:
+        plan.add_tag(f"{tagfiles.KEYS_TAG}/{card_filename(card)}", dumps_pretty(card.as_json()))
 
     last_time = manifest.events[-1].time if manifest.events else "1980-01-01T00:00:00Z"
     info = [
@@ -349,6 +363,7 @@ def export_record(
     *,
     history: bool = False,
     algorithms: tuple[str, ...] = ("sha256",),
+    log_tiles: bool = False,
 ) -> ExportResult:
     """Write ``record_id`` as a bag at ``out``: a folder, or a ``.zip`` / ``.tar.gz`` / ``.tar`` by extension.
 
@@ -385,7 +400,9 @@ def export_record(
         # digest is still checked against the signed manifest)
         with contextlib.suppress(StorageError):
             stack.enter_context(archive.locked(record_id))
-        plan, manifest = _plan_bag(archive, record_id, history=history, algorithms=algorithms, result=result)
+        plan, manifest = _plan_bag(
+            archive, record_id, history=history, algorithms=algorithms, result=result, log_tiles=log_tiles
+        )
         moment = parse_utc(manifest.events[-1].time) if manifest.events else datetime(1980, 1, 1)
         try:
             if form == "folder":

@@ -39,6 +39,13 @@ TAG_FILE_PATTERNS: list[str] = [
     r"fetch\.txt",  # refused on its own as bag.invalid (a bag that expects downloads)
     r"provenance/manifest\.json",
     r"provenance/keys/[^/]+\.json",
+    # the transparency log (issue 10): checkpoint, one inclusion proof per event, earlier cosigned or
+    # RFC 3161-timestamped checkpoints with their consistency proofs, and (export --log-tiles) hash tiles
+    r"provenance/log/checkpoint",
+    r"provenance/log/[1-9][0-9]{0,19}\.tlog-proof",
+    r"provenance/log/cosigned/[1-9][0-9]{0,19}(\.proof)?",
+    r"provenance/log/timestamps/[1-9][0-9]{0,19}(\.proof|\.tsr)?",
+    r"provenance/log/tile/(0|[1-9][0-9]?)/(x[0-9]{3}/)*[0-9]{3}(\.p/[1-9][0-9]{0,2})?",
 ]
 
 

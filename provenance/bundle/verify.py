@@ -242,6 +242,9 @@ def verify_tree(root: Path, tree: Tree, ctx: VerifyContext, report: Verification
         bag.check_info(findings, manifest, history, report)
         count = sum(1 for p in report.problems if p.code is P.BAG_INFO_MISMATCH)
         report.check(INFO_CHECK, count == 0, f"{count} problem(s)" if count else "")
+        from provenance.verify.tlog_check import check_bundle_log  # transparency log (issue 10)
+
+        check_bundle_log(report, manifest, findings.tag_files, ctx)
 
 
 def _relative(value: Any, prefix: str) -> Any:

@@ -52,13 +52,17 @@ def build_app(command: str | None = None) -> typer.Typer:
     if command in verify_cmds.COMMANDS:
         verify_cmds.register(app)
         return app
-    from provenance.cli import export_cmds, inspect_cmds, keys_cmds, record_cmds, unpack_cmds
+    from provenance.cli import audit_cmds, export_cmds, inspect_cmds, keys_cmds, record_cmds, unpack_cmds
 
     app.add_typer(keys_cmds.app, name="keys")
     record_cmds.register(app)
     inspect_cmds.register(app)
     verify_cmds.register(app)
     export_cmds.register(app)
+    from provenance.cli import tlog_cmds  # transparency log (issue 10)
+
+    tlog_cmds.register(app)
+    audit_cmds.register(app)  # verify-report (audit at scale, issue 16)
     from provenance.cli import import_cmds  # i13-preservation
 
     import_cmds.register(app)
@@ -66,6 +70,11 @@ def build_app(command: str | None = None) -> typer.Typer:
 
     reader_cmds.register(app)
     unpack_cmds.register(app)
+    from provenance.cli import agent_cmds, batch_cmds, search_cmds  # i11-collections
+
+    batch_cmds.register(app)
+    search_cmds.register(app)
+    app.add_typer(agent_cmds.app, name="agent")
     return app
 
 
@@ -137,6 +146,10 @@ def _closed_pipe() -> None:
 
 
 def _fast_command(args: list[str]) -> Callable[[], int] | None:
+    if args and args[0] == "search":  # i11-collections: search without typer when its arguments are plain
+        from provenance.cli.search_run import fast_command as fast_search
+
+        return fast_search(args)
     if not args or args[0] not in FAST_COMMANDS:
         return None
     from provenance.cli.verify_run import fast_command

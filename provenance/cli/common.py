@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from provenance.archive import Archive
     from provenance.history import Signer
     from provenance.model.events import EventType, Role
+    from provenance.signing import SigningKey
 
 ArchiveOpt = Annotated[
     Path | None,
@@ -102,28 +103,41 @@ def load_signer(
     """Choose the key, check its role and validity *before* asking for the passphrase; the key is unlocked
     when the first event is signed, after the command has checked its input (issue 14: quote found, id
     free, revision differs, metadata valid: all refused before any prompt)."""
-    from typing import cast
-
     from provenance import keys
     from provenance.history import Signer, check_key_usable, choose_role
-    from provenance.signing import SigningKey
 
     policy = archive.config().policy
     card = keys.select_card(archive, key, allowed=policy.get(event_type, frozenset()))
     wanted = parse_role(role) if role is not None else None
     chosen = choose_role(card, event_type, policy, wanted)
     check_key_usable(card, now())
+    from provenance.agent import agent_key_for  # i11-collections: a running agent signs without a passphrase
+
+    held = agent_key_for(card) if passphrase_file is None else None
+    if held is not None:  # the log key then needs $PROVENANCE_LOG_PASSPHRASE (issue 10)
+        return Signer(card=card, key=cast("SigningKey", held), role=chosen, log_key=_log_key(archive, None))
     if not keys.has_private_key(card.id):
         keys.unlock(card, b"")  # raises key.not-found, naming where the private key was looked for
-    return Signer(card=card, key=cast(SigningKey, KeyOnFirstUse(card, passphrase_file)), role=chosen)
+    # issue 14: the passphrase is asked when the first event is signed, after the command checked its input;
+    # the log key (issue 10), unlocked with that passphrase, is set on the signer then (before any commit)
+    lazy = KeyOnFirstUse(card, passphrase_file, archive)
+    signer = Signer(card=card, key=cast("SigningKey", lazy), role=chosen)
+    lazy.signer = signer
+    return signer
 
 
 class KeyOnFirstUse:
-    """A signing key that asks for its passphrase and unlocks when it first signs (then stays unlocked)."""
+    """A signing key that asks for its passphrase and unlocks when it first signs (then stays unlocked).
 
-    def __init__(self, card: Any, passphrase_file: Path | None) -> None:
+    Unlocking also unlocks a logged archive's log key and sets it on the signer: every writer signs its
+    event before it commits, so the log key is there when the commit needs it.
+    """
+
+    def __init__(self, card: Any, passphrase_file: Path | None, archive: Archive) -> None:
         self.card = card
         self.passphrase_file = passphrase_file
+        self.archive = archive
+        self.signer: Signer | None = None
         self.unlocked: Any = None
 
     def unlock_now(self) -> None:
@@ -131,12 +145,23 @@ class KeyOnFirstUse:
 
         if self.unlocked is None:
             passphrase = read_passphrase(self.passphrase_file, what=f"key of {self.card.name}")
-            self.unlocked = keys.unlock(self.card, passphrase)
+            unlocked = keys.unlock(self.card, passphrase)
+            log_key = _log_key(self.archive, passphrase)
+            if self.signer is not None:
+                object.__setattr__(self.signer, "log_key", log_key)  # the signer is frozen; set once, here
+            self.unlocked = unlocked
 
     def sign(self, message: bytes) -> bytes:
         self.unlock_now()
         signature: bytes = self.unlocked.sign(message)
         return signature
+
+
+def _log_key(archive: Archive, passphrase: bytes | None) -> SigningKey | None:
+    """A logged archive's log key, unlocked ($PROVENANCE_LOG_PASSPHRASE, else the signer's passphrase)."""
+    from provenance.archive_log import unlock_log_key
+
+    return unlock_log_key(archive, passphrase)
 
 
 def parse_role(value: str) -> Role:

@@ -148,6 +148,10 @@ def register(app: typer.Typer) -> None:
                 "--sha512", help="Add manifest-sha512.txt and tagmanifest-sha512.txt (costs 2.3x SHA-256)."
             ),
         ] = False,
+        log_tiles: Annotated[
+            bool,
+            typer.Option("--log-tiles", help="Add the transparency log's tiles (for consistency proofs)."),
+        ] = False,
         trust: Annotated[
             Path | None,
             typer.Option("--trust", help="tei, annotations: verify against these key cards (default: keys/)."),
@@ -185,10 +189,10 @@ def register(app: typer.Typer) -> None:
 
             raise UsageError(ErrorCode.USAGE, "--trust and --force go with --format tei or annotations only")
         if fmt != "bag" or into is not None:
-            if history or sha512:
+            if history or sha512 or log_tiles:
                 from provenance.errors import ErrorCode, UsageError
 
-                raise UsageError(ErrorCode.USAGE, "--history and --sha512 go with --format bag only")
+                raise UsageError(ErrorCode.USAGE, "--history, --sha512 and --log-tiles go with --format bag only")
             _run_format(fmt, archive, record, out, into, json_out, trust, force)
             return
         if out is None:
@@ -197,7 +201,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(ErrorCode.USAGE, "export needs --out PATH (see 'provenance export --help')")
         arch = open_archive(archive)
         algorithms = ("sha256", "sha512") if sha512 else ("sha256",)
-        result = export_record(arch, record, out, history=history, algorithms=algorithms)
+        result = export_record(arch, record, out, history=history, algorithms=algorithms, log_tiles=log_tiles)
         for key in result.missing_cards:
             sys.stderr.write(
                 f"provenance: warning: no key card for signer {key[:24]}… in {arch.keys_dir}; the bundle "

@@ -34,7 +34,7 @@ def generate(
         typer.Option(
             "--role",
             help="Role(s) the key may sign in: archivist, transcriber, translator, reviewer, custodian, "
-            "publisher, auditor. Repeat for several.",
+            "publisher, auditor; log or witness (transparency log: that role only). Repeat for several.",
         ),
     ],
     valid_until: Annotated[

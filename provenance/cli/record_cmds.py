@@ -75,19 +75,32 @@ def register(app: typer.Typer) -> None:
     @app.command("init")
     def init(
         path: Annotated[Path, typer.Argument(help="Folder for the new archive.")] = Path("."),
+        log_origin: Annotated[
+            str | None,
+            typer.Option("--log-origin", help="Start a transparency log with this origin (makes the log key)."),
+        ] = None,
+        passphrase_file: PassFileOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Create an archive: records/, keys/ and a commented provenance.toml.
+        """Create an archive: records/, keys/ and a commented provenance.toml; with --log-origin also its
+        transparency log and log key.
 
-        Example: provenance init ~/archives/korea-1951
+        Example: provenance init ~/archives/korea-1951 --log-origin archive.example.org/korea-1951
         """
         from provenance.archive import Archive
 
         archive, created = Archive.init(path)
+        log = None
+        if log_origin is not None:
+            from provenance.cli.tlog_cmds import enable_log
+
+            log = enable_log(archive, log_origin, passphrase_file)
         if json_out:
-            emit_json({"archive": str(archive.root), "created": created})
+            emit_json({"archive": str(archive.root), "created": created, "log": log})
         else:
             print(f"{'created' if created else 'already an archive:'} {archive.root}")
+            if log is not None:
+                print(f"log {log['origin']}: log key {log['note_verifier_key']}")
 
     @app.command("ingest")
     def ingest(

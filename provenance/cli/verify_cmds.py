@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from provenance.cli import verify_run
+from provenance.cli import audit_cmds, verify_run
 from provenance.cli.common import ArchiveOpt, JsonOpt
 
 # the commands this module registers (the app builds only this group when one of them is run)
@@ -50,6 +50,20 @@ def register(app: typer.Typer) -> None:
         archive: ArchiveOpt = None,
         jobs: JobsOpt = None,
         max_size: MaxSizeOpt = None,
+        state: Annotated[
+            Path | None,
+            typer.Option("--state", help="Remember the newest log checkpoint and record heads here; "
+                         "report log.fork and log.rollback against them."),
+        ] = None,
+        consistency: Annotated[
+            Path | None,
+            typer.Option("--consistency", help="A consistency proof ('tlog prove') from the remembered checkpoint."),
+        ] = None,
+        witnesses: Annotated[
+            int | None,
+            typer.Option("--witnesses", min=0, help="Trusted witnesses that must cosign each checkpoint "
+                         "(default: the trust store's log-policy.toml, else 0)."),
+        ] = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Check hashes, the event chain, every signature and every signer; exit 0 trusted, 1 invalid, 3 valid.
@@ -69,21 +83,64 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance verify telegram-23256.tar.gz --max-size 20G
         """
-        raise typer.Exit(verify_run.verify(paths, trust, archive, jobs, json_out, max_size))
+        log = None
+        if state is not None or consistency is not None or witnesses is not None:
+            from provenance.verify.record import LogOptions
+
+            log = LogOptions(state_dir=state, consistency=consistency, witnesses=witnesses)
+        raise typer.Exit(verify_run.verify(paths, trust, archive, jobs, json_out, max_size, log=log))
 
     @app.command("audit")
     def audit(
         trust: TrustOpt = None,
-        archive: ArchiveOpt = None,
+        archive: Annotated[
+            str | None,
+            typer.Option("--archive", "-A", show_default=False,
+                         help="Archive folder or s3://bucket/prefix (default: $PROVENANCE_ARCHIVE, else the "
+                         "current folder)."),
+        ] = None,
         jobs: JobsOpt = None,
+        since: Annotated[
+            Path | None,
+            typer.Option("--since", help="An earlier log checkpoint: prove the log is consistent with it."),
+        ] = None,
         json_out: JsonOpt = False,
+        report: audit_cmds.ReportOpt = None,
+        key: audit_cmds.KeyOpt = None,
+        passphrase_file: audit_cmds.PassFileOpt = None,
+        record_events: audit_cmds.RecordEventsOpt = False,
+        sample: audit_cmds.SampleOpt = None,
+        seed: audit_cmds.SeedOpt = None,
+        older_than: audit_cmds.OlderOpt = None,
+        max_time: audit_cmds.MaxTimeOpt = None,
+        engine: audit_cmds.EngineOpt = "local",
+        scheduler: audit_cmds.SchedulerOpt = None,
     ) -> None:
-        """Verify every record of the archive, its whole history included; exit with the worst state.
+        """Verify every record of the archive, its whole history included, and its transparency log against
+        the records; exit with the worst state.
 
         With --trust DIR, the archive's own keys/ and provenance.toml decide nothing (as for verify).
         Records are verified by --jobs processes (default: one per CPU), with a progress bar on a
         terminal and a summary at the end; only records with problems are shown in full.
 
+        Audit at scale: --report FILE writes one signed report (check it with verify-report);
+        --sample/--older-than/--max-time choose what this run checks, and the audit state
+        (.provenance/audit-state.sqlite) lets the next run continue where this one stopped;
+        --engine dask --scheduler ADDRESS spreads the records over a Dask cluster; --archive
+        s3://bucket/prefix audits an archive on object storage (read-only).
+
         Example: provenance audit --archive ~/archives/korea-1951 --jobs 2 --json
+
+        Example: provenance audit --sample 10% --seed 2026 --max-time 1h --report audit.json --key Auditor
         """
-        raise typer.Exit(verify_run.audit(trust, archive, jobs, json_out))
+        options = {"report": report, "key": key, "passphrase_file": passphrase_file,
+                   "record_events": record_events, "sample": sample, "seed": seed, "older_than": older_than,
+                   "max_time": max_time, "engine": engine, "scheduler": scheduler}
+        from provenance.audit.source import is_remote
+
+        if audit_cmds.scheduled(**options) or is_remote(archive):
+            raise typer.Exit(audit_cmds.run_scheduled(
+                archive=archive, trust=trust, jobs=jobs, json_out=json_out, report=report, key=key,
+                passphrase_file=passphrase_file, record_events=record_events, sample=sample, seed=seed,
+                older_than=older_than, max_time=max_time, engine=engine, scheduler=scheduler))
+        raise typer.Exit(verify_run.audit(trust, Path(archive) if archive else None, jobs, json_out, since=since))

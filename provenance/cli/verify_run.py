@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from provenance.model.problems import TrustState, VerificationReport
     from provenance.verify.batch import Outcome, TargetKind
-    from provenance.verify.record import VerifyContext
+    from provenance.verify.record import LogOptions, VerifyContext
 
 # the commands implemented here (the app builds only their group, or takes the fast path, for them)
 COMMANDS = ("verify", "audit")
@@ -135,6 +135,8 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
         # issue 14: never every check ✓ and then INVALID: the problems no check names get a line of their own
         codes = ", ".join(sorted({str(p.code) for p in report.problems}))
         yield [("  ", None), ("✗", "red"), (f" {counted(len(report.problems), 'further problem')} ({codes})", None)]
+    if report.log is not None:
+        yield [(f"  transparency log: {report.log}", None)]
     for signer in report.signers:
         against = sorted(
             {str(p.code) for p in report.problems if p.fields.get("key") == signer["key"] and str(p.code).startswith("signer.")}
@@ -354,6 +356,8 @@ def verify(
     jobs: int | None,
     json_out: bool,
     max_size: str | None = None,
+    *,
+    log: LogOptions | None = None,
 ) -> int:
     """``provenance verify``: the report (or one summary of many), returns the exit code of the worst state.
 
@@ -363,6 +367,13 @@ def verify(
     from provenance.errors import ErrorCode, NotFoundError
     from provenance.verify.workers import resolve_jobs
 
+    if archive is not None and str(archive).startswith("s3:"):
+        # --archive s3://bucket/prefix: each path is a record of it (an id, or records/<id>)
+        base = str(archive).rstrip("/")
+        paths = [Path(f"{base}/{p}" if str(p).startswith("records/") else f"{base}/records/{p}") for p in paths]
+        archive = None
+    if any(str(p).startswith("s3:") for p in paths):
+        return _verify_remote(paths, trust, archive, jobs, json_out, max_size)
     limit = max_size_option(max_size)
     if len(paths) == 1 and not paths[0].exists():
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
@@ -376,6 +387,8 @@ def verify(
         # a record folder: its large files are hashed by a thread while the verifier starts
         prefetch = Prefetch.start(paths[0] / "files")
     ctx = replace(_context(paths, trust, archive), max_size=limit)
+    if log is not None:
+        ctx = replace(ctx, log=log)
     if len(paths) == 1:
         from provenance.verify.target import verify_path
 
@@ -395,6 +408,29 @@ def verify(
     return worst.exit_code
 
 
+def _verify_remote(paths: list[Path], trust: Path | None, archive: Path | None, jobs: int | None,
+                   json_out: bool, max_size: str | None) -> int:
+    """``verify s3://bucket/prefix/records/<id>`` (or a bundle object): each copied into a private temporary
+    folder, read-only, and verified there; the default trust store is the archive's own ``keys/``."""
+    import shutil
+    import tempfile
+
+    from provenance.audit.source import fetch_for_verify, remote_url
+
+    scratch = Path(tempfile.mkdtemp(prefix="provenance-verify-"))
+    try:
+        local: list[Path] = []
+        keys: Path | None = None
+        for index, path in enumerate(paths):
+            url = remote_url(path)
+            if url is None:
+                local.append(path)
+                continue
+            target, keys = fetch_for_verify(url, scratch / str(index))
+            local.append(target)
+        return verify(local, trust if trust is not None else keys, archive, jobs, json_out, max_size)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 def unpack(
     bundle: Path, out: Path, trust: Path | None, archive: Path | None, json_out: bool, max_size: str | None
 ) -> int:
@@ -421,15 +457,29 @@ def unpack(
     return result.report.state.exit_code
 
 
-def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool) -> int:
-    """``provenance audit``: every record of the archive; returns the exit code of the worst state."""
+def audit(
+    trust: Path | None, archive: Path | None, jobs: int | None, json_out: bool, *, since: Path | None = None
+) -> int:
+    """``provenance audit``: every record of the archive, then its transparency log against the records;
+    returns the exit code of the worst state."""
     from provenance.archive import Archive
+    from provenance.log_audit import audit_log
     from provenance.verify.workers import resolve_jobs
 
     arch = Archive.locate(archive)
     ctx = _context([], trust, arch.root)
+    since_data = None
+    if since is not None:
+        from provenance.errors import ErrorCode, NotFoundError
+        from provenance.fsio import read_limited
+
+        try:
+            since_data = read_limited(since, 1 << 20, regular_only=False)
+        except OSError as exc:
+            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"cannot read --since {since}: {exc.strerror}") from None
     # a record folder planted as a link is a target too: its report says file.path-unsafe
     targets = [arch.record_dir(rid) for rid in sorted({*arch.record_ids(), *arch.linked_records()})]
+    log_report = audit_log(arch, list(ctx.trust.cards.values()), since_data)
     worst, counts, problems, stream = _run_batch(
         targets,
         ctx,
@@ -439,9 +489,15 @@ def audit(trust: Path | None, archive: Path | None, jobs: int | None, json_out: 
         what=f"audit of {arch.root}",
         show_trusted=False,
     )
+    if log_report.state.rank > worst.rank:
+        worst = log_report.state
     if stream is not None:
         stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
-                      "records": len(targets), "summary": counts, "problems": problems})
+                      "records": len(targets), "summary": counts,
+                      "problems": problems + [p.to_json() for p in log_report.problems],
+                      "log": log_report.to_json()})
+    elif log_report.log == "logged":
+        _render(log_report)
     return worst.exit_code
 
 
@@ -478,6 +534,8 @@ def fast_command(argv: list[str]) -> Callable[[], int] | None:
             value = next(rest, "")
             if not value or value.startswith("-"):
                 return None
+        if "://" in value:
+            return None  # an archive on object storage: typer's path (audit at scale)
         values[_VALUE_OPTIONS[name]] = value
     jobs: int | None = None
     if values["jobs"] is not None:

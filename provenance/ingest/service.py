@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from provenance import catalogue_index
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, check_record_id
+from provenance.archive_log import event_leaves, logged_commit
 from provenance.canonical import StrictJSONError, loads_strict
 from provenance.errors import (
     ConflictError,
@@ -218,9 +220,11 @@ def ingest(
     sidecar: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
     record_id: str | None = None,
+    flush_once: bool = False,
 ) -> Manifest:
     """Register ``source`` as a new record signed by ``signer``; returns the new manifest.
 
+    ``flush_once``: one syncfs before the commit instead of an fsync per file (see ``StagedRecord``).
     Raises ``ConflictError(record.exists)``, ``InputError``, ``StorageError``; nothing is written on failure.
     """
     rid, state, used = prepare_record(
@@ -233,7 +237,8 @@ def ingest(
             record=rid,
         )
     with archive.locked(rid):
-        stage = StagedRecord(archive, rid, new=True)
+        catalogue_index.before_commit(archive, rid)  # i11: the search index (derived, best effort)
+        stage = StagedRecord(archive, rid, new=True, flush_once=flush_once)
         try:
             stage.write(f"files/{source.name}", source.data)
             digest = state_digest(state)
@@ -257,11 +262,13 @@ def ingest(
             )
             manifest = Manifest(record=rid, state=state, events=[event])
             stage.write(MANIFEST_NAME, writable_manifest_bytes(manifest))
-            stage.commit()
+            with logged_commit(archive, signer.log_key, event_leaves(manifest)):
+                stage.commit()
         except OSError as exc:
             stage.discard()
             raise storage_error("write record", archive.record_dir(rid), exc) from exc
         except BaseException:
             stage.discard()
             raise
+        catalogue_index.after_commit(archive, rid)  # i11: the search index (derived, best effort)
     return manifest

@@ -56,9 +56,11 @@ class Role(StrEnum):
     CUSTODIAN = "custodian"
     PUBLISHER = "publisher"
     AUDITOR = "auditor"
+    LOG = "log"  # transparency log: signs the archive's checkpoints, never an event
+    WITNESS = "witness"  # a partner's witness: cosigns checkpoints, never an event
 
 
-_ANY = frozenset(Role)
+_ANY = frozenset(Role) - {Role.LOG, Role.WITNESS}
 
 # The default roles policy: which roles may sign which events. An archive may override it in its
 # configuration file (``[roles]`` table of provenance.toml).

@@ -14,6 +14,8 @@ from provenance.model.timefmt import parse_utc
 KEY_CARD_FORMAT: Final = "provenance-key-card/1"
 # 32 bytes, base64url without padding, canonical: 43 characters carry 258 bits, the last 2 must be zero
 PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
+# C2SP signed-note verifier key <name>+<hex key hash>+<base64(type || key)>, type 0x01 (A…) or 0x04 (B…)
+NOTE_VERIFIER_KEY_PATTERN = r"^[^\s+]{1,255}\+[0-9a-f]{8}\+[AB][A-Za-z0-9+/]{43}$"
 
 
 # defer_build: each validator is built on first use, so that a command builds only what it uses (verify
@@ -42,6 +44,8 @@ class KeyCard(BaseModel):
     valid_until: UtcTime | None = None
     revoked: Revocation | None = None
     supersedes: KeyId | None = None
+    # keys with role log or witness (transparency log): checked against public_key when a card is read
+    note_verifier_key: Annotated[str, Field(pattern=NOTE_VERIFIER_KEY_PATTERN)] | None = None
 
     def as_json(self) -> dict[str, object]:
         """The card as JSON, unset optional fields left out."""

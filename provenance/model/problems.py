@@ -67,6 +67,20 @@ class ProblemCode(StrEnum):
     BAG_TAG_DIGEST_MISMATCH = "bag.tag-digest-mismatch"
     BAG_INFO_MISMATCH = "bag.info-mismatch"
     PATH_NOT_FOUND = "path.not-found"
+    # transparency log (issue 10)
+    LOG_PROOF_MISSING = "log.proof-missing"
+    LOG_INCLUSION_INVALID = "log.inclusion-invalid"
+    LOG_CHECKPOINT_INVALID = "log.checkpoint-invalid"
+    LOG_FORK = "log.fork"
+    LOG_ROLLBACK = "log.rollback"
+    LOG_WITNESS_QUORUM = "log.witness-quorum"
+    EVENT_TIME_IMPLAUSIBLE = "event.time-implausible"
+    # audit at scale (issue 16): signed audit reports, records on object storage
+    REPORT_MALFORMED = "report.malformed"
+    REPORT_SCHEMA = "report.schema"
+    REPORT_SIGNATURE_INVALID = "report.signature-invalid"
+    REPORT_INCONSISTENT = "report.inconsistent"
+    STORAGE_READ_FAILED = "storage.read-failed"
     # one reading of every container (issue 9, i9-containers): constructs two readers may read differently
     BUNDLE_AMBIGUOUS_NAME = "bundle.ambiguous-name"
     BUNDLE_HEADER_MISMATCH = "bundle.header-mismatch"
@@ -94,6 +108,7 @@ UNTRUSTED_CODES: frozenset[ProblemCode] = frozenset(
         ProblemCode.SIGNER_EXPIRED,
         ProblemCode.SIGNER_AGENT_MISMATCH,
         ProblemCode.TRUST_EMPTY,
+        ProblemCode.EVENT_TIME_IMPLAUSIBLE,  # transparency log (issue 10)
     }
 )
 
@@ -144,6 +159,10 @@ class VerificationReport:
     warnings: list[str] = field(default_factory=list)
     # digest of the last event: compare it with one kept elsewhere to detect a rollback to an older version
     head: str | None = None
+    # transparency log (issue 10): "logged", "not logged", or None where not judged (a record folder)
+    log: str | None = None
+    # per event, when cosigned checkpoints show it was logged: {seq, index, after, before} (issue 10)
+    logged: list[dict[str, Any]] = field(default_factory=list)
     # the trust store and the roles policy this verdict rests on ({"path", "source", …})
     trust_store: dict[str, Any] | None = None
     policy: dict[str, Any] | None = None
@@ -180,6 +199,8 @@ class VerificationReport:
             "telegram_number": self.telegram_number,
             "events": self.events,
             "head": self.head,
+            "log": self.log,
+            "logged": self.logged,
             "files": self.files,
             "bytes_hashed": self.bytes_hashed,
             "problems": [p.to_json() for p in self.problems],

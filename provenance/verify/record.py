@@ -90,12 +90,23 @@ class VerifyContext:
     now: datetime
     jobs: int = 1
     prefetch: Prefetch | None = None
+    log: LogOptions | None = None  # transparency log: --state, --consistency, --witnesses (issue 10)
     # where the trust store and the roles policy came from, named in every report
     trust_origin: str = "option"  # "option" (--trust), "archive" (the archive's keys/), "none"
     policy_path: str | None = None  # the provenance.toml read, or None for the built-in defaults
     policy_origin: str = "default"  # "trust-store", "archive" or "default"
     # a bundle archive may decompress to at most this many bytes (verify --max-size; None: the default)
     max_size: int | None = None
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """What ``verify`` was told about the transparency log: where it remembers checkpoints and heads,
+    a consistency proof to use, and how many witnesses must cosign (None: the trust store's policy)."""
+
+    state_dir: Path | None = None
+    consistency: Path | None = None
+    witnesses: int | None = None
 
 
 @dataclass

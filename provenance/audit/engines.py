@@ -1,0 +1,168 @@
+"""Engines that run batches of audit work: this process, a local process pool (the default), or a Dask
+cluster (``--engine dask --scheduler ADDRESS``, the ``dask`` extra, imported only here).
+
+Every engine takes the batches one by one, keeps a bounded number in flight (so that a run can stop
+between batches when its time is up or the store has gone away, and memory does not grow with the
+archive), and yields each batch's results once, as it completes. On Dask, a batch whose worker is lost is
+run again on another worker by the scheduler: its results arrive once, from whichever run finished.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from provenance.audit.work import AuditJob, audit_batch
+
+Results = list[dict[str, Any]]
+Batches = Iterator[list[str]]
+StopAsked = Callable[[], bool]
+
+
+def batch_size(records: int, workers: int) -> int:
+    """Records per batch: enough to make the cost of sending a batch small, few enough that every worker
+    gets several batches (and a run stops soon after its time is up)."""
+    return max(8, min(64, records // max(1, workers * 8)))
+
+
+@dataclass
+class LocalEngine:
+    """``workers`` processes on this machine (forked: they inherit the loaded library and trust store).
+
+    A worker process that dies (killed, out of memory) breaks the pool: a new pool is started and the
+    batches that were in flight are run again; each batch's results are taken once.
+    """
+
+    workers: int
+    name: str = "local"
+    # new pools started after a worker died, before the run gives up (raises BrokenProcessPool)
+    restarts: int = 3
+
+    def run(self, job: AuditJob, batches: Batches, stop: StopAsked) -> Iterator[Results]:
+        if self.workers <= 1:
+            for records in batches:
+                if stop():
+                    return
+                yield audit_batch(job, records)
+            return
+        import multiprocessing
+        from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+
+        def new_pool() -> ProcessPoolExecutor:
+            return ProcessPoolExecutor(self.workers, mp_context=context)
+
+        pool = new_pool()
+        flight: deque[tuple[list[str], Future[Results]]] = deque()
+        exhausted = False
+        restarts = 0
+        try:
+            while True:
+                while not exhausted and len(flight) < 2 * self.workers and not stop():
+                    batch: list[str] | None = next(batches, None)
+                    if batch is None:
+                        exhausted = True
+                        break
+                    flight.append((batch, pool.submit(audit_batch, job, batch)))
+                if not flight:
+                    return
+                batch, future = flight[0]
+                try:
+                    results = future.result()
+                except BrokenExecutor:
+                    restarts += 1
+                    if restarts > self.restarts:
+                        raise
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool = new_pool()
+                    again = [records for records, _ in flight]
+                    flight.clear()
+                    flight.extend((records, pool.submit(audit_batch, job, records)) for records in again)
+                    continue
+                flight.popleft()
+                yield results
+        finally:
+            # batches not started are dropped (their records stay for the next run); running ones end
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class DaskEngine:
+    """Batches sent to the workers of a running Dask scheduler; each worker reads the archive itself."""
+
+    scheduler: str
+    name: str = "dask"
+    workers: int = 1
+    connect_timeout: float = 5.0
+
+    def connect(self) -> Any:
+        """A client of the scheduler. Raises ``ProvenanceError(dependency.missing)`` without the extra and
+        ``ProvenanceError(audit.scheduler-unreachable)`` when no scheduler answers at the address."""
+        from provenance.errors import ErrorCode, ProvenanceError
+
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ProvenanceError(
+                ErrorCode.EXTRA_MISSING, "--engine dask needs Dask: pip install 'provenance[dask]'"
+            ) from None
+        try:
+            client = Client(  # type: ignore[no-untyped-call]
+                self.scheduler, timeout=self.connect_timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ProvenanceError(
+                ErrorCode.SCHEDULER_UNREACHABLE,
+                f"no Dask scheduler answers at {self.scheduler} ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else 'no answer'}); start one with 'dask scheduler'",
+            ) from None
+        return client
+
+    def run(self, job: AuditJob, batches: Batches, stop: StopAsked) -> Iterator[Results]:
+        from distributed import as_completed
+
+        client = self.connect()
+        try:
+            threads = sum(client.nthreads().values()) or 1
+            self.workers = max(1, len(client.nthreads()))
+            pending: Any = None
+            flight = 0
+            exhausted = False
+            number = 0
+            token = os.urandom(6).hex()
+
+            def feed() -> None:
+                nonlocal flight, exhausted, number, pending
+                while not exhausted and flight < 2 * threads and not stop():
+                    batch: list[str] | None = next(batches, None)
+                    if batch is None:
+                        exhausted = True
+                        return
+                    number += 1
+                    # retries: a batch whose worker raised is run again (a lost worker's batches are
+                    # rescheduled by the scheduler itself)
+                    # the job (archive location, trust store, policy, clock: a few KiB) travels with each
+                    # batch, so a batch rerun on a new worker needs nothing that died with the old one
+                    future = client.submit(
+                        audit_batch, job, batch, pure=False, retries=2, key=f"provenance-audit-{token}-{number}"
+                    )
+                    if pending is None:
+                        pending = as_completed([future], loop=client.loop)  # type: ignore[no-untyped-call]
+                    else:
+                        pending.add(future)
+                    flight += 1
+
+            feed()
+            while flight:
+                future = next(pending)
+                flight -= 1
+                results = future.result()
+                future.release()
+                yield results
+                feed()
+        finally:
+            client.close()

@@ -1,0 +1,182 @@
+"""``provenance search``, ``list`` and ``index``: finding records again through the derived index."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from provenance.cli.common import ArchiveOpt, JsonOpt, console, emit_json, open_archive, table_box
+
+FieldOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--field", "-f", help="FIELD=VALUE: the catalogue field contains VALUE (case and accents aside)."
+    ),
+]
+SentFromOpt = Annotated[
+    str | None, typer.Option("--sent-from", help="Sent on or after this date (1951-08-01).")
+]
+SentToOpt = Annotated[str | None, typer.Option("--sent-to", help="Sent on or before this date (1951-08-31).")]
+SignerOpt = Annotated[
+    str | None,
+    typer.Option("--signer", help="Only records with an event signed by this key (id, short id, name)."),
+]
+ReleasedOpt = Annotated[bool, typer.Option("--released", help="Only released records.")]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("search")
+    def search(
+        query: Annotated[
+            str, typer.Argument(help="Words to find; Филиппов* for a prefix; OR and NOT between words.")
+        ],
+        field: FieldOpt = None,
+        sent_from: SentFromOpt = None,
+        sent_to: SentToOpt = None,
+        signer: SignerOpt = None,
+        released: ReleasedOpt = False,
+        limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Results shown (0: all).")] = 20,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Full-text search of transcriptions, notes and catalogue: ranked, each result with its snippet.
+
+        Case and accents do not matter (kaesong finds Kaesŏng), Cyrillic and Latin alike.
+
+        Example: provenance search 'Филиппов*' --sent-from 1951-08-01 --field origin=Beijing
+        """
+        from provenance.cli.search_run import run_search
+
+        run_search(
+            query,
+            fields=field,
+            sent_from=sent_from,
+            sent_to=sent_to,
+            signer=signer,
+            released=released,
+            limit=limit,
+            archive=archive,
+            json_out=json_out,
+        )
+
+    @app.command("list")
+    def list_cmd(
+        field: FieldOpt = None,
+        sent_from: SentFromOpt = None,
+        sent_to: SentToOpt = None,
+        signer: SignerOpt = None,
+        released: ReleasedOpt = False,
+        sort: Annotated[
+            str, typer.Option("--sort", help="record, title, sent, events, changed, or a catalogue field.")
+        ] = "record",
+        desc: Annotated[bool, typer.Option("--desc", help="Sort in descending order.")] = False,
+        fmt: Annotated[
+            str,
+            typer.Option("--format", help="table, csv (a catalogue sheet ingest-batch reads back) or json."),
+        ] = "table",
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """List the archive's records, filtered and sorted.
+
+        The CSV is a catalogue sheet: its filename column is <record>/<file>, so copying each record's files/
+        to FOLDER/<record>/ lets ingest-batch register the same records again.
+
+        Example: provenance list --sort sent --format csv > catalogue.csv
+        """
+        from provenance.cli.search_run import filters_for, note_status, status_json
+        from provenance.errors import ErrorCode, UsageError
+        from provenance.search import list_records
+
+        if fmt not in ("table", "csv", "json"):
+            raise UsageError(ErrorCode.USAGE, f"--format {fmt!r}: use table, csv or json")
+        if json_out:
+            fmt = "json"
+        arch = open_archive(archive)
+        found = list_records(
+            arch, filters_for(arch, field, sent_from, sent_to, signer, released), sort=sort, descending=desc
+        )
+        if fmt == "json":
+            emit_json(
+                {
+                    "total": found.total,
+                    "records": [h.as_json(False) for h in found.hits],
+                    "index": status_json(found),
+                }
+            )
+            return
+        note_status(found)
+        if fmt == "csv":
+            import csv
+
+            from provenance.search import catalogue_rows
+
+            header, rows = catalogue_rows(found.hits)
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+            return
+        from rich.table import Table
+
+        out = console()
+        table = Table(box=table_box(out), show_edge=False)
+        for name in ("record", "title", "sent", "events", "released"):
+            table.add_column(name, overflow="fold")
+        for hit in found.hits:
+            table.add_row(
+                hit.record, hit.title or "", hit.sent or "", str(hit.events), "yes" if hit.released else ""
+            )
+        out.print(table)
+        out.print(f"{found.total} record(s)")
+
+    @app.command("index")
+    def index(
+        rebuild: Annotated[
+            bool, typer.Option("--rebuild", help="Build the index again from every manifest.")
+        ] = False,
+        check: Annotated[
+            bool,
+            typer.Option(
+                "--check", help="Compare every indexed record with its manifest; re-index what differs."
+            ),
+        ] = False,
+        archive: ArchiveOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """The search index (derived from the manifests, in .provenance/index.sqlite): status, check, rebuild.
+
+        Example: provenance index --rebuild
+        """
+        import time
+
+        from provenance import catalogue_index
+
+        arch = open_archive(archive)
+        started = time.perf_counter()
+        if rebuild:
+            from provenance.catalogue_index import open_index
+
+            # opened first: a damaged file is replaced rather than rebuilt in place
+            db, _status = open_index(arch)
+            db.close()
+            count = catalogue_index.rebuild(arch)
+            document: dict[str, Any] = {"records": count, "rebuilt": True, "reindexed": count}
+        elif check:
+            count, differ = catalogue_index.check_all(arch)
+            document = {"records": count, "rebuilt": False, "reindexed": differ}
+        else:
+            db, status = catalogue_index.open_index(arch)
+            count = db.execute("SELECT count(*) FROM records").fetchone()[0]
+            db.close()
+            document = {"records": count, "rebuilt": status.rebuilt, "reindexed": status.refreshed}
+        document["seconds"] = round(time.perf_counter() - started, 3)
+        document["path"] = str(catalogue_index.index_path(arch))
+        if json_out:
+            emit_json(document)
+            return
+        verb = "rebuilt" if document["rebuilt"] else "current"
+        print(
+            f"index {verb}: {document['records']} records, {document['reindexed']} re-indexed ({document['seconds']} s)"
+        )

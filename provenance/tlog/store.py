@@ -1,0 +1,242 @@
+"""The archive's log on disk: ``log/checkpoint`` and the tiles under ``log/tile/``, and its journal.
+
+Appending is a small two-phase commit with the record it logs:
+
+1. :meth:`LogStore.prepare` computes the new tiles and signs the new checkpoint (nothing written);
+2. :meth:`LogStore.write_journal` stores the new leaves and the signed checkpoint, flushed (the one
+   fsync the log adds to a commit), under the archive's work folder; then the caller commits the record
+   (its atomic swap, flushed);
+3. :meth:`LogStore.apply` writes the new tiles, then the checkpoint (the log's own commit point:
+   readers take the size from it, and tiles beyond it are ignored), each by rename, without a flush of
+   their own: the journal stays until the next append replaces it, so what a power loss takes back is
+   written again from it.
+
+A command killed (or a machine stopped) after 2 leaves a journal: whoever takes the log lock next calls
+:meth:`LogStore.recover`, which rolls the log forward when the record holds the journalled events and the
+log does not yet show them (or its tiles do not read), and drops the journal when the record does not
+hold them. Log and records thus always end up agreeing, event for leaf.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from provenance import fsio
+from provenance.tlog import merkle, note
+from provenance.tlog.checkpoint import Checkpoint, parse_body, parse_leaf
+from provenance.tlog.tiles import TileLog
+
+if TYPE_CHECKING:
+    from provenance.signing import SigningKey
+
+CHECKPOINT_NAME = "checkpoint"
+COSIGNED_DIR = "cosigned"
+JOURNAL_NAME = "log-journal.json"
+LOCK_NAME = "_log.lock"  # record ids start with a letter or digit: no record lock can take this name
+MAX_TILE_BYTES = 256 * 32 + 256 * (2 + 0xFFFF)
+
+
+class LogDamagedError(ValueError):
+    """The stored log does not read (missing tile, bad checkpoint): ``audit`` reports it."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A prepared append: the new tiles, leaves and signed checkpoint, not yet written."""
+
+    old_size: int
+    leaves: tuple[bytes, ...]
+    files: dict[str, bytes]
+    checkpoint: str  # the signed note
+
+
+class LogStore:
+    """``log/`` of one archive; ``work_dir`` holds its lock and journal."""
+
+    def __init__(self, log_dir: Path, work_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.work_dir = work_dir
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.log_dir / CHECKPOINT_NAME
+
+    @property
+    def journal_path(self) -> Path:
+        return self.work_dir / JOURNAL_NAME
+
+    def cosigned_path(self, size: int) -> Path:
+        """``log/cosigned/<size>``: a checkpoint as witnesses cosigned it (kept when the log moves on)."""
+        return self.log_dir / COSIGNED_DIR / str(size)
+
+    def cosigned_sizes(self) -> list[int]:
+        folder = self.log_dir / COSIGNED_DIR
+        if not folder.is_dir():
+            return []
+        return sorted(int(p.name) for p in folder.iterdir() if p.name.isascii() and p.name.isdigit())
+
+    def exists(self) -> bool:
+        return self.checkpoint_path.is_file()
+
+    @contextlib.contextmanager
+    def locked(self, event_present: Callable[[str, int, str], bool] | None = None) -> Iterator[None]:
+        """Hold the archive-wide log lock (taken after any record lock, never before one), then finish a
+        journalled append left by a killed command (``event_present`` answers whether a record holds it)."""
+        with fsio.exclusive_lock(self.work_dir / "locks" / LOCK_NAME, what="archive's log"):
+            if event_present is not None:
+                self.recover(event_present)
+            yield
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    def read_file(self, rel: str) -> bytes:
+        return fsio.read_limited(self.log_dir / rel, MAX_TILE_BYTES)
+
+    def checkpoint_text(self) -> str:
+        """The stored signed checkpoint; ``LogDamagedError`` when unreadable."""
+        try:
+            return fsio.read_limited(self.checkpoint_path, note.MAX_NOTE_BYTES).decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LogDamagedError(f"cannot read {self.checkpoint_path}: {exc}") from None
+
+    def checkpoint(self) -> Checkpoint:
+        """The stored checkpoint's body (signatures not checked here: the verifier checks them)."""
+        try:
+            return parse_body(note.parse(self.checkpoint_text()).text)
+        except note.NoteError as exc:
+            raise LogDamagedError(f"{self.checkpoint_path}: {exc}") from None
+
+    def tree(self, size: int | None = None) -> TileLog:
+        return TileLog(self.checkpoint().size if size is None else size, self.read_file)
+
+    # -- appending ---------------------------------------------------------------------------------------
+
+    def prepare(self, leaves: list[bytes], key: SigningKey, *, origin: str | None = None) -> Pending:
+        """New tiles and a new checkpoint signed by ``key`` under the log's origin (``origin`` for a new log).
+
+        Raises ``LogDamagedError`` when the stored log does not read.
+        """
+        if self.exists():
+            current = self.checkpoint()
+            origin = current.origin
+            old = current.size
+        else:
+            if origin is None:
+                raise LogDamagedError("the archive has no log")
+            old = 0
+        tree = self.tree(old)
+        try:
+            files = tree.append(leaves)
+            new_tree = TileLog(old + len(leaves), _reader(files, self.read_file))
+            root = new_tree.root()
+        except (OSError, ValueError) as exc:
+            raise LogDamagedError(f"the log's tiles do not read: {exc}") from None
+        body = Checkpoint(origin, old + len(leaves), root).body()
+        signed = note.Note(body, (note.sign(body, origin, key),)).encode()
+        return Pending(old, tuple(leaves), files, signed)
+
+    def write_journal(self, pending: Pending) -> None:
+        """Flush the pending append's leaves and checkpoint (the roll-forward record). Raises ``OSError``.
+
+        Written in place and fsynced: a journal torn by a crash does not parse and is dropped, which is
+        right, since the record is only committed after this returns.
+        """
+        doc = {
+            "old_size": pending.old_size,
+            "leaves": [leaf.decode("utf-8") for leaf in pending.leaves],
+            "checkpoint": pending.checkpoint,
+        }
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        new = not self.journal_path.exists()
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, json.dumps(doc).encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if new:
+            fsio.fsync_dir(self.work_dir)
+
+    def apply(self, pending: Pending, *, keep_journal: bool = True) -> None:
+        """Write the tiles, then the checkpoint, each by rename (no flush: see the module's note).
+        Raises ``OSError``."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for rel, data in sorted(pending.files.items()):
+            path = self.log_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _replace(path, data)
+        _replace(self.checkpoint_path, pending.checkpoint.encode("utf-8"))
+        if not keep_journal:
+            self.journal_path.unlink(missing_ok=True)
+
+    def recover(self, event_present: Callable[[str, int, str], bool]) -> str | None:
+        """Finish or drop a journalled append; returns "rolled-forward", "dropped", "done" (the log shows
+        it already) or None (no journal)."""
+        try:
+            doc = json.loads(self.journal_path.read_bytes())
+            leaves = [str(x).encode("utf-8") for x in doc["leaves"]]
+            old_size = int(doc["old_size"])
+            signed = str(doc["checkpoint"])
+            target = parse_body(note.parse(signed).text)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            self.journal_path.unlink(missing_ok=True)  # torn: its record was never swapped in
+            return "dropped"
+        parsed = [parse_leaf(leaf) for leaf in leaves]
+        if not self.exists() or not all(p is not None and event_present(*p) for p in parsed):
+            self.journal_path.unlink(missing_ok=True)
+            return "dropped"
+        try:
+            current = self.checkpoint() if self.exists() else None
+        except LogDamagedError:
+            current = None  # a checkpoint lost to a power cut: written again below
+        if current is not None and current.size > target.size:
+            return "done"  # a later append already went through
+        if current is not None and current.size == target.size and current.root == target.root:
+            try:
+                if self.tree(target.size).root() == target.root:
+                    return "done"
+            except (OSError, ValueError):
+                pass  # tiles lost to a power cut: written again below
+        if current is not None and current.size not in (old_size, target.size):
+            self.journal_path.unlink(missing_ok=True)
+            return "dropped"
+        files = self.tree(old_size).append(leaves)
+        self.apply(Pending(old_size, tuple(leaves), files, signed))
+        return "rolled-forward"
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``path`` through a temporary file and a rename (readers see old or new, never a mixture)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.urandom(6).hex()}")
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _reader(files: dict[str, bytes], fallback: Callable[[str], bytes]) -> Callable[[str], bytes]:
+    def read(path: str) -> bytes:
+        return files[path] if path in files else fallback(path)
+
+    return read
+
+
+def proof_for(tree: TileLog, index: int, size: int) -> list[bytes]:
+    """The inclusion proof of leaf ``index`` in the first ``size`` leaves; ``LogDamagedError`` if tiles fail."""
+    try:
+        return merkle.inclusion_proof(TileLog(size, tree.read), index, size)
+    except (OSError, ValueError) as exc:
+        raise LogDamagedError(f"the log's tiles do not read: {exc}") from None
+
