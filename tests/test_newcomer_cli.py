@@ -98,9 +98,9 @@ def test_metadata_sidecar_in_words(world: World, tmp_path: Path) -> None:
 def test_shell_completion(world: World) -> None:
     r = world.run("--show-completion", "bash")
     assert r.returncode == 0 and "_PROVENANCE_COMPLETE" in r.stdout
-    env = {"_PROVENANCE_COMPLETE": "complete_bash", "COMP_WORDS": "provenance ver", "COMP_CWORD": "1"}
+    env = {"_PROVENANCE_COMPLETE": "complete_bash", "COMP_WORDS": "provenance verify-r", "COMP_CWORD": "1"}
     r = world.run(env=env)
-    assert r.stdout.split() == ["verify"]
+    assert r.stdout.split() == ["verify-report"]
     assert "--install-completion" in world.run("--help").stdout
 
 
