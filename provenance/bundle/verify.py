@@ -244,7 +244,7 @@ def verify_tree(root: Path, tree: Tree, ctx: VerifyContext, report: Verification
         report.check(INFO_CHECK, count == 0, f"{count} problem(s)" if count else "")
         from provenance.verify.tlog_check import check_bundle_log  # transparency log (issue 10)
 
-        check_bundle_log(report, manifest, findings.tag_files, ctx)
+        check_bundle_log(report, manifest, findings.tag_files, ctx, read=tree.read)
 
 
 def _relative(value: Any, prefix: str) -> Any:

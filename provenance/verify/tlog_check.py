@@ -21,8 +21,10 @@ Without a log key in the trust store, nothing is required and the report says "n
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from provenance import fsio
 from provenance.manifest_io import event_digest
@@ -47,7 +49,20 @@ class _Seen:
     text: str
 
 
-def _read(path: Path) -> bytes:
+class _TagRef:
+    """A tag file of a bundle read through the bundle's own reader (an archive's members are not files)."""
+
+    def __init__(self, rel: str, read: Callable[[str, int], bytes]) -> None:
+        self.rel = rel
+        self._read = read
+
+    def load(self) -> bytes:
+        return self._read(self.rel, MAX_LOG_FILE)
+
+
+def _read(path: Path | _TagRef) -> bytes:
+    if isinstance(path, _TagRef):
+        return path.load()
     return fsio.read_limited(path, MAX_LOG_FILE)
 
 
@@ -91,9 +106,16 @@ def quorum(ctx: VerifyContext) -> int:
 
 
 def check_bundle_log(
-    report: VerificationReport, manifest: Manifest, tag_files: dict[str, Path], ctx: VerifyContext
+    report: VerificationReport,
+    manifest: Manifest,
+    tag_files: dict[str, Any],
+    ctx: VerifyContext,
+    read: Callable[[str, int], bytes] | None = None,
 ) -> None:
-    """Steps 1-4 above, adding problems and one check line to ``report``."""
+    """Steps 1-4 above, adding problems and one check line to ``report``. ``read(rel, limit)`` reads a tag
+    file where ``tag_files`` does not name real files (a bundle archive's members)."""
+    if read is not None:
+        tag_files = {rel: _TagRef(rel, read) for rel in tag_files}
     logged = f"{LOG_TAG}/checkpoint" in tag_files
     if not _has_log_key(ctx):
         report.log = "logged (no log key in the trust store)" if logged else "not logged"
@@ -114,7 +136,7 @@ def check_bundle_log(
 
 
 def _check_checkpoint(
-    report: VerificationReport, manifest: Manifest, tag_files: dict[str, Path], ctx: VerifyContext
+    report: VerificationReport, manifest: Manifest, tag_files: dict[str, Any], ctx: VerifyContext
 ) -> _Seen | None:
     path = tag_files.get(f"{LOG_TAG}/checkpoint")
     if path is None:
@@ -142,7 +164,7 @@ def _check_checkpoint(
 
 
 def _check_inclusion(
-    report: VerificationReport, manifest: Manifest, tag_files: dict[str, Path], seen: _Seen
+    report: VerificationReport, manifest: Manifest, tag_files: dict[str, Any], seen: _Seen
 ) -> dict[int, int]:
     """Checks each event's proof; returns seq → leaf index for the events proven included."""
     indices: dict[int, int] = {}
@@ -222,7 +244,7 @@ def _witness_times(text: str, witnesses: dict[tuple[str, bytes], note.Verifier])
 
 
 def _earlier(
-    report: VerificationReport, tag_files: dict[str, Path], seen: _Seen, ctx: VerifyContext, folder: str
+    report: VerificationReport, tag_files: dict[str, Any], seen: _Seen, ctx: VerifyContext, folder: str
 ) -> list[tuple[str, str, Checkpoint]]:
     """(tag file, note, body) of each earlier checkpoint shipped under ``provenance/log/<folder>/`` that the
     log signed and that is proven to be a prefix of the bundle's checkpoint."""
@@ -253,7 +275,7 @@ def _earlier(
 
 
 def _cosigned(
-    report: VerificationReport, tag_files: dict[str, Path], seen: _Seen, ctx: VerifyContext
+    report: VerificationReport, tag_files: dict[str, Any], seen: _Seen, ctx: VerifyContext
 ) -> list[tuple[int, list[int]]]:
     """(size, witness times) of every cosigned checkpoint shipped that the log signed and that is proven
     to be a prefix of the bundle's checkpoint; the bundle's own checkpoint included."""
@@ -270,7 +292,7 @@ def _cosigned(
 
 
 def _timestamped(
-    report: VerificationReport, tag_files: dict[str, Path], seen: _Seen, ctx: VerifyContext
+    report: VerificationReport, tag_files: dict[str, Any], seen: _Seen, ctx: VerifyContext
 ) -> list[tuple[int, int]]:
     """(size, genTime) of every RFC 3161 token shipped for an earlier checkpoint, verified against the TSA
     certificates (``*.pem``) of the trust store; tokens are ignored where it holds none."""
@@ -297,7 +319,7 @@ def _timestamped(
 def _check_intervals(
     report: VerificationReport,
     manifest: Manifest,
-    tag_files: dict[str, Path],
+    tag_files: dict[str, Any],
     seen: _Seen,
     ctx: VerifyContext,
     indices: dict[int, int],
@@ -377,7 +399,7 @@ def _load_state(path: Path) -> dict[str, dict[str, dict[str, object]]]:
 
 
 def _consistency_proof(
-    tag_files: dict[str, Path], options: LogOptions, old: int, new: int
+    tag_files: dict[str, Any], options: LogOptions, old: int, new: int
 ) -> list[bytes] | None:
     """A proof from ``old`` to ``new``: ``--consistency FILE``, else computed from shipped tiles."""
     if options.consistency is not None:
@@ -400,7 +422,7 @@ def _consistency_proof(
 
 
 def _check_state(
-    report: VerificationReport, manifest: Manifest, tag_files: dict[str, Path], seen: _Seen, options: LogOptions
+    report: VerificationReport, manifest: Manifest, tag_files: dict[str, Any], seen: _Seen, options: LogOptions
 ) -> None:
     assert options.state_dir is not None
     folder = options.state_dir
