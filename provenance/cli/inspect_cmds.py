@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 
-from provenance.cli.common import ArchiveOpt, JsonOpt, console, emit_json, open_archive, table_box
+from provenance.cli.common import ArchiveOpt, JsonOpt, console, emit_json, open_archive, printable, table_box
 
 RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")]
 
@@ -116,6 +117,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json(result.to_json())
             return
+        if not sys.stdout.isatty():  # issue 14: piped, a real unified diff (no wrapping) that `patch` applies
+            _plain_diff(result)
+            return
         out = console()
         out.print(f"{result.record}: version {result.a} → {result.b}", style="bold")
         if not (result.files or result.catalogue or result.notes):
@@ -137,6 +141,21 @@ def register(app: typer.Typer) -> None:
             out.print(f"catalogue {c['field']}: {c['from']!r} → {c['to']!r}", markup=False)
         for n in result.notes:
             out.print(f"note {n['id']} {n['change']}: {n.get('quote', '')!r}", markup=False)
+
+
+def _plain_diff(result: Any) -> None:
+    """The diff as ``patch`` reads it: every other line (catalogue, notes) is a comment before the hunks."""
+    write = sys.stdout.write
+    write(f"# {result.record}: version {result.a} -> {result.b}\n")
+    for c in result.catalogue:
+        write(printable(f"# catalogue {c['field']}: {c['from']!r} -> {c['to']!r}", one_line=True) + "\n")
+    for n in result.notes:
+        write(printable(f"# note {n['id']} {n['change']}: {n.get('quote', '')!r}", one_line=True) + "\n")
+    for entry in result.files:
+        if entry.get("patch"):
+            write(entry["patch"])
+        else:
+            write(f"# file {entry['path']}: {entry['change']}\n")
 
 
 def _render_show(doc: dict[str, Any]) -> None:
