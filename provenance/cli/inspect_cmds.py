@@ -19,6 +19,12 @@ def register(app: typer.Typer) -> None:
         prov: Annotated[
             bool, typer.Option("--prov", help="Print the history as W3C PROV (PROV-JSON) instead.")
         ] = False,
+        compact: Annotated[
+            bool,
+            typer.Option(
+                "--compact", help="One line per event, wrapped on spaces (the default below 120 columns)."
+            ),
+        ] = False,
         archive: ArchiveOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -45,6 +51,9 @@ def register(app: typer.Typer) -> None:
         out = console()
         from provenance.cli.output import counted
 
+        if compact or out.width < 120:  # issue 14: no column narrow enough to break words mid-word
+            _compact_log(manifest, out.width if out.is_terminal else 0)
+            return
         table = Table(title=f"{manifest.record}: {counted(len(manifest.events), 'event')}", box=table_box(out))
         for column in ("#", "time (UTC)", "event", "PREMIS", "agent", "role", "key", "summary"):
             table.add_column(column, overflow="fold")
@@ -141,6 +150,29 @@ def register(app: typer.Typer) -> None:
             out.print(f"catalogue {c['field']}: {c['from']!r} → {c['to']!r}", markup=False)
         for n in result.notes:
             out.print(f"note {n['id']} {n['change']}: {n.get('quote', '')!r}", markup=False)
+
+
+def _compact_log(manifest: Any, width: int) -> None:
+    """One entry per event: ``#6  2026-11-30 08:48  revision  A. Archivist (archivist, 1931c45c5430)``
+    then its summary; on a terminal of ``width`` columns, wrapped on spaces only (never mid-word)."""
+    import textwrap
+
+    from provenance.cli.output import counted
+
+    lines = [f"{manifest.record}: {counted(len(manifest.events), 'event')}"]
+    for e in manifest.events:
+        head = (
+            f"#{e.seq}  {e.time.replace('T', ' ')[:16]}  {e.type.value}  {e.agent} ({e.role.value}, {e.key[8:20]}): "
+            f"{e.summary}"
+        )
+        if width:
+            lines.extend(
+                textwrap.wrap(head, width=max(width - 1, 20), subsequent_indent="    ", break_long_words=False,
+                              break_on_hyphens=False)
+            )
+        else:
+            lines.append(head)
+    sys.stdout.write(printable("\n".join(lines)) + "\n")
 
 
 def _plain_diff(result: Any) -> None:
