@@ -139,6 +139,11 @@ def register(app: typer.Typer) -> None:
         from provenance.audit.source import is_remote
 
         if audit_cmds.scheduled(**options) or is_remote(archive):
+            if since is not None:
+                from provenance.errors import ErrorCode, UsageError
+
+                raise UsageError(ErrorCode.USAGE, "--since checks the log of a plain audit; it does not combine "
+                                 "with the options of a scheduled audit (--report, --sample, --engine, s3://)")
             raise typer.Exit(audit_cmds.run_scheduled(
                 archive=archive, trust=trust, jobs=jobs, json_out=json_out, report=report, key=key,
                 passphrase_file=passphrase_file, record_events=record_events, sample=sample, seed=seed,
