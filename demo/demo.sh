@@ -9,8 +9,12 @@ repo=$(pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/provenance-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+# Bold headings on a terminal only: piped (make demo | less, a CI log) the text has no escape codes.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+# Each command shown quoted as the shell needs it, so that it can be copied and pasted as is.
+quoted() { if [[ $1 =~ ^[A-Za-z0-9@%+=:,./_-]+$ ]]; then printf ' %s' "$1"; else printf " '%s'" "${1//\'/\'\\\'\'}"; fi; }
+show() { printf '$'; for arg in "$@"; do quoted "$arg"; done; printf '\n'; "$@"; }
 
 say "1. The reference record in this repository, checked against the key cards in keys/"
 show provenance verify records/telegram-23256 --archive "$repo"

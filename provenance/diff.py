@@ -47,6 +47,20 @@ def unified(old: str, new: str, name: str, a: int, b: int) -> list[str]:
     )
 
 
+def patch_text(old: str, new: str, name: str) -> str:
+    """A unified diff that ``patch`` applies (issue 14): line ends kept as they are (CR LF stays CR LF) and
+    ``\\ No newline at end of file`` where a version ends without one; paths ``a/NAME`` and ``b/NAME``."""
+    lines: list[str] = []
+    for line in difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{name}", tofile=f"b/{name}", n=3
+    ):
+        if line.endswith("\n"):
+            lines.append(line)
+        else:
+            lines.append(line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
+
+
 def _decode(data: bytes, media_type: str = "") -> str | None:
     """The text of a file version in the charset its entry names (UTF-8 unless told), or None."""
     charset = media_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"
@@ -91,6 +105,7 @@ def _diff_files(archive: Archive, record_id: str, old: State, new: State, result
             new_text = _decode(file_bytes_at(archive, record_id, after.sha256, path), after.media_type)
             if old_text is not None and new_text is not None:
                 entry["diff"] = unified(old_text, new_text, path, result.a, result.b)
+                entry["patch"] = patch_text(old_text, new_text, path)  # issue 14: what `patch` applies
             entry["from_sha256"], entry["to_sha256"] = before.sha256, after.sha256
         result.files.append(entry)
 

@@ -78,6 +78,8 @@ class ErrorCode(StrEnum):
     SOURCE_INVALID = "source.invalid"
     SOURCE_NOT_TRUSTED = "source.not-trusted"
     ANNOTATIONS_INVALID = "annotations.invalid"
+    # issue 14 (newcomer): `verify notes.txt`, a file that is neither a record nor a bundle (exit 2)
+    INPUT_NOT_VERIFIABLE = "input.not-verifiable"
     # i11-collections: ingest-batch, the signing agent, the search index
     SHEET_INVALID = "batch.sheet-invalid"
     BATCH_REFUSED = "batch.refused"

@@ -246,6 +246,13 @@ class TrustStore:
             matches = [c for c in self.cards.values() if c.id[len("ed25519:") :].startswith(hex_part)]
         if not matches:
             matches = [c for c in self.cards.values() if c.name == ref]
+        if not matches and re.fullmatch(r"[0-9a-f]{1,7}", hex_part):  # issue 14: say how many are needed
+            raise UsageError(
+                ErrorCode.KEY_AMBIGUOUS,
+                f"{ref!r} is too short for a key id: give at least 8 hex digits after 'ed25519:' "
+                f"(it has {len(hex_part)}; see 'provenance keys list'), or the key's name",
+                key=ref,
+            )
         if not matches:
             raise NotFoundError(
                 ErrorCode.KEY_NOT_FOUND,

@@ -401,11 +401,12 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
     """``bag-info.txt`` says what the signed manifest says (every essential, none extra)."""
     if findings.info is None:
         return
-    expected = bag_info_essentials(manifest, history=history)
+    legacy = bool(findings.info_values("Source-Organization"))  # a bag written before issue 14
+    expected = bag_info_essentials(manifest, history=history, legacy_custody=legacy)
     labels = (
         {label for label, _ in expected}
         | {label for _, label in CATALOGUE_LABELS}
-        | {"Source-Organization", "External-Description", "Copies"}
+        | {"Source-Organization", "Provenance-Custodian", "External-Description", "Copies"}
     )
     want: dict[str, list[str]] = {}
     for label, value in expected:

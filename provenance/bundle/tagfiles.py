@@ -112,6 +112,7 @@ CATALOGUE_LABELS: tuple[tuple[str, str], ...] = (
 WRITTEN_INFO_LABELS: frozenset[str] = frozenset(
     {
         "Source-Organization",
+        "Provenance-Custodian",  # issue 14: the custody location, not an organisation
         "External-Identifier",
         "External-Description",
         *(label for _, label in CATALOGUE_LABELS),
@@ -125,11 +126,16 @@ WRITTEN_INFO_LABELS: frozenset[str] = frozenset(
 )
 
 
-def bag_info_essentials(manifest: Manifest, *, history: bool) -> list[tuple[str, str]]:
+def bag_info_essentials(
+    manifest: Manifest, *, history: bool, legacy_custody: bool = False
+) -> list[tuple[str, str]]:
     """The catalogue essentials of ``bag-info.txt``, all derived from the signed manifest.
 
     A verifier recomputes them and compares (``bag.info-mismatch``): bag-info is not signed, so a
-    publisher who reads it must not be misled by an edited copy.
+    publisher who reads it must not be misled by an edited copy. The custodian (a custody location such
+    as "Reading room") is ``Provenance-Custodian``: BagIt's ``Source-Organization`` names an organisation,
+    and a custody location is not one (issue 14). Bags written before said ``Source-Organization``;
+    ``legacy_custody`` gives their form, so that they still verify.
     """
     from provenance.manifest_io import event_digest
 
@@ -137,7 +143,8 @@ def bag_info_essentials(manifest: Manifest, *, history: bool) -> list[tuple[str,
     catalogue = state.catalogue
     pairs: list[tuple[str, str]] = []
     if state.custodian:
-        pairs.append(("Source-Organization", info_value(state.custodian)))
+        label = "Source-Organization" if legacy_custody else "Provenance-Custodian"
+        pairs.append((label, info_value(state.custodian)))
     pairs.append(("External-Identifier", manifest.record))
     if catalogue.title:
         pairs.append(("External-Description", info_value(catalogue.title)))

@@ -8,6 +8,7 @@ argument the fast path does not take, goes through typer, which parses and repor
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -39,12 +40,15 @@ def build_app(command: str | None = None) -> typer.Typer:
     app = typer.Typer(
         name="provenance",
         help=HELP,
-        add_completion=False,
+        add_completion=True,  # issue 14: --install-completion, --show-completion
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
+    from provenance.cli import help_text  # issue 14: --version, --archive before the command
+
+    help_text.register(app)
     if command in verify_cmds.COMMANDS:
         verify_cmds.register(app)
         return app
@@ -91,13 +95,30 @@ def main(argv: list[str] | None = None) -> None:
 
     args = sys.argv[1:] if argv is None else argv
     try:
+        from provenance.cli.global_options import take
+
+        args = take(args)  # issue 14: --version; --archive before the command
         # Not standalone: usage errors come back as exceptions, so they too become one line (and one JSON
         # document under --json); typer.Exit comes back as the return value, the command's exit code.
         fast = _fast_command(args)
         if fast is not None:
             code = fast()
         else:
-            code = build_app(args[0] if args else None)(args=args, prog_name="provenance", standalone_mode=False)
+            import typer.main
+
+            from provenance.cli.help_text import plain_help
+
+            command = typer.main.get_command(build_app(args[0] if args else None))
+            plain_help(command)  # issue 14: RECORD, not {record}; <str>, not <list[str]>
+            try:
+                code = command.main(args=args, prog_name="provenance", standalone_mode=False)
+            except SystemExit as exc:  # typer exits 1 on a closed pipe, which reads as "invalid"
+                context = exc.__context__
+                if isinstance(context, OSError) and context.errno == errno.EPIPE:
+                    _closed_pipe()
+                raise
+            if code == 130:  # typer turns Ctrl-C into a silent exit 130: say it, in one line
+                raise KeyboardInterrupt
     except ProvenanceError as exc:
         _report_error(exc.to_json(), exc.message, args)
         sys.exit(exc.exit_code)
@@ -105,12 +126,23 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("provenance: interrupted; nothing was changed\n")
         sys.exit(130)
     except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(1)
+        _closed_pipe()
     except Exception as exc:
         _report_other(exc, args)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _closed_pipe() -> None:
+    """The reader went away (``audit --json | head``): not a verdict, so not exit 1 (invalid). Exit as a
+    program killed by SIGPIPE does (128 + 13), silently; stdout goes to /dev/null so that the interpreter's
+    last flush does not complain either (issue 14)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout already gone
+        pass
+    sys.exit(141)
 
 
 def _fast_command(args: list[str]) -> Callable[[], int] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -86,8 +86,13 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False, what
         )
     import getpass
 
-    first = getpass.getpass(f"Passphrase for the {what}: ")
-    if confirm and getpass.getpass("Repeat the passphrase: ") != first:
+    try:
+        first = getpass.getpass(f"Passphrase for the {what}: ")
+        again = getpass.getpass("Repeat the passphrase: ") if confirm else first
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")  # Ctrl-C at the prompt: the one line that follows starts a line of its own
+        raise
+    if again != first:
         raise KeyStoreError(ErrorCode.KEY_PASSPHRASE_WRONG, "the two passphrases differ; nothing was written")
     return first.encode("utf-8")
 
@@ -95,7 +100,9 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False, what
 def load_signer(
     archive: Archive, event_type: EventType, key: str | None, passphrase_file: Path | None, role: str | None
 ) -> Signer:
-    """Choose the key, check its role and validity *before* asking for the passphrase, then unlock it."""
+    """Choose the key, check its role and validity *before* asking for the passphrase; the key is unlocked
+    when the first event is signed, after the command has checked its input (issue 14: quote found, id
+    free, revision differs, metadata valid: all refused before any prompt)."""
     from provenance import keys
     from provenance.history import Signer, check_key_usable, choose_role
 
@@ -110,9 +117,43 @@ def load_signer(
     if held is not None:  # the log key then needs $PROVENANCE_LOG_PASSPHRASE (issue 10)
         return Signer(card=card, key=cast("SigningKey", held), role=chosen, log_key=_log_key(archive, None))
     keys.check_private_key(card)  # an unsafe or missing key file is refused before the passphrase prompt
-    passphrase = read_passphrase(passphrase_file, what=f"key of {card.name}")
-    secret = keys.unlock(card, passphrase)
-    return Signer(card=card, key=secret, role=chosen, log_key=_log_key(archive, passphrase))
+    # issue 14: the passphrase is asked when the first event is signed, after the command checked its input;
+    # the log key (issue 10), unlocked with that passphrase, is set on the signer then (before any commit)
+    lazy = KeyOnFirstUse(card, passphrase_file, archive)
+    signer = Signer(card=card, key=cast("SigningKey", lazy), role=chosen)
+    lazy.signer = signer
+    return signer
+
+
+class KeyOnFirstUse:
+    """A signing key that asks for its passphrase and unlocks when it first signs (then stays unlocked).
+
+    Unlocking also unlocks a logged archive's log key and sets it on the signer: every writer signs its
+    event before it commits, so the log key is there when the commit needs it.
+    """
+
+    def __init__(self, card: Any, passphrase_file: Path | None, archive: Archive) -> None:
+        self.card = card
+        self.passphrase_file = passphrase_file
+        self.archive = archive
+        self.signer: Signer | None = None
+        self.unlocked: Any = None
+
+    def unlock_now(self) -> None:
+        from provenance import keys
+
+        if self.unlocked is None:
+            passphrase = read_passphrase(self.passphrase_file, what=f"key of {self.card.name}")
+            unlocked = keys.unlock(self.card, passphrase)
+            log_key = _log_key(self.archive, passphrase)
+            if self.signer is not None:
+                object.__setattr__(self.signer, "log_key", log_key)  # the signer is frozen; set once, here
+            self.unlocked = unlocked
+
+    def sign(self, message: bytes) -> bytes:
+        self.unlock_now()
+        signature: bytes = self.unlocked.sign(message)
+        return signature
 
 
 def _log_key(archive: Archive, passphrase: bytes | None) -> SigningKey | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 
-from provenance.cli.common import ArchiveOpt, JsonOpt, console, emit_json, open_archive, table_box
+from provenance.cli.common import ArchiveOpt, JsonOpt, console, emit_json, open_archive, printable, table_box
 
 RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")]
 
@@ -17,6 +18,12 @@ def register(app: typer.Typer) -> None:
         record: RecordArg,
         prov: Annotated[
             bool, typer.Option("--prov", help="Print the history as W3C PROV (PROV-JSON) instead.")
+        ] = False,
+        compact: Annotated[
+            bool,
+            typer.Option(
+                "--compact", help="One line per event, wrapped on spaces (the default below 120 columns)."
+            ),
         ] = False,
         archive: ArchiveOpt = None,
         json_out: JsonOpt = False,
@@ -43,7 +50,12 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         out = console()
-        table = Table(title=f"{manifest.record}: {len(manifest.events)} events", box=table_box(out))
+        from provenance.cli.output import counted
+
+        if compact or out.width < 120:  # issue 14: no column narrow enough to break words mid-word
+            _compact_log(manifest, out.width if out.is_terminal else 0)
+            return
+        table = Table(title=f"{manifest.record}: {counted(len(manifest.events), 'event')}", box=table_box(out))
         for column in ("#", "time (UTC)", "event", "PREMIS", "agent", "role", "key", "summary"):
             table.add_column(column, overflow="fold")
         for e in manifest.events:
@@ -115,6 +127,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json(result.to_json())
             return
+        if not sys.stdout.isatty():  # issue 14: piped, a real unified diff (no wrapping) that `patch` applies
+            _plain_diff(result)
+            return
         out = console()
         out.print(f"{result.record}: version {result.a} → {result.b}", style="bold")
         if not (result.files or result.catalogue or result.notes):
@@ -138,6 +153,44 @@ def register(app: typer.Typer) -> None:
             out.print(f"note {n['id']} {n['change']}: {n.get('quote', '')!r}", markup=False)
 
 
+def _compact_log(manifest: Any, width: int) -> None:
+    """One entry per event: ``#6  2026-11-30 08:48  revision  A. Archivist (archivist, 1931c45c5430)``
+    then its summary; on a terminal of ``width`` columns, wrapped on spaces only (never mid-word)."""
+    import textwrap
+
+    from provenance.cli.output import counted
+
+    lines = [f"{manifest.record}: {counted(len(manifest.events), 'event')}"]
+    for e in manifest.events:
+        head = (
+            f"#{e.seq}  {e.time.replace('T', ' ')[:16]}  {e.type.value}  {e.agent} ({e.role.value}, {e.key[8:20]}): "
+            f"{e.summary}"
+        )
+        if width:
+            lines.extend(
+                textwrap.wrap(head, width=max(width - 1, 20), subsequent_indent="    ", break_long_words=False,
+                              break_on_hyphens=False)
+            )
+        else:
+            lines.append(head)
+    sys.stdout.write(printable("\n".join(lines)) + "\n")
+
+
+def _plain_diff(result: Any) -> None:
+    """The diff as ``patch`` reads it: every other line (catalogue, notes) is a comment before the hunks."""
+    write = sys.stdout.write
+    write(f"# {result.record}: version {result.a} -> {result.b}\n")
+    for c in result.catalogue:
+        write(printable(f"# catalogue {c['field']}: {c['from']!r} -> {c['to']!r}", one_line=True) + "\n")
+    for n in result.notes:
+        write(printable(f"# note {n['id']} {n['change']}: {n.get('quote', '')!r}", one_line=True) + "\n")
+    for entry in result.files:
+        if entry.get("patch"):
+            write(entry["patch"])
+        else:
+            write(f"# file {entry['path']}: {entry['change']}\n")
+
+
 def _render_show(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -148,7 +201,8 @@ def _render_show(doc: dict[str, Any]) -> None:
     table.add_column("value", overflow="fold")
     for name, value in doc["catalogue"].items():
         if name == "copies":
-            value = ", ".join(f"{c['recipient']} ({c['count']})" for c in value)
+            # a count only where the source gives one: the default 1 is not shown (issue 14), as in bag-info
+            value = ", ".join(c["recipient"] + (f" ({c['count']})" if c.get("count", 1) != 1 else "") for c in value)
         table.add_row(name, str(value))
     if doc["custodian"]:
         table.add_row("custodian", doc["custodian"])
@@ -166,4 +220,6 @@ def _render_show(doc: dict[str, Any]) -> None:
             f"{n['target']['quote']['exact']!r} — {n['text']}",
             markup=False,
         )
-    out.print(f"{len(doc['events'])} events; see 'provenance log {doc['record']}'")
+    from provenance.cli.output import counted
+
+    out.print(f"{counted(len(doc['events']), 'event')}; see 'provenance log {doc['record']}'")

@@ -60,7 +60,8 @@ def generate(
     passphrase_file: PassFileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Make a key pair; print its key id.
+    """Make a key pair; print its key id. A name already in the archive, or one a reader could take for it,
+    is refused (so that --key NAME stays unambiguous) unless --supersedes names the key of that name.
 
     The private key is stored encrypted under $PROVENANCE_HOME (mode 0600), never in the archive; the public
     key card goes to the archive's keys/. With --supersedes the old key (unlocked with its passphrase) signs
@@ -222,7 +223,7 @@ def revoke(
 ) -> None:
     """Revoke a key: events it signed at or after the effective time are no longer trusted.
 
-    Example: provenance keys revoke ed25519:3fa9c1 --reason "laptop stolen" --at 2026-11-01T00:00:00Z
+    Example: provenance keys revoke "T. Translator" --reason "laptop stolen" --at 2026-11-01T00:00:00Z
     """
     from provenance import keys
 

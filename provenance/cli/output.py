@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 event``, ``2 events``, ``1,024 files`` (issue 14: never "1 events")."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def now() -> datetime:
     """The clock: ``$PROVENANCE_NOW`` (a UTC timestamp, for reproducible fixtures and tests) or the real one."""
     from provenance.model.timefmt import parse_utc, utc_now

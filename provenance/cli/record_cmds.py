@@ -22,6 +22,7 @@ from provenance.cli.common import (
 
 if TYPE_CHECKING:
     from provenance.archive import Archive
+    from provenance.cli.common import KeyOnFirstUse
     from provenance.history import Signer
     from provenance.ingest.service import Profile
     from provenance.model.events import EventType
@@ -182,8 +183,18 @@ def register(app: typer.Typer) -> None:
             "rights": rights,
         }
         # Check everything that needs no key before asking for the passphrase.
-        prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)  # type: ignore[arg-type]
+        rid, _, _ = prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)  # type: ignore[arg-type]
+        if arch.has_record(rid) or arch.record_dir(rid).exists():
+            from provenance.errors import ConflictError, ErrorCode
+
+            raise ConflictError(
+                ErrorCode.RECORD_EXISTS,
+                f"record {rid!r} already exists in {arch.root}; choose another --id or use 'provenance revise'",
+                record=rid,
+            )
         signer = load_signer(arch, EventType.REGISTRATION, key, passphrase_file, role)
+        # every check passed: unlock now, before a new record's lock is made (a wrong passphrase leaves nothing)
+        cast("KeyOnFirstUse", signer.key).unlock_now()
         manifest = do_ingest(
             arch,
             text,

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance.cli.output import console, emit_json, json_safe, now, printable
+from provenance.cli.output import console, counted, emit_json, json_safe, now, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,7 +36,7 @@ COMMANDS = ("verify", "audit")
 
 STATE_WORDS = {
     "trusted": "TRUSTED: every byte intact, every event signed, every signer trusted for its role",
-    "valid": "VALID BUT NOT TRUSTED: intact and correctly signed, but a signer is not trusted (see below)",
+    "valid": "VALID BUT NOT TRUSTED: intact and correctly signed, but a signer is not trusted (see above)",
     "invalid": "INVALID: something was altered, is missing, or is not what it claims to be",
 }
 COLOURS = {"trusted": "green", "valid": "yellow", "invalid": "red"}
@@ -124,28 +124,66 @@ def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
         extra.append(report.title)
     title = report.record or report.path
     yield [(title + (f"  ({'; '.join(extra)})" if extra else ""), "bold")]
-    yield [(f"  {report.kind} at {report.path}: {report.events} events, {report.files} files, "
+    yield [(f"  {report.kind} at {report.path}: {counted(report.events, 'event')}, {counted(report.files, 'file')}, "
             f"{report.bytes_hashed:,} bytes hashed", None)]
     yield [(_trust_line(report), "dim")]
     for check in report.checks:
         mark: Segment = ("✓", "green") if check.ok else ("✗", "red")
         detail: list[Segment] = [(f" ({check.detail})", "dim")] if check.detail else []
         yield [("  ", None), mark, (f" {check.name}", None), *detail]
+    if report.problems and all(check.ok for check in report.checks):
+        # issue 14: never every check ✓ and then INVALID: the problems no check names get a line of their own
+        codes = ", ".join(sorted({str(p.code) for p in report.problems}))
+        yield [("  ", None), ("✗", "red"), (f" {counted(len(report.problems), 'further problem')} ({codes})", None)]
     if report.log is not None:
         yield [(f"  transparency log: {report.log}", None)]
     for signer in report.signers:
-        trusted = "trusted" if signer["trusted"] else "NOT in your trust store"
+        against = sorted(
+            {str(p.code) for p in report.problems if p.fields.get("key") == signer["key"] and str(p.code).startswith("signer.")}
+        )
+        if signer["trusted"]:  # in the trust store; whether trusted for each event is what the problems say
+            trusted = f"in your trust store, but {', '.join(against)}" if against else "trusted"
+        else:
+            trusted = "NOT in your trust store"
         seqs = ", ".join(f"{e['seq']} {e['type']} {e['time'][:16].replace('T', ' ')}" for e in signer["events"])
         yield [(f"  signer {signer['name']} ({signer['key'][:20]}…, {trusted}): {seqs}", None)]
         for step in signer.get("rotation", ()):
             yield [(f"    rotation: {step['old'][:20]}… → {step['new'][:20]}… at {step['time']} (signed by the old key)", None)]
     for card in report.bundle_key_cards:
         yield [(f"  key card in bundle (shown, not trusted): {card.get('name')} {str(card.get('id'))[:20]}…", None)]
-    for problem in report.problems:
-        yield [("  ", None), ("•", colour), (f" {problem.code}: {problem.message}", None)]
+    nowhere = (report.trust_store or {}).get("source") == "none"
+    for problem, more in _grouped(report.problems):
+        message = problem.message
+        if nowhere:  # no trust store at all: not a made-up path in the sentence (issue 14)
+            where = str((report.trust_store or {}).get("path"))
+            message = message.replace(f"({where})", "(none here)").replace(f"trust store {where} ", "trust store (none here) ")
+        tail = ""
+        if more:
+            events = ", ".join(str(p.fields.get("event")) for p in more if p.fields.get("event") is not None)
+            tail = f" (the same for {counted(len(more), 'more event')}" + (f": {events})" if events else ")")
+        yield [("  ", None), ("•", colour), (f" {problem.code}: {message}{tail}", None)]
     for warning in report.warnings:
         yield [(f"  ! {warning}", None)]
     yield [(STATE_WORDS[state], f"bold {colour}")]
+
+
+def _grouped(problems: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """One bullet per (code, key) for signer problems: the same unknown signer of twenty events is one line
+    naming the events, not twenty 300-character bullets (issue 14). Other problems stay one each."""
+    groups: dict[tuple[str, str], tuple[Any, list[Any]]] = {}
+    out: list[tuple[Any, list[Any]]] = []
+    for problem in problems:
+        key = problem.fields.get("key")
+        if str(problem.code).startswith("signer.") and isinstance(key, str):
+            group = groups.get((str(problem.code), key))
+            if group is not None:
+                group[1].append(problem)
+                continue
+            groups[(str(problem.code), key)] = (problem, [])
+            out.append(groups[(str(problem.code), key)])
+        else:
+            out.append((problem, []))
+    return out
 
 
 def _trust_line(report: VerificationReport) -> str:
@@ -159,9 +197,14 @@ def _trust_line(report: VerificationReport) -> str:
         if policy.get("path")
         else "the built-in defaults"
     )
+    path = store.get("path")
+    if store.get("source") == "none":  # issue 14: outside an archive, no made-up path
+        return f"  trust store: none (no archive here and no --trust: nothing can be trusted); roles policy: {rules}"
+    if path and not Path(str(path)).exists():
+        return f"  trust store: none ({path} does not exist); roles policy: {rules}"
     return (
-        f"  trust store {store.get('path') or '(none)'} ({origin.get(str(store.get('source')), '?')}, "
-        f"{store.get('cards', 0)} cards); roles policy: {rules}"
+        f"  trust store {path or '(none)'} ({origin.get(str(store.get('source')), '?')}, "
+        f"{counted(store.get('cards', 0), 'card')}); roles policy: {rules}"
     )
 
 
@@ -175,7 +218,7 @@ def _short_line(outcome: Outcome) -> list[Segment]:
     state = str(outcome.state)
     mark: Segment = ("✓", "green") if state == "trusted" else ("✗", COLOURS[state])
     name = outcome.record or outcome.path
-    return [mark, (f" {name}: {state} ({outcome.events} events, {outcome.files} files) {outcome.path}", None)]
+    return [mark, (f" {name}: {state} ({counted(outcome.events, 'event')}, {counted(outcome.files, 'file')}) {outcome.path}", None)]
 
 
 def _summary(what: str, counts: dict[str, int], started: float, files: int, hashed: int) -> list[Segment]:
@@ -184,7 +227,7 @@ def _summary(what: str, counts: dict[str, int], started: float, files: int, hash
     return [
         (f"{what}: {sum(counts.values())} verified: ", "bold"),
         (f"{counts['trusted']} trusted, {counts['valid']} valid, {counts['invalid']} invalid", f"bold {colour}"),
-        (f" ({files:,} files, {hashed:,} bytes hashed, {seconds:.2f} s)", None),
+        (f" ({counted(files, 'file')}, {hashed:,} bytes hashed, {seconds:.2f} s)", None),
     ]
 
 
@@ -285,6 +328,29 @@ def max_size_option(text: str | None) -> int | None:
         raise UsageError(ErrorCode.USAGE, f"--max-size: {exc}") from exc
 
 
+def _refuse_plain_file(path: Path) -> None:
+    """``verify notes.txt``: a file that is neither a record (its manifest.json) nor a bundle (a .zip or
+    .tar.gz by name or by its first bytes) cannot be verified: exit 2, not INVALID (issue 14)."""
+    from provenance.errors import ErrorCode, UsageError
+    from provenance.verify.target import kind_of
+
+    if not path.is_file() or kind_of(path) != "unknown":
+        return
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return  # the verifier reports it
+    if head.startswith((b"PK", b"\x1f\x8b")):
+        return  # an archive by its bytes, whatever its name: the verifier reads it and says what it is
+    raise UsageError(
+        ErrorCode.INPUT_NOT_VERIFIABLE,
+        f"{path} is neither a record nor a bundle: verify takes a record folder, a bag folder, a .zip or a "
+        ".tar.gz",
+        path=str(path),
+    )
+
+
 def verify(
     paths: list[Path],
     trust: Path | None,
@@ -313,6 +379,8 @@ def verify(
     limit = max_size_option(max_size)
     if len(paths) == 1 and not paths[0].exists():
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
+    if len(paths) == 1:
+        _refuse_plain_file(paths[0])
     processes = resolve_jobs(jobs)
     prefetch = None
     if len(paths) == 1 and (paths[0] / "manifest.json").is_file() and (paths[0] / "files").is_dir():

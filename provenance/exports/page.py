@@ -133,7 +133,9 @@ def _catalogue(source: VerifiedSource) -> str:
     add("Issued by", c.issuing_body)
     if c.copies:
         items = "".join(
-            f"<li><span{lang}>{esc(copy.recipient)}</span> ({copy.count} cop{'y' if copy.count == 1 else 'ies'})</li>"
+            f"<li><span{lang}>{esc(copy.recipient)}</span>"
+            + ("" if copy.count == 1 else f" ({copy.count} copies)")  # no count shown where none is given
+            + "</li>"
             for copy in c.copies
         )
         rows.append(("Copies", f'<ul class="copies">{items}</ul>'))

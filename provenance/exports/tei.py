@@ -144,7 +144,7 @@ def _source_desc(file_desc: ET.Element, source: VerifiedSource) -> None:
         if catalogue.issuing_body:
             parts.append(f"issued by {catalogue.issuing_body}")
         if catalogue.copies:
-            copies = ", ".join(f"{c.recipient} ({c.count})" for c in catalogue.copies)
+            copies = ", ".join(c.recipient + (f" ({c.count})" if c.count != 1 else "") for c in catalogue.copies)
             parts.append(f"copies: {copies}")
         note.text = xml_text("; ".join(parts))
     if catalogue.language:

@@ -55,6 +55,12 @@ def read_transcription(path: Path, encoding: str | None = None) -> Transcription
     input.unreadable). Bytes are never rewritten: CR LF stays CR LF.
     """
     try:
+        if path.is_dir():  # issue 14: say what it is, not that it is missing (the code stays input.not-found)
+            raise NotFoundError(
+                ErrorCode.INPUT_NOT_FOUND,
+                f"{path} is a folder; ingest takes one transcription file (add a folder to a record with attach)",
+                path=str(path),
+            )
         if not path.is_file():
             raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{path}: no such file", path=str(path))
         if path.stat().st_size > MAX_TRANSCRIPTION_BYTES:
@@ -100,6 +106,9 @@ def load_sidecar(path: Path) -> dict[str, Any]:
     errors = validation_errors("catalogue", raw)
     if errors:
         where, message = errors[0]
+        from provenance.model.field_words import in_words  # issue 14: in words, not a regex
+
+        message = in_words(where, raw.get(where) if isinstance(raw, dict) else None, message)
         raise InputError(
             ErrorCode.METADATA_INVALID, f"{path}: field {where}: {message}", path=str(path), field=where
         )
@@ -116,6 +125,9 @@ def build_catalogue(*layers: dict[str, Any]) -> Catalogue:
         return Catalogue.model_validate(merged)
     except ValidationError as exc:
         where, msg = validation_detail(exc)
+        from provenance.model.field_words import in_words  # issue 14: in words, not a regex
+
+        msg = in_words(where, merged.get(where), msg)
         raise InputError(ErrorCode.METADATA_INVALID, f"catalogue field {where}: {msg}", field=where) from exc
 
 

@@ -56,6 +56,10 @@ def _drop_bom(data: bytes) -> bytes:
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 
 
+def _drop_final_cr(data: bytes) -> bytes:
+    return data[:-1] if data.endswith(b"\r") else data
+
+
 # (what happened to the file, how to undo it)
 _CANDIDATES: list[tuple[str, Callable[[bytes], bytes]]] = [
     ("only line endings changed: LF became CR LF", _crlf_to_lf),
@@ -67,20 +71,61 @@ _CANDIDATES: list[tuple[str, Callable[[bytes], bytes]]] = [
     ("only a final newline was added", _drop_final_newline),
     ("only a byte-order mark was added at the start", _drop_bom),
 ]
+# Undone only together with another (issue 14): `sed 's/$/\r/'` also puts a CR after a last line that has
+# no newline, so "LF became CR LF" holds only once that lone CR is undone as well.
+_SECOND: list[tuple[str, Callable[[bytes], bytes]]] = [
+    *_CANDIDATES,
+    ("a CR was added at the very end", _drop_final_cr),
+]
 
 
 def explain_mismatch(found: bytes, expected_sha256: str) -> str | None:
-    """A sentence saying how ``found`` differs from the bytes with ``expected_sha256``, if it can be known."""
+    """A sentence saying how ``found`` differs from the bytes with ``expected_sha256``, if it can be known.
+
+    Each explanation is a hypothesis tested against the signed digest (issue 14): the found bytes are
+    normalised the candidate way (one transformation, else two in turn) and the sentence is given only when
+    the result hashes to ``expected_sha256``. Otherwise nothing is said: an explanation is right or absent.
+    """
     if len(found) > MAX_EXPLAIN_BYTES or b"\x00" in found[:8192]:
         return None
+    singles: list[tuple[str, bytes]] = []
     for sentence, undo in _CANDIDATES:
         try:
             candidate = undo(found)
         except UnicodeDecodeError:
             continue
-        if candidate != found and hashlib.sha256(candidate).hexdigest() == expected_sha256:
+        if candidate == found:
+            continue
+        if hashlib.sha256(candidate).hexdigest() == expected_sha256:
             return sentence
+        singles.append((sentence, candidate))
+    for sentence, once in singles:
+        for second, undo in _SECOND:
+            if second == sentence:
+                continue
+            try:
+                twice = undo(once)
+            except UnicodeDecodeError:
+                continue
+            if twice != once and hashlib.sha256(twice).hexdigest() == expected_sha256:
+                also = second.removeprefix("only ")
+                return f"{sentence}, and {also}"
     return None
+
+
+def line_endings(data: bytes) -> str:
+    """``CR LF``, ``LF``, ``mixed CR LF and LF`` or ``none`` (a text of one line)."""
+    crlf = data.count(b"\r\n")
+    lf = data.count(b"\n") - crlf
+    if crlf and lf:
+        return "mixed CR LF and LF"
+    return "CR LF" if crlf else ("LF" if lf else "none")
+
+
+def _line_ending_note(old: bytes, found: bytes) -> str:
+    """Line ends are invisible to a line-by-line comparison: name them when they differ."""
+    was, now = line_endings(old), line_endings(found)
+    return f"; line endings differ too: {now} where that version has {was}" if was != now else ""
 
 
 def first_difference(old: bytes, new: bytes, *, context: int = 1) -> str | None:
@@ -200,7 +245,10 @@ def explain_against_versions(
             continue
     if signed is not None:
         diff = first_differences(signed, found)
-        return f"compared with the signed version: {diff}" if diff else None
+        note = _line_ending_note(signed, found)
+        if not diff and not note:
+            return None
+        return f"compared with the signed version: {diff or 'the same lines'}{note}"
     earlier: list[tuple[int, str]] = []  # (event, sha256) of earlier versions of this path, latest first
     for event in reversed(manifest.events[:-1]):
         snapshot = _load_verified(event.state_digest.split(":", 1)[1], object_dirs)
@@ -225,7 +273,12 @@ def explain_against_versions(
         if old is not None:
             diff = first_differences(old, found)
             if diff:
-                return f"compared with the earlier version of event {seq} (the signed version is not at hand): {diff}"
+                # a comparison, labelled as one: that version is not what was signed, so the differences
+                # are not the cause of the mismatch (issue 14)
+                return (
+                    f"compared with the earlier version of event {seq}, for orientation only (the signed "
+                    f"version is not at hand, so this is not what changed): {diff}{_line_ending_note(old, found)}"
+                )
     return None
 
 

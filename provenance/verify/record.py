@@ -795,7 +795,8 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
     report.title = manifest.state.catalogue.title
     report.telegram_number = manifest.state.catalogue.telegram_number
     report.events = len(manifest.events)
-    report.check("manifest is well-formed", True, f"{len(manifest.events)} events")
+    count = len(manifest.events)
+    report.check("manifest is well-formed", True, f"{count} event" if count == 1 else f"{count} events")
     if source.expected_record is not None and manifest.record != source.expected_record:
         report.add(
             P.MANIFEST_RECORD_MISMATCH,
