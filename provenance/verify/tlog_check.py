@@ -200,17 +200,7 @@ def _check_witnesses(report: VerificationReport, seen: _Seen, ctx: VerifyContext
     if wanted <= 0:
         return
     witnesses = {(v.name, v.hash): v for v in _verifiers(ctx, Role.WITNESS)}
-    signed = note.parse(seen.text)
-    good: set[tuple[str, bytes]] = set()
-    for sig in signed.signatures:
-        verifier = witnesses.get((sig.name, sig.hash))
-        if verifier is None:
-            continue
-        try:
-            note.verify(note.Note(signed.text, (sig,)), [verifier])
-        except note.NoteError:
-            continue
-        good.add((sig.name, sig.hash))
+    good = {(sig.name, sig.hash) for sig in _witness_cosignatures(seen.text, witnesses)}
     if len(good) < wanted:
         report.add(
             P.LOG_WITNESS_QUORUM,
@@ -225,10 +215,12 @@ def _check_witnesses(report: VerificationReport, seen: _Seen, ctx: VerifyContext
 TIME_SLACK_SECONDS = 300  # clocks of archive and witnesses may differ by this much
 
 
-def _witness_times(text: str, witnesses: dict[tuple[str, bytes], note.Verifier]) -> list[int]:
-    """The times of the valid cosignatures by trusted witnesses on a checkpoint note."""
+def _witness_cosignatures(
+    text: str, witnesses: dict[tuple[str, bytes], note.Verifier]
+) -> list[note.Signature]:
+    """The valid cosignatures by trusted witnesses on a checkpoint note (each checked alone)."""
     signed = note.parse(text)
-    times = []
+    valid = []
     for sig in signed.signatures:
         verifier = witnesses.get((sig.name, sig.hash))
         if verifier is None:
@@ -237,10 +229,14 @@ def _witness_times(text: str, witnesses: dict[tuple[str, bytes], note.Verifier])
             note.verify(note.Note(signed.text, (sig,)), [verifier])
         except note.NoteError:
             continue
-        when = note.cosignature_time(sig)
-        if when is not None:
-            times.append(when)
-    return times
+        valid.append(sig)
+    return valid
+
+
+def _witness_times(text: str, witnesses: dict[tuple[str, bytes], note.Verifier]) -> list[int]:
+    """The times of the valid cosignatures by trusted witnesses on a checkpoint note."""
+    times = (note.cosignature_time(sig) for sig in _witness_cosignatures(text, witnesses))
+    return [when for when in times if when is not None]
 
 
 def _earlier(
