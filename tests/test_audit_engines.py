@@ -69,8 +69,10 @@ def test_an_exception_in_a_batch_is_raised_in_the_caller_and_the_workers_end() -
 def test_stop_finishes_the_batches_sent_and_takes_no_more() -> None:
     outcome = run_trial("stop-after-first")
     assert outcome["error"] is None
-    # the first result and the batches already with a worker (one each); nothing else was taken
-    assert 4 <= len(outcome["records"]) <= 12 and len(outcome["records"]) % 4 == 0
+    # stop() turns true once the first result is handled; by then each worker holds one batch and may have
+    # finished one more (a worker is given its next batch before a result is handed over): at most
+    # 2 x 2 batches of 4 were taken, and each of them is finished
+    assert 4 <= len(outcome["records"]) <= 16 and len(outcome["records"]) % 4 == 0
     assert len(outcome["records"]) == len(set(outcome["records"])) and set(outcome["records"]) <= set(ALL)
     assert outcome["left"] == []
 
