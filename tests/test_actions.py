@@ -13,8 +13,9 @@ from provenance import actions
 from provenance.errors import ErrorCode
 from provenance.manifest_io import read_manifest
 from tests.coded import raises_code
-from tests.conftest import REFERENCE, World, make_world
+from tests.conftest import REFERENCE, World
 from tests.helpers import RID, tree_snapshot
+from tests.shared_worlds import ingest_reference, shared_world
 
 
 def _events(world: World) -> list[str]:
@@ -149,13 +150,7 @@ REFUSALS: list[tuple[str, Callable[[World, Path], object], ErrorCode, str]] = [
 @pytest.fixture(scope="module")
 def one_record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One archive shared by the refusals: each asserts that it changed nothing, so the next sees it intact."""
-    from provenance.ingest.service import ingest, read_transcription
-
-    tmp = tmp_path_factory.mktemp("actions")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PROVENANCE_HOME", str(tmp / "home"))
-        world = make_world(tmp)
-        ingest(world.archive, read_transcription(REFERENCE), world.signers["archivist"], now=world.tick())
+    with shared_world(tmp_path_factory, "actions", ingest_reference) as world:
         yield world
 
 
