@@ -36,7 +36,7 @@ MANIFEST_NAME = "manifest.json"
 FILES_DIR = "files"
 OBJECTS_DIR = "objects/sha256"
 WORK_DIR = ".provenance"
-RECORD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+RECORD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 # The places of an archive where no symbolic link is ever followed: writers refuse to run when one holds a
 # link (archive.path-unsafe), the verifier reports one (file.path-unsafe). Each name is the top of a tree
 # searched whole, except records/ (only the record written is searched: an archive may hold many) and the
