@@ -1,6 +1,6 @@
 """provenance.audit.state and provenance.audit.sampling: the persistent audit state (cycles, each record
 once per cycle, last check) and the reproducible sample, called directly. The scheduled runs built on them
-are in tests/test_audit_schedule.py."""
+are in tests/test_audit_schedule.py (the parsing and state unit tests that were there moved here)."""
 
 from __future__ import annotations
 
@@ -71,13 +71,19 @@ def test_parse_sample(text: str, fraction: float) -> None:
     assert value == pytest.approx(fraction) and shown == text
 
 
-@pytest.mark.parametrize("text", ["0%", "101%", "ten", "-1%", "%"])
+@pytest.mark.parametrize("text", ["0%", "120%", "100.5%", "101%", "-5%", "-1%", "ten", "10", "%", ""])
 def test_parse_sample_refusals_are_usage_errors(text: str) -> None:
     with raises_code(ErrorCode.USAGE):
         parse_sample(text)
 
 
-@pytest.mark.parametrize("text", ["0s", "1y", "soon", ""])
+@pytest.mark.parametrize(("text", "seconds"), [("90d", 90 * 86400), ("1h", 3600), ("1h30m", 5400), ("2w", 1209600),
+                                               ("45s", 45)])
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text, "--max-time").total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["0s", "1y", "soon", "90", "1x", "d", ""])
 def test_parse_duration_refusals_name_the_option(text: str) -> None:
     with raises_code(ErrorCode.USAGE, "--older-than"):
         parse_duration(text, "--older-than")
@@ -89,3 +95,13 @@ def test_sample_is_seeded_sized_and_a_subset() -> None:
     assert len(chosen) == 50 and set(chosen) <= set(ids) and chosen == sorted(chosen, key=ids.index)
     assert set(chosen) == set(sample(list(reversed(ids)), 0.25, "seed"))  # chosen by id, not by position
     assert sample([], 0.5, "s") == []
+
+
+def test_a_sample_is_reproducible_and_sized() -> None:
+    ids = [f"r{i:04d}" for i in range(1000)]
+    first = sample(ids, 0.1, "2026")
+    assert first == sample(ids, 0.1, "2026") and len(first) == 100
+    assert first != sample(ids, 0.1, "2027")
+    assert sample(ids[:7], 0.1, "x") and len(sample(ids[:7], 0.1, "x")) == 1  # at least one record
+    grown = sample([*ids, "zz-new"], 0.1, "2026")
+    assert len(set(first) & set(grown)) >= 99  # a new record moves at most one of the others out
