@@ -258,34 +258,25 @@ def _folder_files(folder: Path) -> list[tuple[str, Path]]:
 
     Raises ``InputError(input.path-unsafe)`` naming the first link, device, FIFO or socket found: a dossier
     is copied byte for byte, and a link would copy what it points to. Raises
-    ``InputError(record.too-many-files)`` past :data:`provenance.limits.FILES` entries.
+    ``InputError(record.too-many-files)`` past :data:`provenance.limits.FILES` entries (files and folders,
+    counted as the verifier counts them).
     """
-    import os
-    import stat
-
     from provenance import limits
+    from provenance.tree_walk import TooManyEntriesError, walk
 
     found: list[tuple[str, Path]] = []
-    stack = [(folder, "")]
-    bound = limits.FILES.value()
-    while stack:
-        current, prefix = stack.pop()
-        with os.scandir(current) as entries:
-            for entry in entries:
-                if len(found) + len(stack) > bound:
-                    raise limits.FILES.error(str(folder))
-                rel = prefix + entry.name
-                mode = entry.stat(follow_symlinks=False).st_mode
-                if stat.S_ISDIR(mode):
-                    stack.append((Path(entry.path), rel + "/"))
-                elif stat.S_ISREG(mode):
-                    found.append((rel, Path(entry.path)))
-                else:
-                    raise InputError(
-                        ErrorCode.INPUT_PATH_UNSAFE,
-                        f"{entry.path} is a link or special file; a dossier holds regular files only",
-                        path=entry.path,
-                    )
+    try:
+        for rel, entry in walk(folder, limits.FILES.value()):
+            if entry.is_file(follow_symlinks=False):
+                found.append((rel, Path(entry.path)))
+            elif not entry.is_dir(follow_symlinks=False):  # a link, a device, a FIFO or a socket
+                raise InputError(
+                    ErrorCode.INPUT_PATH_UNSAFE,
+                    f"{entry.path} is a link or special file; a dossier holds regular files only",
+                    path=entry.path,
+                )
+    except TooManyEntriesError:
+        raise limits.FILES.error(str(folder)) from None
     found.sort()
     return found
 

@@ -54,23 +54,6 @@ def _done(manifest: Any, json_out: bool, line: str) -> None:
         print(printable(line))
 
 
-def _parse_copies(text: str) -> list[dict[str, Any]]:
-    """``"Stalin (2), Molotov"`` → [{recipient: Stalin, count: 2}, {recipient: Molotov, count: 1}]."""
-    import re
-
-    from provenance.errors import ErrorCode, UsageError
-
-    copies = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        match = re.fullmatch(r"(.+?)\s*(?:\(([0-9]+)\))?", part)  # ASCII digits only: "(٢)" stays text
-        if match is None:  # pragma: no cover - the pattern matches any non-empty text
-            raise UsageError(ErrorCode.USAGE, f"--copies: cannot read {part!r}")
-        copies.append({"recipient": match.group(1), "count": int(match.group(2) or 1)})
-    return copies
-
-
 def register(app: typer.Typer) -> None:
     @app.command("init")
     def init(
@@ -156,6 +139,7 @@ def register(app: typer.Typer) -> None:
         from provenance.errors import ErrorCode, UsageError
         from provenance.ingest.service import ingest as do_ingest
         from provenance.ingest.service import load_sidecar, prepare_record, read_transcription
+        from provenance.model.copies import parse_copies
         from provenance.model.events import EventType
 
         if profile not in ("auto", "telegram", "generic"):
@@ -169,7 +153,7 @@ def register(app: typer.Typer) -> None:
             "issuing_body": issuing_body,
             "telegram_number": telegram_number,
             "series": series,
-            "copies": _parse_copies(copies) if copies else None,
+            "copies": parse_copies(copies) if copies else None,
             "origin": origin,
             "sent": sent,
             "sent_as_written": sent_as_written,
@@ -425,6 +409,7 @@ def register(app: typer.Typer) -> None:
         from provenance.actions import change_metadata
         from provenance.errors import ErrorCode, UsageError
         from provenance.model.catalogue import CATALOGUE_FIELDS
+        from provenance.model.copies import parse_copies
         from provenance.model.events import EventType
 
         changes: dict[str, Any] = {}
@@ -436,7 +421,7 @@ def register(app: typer.Typer) -> None:
                     ErrorCode.USAGE,
                     f"--set {item!r}: use FIELD=VALUE with a field of: {', '.join(CATALOGUE_FIELDS)}",
                 )
-            changes[name] = _parse_copies(value) if name == "copies" else value
+            changes[name] = parse_copies(value) if name == "copies" else value
         for name in unset or []:
             field = name.strip().replace("-", "_")
             if field not in CATALOGUE_FIELDS:
