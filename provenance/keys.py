@@ -8,6 +8,7 @@ private-key file per key, encrypted with the passphrase through bcrypt (``DEFAUL
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 import stat
@@ -76,8 +77,14 @@ def b64url_decode(text: str) -> bytes:
 
 
 def card_public_key(card: KeyCard) -> bytes:
-    """The raw 32-byte public key of a card."""
-    return b64url_decode(card.public_key)
+    """The raw 32-byte public key of a card, decoded once per process (the one cache of decoded keys: a
+    verifier checks many events of few signers). Raises ``ValueError`` when it is not base64url."""
+    return _decoded_public_key(card.public_key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decoded_public_key(text: str) -> bytes:
+    return b64url_decode(text)
 
 
 def _slug(name: str) -> str:
@@ -542,14 +549,6 @@ def read_card_file(path: Path, *, regular_only: bool = False) -> KeyCard:
             ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}"
         ) from exc
     return parse_card(data, source=str(path))
-
-
-def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
-    """Add a key card to the archive's trust store after checking it (weak keys refused).
-
-    Returns (card, added); an identical card already present is not an error. Raises ``KeyStoreError``.
-    """
-    return import_cards(archive, [path])[0]
 
 
 def import_cards(

@@ -18,7 +18,6 @@ from provenance.batch.problems import SheetProblem, SheetProblemCode, SheetRefus
 
 MAX_SHEET_BYTES = 256 * 1024 * 1024
 MAX_ROWS = 100_000  # rows below the header; a larger collection is split into several sheets
-MAX_CELL_CHARS = 65_536
 _BOM = b"\xef\xbb\xbf"
 
 

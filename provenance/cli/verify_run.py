@@ -386,7 +386,7 @@ def verify(
     if len(paths) == 1 and (paths[0] / "manifest.json").is_file() and (paths[0] / "files").is_dir():
         from provenance.verify.prefetch import Prefetch
 
-        # a record folder: its large files are hashed by a thread while the verifier starts
+        # a record folder: its large files are hashed by a forked helper process while the verifier starts
         prefetch = Prefetch.start(paths[0] / "files")
     ctx = replace(_context(paths, trust, archive), max_size=limit)
     if log is not None:

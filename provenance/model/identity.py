@@ -71,8 +71,6 @@ def check_identity(value: str) -> str:
 # C0 controls but LF and CR, DEL, C1 controls, bidi controls (embeddings, overrides, isolates, marks).
 _CATALOGUE_UNSAFE: Final = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINE_ENDS: Final = re.compile("[\r\n\u2028\u2029\x85]")
-# Catalogue fields that may run over several lines (bag-info.txt writes them on one line, folded).
-MULTILINE_FIELDS: Final = frozenset({"title", "source", "rights"})
 
 
 def catalogue_text_problem(value: str, *, multiline: bool) -> str | None:

@@ -82,7 +82,7 @@ class VerifyContext:
     """What a verifier brings: its trust store, its roles policy, and the time it checks at.
 
     ``jobs`` is how many processes one record's files may be hashed by (1: in this process);
-    ``prefetch`` a thread already hashing the large files of the one record being verified.
+    ``prefetch`` a helper process (forked) already hashing the large files of the one record being verified.
     """
 
     trust: TrustStore
@@ -363,7 +363,7 @@ def check_signatures(
         # RFC 8032 verification over the context + RFC 8785 bytes of the signed fields as they were read
         signed = {name: raw[name] for name in SIGNED_EVENT_FIELDS if name in raw}
         if not signing.verify_signature(
-            _public_key(card), event_signing_bytes(signed, parsed=raw_events is not None),
+            card_public_key(card), event_signing_bytes(signed, parsed=raw_events is not None),
             b64url_decode(event.signature),
         ):
             report.add(
@@ -386,17 +386,6 @@ def check_signatures(
             continue
         _check_signer(report, event, trusted_card, ctx)
     report.signers = list(signers.values())
-
-
-_PUBLIC_KEYS: dict[str, bytes] = {}
-
-
-def _public_key(card: KeyCard) -> bytes:
-    """The raw public key of a card, decoded once per process."""
-    raw = _PUBLIC_KEYS.get(card.public_key)
-    if raw is None:
-        raw = _PUBLIC_KEYS[card.public_key] = card_public_key(card)
-    return raw
 
 
 def _check_signer(report: VerificationReport, event: Event, card: KeyCard, ctx: VerifyContext) -> None:
