@@ -18,6 +18,7 @@ from provenance.errors import ErrorCode, InputError, UsageError
 from provenance.history import Signer, append_event
 from provenance.ingest.service import build_catalogue, media_type, read_transcription
 from provenance.model.catalogue import LANGUAGE_PATTERN
+from provenance.model.choices import AttachRole, WrittenNoteKind, choose
 from provenance.model.events import EventType
 from provenance.model.manifest import (
     FileEntry,
@@ -68,12 +69,16 @@ def add_note(
     *,
     quote: str,
     text: str,
-    kind: NoteKind = "translation",
+    kind: WrittenNoteKind | str = WrittenNoteKind.TRANSLATION,
     occurrence: int | None = None,
     file: str | None = None,
     now: datetime,
 ) -> Manifest:
-    """Anchor a note to ``quote`` (its ``occurrence``-th place when it occurs more than once)."""
+    """Anchor a note to ``quote`` (its ``occurrence``-th place when it occurs more than once).
+
+    Raises ``UsageError(usage.invalid)`` for a ``kind`` that is not a :class:`WrittenNoteKind` or an empty text.
+    """
+    kind = choose(WrittenNoteKind, kind, "note kind").value
     if not text.strip():
         raise UsageError(ErrorCode.USAGE, "the note text is empty")
 
@@ -84,7 +89,7 @@ def add_note(
         start, end = locate_quote(body, quote, occurrence, source=entry.path)
         note = Note(
             id=next_note_id(state.notes),
-            kind=kind,
+            kind=cast("NoteKind", kind),
             text=text,
             target=make_target(body, entry.path, start, end),
             event=len(manifest.events) + 1,
@@ -287,7 +292,7 @@ def attach(
     signer: Signer,
     *,
     source: Path,
-    role: str = "attachment",
+    role: AttachRole | str = AttachRole.ATTACHMENT,
     name: str | None = None,
     language: str | None = None,
     media: str | None = None,
@@ -300,10 +305,13 @@ def attach(
     ``<name or the folder's name>/<its relative path>``, in one event. Files are streamed into the record
     (memory stays flat whatever their size) and the size and SHA-256 recorded are those of the bytes
     copied. With ``translation_of`` the event is a translation naming its source and target languages.
-    Raises ``InputError`` (input.not-found, input.path-unsafe) and ``UsageError``; nothing is written then.
+    Raises ``InputError`` (input.not-found, input.path-unsafe) and ``UsageError`` (usage.invalid: a ``role``
+    that is not an :class:`AttachRole`, ...); nothing is written then.
     """
     import mimetypes
     import re
+
+    role = choose(AttachRole, role, "file role").value
 
     folder = source.is_dir()
     if not folder and not source.is_file():

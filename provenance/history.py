@@ -42,12 +42,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Signer:
-    """A key card with its unlocked private key, and the role it signs in."""
+    """A key card with its unlocked private key, and the role it signs in.
+
+    A role given as text is parsed when the signer is made: ``UsageError(role.unknown)`` if it is no role.
+    """
 
     card: KeyCard
     key: SigningKey
     role: Role
     log_key: SigningKey | None = None  # the archive's log key, unlocked, when the archive is logged
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.role, Role):
+            from provenance.model.choices import parse_role
+
+            object.__setattr__(self, "role", parse_role(self.role))
 
 
 def choose_role(
@@ -55,8 +64,13 @@ def choose_role(
 ) -> Role:
     """The role ``card`` signs ``event_type`` in; refuses before anything is signed.
 
-    Raises ``PolicyError(role.not-allowed)`` naming the roles that may sign it.
+    Raises ``PolicyError(role.not-allowed)`` naming the roles that may sign it, ``UsageError(role.unknown)``
+    when ``wanted`` is not a :class:`Role`.
     """
+    if wanted is not None:
+        from provenance.model.choices import parse_role
+
+        wanted = parse_role(wanted)
     allowed = policy.get(event_type, frozenset())
     candidates = [wanted] if wanted is not None else list(card.roles)
     if wanted is not None and wanted not in card.roles:

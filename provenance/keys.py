@@ -301,10 +301,15 @@ def generate_key(
     With ``supersedes`` (a rotation) the unlocked ``old_key`` signs the rotation statement the new card
     carries, and the old card's validity ends now. Raises ``UsageError`` for an empty passphrase,
     ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens) for a rotation the old key cannot make,
-    ``StorageError`` when either file cannot be written.
+    ``StorageError`` when either file cannot be written; ``UsageError(role.unknown)`` for a role that is not
+    a :class:`Role`, ``UsageError(usage.invalid)`` for no role at all.
     """
     from provenance import signing
+    from provenance.model.choices import parse_role
 
+    roles = [parse_role(role) for role in roles]
+    if not roles:
+        raise UsageError(ErrorCode.USAGE, "a key needs at least one role")
     archive.refuse_links()  # before anything is written, the private key included
     if not passphrase:
         raise UsageError(ErrorCode.KEY_PASSPHRASE_MISSING, "a key needs a non-empty passphrase")

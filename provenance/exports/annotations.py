@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from provenance.errors import ErrorCode, InputError
 from provenance.manifest_io import event_digest
+from provenance.model import choices
 
 if TYPE_CHECKING:
     from provenance.exports.verified import VerifiedSource
@@ -29,7 +30,7 @@ TERMS = "urn:provenance:terms:"
 LOCAL_CONTEXT = {"pv": TERMS}
 MAX_COLLECTION_BYTES = 16 << 20
 MAX_ANNOTATIONS = 10_000
-NOTE_KINDS = ("editorial-insertion", "translation", "editorial", "comment", "correction")
+NOTE_KINDS = tuple(kind.value for kind in choices.NoteKind)
 # the W3C motivation that best says what each kind of note does (Web Annotation Vocabulary, section 3.3.5)
 MOTIVATIONS = {
     "editorial-insertion": "editing",
