@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -122,9 +123,7 @@ def transfer_custody(
         details: dict[str, Any] = {"from": from_.strip(), "to": to.strip()}
         if manifest.state.custodian and manifest.state.custodian != from_.strip():
             details["previous_custodian"] = manifest.state.custodian
-        if note:
-            details["note"] = note
-        return new, f"Custody transferred from {from_.strip()} to {to.strip()}", details
+        return new, f"Custody transferred from {from_.strip()} to {to.strip()}", _with_text(details, "note", note)
 
     return append_event(archive, record_id, EventType.CUSTODY_TRANSFER, signer, mutate, now=now)
 
@@ -198,28 +197,43 @@ def review(
     """Record a review of the current version (outcome approved or changes-requested)."""
     if outcome not in ("approved", "changes-requested"):
         raise UsageError(ErrorCode.USAGE, "--outcome is approved or changes-requested")
-
-    def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
-        details: dict[str, Any] = {"outcome": outcome, "version": len(manifest.events)}
-        if note:
-            details["note"] = note
-        return manifest.state, f"Reviewed version {len(manifest.events)}: {outcome}", details
-
-    return append_event(archive, record_id, EventType.REVIEW, signer, mutate, now=now)
+    return _about_current_version(
+        archive, record_id, signer, EventType.REVIEW, {"outcome": outcome}, note, now,
+        lambda version: f"Reviewed version {version}: {outcome}",
+    )
 
 
 def release(
     archive: Archive, record_id: str, signer: Signer, *, note: str | None = None, now: datetime
 ) -> Manifest:
     """Record the release (dissemination) of the current version."""
+    return _about_current_version(
+        archive, record_id, signer, EventType.RELEASE, {}, note, now, lambda version: f"Released version {version}"
+    )
+
+
+def _with_text(details: dict[str, Any], key: str, text: str | None) -> dict[str, Any]:
+    """``details`` with an optional free text (a note, a reason) under ``key`` when one is given."""
+    return {**details, key: text} if text else details
+
+
+def _about_current_version(
+    archive: Archive,
+    record_id: str,
+    signer: Signer,
+    event_type: EventType,
+    details: dict[str, Any],
+    note: str | None,
+    now: datetime,
+    summary: Callable[[int], str],
+) -> Manifest:
+    """An event about the current version that leaves the state as it is (a review, a release)."""
 
     def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
-        details: dict[str, Any] = {"version": len(manifest.events)}
-        if note:
-            details["note"] = note
-        return manifest.state, f"Released version {len(manifest.events)}", details
+        version = len(manifest.events)
+        return manifest.state, summary(version), _with_text({**details, "version": version}, "note", note)
 
-    return append_event(archive, record_id, EventType.RELEASE, signer, mutate, now=now)
+    return append_event(archive, record_id, event_type, signer, mutate, now=now)
 
 
 def change_metadata(
@@ -249,11 +263,8 @@ def change_metadata(
         )
         if not changed:
             raise InputError(ErrorCode.REVISION_UNCHANGED, "the catalogue already holds these values")
-        details: dict[str, Any] = {"fields": changed}
-        if reason:
-            details["reason"] = reason
         new = manifest.state.model_copy(update={"catalogue": catalogue})
-        return new, f"Catalogue changed: {', '.join(changed)}", details
+        return new, f"Catalogue changed: {', '.join(changed)}", _with_text({"fields": changed}, "reason", reason)
 
     return append_event(archive, record_id, EventType.METADATA_CHANGE, signer, mutate, now=now)
 

@@ -41,54 +41,36 @@ def test_the_first_place_holding_it_intact_is_used(ingested: World, tmp_path: Pa
     assert read_snapshot([tmp_path / "absent", damaged, objects], event).state.files
 
 
-def _missing(objects: Path, event: Event, tmp_path: Path) -> tuple[list[Path], Event, dict[str, int]]:
-    (objects / snapshot_hex(event)).unlink()
-    return [objects], event, {}
-
-
-def _damaged(objects: Path, event: Event, tmp_path: Path) -> tuple[list[Path], Event, dict[str, int]]:
+def _prepare(case: str, objects: Path, event: Event) -> tuple[list[Path], Event, dict[str, int]]:
+    """The folders, the event and the options that make ``case``."""
     path = objects / snapshot_hex(event)
-    path.write_bytes(path.read_bytes().replace(b"telegram", b"Telegram", 1))
-    return [objects], event, {}
+    if case == "missing":
+        path.unlink()
+    elif case == "damaged":
+        path.write_bytes(path.read_bytes().replace(b"telegram", b"Telegram", 1))
+    elif case in NOT_A_STATE:
+        event = _pointing_at(event, NOT_A_STATE[case], objects)
+    return ([] if case == "no-place" else [objects]), event, ({"max_bytes": 10} if case == "too-large" else {})
 
 
-def _not_json(objects: Path, event: Event, tmp_path: Path) -> tuple[list[Path], Event, dict[str, int]]:
-    return [objects], _pointing_at(event, b"{not json", objects), {}
-
-
-def _not_an_object(objects: Path, event: Event, tmp_path: Path) -> tuple[list[Path], Event, dict[str, int]]:
-    return [objects], _pointing_at(event, b"[]", objects), {}
-
-
-def _not_a_state(objects: Path, event: Event, tmp_path: Path) -> tuple[list[Path], Event, dict[str, int]]:
-    return [objects], _pointing_at(event, b'{"files": 3}', objects), {}
-
-
-def _over_the_bound(objects: Path, event: Event, tmp_path: Path) -> tuple[list[Path], Event, dict[str, int]]:
-    return [objects], event, {"max_bytes": 10}
-
-
-def _no_place(objects: Path, event: Event, tmp_path: Path) -> tuple[list[Path], Event, dict[str, int]]:
-    return [], event, {}
-
-
+NOT_A_STATE = {"not-json": b"{not json", "not-an-object": b"[]", "not-a-state": b'{"files": 3}'}
 REFUSED = {
-    "missing": (_missing, "not stored", "is not stored"),
-    "damaged": (_damaged, "damaged", "is damaged"),
-    "not-json": (_not_json, "cannot be read", "cannot be read"),
-    "not-an-object": (_not_an_object, "cannot be read", "cannot be read"),
-    "not-a-state": (_not_a_state, "cannot be read", "cannot be read"),
-    "larger-than-max-bytes": (_over_the_bound, "not stored", "is not stored"),
-    "no-place": (_no_place, "not stored", "is not stored"),
+    "missing": ("not stored", "is not stored"),
+    "damaged": ("damaged", "is damaged"),
+    "not-json": ("cannot be read", "cannot be read"),
+    "not-an-object": ("cannot be read", "cannot be read"),
+    "not-a-state": ("cannot be read", "cannot be read"),
+    "too-large": ("not stored", "is not stored"),
+    "no-place": ("not stored", "is not stored"),
 }
 
 
-@pytest.mark.parametrize(("make", "reason", "words"), list(REFUSED.values()), ids=list(REFUSED))
+@pytest.mark.parametrize(("case", "reason", "words"), [(k, *v) for k, v in REFUSED.items()], ids=list(REFUSED))
 def test_a_snapshot_that_cannot_be_used_is_refused_with_its_reason(
-    ingested: World, tmp_path: Path, make: object, reason: str, words: str
+    ingested: World, case: str, reason: str, words: str
 ) -> None:
     objects, event = _first(ingested)
-    places, event, options = make(objects, event, tmp_path)  # type: ignore[operator]
+    places, event, options = _prepare(case, objects, event)
     with pytest.raises(SnapshotError) as caught:
         read_snapshot(places, event, **options)
     assert caught.value.reason == reason and caught.value.seq == event.seq

@@ -22,11 +22,11 @@ from provenance.errors import (
     ErrorCode,
     InputError,
     NotFoundError,
-    UsageError,
     validation_detail,
 )
 from provenance.fsio import read_limited, storage_error
 from provenance.history import Signer, recheck_signer, sign_event
+from provenance.ingest.decoding import UndecodableError, decode
 from provenance.manifest_io import state_canonical, state_digest, writable_manifest_bytes
 from provenance.model.catalogue import Catalogue
 from provenance.model.choices import Profile, choose
@@ -72,17 +72,13 @@ def read_transcription(path: Path, encoding: str | None = None) -> Transcription
         raise InputError(ErrorCode.INPUT_EMPTY, f"{path}: the transcription is empty", path=str(path))
     codec = encoding or "utf-8"
     try:
-        text = data.decode(codec)
-    except LookupError:
-        raise UsageError(ErrorCode.USAGE, f"unknown encoding {codec!r}") from None
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        text = decode(data, codec)
+    except UndecodableError as exc:
         raise InputError(
             ErrorCode.INPUT_ENCODING,
-            f"{path}: not valid {codec} (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); "
-            "give its encoding with --encoding (for example --encoding cp1251)",
+            f"{path}: {exc}; give its encoding with --encoding (for example --encoding cp1251)",
             path=str(path),
-            offset=exc.start,
+            offset=exc.offset,
         ) from None
     if "\x00" in text:
         raise InputError(ErrorCode.INPUT_ENCODING, f"{path}: contains NUL characters; not a text file")

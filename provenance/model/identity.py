@@ -91,24 +91,24 @@ def catalogue_text_problem(value: str, *, multiline: bool) -> str | None:
     return None
 
 
-def check_catalogue_line(value: str) -> str:
-    """Validator: a one-line catalogue value (see :func:`catalogue_text_problem`)."""
+def _catalogue_value(value: str, *, multiline: bool) -> str:
+    """``value`` when :func:`catalogue_text_problem` finds nothing wrong with it; else ``ValueError``."""
     if value.isascii() and value.isprintable():
         return value
-    problem = catalogue_text_problem(value, multiline=False)
+    problem = catalogue_text_problem(value, multiline=multiline)
     if problem is not None:
         raise ValueError(f"the value {problem}")
     return value
+
+
+def check_catalogue_line(value: str) -> str:
+    """Validator: a one-line catalogue value (see :func:`catalogue_text_problem`)."""
+    return _catalogue_value(value, multiline=False)
 
 
 def check_catalogue_text(value: str) -> str:
     """Validator: a catalogue value that may hold LF or CR LF line ends."""
-    if value.isascii() and value.isprintable():
-        return value
-    problem = catalogue_text_problem(value, multiline=True)
-    if problem is not None:
-        raise ValueError(f"the value {problem}")
-    return value
+    return _catalogue_value(value, multiline=True)
 
 
 def numeric_problem(value: str) -> str | None:
