@@ -251,8 +251,8 @@ def word_segments(old: str, new: str) -> list[Segment]:
 
     Where a word was replaced by a similar one (``II`` -> ``Il``), only the letters that differ are removed
     and added. Nothing is normalised: an NFC ``é`` against an NFD one is a change (the bytes differ), shown
-    on that letter with its accent. The equal and removed segments give ``old`` back, the equal and added
-    ones ``new``.
+    on that letter with its accent. Two texts that share no word are one removal and one addition. The equal
+    and removed segments give ``old`` back, the equal and added ones ``new``.
     """
     a, b = word_tokens(old), word_tokens(new)
     segments: list[Segment] = []
@@ -272,6 +272,10 @@ def word_segments(old: str, new: str) -> list[Segment]:
         else:
             _add(segments, "removed", "".join(a[i1:i2]))
             _add(segments, "added", "".join(b[j1:j2]))
+    if old and new and old != new and not any(s.kind == "equal" and any(map(_is_word, s.text)) for s in segments):
+        # a rewrite: what the two share is only spaces and punctuation, so show one removal and one addition
+        # rather than a word-by-word interleaving nobody could read
+        return [Segment("removed", old), Segment("added", new)]
     return segments
 
 
