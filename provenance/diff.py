@@ -158,8 +158,11 @@ SegmentKind = Literal["equal", "removed", "added"]
 # A token is a run of word characters, a run of white space, or one other character; combining marks join
 # the token before them, so that an NFD letter (e + U+0301) is never split from its accent.
 _RAW_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
-MAX_WORD_TOKENS = 200_000  # beyond this two texts are shown as one removal and one addition (bounded work)
 SIMILAR_WORDS = 0.5  # two differing words sharing at least this ratio of characters are compared letter by letter
+# The work one comparison may do, in tokens x tokens (letters x letters within a word): difflib's matching
+# is quadratic where tokens repeat (spaces, "the"), ~0.5 s at this bound. A pair of texts beyond what is left
+# of it is shown as one removal and one addition.
+MAX_COMPARISON = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,19 @@ class WordHunk:
     new_start: int
     new_count: int
     segments: list[Segment]
+
+
+class _Budget:
+    """What is left of ``MAX_COMPARISON`` for one call (shared by every block of a text's hunks)."""
+
+    def __init__(self) -> None:
+        self.left = MAX_COMPARISON
+
+    def take(self, cost: int) -> bool:
+        if cost > self.left:
+            return False
+        self.left -= cost
+        return True
 
 
 def _is_mark(char: str) -> bool:
@@ -227,23 +243,53 @@ def _add(segments: list[Segment], kind: SegmentKind, text: str) -> None:
         segments.append(Segment(kind, text))
 
 
-def _pair(segments: list[Segment], old: str, new: str) -> None:
+def _replaced(segments: list[Segment], old: str, new: str) -> None:
+    _add(segments, "removed", old)
+    _add(segments, "added", new)
+
+
+def _pair(segments: list[Segment], old: str, new: str, budget: _Budget) -> None:
     """One old token against the new one in its place: letter by letter when they are alike, else whole."""
     if old == new:
         _add(segments, "equal", old)
         return
     a, b = _clusters(old), _clusters(new)
+    if not budget.take(len(a) * len(b)):
+        _replaced(segments, old, new)
+        return
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.ratio() < SIMILAR_WORDS:
-        _add(segments, "removed", old)
-        _add(segments, "added", new)
+        _replaced(segments, old, new)
         return
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             _add(segments, "equal", "".join(a[i1:i2]))
         else:
-            _add(segments, "removed", "".join(a[i1:i2]))
-            _add(segments, "added", "".join(b[j1:j2]))
+            _replaced(segments, "".join(a[i1:i2]), "".join(b[j1:j2]))
+
+
+def _word_segments(old: str, new: str, budget: _Budget) -> list[Segment]:
+    segments: list[Segment] = []
+    if old == new:
+        _add(segments, "equal", old)
+        return segments
+    a, b = word_tokens(old), word_tokens(new)
+    if not budget.take(len(a) * len(b)):
+        _replaced(segments, old, new)
+        return segments
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            _add(segments, "equal", "".join(a[i1:i2]))
+        elif tag == "replace" and i2 - i1 == j2 - j1:
+            for x, y in zip(a[i1:i2], b[j1:j2], strict=True):
+                _pair(segments, x, y, budget)
+        else:
+            _replaced(segments, "".join(a[i1:i2]), "".join(b[j1:j2]))
+    if old and new and not any(s.kind == "equal" and any(map(_is_word, s.text)) for s in segments):
+        # a rewrite: what the two share is only spaces and punctuation, so show one removal and one addition
+        # rather than a word-by-word interleaving nobody could read
+        return [Segment("removed", old), Segment("added", new)]
+    return segments
 
 
 def word_segments(old: str, new: str) -> list[Segment]:
@@ -251,49 +297,35 @@ def word_segments(old: str, new: str) -> list[Segment]:
 
     Where a word was replaced by a similar one (``II`` -> ``Il``), only the letters that differ are removed
     and added. Nothing is normalised: an NFC ``é`` against an NFD one is a change (the bytes differ), shown
-    on that letter with its accent. Two texts that share no word are one removal and one addition. The equal
-    and removed segments give ``old`` back, the equal and added ones ``new``.
+    on that letter with its accent. Two texts that share no word, or too long to compare within
+    ``MAX_COMPARISON``, are one removal and one addition. The equal and removed segments give ``old`` back,
+    the equal and added ones ``new``.
     """
-    a, b = word_tokens(old), word_tokens(new)
-    segments: list[Segment] = []
-    if len(a) + len(b) > MAX_WORD_TOKENS:
-        if old == new:
-            _add(segments, "equal", old)
-        else:
-            _add(segments, "removed", old)
-            _add(segments, "added", new)
-        return segments
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            _add(segments, "equal", "".join(a[i1:i2]))
-        elif tag == "replace" and i2 - i1 == j2 - j1:
-            for x, y in zip(a[i1:i2], b[j1:j2], strict=True):
-                _pair(segments, x, y)
-        else:
-            _add(segments, "removed", "".join(a[i1:i2]))
-            _add(segments, "added", "".join(b[j1:j2]))
-    if old and new and old != new and not any(s.kind == "equal" and any(map(_is_word, s.text)) for s in segments):
-        # a rewrite: what the two share is only spaces and punctuation, so show one removal and one addition
-        # rather than a word-by-word interleaving nobody could read
-        return [Segment("removed", old), Segment("added", new)]
-    return segments
+    return _word_segments(old, new, _Budget())
 
 
 def word_hunks(old: str, new: str, context: int = 1) -> list[WordHunk]:
     """The changed lines of two texts with ``context`` unchanged lines around them, each hunk word by word.
 
-    Lines keep their ends (a CR LF to LF conversion is a change of ``\\r`` alone).
+    Lines are matched as ``unified`` matches them. Where a run of lines was replaced by as many lines (a
+    line-end conversion, NFC to NFD, a letter per line), they are compared line by line, else as one block.
+    Lines keep their ends (CR LF to LF is a change of ``\\r`` alone).
     """
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    budget = _Budget()
     hunks: list[WordHunk] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for group in matcher.get_grouped_opcodes(context):
+    for group in difflib.SequenceMatcher(None, a, b).get_grouped_opcodes(context):
         segments: list[Segment] = []
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
                 _add(segments, "equal", "".join(a[i1:i2]))
+                continue
+            if i2 - i1 == j2 - j1:
+                pairs = list(zip(a[i1:i2], b[j1:j2], strict=True))
             else:
-                for segment in word_segments("".join(a[i1:i2]), "".join(b[j1:j2])):
+                pairs = [("".join(a[i1:i2]), "".join(b[j1:j2]))]
+            for x, y in pairs:
+                for segment in _word_segments(x, y, budget):
                     _add(segments, segment.kind, segment.text)
         first, last = group[0], group[-1]
         hunks.append(

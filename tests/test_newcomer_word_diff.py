@@ -103,10 +103,24 @@ def test_segments_never_split_a_letter_from_its_accent() -> None:
         assert not unicodedata.category(segment.text[0]).startswith("M"), segment
 
 
-def test_beyond_the_token_bound_one_removal_and_one_addition(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diff, "MAX_WORD_TOKENS", 3)
+def test_beyond_the_work_bound_one_removal_and_one_addition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound counts tokens x tokens, then letters x letters, over one call (all hunks of a text)."""
+    monkeypatch.setattr(diff, "MAX_COMPARISON", 20)
     assert word_segments("a b c", "a b d") == [Segment("removed", "a b c"), Segment("added", "a b d")]
     assert word_segments("a b c", "a b c") == [Segment("equal", "a b c")]
+    monkeypatch.setattr(diff, "MAX_COMPARISON", 27)  # the five tokens (25), not the letters of II/Il (4)
+    assert word_segments("Kim II Sung", "Kim Il Sung") == [
+        Segment("equal", "Kim "),
+        Segment("removed", "II"),
+        Segment("added", "Il"),
+        Segment("equal", " Sung"),
+    ]
+    # one line's tokens (36) and letters (4): the next line is whole
+    monkeypatch.setattr(diff, "MAX_COMPARISON", 40)
+    old = "Kim II Sung\n" + "x\n" * 5 + "Kim II Sung\n"
+    first, second = word_hunks(old, old.replace("II", "Il"))
+    assert Segment("added", "l") in first.segments
+    assert Segment("added", "Kim Il Sung\n") in second.segments
 
 
 def test_word_hunks_carry_line_numbers_and_context() -> None:
@@ -123,3 +137,11 @@ def test_word_hunks_carry_line_numbers_and_context() -> None:
     assert word_hunks(old, old) == []
     two = word_hunks("a\nb\nc\nd\ne\nf\n", "A\nb\nc\nd\ne\nF\n", context=1)
     assert [(h.old_start, h.old_count) for h in two] == [(1, 2), (5, 2)]
+
+
+def test_word_hunks_compare_as_many_lines_line_by_line() -> None:
+    """LF to CR LF on every line (each line's words repeating the others'): only the CRs are added."""
+    old = "".join(f"the zone at Kaesong, line {n}\n" for n in range(300))
+    (hunk,) = word_hunks(old, old.replace("\n", "\r\n"))
+    assert {s.text for s in hunk.segments if s.kind != "equal"} == {"\r"}
+    assert sum(s.kind == "added" for s in hunk.segments) == 300
