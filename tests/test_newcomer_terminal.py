@@ -88,13 +88,22 @@ def test_fit_widths(
 def test_log_table_never_breaks_a_token_it_falls_back_instead(
     ingested: World, monkeypatch: pytest.MonkeyPatch, columns: int
 ) -> None:
-    _revise(ingested, REFERENCE.read_text() + "\nA line.\n", f"{DIGEST} checked against the scan")
+    _revise(ingested, REFERENCE.read_text() + "\nA line.\n", f"{DIGEST} checked against the scan \x1b[2J")
     raw = at_terminal(ingested, monkeypatch, columns, "log", "telegram-23256", "--table")
     text = plain(raw)
     assert max(len(line) for line in text.splitlines()) <= columns
     words = set(text.split())
     assert DIGEST in words  # whole, never folded nor cut
-    assert {"Registered", "telegram-23256.txt", "(telegram", "profile)", "checked", "scan"} <= words
+    assert {
+        "Registered",
+        "telegram-23256.txt",
+        "(telegram",
+        "profile)",
+        "checked",
+        "scan",
+        "\\x1b[2J",
+    } <= words
+    assert "\x1b[2J" not in raw
     table = "summary" in words
     assert table == (columns == 200)  # a token of 71 columns leaves no room for a table at 80 or 120
     if not table:
@@ -120,8 +129,26 @@ def test_diff_at_a_terminal_cyrillic_letter_and_a_line_end(
 def test_diff_at_a_terminal_other_changes(
     ingested: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from provenance import actions
+
     raw = at_terminal(ingested, monkeypatch, 80, "diff", "telegram-23256", "1", "1")
     assert "no differences" in plain(raw)
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    archivist = ingested.signers["archivist"]
+    actions.attach(
+        ingested.archive, "telegram-23256", archivist, source=scan, role="scan", now=ingested.tick()
+    )
+    actions.change_metadata(
+        ingested.archive,
+        "telegram-23256",
+        archivist,
+        changes={"title": "A new title"},
+        reason=None,
+        now=ingested.tick(),
+    )
+    text = plain(at_terminal(ingested, monkeypatch, 80, "diff", "telegram-23256", "1", "3"))
+    assert "file scan.png: added" in text and "@@" not in text and "catalogue title:" in text
     _revise(ingested, "\x1b[2Jtotally new\n", "replaced")
     raw = at_terminal(ingested, monkeypatch, 80, "diff", "telegram-23256")
     assert "\x1b[2J" not in raw and "\\x1b[2Jtotally new" in plain(raw)  # content never reaches it as a code

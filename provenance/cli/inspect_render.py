@@ -91,6 +91,10 @@ class _Column:
     header: str
     cells: list[str]
 
+    def __post_init__(self) -> None:
+        # measured as shown: record content with its controls escaped (``\x1b`` is four columns wide)
+        self.cells = [printable(cell).replace("\t", " ") for cell in self.cells]
+
     def narrowest(self) -> int:
         """The longest word: any narrower and a word would be broken."""
         from rich.cells import cell_len
@@ -177,6 +181,6 @@ def log_table(out: Console, manifest: Any) -> Table | None:
             # overflow='ellipsis' would only ever cut a word wider than its column, which fit_widths prevents
             table.add_column(column.header, width=width, overflow="ellipsis")
         for row in zip(*(c.cells for c in columns), strict=True):
-            table.add_row(*(printable(cell) for cell in row))
+            table.add_row(*row)
         return table
     return None
