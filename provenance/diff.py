@@ -250,9 +250,6 @@ def _replaced(segments: list[Segment], old: str, new: str) -> None:
 
 def _pair(segments: list[Segment], old: str, new: str, budget: _Budget) -> None:
     """One old token against the new one in its place: letter by letter when they are alike, else whole."""
-    if old == new:
-        _add(segments, "equal", old)
-        return
     a, b = _clusters(old), _clusters(new)
     if not budget.take(len(a) * len(b)):
         _replaced(segments, old, new)
