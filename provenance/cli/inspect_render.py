@@ -21,9 +21,8 @@ if TYPE_CHECKING:
 
 REMOVED_STYLE = "strike red"
 ADDED_STYLE = "bold green"
-SUMMARY_COMFORT = (
-    40  # the wide table is used only where its summary column gets this many columns (or all it needs)
-)
+# the eight-column table is used only where its summary column gets this many columns (or all it needs)
+SUMMARY_COMFORT = 40
 _VISIBLE_SPACE = str.maketrans({" ": "·", "\t": "→", "\r": "␍", "\n": "↵\n"})
 
 
