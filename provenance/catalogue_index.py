@@ -89,7 +89,9 @@ def before_commit(archive: Archive, *record_ids: str) -> None:
 
     try:
         with closing(_connect(path)) as db:
+            db.execute("BEGIN IMMEDIATE")  # one transaction (each statement would be one, and write its journal)
             db.executemany("INSERT OR IGNORE INTO pending(record) VALUES (?)", [(rid,) for rid in record_ids])
+            db.execute("COMMIT")
     except sqlite3.Error:
         pass  # the records/ stamp no longer matches: the next search re-checks every manifest
 
