@@ -1,0 +1,165 @@
+"""ingest-batch's group commit killed at each of its steps: each record absent or whole, the log agreeing.
+
+A batch stages a group of records, flushes them with one syncfs, renames each into place, applies the
+transparency log and updates the search index (:mod:`provenance.batch.commit`). Here the real CLI runs in a
+subprocess (groups of 4 records) and sends itself SIGKILL at a chosen step: while staging, right after the
+flush, after some of a group's renames, before the log is applied, before the index is updated. After every
+kill each record present verifies trusted, the log shows exactly the events the records hold (its journal
+rolled forward or dropped), and running the batch again registers exactly what is missing: every record is
+then present once and logged once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provenance import archive_log, log_audit
+from provenance.keys import TrustStore
+from provenance.manifest_io import read_manifest
+from provenance.model.problems import TrustState
+from provenance.verify.record import verify_record_folder
+from provenance.verify.target import make_context
+from tests.batch_helpers import csv_text
+from tests.conftest import CORPUS, World
+from tests.test_tlog_archive import enable_log
+
+FILES = 10
+GROUP = 4
+NOW = "2026-01-05T10:00:00Z"
+
+# The batch in a subprocess, killed by itself (SIGKILL: no clean-up runs) at the n-th call of one step.
+DRIVER = """
+import os, signal, sys
+point, nth = sys.argv[1], int(sys.argv[2])
+import provenance.batch.commit as commit
+commit.GROUP_SIZE = int(sys.argv[3])
+from provenance import catalogue_index, fsio
+from provenance.archive import StagedRecord
+from provenance.ingest import service
+from provenance.tlog.store import LogStore
+calls = [0]
+def killing(owner, name, after):
+    real = getattr(owner, name)
+    def step(*args, **kwargs):
+        calls[0] += 1
+        if not after and calls[0] == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+        out = real(*args, **kwargs)
+        if after and calls[0] == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return out
+    setattr(owner, name, step)
+if point == "stage":  # before the n-th record is staged
+    killing(service, "stage_registration", False)
+elif point == "flush":  # right after the n-th group's syncfs, before its first rename
+    killing(fsio, "sync_filesystem", True)
+elif point == "place":  # right after the n-th rename
+    killing(StagedRecord, "place", True)
+elif point == "apply":  # every record of the n-th group renamed, its log not yet applied
+    killing(LogStore, "apply", False)
+elif point == "index":  # the n-th group renamed and logged, the index not yet updated
+    killing(catalogue_index, "after_commit", False)
+from provenance.cli.app import main
+main(sys.argv[4:])
+"""
+
+# (step, n-th call, records there after the kill)
+KILLS = [
+    ("stage", 6, 4),  # in the second group's staging: the first group is in, nothing of the second
+    ("flush", 2, 4),  # the second group flushed, not renamed: absent (its stages are leftovers)
+    ("place", 6, 6),  # half of the second group renamed: those two are in, and logged
+    ("apply", 2, 8),  # the second group renamed, the log not applied: rolled forward from the journal
+    ("index", 3, 10),  # all renamed and logged; the index is rebuilt from the manifests when searched
+]
+
+
+def _collection(base: Path) -> tuple[Path, Path]:
+    folder = base / "group"
+    folder.mkdir()
+    text = (CORPUS / "telegram-23256.txt").read_bytes()
+    rows = []
+    for n in range(FILES):
+        (folder / f"t{n:02d}.txt").write_bytes(text + f"\nCopy {n}.\n".encode())
+        rows.append([f"t{n:02d}.txt", f"copy-{n:02d}", f"Copy {n}"])
+    sheet = base / "group.csv"
+    sheet.write_text(csv_text(["filename", "id", "dc.title"], rows), encoding="utf-8")
+    return folder, sheet
+
+
+def _batch(world: World, folder: Path, sheet: Path, *driver: str) -> subprocess.CompletedProcess[str]:
+    env = {**world.env, "PROVENANCE_NOW": NOW}
+    argv = ["ingest-batch", str(folder), "--catalogue", str(sheet), "--archive", str(world.root), "--json"]
+    return subprocess.run(
+        [sys.executable, "-c", DRIVER, *driver, *argv], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _assert_consistent(world: World) -> list[str]:
+    """Every record whole and trusted, nothing half-made in records/, the log agreeing event for leaf."""
+    archive = world.archive
+    ctx = make_context(archive.keys_dir, world.tick())
+    ids = archive.record_ids()
+    for rid in ids:
+        report = verify_record_folder(archive.record_dir(rid), ctx)
+        assert report.state is TrustState.TRUSTED, (rid, [p.to_json() for p in report.problems])
+    assert sorted(p.name for p in archive.records_dir.iterdir()) == ids  # no half-made or stray entry
+    cards = list(TrustStore.load(archive.keys_dir).cards.values())
+    report = log_audit.audit_log(archive, cards)  # takes the log lock: a journal left is resolved first
+    assert report.problems == [], [p.to_json() for p in report.problems]
+    return ids
+
+
+def _assert_logged_once(world: World) -> None:
+    archive = world.archive
+    leaves: dict[tuple[str, int], int] = archive_log.leaf_index(archive, archive_log.store(archive).checkpoint().size)
+    events = 0
+    for rid in archive.record_ids():
+        manifest = read_manifest(archive.record_dir(rid))
+        events += len(manifest.events)
+        for event in manifest.events:
+            assert (rid, event.seq) in leaves, (rid, event.seq)
+    assert archive_log.store(archive).checkpoint().size == events  # every event once, nothing else
+
+
+@pytest.mark.parametrize(("point", "nth", "expected"), KILLS, ids=[f"{p}-{n}" for p, n, _ in KILLS])
+def test_a_group_commit_killed_at_each_step(world: World, point: str, nth: int, expected: int) -> None:
+    enable_log(world)
+    folder, sheet = _collection(world.root.parent)
+    killed = _batch(world, folder, sheet, point, str(nth), str(GROUP))
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    ids = _assert_consistent(world)
+    assert len(ids) == expected, ids
+    _assert_logged_once(world)
+
+    again = _batch(world, folder, sheet, "none", "0", str(GROUP))
+    assert again.returncode == 0, again.stderr[-2000:]
+    summary = json.loads(again.stdout)["summary"]
+    assert summary == {"registered": FILES - expected, "present": expected, "refused": 0}
+    assert _assert_consistent(world) == [f"copy-{n:02d}" for n in range(FILES)]
+    _assert_logged_once(world)
+    leftovers = world.archive.work_dir / "tmp"
+    assert not leftovers.is_dir() or not list(leftovers.iterdir())  # every stage renamed or cleaned up
+    search = world.run("search", "Kaesong", "--json")
+    assert search.returncode == 0, search.stderr
+    assert search.json()["total"] == FILES
+
+
+def test_an_unlogged_archive_killed_mid_group(world: World) -> None:
+    """The same mid-rename kill without a log: the records renamed are whole, the rest registered next."""
+    folder, sheet = _collection(world.root.parent)
+    killed = _batch(world, folder, sheet, "place", "3", str(GROUP))
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    ctx = make_context(world.archive.keys_dir, world.tick())
+    ids = world.archive.record_ids()
+    assert ids == ["copy-00", "copy-01", "copy-02"]
+    for rid in ids:
+        assert verify_record_folder(world.archive.record_dir(rid), ctx).state is TrustState.TRUSTED
+    again = _batch(world, folder, sheet, "none", "0", str(GROUP))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)["summary"] == {"registered": FILES - 3, "present": 3, "refused": 0}
+    assert len(world.archive.record_ids()) == FILES
