@@ -163,3 +163,44 @@ def test_an_unlogged_archive_killed_mid_group(world: World) -> None:
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads(again.stdout)["summary"] == {"registered": FILES - 3, "present": 3, "refused": 0}
     assert len(world.archive.record_ids()) == FILES
+
+
+def test_an_id_taken_between_flush_and_rename_is_refused_and_the_rest_retried(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that ignores the locks makes one of the group's records after the flush: its rename finds the
+    id taken (never overwritten: refused as a conflict), the records renamed before it stay, the ones after it
+    are registered by the next group."""
+    from provenance import fsio
+    from provenance.batch import commit
+    from tests.helpers import run_in_process
+
+    enable_log(world)
+    folder, sheet = _collection(world.root.parent)
+    monkeypatch.setattr(commit, "GROUP_SIZE", GROUP)
+    real = fsio.sync_filesystem
+    calls = [0]
+
+    def flush_then_intrude(path: Path) -> None:
+        real(path)
+        calls[0] += 1
+        if calls[0] == 1:
+            intruder = world.archive.record_dir("copy-01")
+            intruder.mkdir()
+            (intruder / "manifest.json").write_text('{"events": [{"state_digest": "sha256:00"}]}', encoding="utf-8")
+
+    monkeypatch.setattr(fsio, "sync_filesystem", flush_then_intrude)
+    result = run_in_process(world, "ingest-batch", str(folder), "--catalogue", str(sheet), "--json")
+    assert result.returncode == 2, result.stderr
+    document = json.loads(result.stdout)
+    assert document["summary"] == {"registered": FILES - 1, "present": 0, "refused": 1}
+    assert [(p["code"], p["value"]) for p in document["refused"]] == [("row.conflict", "copy-01")]
+    registered = sorted(r["record"] for r in document["registered"])
+    assert registered == [f"copy-{n:02d}" for n in range(FILES) if n != 1]
+    (world.archive.record_dir("copy-01") / "manifest.json").unlink()
+    world.archive.record_dir("copy-01").rmdir()
+    _assert_logged_once(world)
+    again = _batch(world, folder, sheet, "none", "0", str(GROUP))
+    assert json.loads(again.stdout)["summary"] == {"registered": 1, "present": FILES - 1, "refused": 0}
+    _assert_consistent(world)
+    _assert_logged_once(world)
