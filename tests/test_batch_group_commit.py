@@ -204,3 +204,54 @@ def test_an_id_taken_between_flush_and_rename_is_refused_and_the_rest_retried(
     assert json.loads(again.stdout)["summary"] == {"registered": 1, "present": FILES - 1, "refused": 0}
     _assert_consistent(world)
     _assert_logged_once(world)
+
+
+def test_what_changed_since_the_validation_is_refused_or_found_present(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between validation and registration: a file edited is refused (run again), a row registered by another
+    command with the same content is present, one with other content a conflict; rows past the prepared
+    ones are prepared again and sign the same state."""
+    from provenance.batch import commit, plan
+    from provenance.ingest.service import ingest, read_transcription
+
+    folder, sheet = _collection(world.root.parent)
+    monkeypatch.setattr(commit, "GROUP_SIZE", GROUP)
+    monkeypatch.setattr(plan, "KEEP_PREPARED", 5)  # rows 6 to 10 are prepared again at registration
+    checked = plan.make_plan(world.archive, folder, sheet)
+    assert checked.ok and sum(r.prepared is not None for r in checked.records) == 5
+    (folder / "t03.txt").write_bytes((folder / "t03.txt").read_bytes() + b"Edited meanwhile.\n")
+    signer = world.signers["archivist"]
+    ingest(world.archive, read_transcription(folder / "t04.txt"), signer, now=world.tick(), record_id="copy-04",
+           overrides={"title": "Copy 4"})
+    ingest(world.archive, read_transcription(folder / "t07.txt"), signer, now=world.tick(), record_id="copy-07")
+    result = plan.run_plan(world.archive, checked, signer, world.tick)
+    assert [r.record_id for r in result.present] == ["copy-04"]
+    assert [(p.code, p.value) for p in result.refused] == [("row.conflict", "t03.txt"), ("row.conflict", "copy-07")]
+    assert len(result.registered) == FILES - 3
+    ctx = make_context(world.archive.keys_dir, world.tick())
+    for record in result.registered:
+        report = verify_record_folder(world.archive.record_dir(record.record_id), ctx)
+        assert report.state is TrustState.TRUSTED
+        assert read_manifest(world.archive.record_dir(record.record_id)).events[0].state_digest == record.state_digest
+
+
+def test_a_key_revoked_before_the_group_commits_refuses_the_group(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from provenance import history
+    from provenance.batch import plan
+    from provenance.errors import ErrorCode, PolicyError
+
+    folder, sheet = _collection(world.root.parent)
+    checked = plan.make_plan(world.archive, folder, sheet)
+
+    def revoked(*_args: object, **_kwargs: object) -> None:
+        raise PolicyError(ErrorCode.KEY_REVOKED, "key A. Archivist was revoked while this command waited")
+
+    monkeypatch.setattr(history, "recheck_signer", revoked)
+    result = plan.run_plan(world.archive, checked, world.signers["archivist"], world.tick)
+    assert not result.registered and len(result.refused) == FILES
+    assert "revoked" in result.refused[0].why
+    assert world.archive.record_ids() == []
+    assert not list((world.archive.work_dir / "tmp").iterdir())  # every stage removed
