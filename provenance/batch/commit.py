@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from provenance import catalogue_index, fsio
 from provenance.batch.problems import SheetProblem, SheetProblemCode
@@ -35,7 +35,6 @@ from provenance.errors import ConflictError, ErrorCode, ProvenanceError
 if TYPE_CHECKING:
     from provenance.archive import Archive, StagedRecord
     from provenance.batch.plan import BatchResult, PlannedRecord
-    from provenance.ingest.service import Profile
     from provenance.model.manifest import Manifest
 
 GROUP_SIZE = 128  # records flushed together: one syncfs per group; at most this many locks held at once
@@ -140,7 +139,7 @@ def _stage(
             normalised = []
             _, state, used = prepare_record(
                 source,
-                profile=cast("Profile", planned.profile),
+                profile=planned.profile,
                 sidecar=None,
                 overrides=planned.overrides,
                 record_id=planned.record_id,

@@ -27,14 +27,14 @@ from provenance.batch.columns import FILENAME, ColumnMap, RowValues, map_header,
 from provenance.batch.problems import SheetProblem, SheetProblemCode, SheetRefusedError
 from provenance.batch.sheet import Sheet, read_sheet
 from provenance.errors import ErrorCode, ProvenanceError
+from provenance.model.choices import Profile
 from provenance.model.manifest import check_relative_path
 
 if TYPE_CHECKING:
-    from provenance.ingest.service import Profile
     from provenance.model.manifest import State
 
 Status = Literal["new", "present"]
-PROFILES = ("auto", "telegram", "generic")
+PROFILES = tuple(Profile)
 # rows whose prepared state is kept from the validation for the registration (about 30 KiB each for a
 # telegram: a collection of a few thousand files is prepared once; rows past this are prepared again)
 KEEP_PREPARED = 2_500
