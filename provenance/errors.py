@@ -94,6 +94,8 @@ class ErrorCode(StrEnum):
     KEY_ROTATION_UNPROVEN = "key.rotation-unproven"
     KEY_ROTATION_WIDENS = "key.rotation-widens"
     KEY_FILE_UNSAFE = "key.file-unsafe"
+    # pool (issues 15/16): worker processes of audit/verify kept dying (killed, out of memory): exit 2
+    WORKER_DIED = "worker.died"
 
 
 # Bounded messages (issue 17): no error line or JSON error carries more than a few hundred characters of

@@ -10,6 +10,9 @@ SIGKILL.
 
 A batch's results are taken once, from the one worker that holds the batch when they arrive: a batch is
 re-queued only when its worker died before its results were read whole, so nothing is lost or doubled.
+
+The same workers run verification's parallel work (:func:`provenance.verify.workers.imap`): a batch and its
+results are whatever ``work`` takes and returns (pickled across the socket).
 """
 
 from __future__ import annotations
@@ -23,14 +26,21 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-Work = Callable[[Any, list[str]], list[dict[str, Any]]]
+from provenance.errors import ErrorCode, ProvenanceError
+
+# work(job, batch) -> results: a batch of record ids and a list of result dicts for the audit; any
+# picklable batch and results for verification
+Work = Callable[[Any, Any], Any]
 
 # seconds a worker has to leave after it was told to; then it is killed (it only ever reads the archive)
 LEAVE_SECONDS = 5.0
 
 
-class WorkerDiedError(RuntimeError):
-    """Worker processes kept dying (``restarts`` deaths were tolerated): the run stops."""
+class WorkerDiedError(ProvenanceError):
+    """Worker processes kept dying (``restarts`` deaths were tolerated): the run stops (exit 2)."""
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(ErrorCode.WORKER_DIED, message, **details)
 
 
 def _serve(conn: Connection, others: list[Connection], job: Any, work: Work) -> None:
@@ -63,7 +73,7 @@ def _serve(conn: Connection, others: list[Connection], job: Any, work: Work) -> 
 class _Worker:
     process: Any  # multiprocessing.Process of the chosen context
     conn: Connection
-    batch: list[str] | None = None
+    batch: Any = None  # the batch it holds, None when idle
 
 
 @dataclass
@@ -75,6 +85,9 @@ class WorkerPool:
     work: Work
     # worker deaths tolerated in one run before it stops with WorkerDiedError
     restarts: int = 3
+    # what the workers do and what a stopped run leaves, for the process names and WorkerDiedError
+    label: str = "audit"
+    left: str = "the records not audited stay for the next run"
     deaths: int = 0
     _workers: list[_Worker] = field(default_factory=list)
     _context: Any = None
@@ -87,19 +100,19 @@ class WorkerPool:
         parent, child = self._context.Pipe(duplex=True)
         others = [worker.conn for worker in self._workers]
         process = self._context.Process(
-            target=_serve, args=(child, [*others, parent], self.job, self.work), name="provenance-audit",
+            target=_serve, args=(child, [*others, parent], self.job, self.work), name=f"provenance-{self.label}",
             daemon=True,
         )
         process.start()
         child.close()  # only the worker holds its end: its death is the end of the parent's socket
         self._workers.append(_Worker(process, parent))
 
-    def run(self, batches: Iterator[list[str]], stop: Callable[[], bool]) -> Iterator[list[dict[str, Any]]]:
+    def run(self, batches: Iterator[Any], stop: Callable[[], bool]) -> Iterator[Any]:
         """Yield each batch's results once, as they arrive. Batches are taken from ``batches`` only while
         ``stop()`` is false; those already sent are finished. Raises the exception a batch raised, or
         :class:`WorkerDiedError`."""
-        queue: deque[list[str]] = deque()  # batches taken but not held by a worker (given back by a death)
-        ready: deque[list[dict[str, Any]]] = deque()
+        queue: deque[Any] = deque()  # batches taken but not held by a worker (given back by a death)
+        ready: deque[Any] = deque()
         exhausted = False
         while len(self._workers) < self.size:
             self._start()
@@ -132,7 +145,7 @@ class WorkerPool:
                 if worker.conn in signalled or worker.process.sentinel in signalled:
                     self._collect(worker, queue, ready)
 
-    def _collect(self, worker: _Worker, queue: deque[list[str]], ready: deque[list[dict[str, Any]]]) -> None:
+    def _collect(self, worker: _Worker, queue: deque[Any], ready: deque[Any]) -> None:
         """Take what a signalled worker has sent; a worker that died leaves (its batch back to the queue)
         and a new one takes its place."""
         reply: tuple[str, Any] | None = None
@@ -158,8 +171,9 @@ class WorkerPool:
         self._workers.remove(worker)
         if self.deaths > self.restarts:
             raise WorkerDiedError(
-                f"audit worker processes died {self.deaths} times (the last with exit code "
-                f"{worker.process.exitcode}); the records not audited stay for the next run"
+                f"{self.label} worker processes died {self.deaths} times (the last with exit code "
+                f"{worker.process.exitcode}: killed, or out of memory?); {self.left}",
+                deaths=self.deaths, worker_exit=worker.process.exitcode,
             )
         self._start()
 

@@ -146,8 +146,8 @@ def verify_batch(
     processes = min(jobs, len(tasks))
     chunk = max(1, min(32, len(tasks) // (processes * 16)))
     _set_job(job)  # inherited by forked workers; sent to spawned ones through the initializer
-    with workers.pool(processes, _set_job, (job,)) as pool:
-        for item in pool.imap(_work, tasks, chunksize=chunk):
-            if isinstance(item, _Failure):
-                raise item.error()
-            yield item
+    # supervised workers: one killed mid-run is replaced and its targets verified again (none lost or doubled)
+    for item in workers.imap(processes, _work, tasks, chunksize=chunk, initializer=_set_job, initargs=(job,)):
+        if isinstance(item, _Failure):
+            raise item.error()
+        yield item

@@ -171,7 +171,7 @@ def hash_files(
 
     out: list[FileDigests | OSError] = []
     tasks = ((chunk, names) for chunk in _chunks(paths, sizes, jobs))
-    with workers.pool(min(jobs, len(paths))) as pool:
-        for part in pool.imap(_hash_chunk, tasks):
-            out.extend(part)
+    # supervised workers: one killed mid-run is replaced and its chunk hashed again (none lost or doubled)
+    for part in workers.imap(min(jobs, len(paths)), _hash_chunk, tasks, label="hashing"):
+        out.extend(part)
     return out

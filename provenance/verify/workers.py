@@ -3,17 +3,27 @@
 Workers are forked where the platform allows it, so they inherit what the parent already loaded (the
 modules, the trust store) instead of importing and parsing it again. A pool worker never starts a pool of
 its own (see :func:`provenance.verify.hashing.worth_parallel`).
+
+:func:`imap` runs on the audit's supervised workers (:class:`provenance.audit.pool.WorkerPool`): a worker
+killed mid-run (SIGKILL, out of memory) is replaced and its batch run again, so no result is lost or doubled;
+workers that keep dying stop the run with :class:`~provenance.audit.pool.WorkerDiedError` (``worker.died``),
+never a hang. (A ``multiprocessing.Pool`` replaces a dead worker silently and loses its task: its
+``imap`` then waits forever.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
+T = TypeVar("T")
+R = TypeVar("R")
+
+# worker deaths one verification tolerates (each re-runs the batch the worker held) before it stops
+RESTARTS = 3
+_initialised = False  # in a worker: whether imap's initializer has run there
 
 
 def available_cpus() -> int:
@@ -31,18 +41,57 @@ def resolve_jobs(jobs: int | None) -> int:
     return jobs
 
 
-@contextlib.contextmanager
-def pool(
-    processes: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
-) -> Iterator[Pool]:
-    """A pool of ``processes`` workers (forked where possible), terminated when the block ends."""
-    import multiprocessing  # here: a verification that stays in one process never loads it
+def _apply(job: tuple[Callable[[Any], Any], Callable[..., None] | None, tuple[Any, ...]],
+           batch: tuple[int, list[Any]]) -> tuple[int, list[Any]]:
+    """In a worker: ``func`` over one numbered batch of tasks (the initializer first, once a worker)."""
+    global _initialised
+    func, initializer, initargs = job
+    if not _initialised:
+        _initialised = True
+        if initializer is not None:
+            initializer(*initargs)
+    number, tasks = batch
+    return number, [func(task) for task in tasks]
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    workers = context.Pool(processes, initializer, initargs)
+
+def imap(
+    processes: int,
+    func: Callable[[T], R],
+    tasks: Iterable[T],
+    *,
+    chunksize: int = 1,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+    label: str = "verify",
+) -> Iterator[R]:
+    """``func(task)`` for every task, in the order given, computed by ``processes`` supervised workers
+    (forked where possible) that take ``chunksize`` tasks at a time; like ``Pool.imap``, but a worker that
+    dies is replaced and its tasks run again. Raises what ``func`` raised, or
+    :class:`~provenance.audit.pool.WorkerDiedError` when workers died more than :data:`RESTARTS` times.
+    Every worker is gone when the iterator ends, is closed or raises."""
+    from provenance.audit.pool import WorkerPool
+
+    source = iter(tasks)
+
+    def batches() -> Iterator[tuple[int, list[Any]]]:
+        number = 0
+        while chunk := list(islice(source, max(chunksize, 1))):
+            yield number, chunk
+            number += 1
+
+    supervised = WorkerPool(
+        processes, (func, initializer, initargs), _apply, restarts=RESTARTS, label=label,
+        left="nothing was reported for what was not done: run it again (with fewer processes if memory is short)",
+    )
+    waiting: dict[int, list[Any]] = {}  # batches that arrived before an earlier one
+    following = 0
+    finished = False
     try:
-        yield workers
+        for number, results in supervised.run(batches(), lambda: False):
+            waiting[number] = results
+            while following in waiting:
+                yield from waiting.pop(following)
+                following += 1
+        finished = True
     finally:
-        workers.terminate()
-        workers.join()
+        supervised.close(finished=finished)
