@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
             if code == 130:  # typer turns Ctrl-C into a silent exit 130: say it, in one line
                 raise KeyboardInterrupt
     except ProvenanceError as exc:
-        _report_error(exc.to_json(), exc.message, args)
+        # streamed: verify's JSON stream already ended with this error (one document on stdout)
+        _report_error(exc.to_json(), exc.message, [] if getattr(exc, "streamed", False) else args)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("provenance: interrupted; nothing was changed\n")

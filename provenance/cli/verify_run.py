@@ -17,7 +17,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -262,12 +262,32 @@ class _JsonStream:
         sys.stdout.write(("\n    " if self._first else ",\n    ") + json_safe(document))
         self._first = False
 
+    def fail(self, exc: Exception) -> None:
+        """A run stopped by an error (workers that kept dying): ``{"reports": [...], "error": {...}}``, one
+        JSON document still; the error is marked so that ``main`` does not print a second one."""
+        from provenance.errors import ProvenanceError
+
+        if isinstance(exc, ProvenanceError):
+            self.close({"error": exc.to_json()})
+            exc.streamed = True  # type: ignore[attr-defined]
+
     def close(self, tail: dict[str, Any]) -> None:
         sys.stdout.write("\n  ]")
         for key, value in tail.items():
             sys.stdout.write(f",\n  {json.dumps(key)}: " + json_safe(json.dumps(value, ensure_ascii=False)))
         sys.stdout.write("\n}\n")
         sys.stdout.flush()
+
+
+@contextmanager
+def _failing(stream: _JsonStream | None) -> Iterator[None]:
+    """An error raised mid-stream ends the JSON stream with it (see :meth:`_JsonStream.fail`)."""
+    try:
+        yield
+    except Exception as exc:
+        if stream is not None:
+            stream.fail(exc)
+        raise
 
 
 def _run_batch(
@@ -292,7 +312,7 @@ def _run_batch(
     stream = _JsonStream() if json_out else None
     out = None if json_out else _Out()
     outcomes = verify_batch(targets, ctx, kind=kind, jobs=jobs, as_json=json_out)
-    with _progress(len(targets), what, not json_out) as bar:
+    with _progress(len(targets), what, not json_out) as bar, _failing(stream):
         task = bar.add_task(what, total=len(targets)) if bar is not None else None
         for outcome in outcomes:
             counts[str(outcome.state)] += 1
