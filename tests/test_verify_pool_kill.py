@@ -16,7 +16,8 @@ from tests.conftest import REFERENCE, World
 from tests.verify_pool_trials import REPO, TRIAL_TIMEOUT, run_trial
 
 FILES = 600  # more than hashing.PARALLEL_MIN_FILES: the files are hashed by two processes
-RECORDS = [f"dossier-{index:02d}" for index in range(12)]  # more than batch.POOL_MIN_TARGETS
+# more than batch.POOL_MIN_TARGETS, and enough for audit --jobs 2 to start two workers (8 records each)
+RECORDS = [f"dossier-{index:02d}" for index in range(16)]
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def records(world: World) -> World:
-    """Twelve records; dossier-05 has an altered file (invalid), so the reports differ from one another."""
+    """Sixteen records; dossier-05 has an altered file (invalid), so the reports differ from one another."""
     from provenance.ingest.service import ingest, read_transcription
 
     source = read_transcription(REFERENCE)
@@ -74,25 +75,42 @@ def test_verify_of_many_paths_a_worker_killed_mid_run_verifies_its_targets_again
 def test_verify_of_many_paths_workers_that_keep_dying_stop_with_worker_died(records: World) -> None:
     outcome = run_trial("verify", str(records.root), str(records.archive.keys_dir), "7", "")
     assert outcome["code"] == "worker.died" and outcome["result"] is None
-    assert outcome["error"].startswith("WorkerDiedError: verify worker processes died 4 times")
+    assert outcome["error"].startswith("WorkerDiedError: verification worker processes died 4 times")
     assert outcome["left"] == []
+
+
+def _cli(world: World, target: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**world.env, "PROVENANCE_NOW": "2026-02-01T00:00:00Z"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.verify_pool_trials", "cli", target, *args],
+        capture_output=True, text=True, timeout=TRIAL_TIMEOUT, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    return proc
 
 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_cli_verify_workers_that_keep_dying_give_one_coded_line_and_exit_2(records: World, as_json: bool) -> None:
     paths = [str(records.archive.record_dir(rid)) for rid in RECORDS]
-    env = {**records.env, "PROVENANCE_NOW": "2026-02-01T00:00:00Z"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.verify_pool_trials", "cli", "7", "verify", *paths, "--jobs", "2",
-         *(["--json"] if as_json else [])],
-        capture_output=True, text=True, timeout=TRIAL_TIMEOUT, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    proc = _cli(records, "7", "verify", *paths, "--jobs", "2", *(["--json"] if as_json else []))
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("provenance: error: verify worker processes died 4 times")
+    assert len(lines) == 1 and lines[0].startswith("provenance: error: verification worker processes died 4 times")
     assert lines[0].endswith("[worker.died]")
     if as_json:  # one JSON document: the reports streamed before the run stopped, then the error
         document = json.loads(proc.stdout)
         assert document["error"]["code"] == "worker.died" and document["error"]["deaths"] == 4
         assert {r["record"] for r in document["reports"]} <= set(RECORDS)
+
+
+@pytest.mark.parametrize(("target", "options", "what"), [
+    ("7", [], "verification"),  # the plain walk: verify's batch
+    ("dossier-07", ["--sample", "100%", "--seed", "1"], "audit"),  # audit at scale: its local engine
+])
+def test_cli_audit_workers_that_keep_dying_give_one_coded_line_and_exit_2(
+    records: World, target: str, options: list[str], what: str
+) -> None:
+    proc = _cli(records, target, "audit", "--jobs", "2", *options)
+    line = proc.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"provenance: error: {what} worker processes died 4 times")
+    assert line.endswith("[worker.died]")

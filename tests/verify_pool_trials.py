@@ -8,8 +8,8 @@ task must then run again elsewhere) or every time (the run must stop with ``work
 workers (daemon processes) die: the trial's own process, which also runs the one-process reference, never.
 
 ``python -m tests.verify_pool_trials NAME ARG...`` prints the trial's outcome as one JSON document;
-``python -m tests.verify_pool_trials cli TARGET_INDEX ARG...`` runs the CLI with every worker dying at that
-target.
+``python -m tests.verify_pool_trials cli TARGET ARG...`` runs the CLI with every worker dying at that target
+(an index for ``verify`` or a plain ``audit``, a record id for an audit at scale).
 """
 
 from __future__ import annotations
@@ -128,10 +128,27 @@ def trial_verify(archive: str, keys: str, index: str, marker: str) -> dict[str, 
     return outcome
 
 
+def _patch_audit() -> None:
+    from provenance.audit import work
+
+    real = work._verify_local
+
+    def dying(source: Any, record_id: str, ctx: Any) -> Any:
+        _maybe_die(record_id == _DEATH["record"])
+        return real(source, record_id, ctx)
+
+    work._verify_local = dying  # type: ignore[assignment]
+
+
 def cli(index: str, *argv: str) -> None:
-    """The CLI, with every pool worker dying when it reaches target ``index``."""
-    _patch_batch()
-    _DEATH.update(index=int(index), marker=None)
+    """The CLI, with every pool worker dying when it reaches target ``index`` (``verify``) or record
+    ``index`` (``audit``)."""
+    if not index.isdigit():
+        _patch_audit()
+        _DEATH.update(record=index, marker=None)
+    else:
+        _patch_batch()
+        _DEATH.update(index=int(index), marker=None)
     from provenance.cli.app import main
 
     main(list(argv))

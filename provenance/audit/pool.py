@@ -87,7 +87,7 @@ class WorkerPool:
     restarts: int = 3
     # what the workers do and what a stopped run leaves, for the process names and WorkerDiedError
     label: str = "audit"
-    left: str = "the records not audited stay for the next run"
+    left: str = "what was audited is kept (the audit state): run audit again to go on"
     deaths: int = 0
     _workers: list[_Worker] = field(default_factory=list)
     _context: Any = None

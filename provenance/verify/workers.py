@@ -62,7 +62,7 @@ def imap(
     chunksize: int = 1,
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
-    label: str = "verify",
+    label: str = "verification",
 ) -> Iterator[R]:
     """``func(task)`` for every task, in the order given, computed by ``processes`` supervised workers
     (forked where possible) that take ``chunksize`` tasks at a time; like ``Pool.imap``, but a worker that
