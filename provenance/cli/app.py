@@ -91,7 +91,7 @@ def _wants_json(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every failure into one line (or one JSON document) and an exit code."""
-    from provenance.errors import ProvenanceError
+    from provenance import ProvenanceError
 
     args = sys.argv[1:] if argv is None else argv
     try:
