@@ -46,6 +46,14 @@ _EXPORTS: dict[str, str] = {
     "REVIEW_OUTCOMES": "provenance.api",
     # reading a record
     "read_record": "provenance.api",
+    # searching
+    "search_filters": "provenance.api",
+    "search_records": "provenance.api",
+    "index_status": "provenance.api",
+    "list_records": "provenance.search",
+    "catalogue_rows": "provenance.search",
+    "SearchFilters": "provenance.search:Filters",
+    "SearchResults": "provenance.search:Found",
     "record_at": "provenance.api",
     "diff_versions": "provenance.diff",
     "prov_document": "provenance.api",
@@ -57,6 +65,24 @@ _EXPORTS: dict[str, str] = {
     "import_ocfl": "provenance.api",
     "EXPORTERS": "provenance.api",
     "EDITIONS": "provenance.api",
+    # collections (ingest-batch) and audit at scale
+    "plan_batch": "provenance.batch.plan:make_plan",
+    "run_batch": "provenance.batch.plan:run_plan",
+    "BatchPlan": "provenance.batch.plan",
+    "BatchResult": "provenance.batch.plan",
+    "SheetProblem": "provenance.batch.problems",
+    "plan_audit": "provenance.audit.run:make_plan",
+    "open_audit": "provenance.audit.run:prepare",
+    "check_audit_plan": "provenance.audit.run:check_plan",
+    "run_audit": "provenance.audit.run",
+    "check_audit_report": "provenance.audit.check:check_report",
+    "resolve_jobs": "provenance.verify.workers",
+    "provenance_home": "provenance.keys",
+    # the signing agent
+    "start_agent": "provenance.api",
+    "AgentStarted": "provenance.api",
+    "agent_status": "provenance.api",
+    "stop_agent": "provenance.api",
     # signers and keys
     "Signer": "provenance.history",
     "Passphrase": "provenance.signers",
@@ -101,19 +127,27 @@ _EXPORTS: dict[str, str] = {
     "KeyStoreError": "provenance.errors",
     "PolicyError": "provenance.errors",
     "StorageError": "provenance.errors",
+    "UnavailableError": "provenance.errors",
+    "UnverifiedError": "provenance.errors",
+    "ERROR_CLASS": "provenance.errors",
+    "error": "provenance.errors",
 }
 
 # the same names as _EXPORTS, written out so that linters and type checkers read them (a test compares)
 __all__ = [
     "CATALOGUE_FIELDS",
     "EDITIONS",
+    "ERROR_CLASS",
     "EXPORTERS",
     "FILE_ROLES",
     "NOTE_KINDS",
     "PASSPHRASE_ENV",
     "PROFILES",
     "REVIEW_OUTCOMES",
+    "AgentStarted",
     "Archive",
+    "BatchPlan",
+    "BatchResult",
     "Catalogue",
     "ConflictError",
     "Edition",
@@ -135,22 +169,32 @@ __all__ = [
     "ProblemCode",
     "ProvenanceError",
     "Role",
+    "SearchFilters",
+    "SearchResults",
+    "SheetProblem",
     "Signer",
     "State",
     "StorageError",
     "TrustState",
     "TrustStore",
+    "UnavailableError",
+    "UnverifiedError",
     "UsageError",
     "VerificationReport",
     "VerifyContext",
     "__version__",
+    "agent_status",
     "attach",
+    "catalogue_rows",
     "change_catalogue",
+    "check_audit_plan",
+    "check_audit_report",
     "choose_signer",
     "create_key",
     "custody",
     "diff_versions",
     "edition",
+    "error",
     "export",
     "export_key_card",
     "export_key_cards",
@@ -158,25 +202,38 @@ __all__ = [
     "import_key_cards",
     "import_notes",
     "import_ocfl",
+    "index_status",
     "ingest_file",
     "init_archive",
     "key_card_bytes",
     "list_keys",
+    "list_records",
     "note",
     "open_archive",
+    "open_audit",
     "parse_role",
     "parse_utc",
     "parse_when",
+    "plan_audit",
+    "plan_batch",
     "private_key_path",
     "prov_document",
+    "provenance_home",
     "read_annotations",
     "read_record",
     "record_at",
     "release",
+    "resolve_jobs",
     "review",
     "revise",
     "revoke_key",
+    "run_audit",
+    "run_batch",
+    "search_filters",
+    "search_records",
     "set_default_key",
+    "start_agent",
+    "stop_agent",
     "translate",
     "unlock_now",
     "unpack",
@@ -213,7 +270,9 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         NOTE_KINDS,
         PROFILES,
         REVIEW_OUTCOMES,
+        AgentStarted,
         Edition,
+        agent_status,
         attach,
         change_catalogue,
         custody,
@@ -221,6 +280,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         export,
         import_notes,
         import_ocfl,
+        index_status,
         ingest_file,
         init_archive,
         note,
@@ -232,13 +292,27 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         release,
         review,
         revise,
+        search_filters,
+        search_records,
+        start_agent,
+        stop_agent,
         translate,
         unpack,
         verify_path,
     )
     from provenance.archive import Archive
+    from provenance.audit.check import check_report as check_audit_report
+    from provenance.audit.run import check_plan as check_audit_plan
+    from provenance.audit.run import make_plan as plan_audit
+    from provenance.audit.run import prepare as open_audit
+    from provenance.audit.run import run_audit
+    from provenance.batch.plan import BatchPlan, BatchResult
+    from provenance.batch.plan import make_plan as plan_batch
+    from provenance.batch.plan import run_plan as run_batch
+    from provenance.batch.problems import SheetProblem
     from provenance.diff import diff_versions
     from provenance.errors import (
+        ERROR_CLASS,
         ConflictError,
         ErrorCode,
         InputError,
@@ -247,7 +321,10 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         PolicyError,
         ProvenanceError,
         StorageError,
+        UnavailableError,
+        UnverifiedError,
         UsageError,
+        error,
     )
     from provenance.history import Signer
     from provenance.key_admin import (
@@ -261,7 +338,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         list_keys,
         set_default_key,
     )
-    from provenance.keys import TrustStore, parse_when, private_key_path
+    from provenance.keys import TrustStore, parse_when, private_key_path, provenance_home
     from provenance.keys import revoke as revoke_key
     from provenance.model.catalogue import CATALOGUE_FIELDS, Catalogue
     from provenance.model.events import EventType, Role
@@ -269,6 +346,10 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
     from provenance.model.manifest import Event, FileEntry, Manifest, Note, State
     from provenance.model.problems import Problem, ProblemCode, TrustState, VerificationReport
     from provenance.model.timefmt import format_utc, parse_utc, utc_now
+    from provenance.search import Filters as SearchFilters
+    from provenance.search import Found as SearchResults
+    from provenance.search import catalogue_rows, list_records
     from provenance.signers import PASSPHRASE_ENV, Passphrase, choose_signer, parse_role, unlock_now
     from provenance.trust import verifier_context
     from provenance.verify.record import VerifyContext
+    from provenance.verify.workers import resolve_jobs

@@ -20,7 +20,7 @@ from provenance import catalogue_index, limits
 from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, object_path
 from provenance.archive_log import event_leaves, logged_commit
 from provenance.canonical import loads_strict
-from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, StorageError, UsageError
+from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, UsageError
 from provenance.fsio import storage_error
 from provenance.manifest_io import (
     event_digest,
@@ -231,7 +231,7 @@ def append_event(
         record_dir = archive.require_record(record_id)
         manifest = read_manifest(record_dir)
         if manifest.events and parse_utc(manifest.events[-1].time) > now:
-            raise PolicyError(
+            raise UsageError(
                 ErrorCode.USAGE,
                 f"the last event of {record_id} is dated {manifest.events[-1].time}, after this machine's clock "
                 f"({format_utc(now)}); check the clock",
@@ -295,7 +295,7 @@ def state_at(archive: Archive, record_id: str, version: int) -> tuple[Manifest, 
             raise ValueError(f"its SHA-256 is not {expected}")
         state = State.model_validate(loads_strict(data))
     except (OSError, ValueError) as exc:
-        raise StorageError(
+        raise InputError(
             ErrorCode.RECORD_CORRUPT,
             f"the snapshot of version {version} of {record_id} is missing or damaged ({path}); run verify",
         ) from exc
@@ -317,12 +317,12 @@ def file_bytes_at(archive: Archive, record_id: str, sha256_hex: str, path: str) 
     try:
         data = stored.read_bytes()
     except OSError as exc:
-        raise StorageError(
+        raise InputError(
             ErrorCode.RECORD_CORRUPT,
             f"version {sha256_hex[:12]} of {path} is not stored ({stored}); run verify",
         ) from exc
     if hashlib.sha256(data).hexdigest() != sha256_hex:
-        raise StorageError(
+        raise InputError(
             ErrorCode.RECORD_CORRUPT,
             f"the stored version {sha256_hex[:12]} of {path} was altered ({stored}); run verify",
         )

@@ -23,7 +23,7 @@ import struct
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from provenance.errors import ErrorCode, KeyStoreError, UsageError
+from provenance.errors import ErrorCode, KeyStoreError
 
 __all__ = [
     "DEFAULT_KDF_ROUNDS",
@@ -146,7 +146,7 @@ def parse_key_id(text: str) -> str:
     """Return ``text`` if it is a key id (``ed25519:`` + 64 lowercase hex digits), else UsageError."""
     if not isinstance(text, str) or _KEY_ID_RE.fullmatch(text) is None:
         shown = text[:80] if isinstance(text, str) else type(text).__name__
-        raise UsageError(
+        raise KeyStoreError(
             ErrorCode.KEY_MALFORMED,
             f"not a key id: {shown!r} (expected 'ed25519:' followed by 64 lowercase hex digits)",
         )

@@ -102,7 +102,7 @@ def read_csv(path: Path, encoding: str | None = None) -> Sheet:
     except LookupError:
         from provenance.errors import ErrorCode, UsageError
 
-        raise UsageError(ErrorCode.USAGE, f"--encoding: unknown encoding {codec!r}") from None
+        raise UsageError(ErrorCode.USAGE, f"unknown encoding {codec!r}", param="encoding") from None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         guess = guess_encoding(data)
@@ -196,13 +196,13 @@ def cell_text(value: Any) -> str:
 def read_xlsx(path: Path) -> Sheet:
     """The first worksheet of an XLSX file. Formulas give their cached values (and that is said); merged
     cells are refused (a merged value would silently hold for several rows, or for one)."""
-    from provenance.errors import ErrorCode, ProvenanceError
+    from provenance.errors import ErrorCode, UnavailableError
 
     try:
         import openpyxl
         from openpyxl.utils import get_column_letter
     except ImportError:
-        raise ProvenanceError(
+        raise UnavailableError(
             ErrorCode.DEPENDENCY_MISSING,
             "reading an .xlsx sheet needs the xlsx extra: pip install 'provenance[xlsx]' (openpyxl); "
             "or save the sheet as CSV (UTF-8)",

@@ -120,8 +120,11 @@ def main(argv: list[str] | None = None) -> None:
             if code == 130:  # typer turns Ctrl-C into a silent exit 130: say it, in one line
                 raise KeyboardInterrupt
     except ProvenanceError as exc:
-        _report_error(exc.to_json(), exc.message, args)
-        sys.exit(exc.exit_code)
+        from provenance.cli.exits import exit_for_error, with_hint
+
+        document, message = with_hint(exc.to_json(), exc.message, args[0] if args else None)
+        _report_error(document, message, args)
+        sys.exit(exit_for_error(exc))
     except KeyboardInterrupt:
         sys.stderr.write("provenance: interrupted; nothing was changed\n")
         sys.exit(130)

@@ -60,7 +60,7 @@ def _terminal_prompt(what: str, confirm: bool) -> bytes:
     if not sys.stdin.isatty():
         raise KeyStoreError(
             ErrorCode.KEY_PASSPHRASE_MISSING,
-            "no passphrase: give --passphrase-file or set PROVENANCE_PASSPHRASE (no terminal to prompt on)",
+            f"no passphrase for the {what} and no terminal to prompt on",
         )
     import getpass
 

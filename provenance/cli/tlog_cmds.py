@@ -350,7 +350,7 @@ def witness_cosign(
     from provenance import fsio, keys
     from provenance.archive import Archive
     from provenance.cli.common import read_passphrase
-    from provenance.errors import ErrorCode, InputError
+    from provenance.errors import ErrorCode, InputError, error
     from provenance.tlog import note
     from provenance.tlog.witness import MAX_REQUEST_BYTES, WitnessError, WitnessState, check, parse_request
 
@@ -371,7 +371,7 @@ def witness_cosign(
             code = ErrorCode[_STATUS_CODES.get(exc.status, "WITNESS_BAD_PROOF")]
             if exc.status == 400:
                 code = ErrorCode.LOG_INPUT_INVALID
-            raise InputError(code, f"{request}: {exc} (HTTP {exc.status})", status=exc.status, size=exc.size) from None
+            raise error(code, f"{request}: {exc} (HTTP {exc.status})", status=exc.status, size=exc.size) from None
         current[checkpoint.origin] = (checkpoint.size, checkpoint.root)
         try:
             ws.store(current)  # persist before answering

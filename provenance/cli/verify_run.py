@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provenance.cli.exits import exit_for_state
 from provenance.cli.output import console, counted, emit_json, json_safe, now, printable
 
 if TYPE_CHECKING:
@@ -400,14 +401,14 @@ def verify(
             emit_json(report.to_json())
         else:
             _render(report)
-        return report.state.exit_code
+        return exit_for_state(report.state)
     worst, counts, problems, stream = _run_batch(
         paths, ctx, kind="path", jobs=processes, json_out=json_out, what="verify", show_trusted=True
     )
     if stream is not None:
         stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
                       "problems": problems, "summary": counts})
-    return worst.exit_code
+    return exit_for_state(worst)
 
 
 def _verify_remote(paths: list[Path], trust: Path | None, archive: Path | None, jobs: int | None,
@@ -456,7 +457,7 @@ def unpack(
             sys.stdout.write(f"unpacked the verified bag to {printable(str(result.out))}\n")
         else:
             sys.stderr.write(f"provenance: nothing was unpacked: the bundle is {result.report.state}\n")
-    return result.report.state.exit_code
+    return exit_for_state(result.report.state)
 
 
 def audit(
@@ -500,7 +501,7 @@ def audit(
                       "log": log_report.to_json()})
     elif log_report.log == "logged":
         _render(log_report)
-    return worst.exit_code
+    return exit_for_state(worst)
 
 
 # --------------------------------------------------------------------------------------------------------

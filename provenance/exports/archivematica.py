@@ -93,7 +93,7 @@ def export_archivematica(
     """Verify ``record_id`` and write it as a new transfer folder ``out`` (never overwritten)."""
     if os.path.lexists(out):
         raise ConflictError(
-            ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out)
+            ErrorCode.OUTPUT_EXISTS, f"{out} already exists", path=str(out)
         )
     if not out.parent.is_dir():
         raise NotFoundError(

@@ -225,7 +225,7 @@ def check_storage_root(root: Path) -> None:
     if not any((root / f"0=ocfl_{v}").is_file() for v in ("1.0", "1.1")):
         raise UsageError(
             ErrorCode.USAGE,
-            f"{root} is not an OCFL storage root (no 0=ocfl_1.1); use --out to make a new one",
+            f"{root} is not an OCFL storage root (no 0=ocfl_1.1)",
         )
     try:
         layout = json.loads((root / "ocfl_layout.json").read_text(encoding="utf-8"))
@@ -316,7 +316,7 @@ def export_ocfl(
         if os.path.lexists(root):
             raise ConflictError(
                 ErrorCode.OUTPUT_EXISTS,
-                f"{root} already exists; choose another --out (or --into)",
+                f"{root} already exists",
                 path=str(root),
             )
         if not root.parent.is_dir():

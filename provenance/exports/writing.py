@@ -19,11 +19,11 @@ def write_output(out: Path, data: bytes) -> None:
 
     if out.exists() or out.is_symlink():
         raise ConflictError(
-            ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out)
+            ErrorCode.OUTPUT_EXISTS, f"{out} already exists", path=str(out)
         )
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
-        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{folder}: no such folder for --out", path=str(out))
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{folder}: no such folder to write into", path=str(out))
     tmp = folder / f".{out.name}.tmp-{os.urandom(6).hex()}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
@@ -35,7 +35,7 @@ def write_output(out: Path, data: bytes) -> None:
     except FileExistsError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out") from exc
+        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists") from exc
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()

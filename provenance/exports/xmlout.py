@@ -63,7 +63,7 @@ def check_out_file(out: Path) -> None:
 
     if os.path.lexists(out):
         raise ConflictError(
-            ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out)
+            ErrorCode.OUTPUT_EXISTS, f"{out} already exists", path=str(out)
         )
     if not out.parent.is_dir():
         raise NotFoundError(
@@ -80,7 +80,7 @@ def write_new_file(out: Path, data: bytes) -> None:
         fsio.rename_noreplace(temporary, out)
     except FileExistsError:
         temporary.unlink(missing_ok=True)
-        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out") from None
+        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists") from None
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise fsio.storage_error("write", out, exc) from exc

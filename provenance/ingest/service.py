@@ -74,13 +74,12 @@ def read_transcription(path: Path, encoding: str | None = None) -> Transcription
     try:
         text = data.decode(codec)
     except LookupError:
-        raise UsageError(ErrorCode.USAGE, f"unknown encoding {codec!r}") from None
+        raise UsageError(ErrorCode.USAGE, f"unknown encoding {codec!r}", param="encoding") from None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
             ErrorCode.INPUT_ENCODING,
-            f"{path}: not valid {codec} (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); "
-            "give its encoding with --encoding (for example --encoding cp1251)",
+            f"{path}: not valid {codec} (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line})",
             path=str(path),
             offset=exc.start,
         ) from None
@@ -236,8 +235,7 @@ def prepare_record(
         if not telegram.looks_like_telegram(ascii_digits(source.text)):
             raise InputError(
                 ErrorCode.PROFILE_NO_MATCH,
-                f"{source.name}: no ciphered-telegram header found (no 'CIPHERED TELEGRAM No.' line); "
-                "use --profile generic and give the metadata with options or --metadata",
+                f"{source.name}: no ciphered-telegram header found (no 'CIPHERED TELEGRAM No.' line)",
             )
         parsed, changes = parse_header(source.text)
     side, side_changes = ascii_numbers(sidecar or {}, "sidecar")
@@ -288,7 +286,7 @@ def ingest(
     if archive.has_record(rid) or archive.record_dir(rid).exists():
         raise ConflictError(
             ErrorCode.RECORD_EXISTS,
-            f"record {rid!r} already exists in {archive.root}; choose another --id or use 'provenance revise'",
+            f"record {rid!r} already exists in {archive.root}",
             record=rid,
         )
     with archive.locked(rid):
