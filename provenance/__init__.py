@@ -83,6 +83,14 @@ _EXPORTS: dict[str, str] = {
     "AgentStarted": "provenance.api",
     "agent_status": "provenance.api",
     "stop_agent": "provenance.api",
+    # the transparency log and a partner's witness
+    "enable_log": "provenance.log_admin",
+    "log_checkpoint": "provenance.log_admin",
+    "consistency_proof": "provenance.log_admin",
+    "add_cosignatures": "provenance.log_admin",
+    "timestamp_checkpoint": "provenance.log_admin",
+    "witness_init": "provenance.log_admin",
+    "witness_cosign": "provenance.log_admin",
     # signers and keys
     "Signer": "provenance.history",
     "Passphrase": "provenance.signers",
@@ -183,6 +191,7 @@ __all__ = [
     "VerificationReport",
     "VerifyContext",
     "__version__",
+    "add_cosignatures",
     "agent_status",
     "attach",
     "catalogue_rows",
@@ -190,10 +199,12 @@ __all__ = [
     "check_audit_plan",
     "check_audit_report",
     "choose_signer",
+    "consistency_proof",
     "create_key",
     "custody",
     "diff_versions",
     "edition",
+    "enable_log",
     "error",
     "export",
     "export_key_card",
@@ -208,6 +219,7 @@ __all__ = [
     "key_card_bytes",
     "list_keys",
     "list_records",
+    "log_checkpoint",
     "note",
     "open_archive",
     "open_audit",
@@ -234,12 +246,15 @@ __all__ = [
     "set_default_key",
     "start_agent",
     "stop_agent",
+    "timestamp_checkpoint",
     "translate",
     "unlock_now",
     "unpack",
     "utc_now",
     "verifier_context",
     "verify_path",
+    "witness_cosign",
+    "witness_init",
 ]
 
 
@@ -340,6 +355,15 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
     )
     from provenance.keys import TrustStore, parse_when, private_key_path, provenance_home
     from provenance.keys import revoke as revoke_key
+    from provenance.log_admin import (
+        add_cosignatures,
+        consistency_proof,
+        enable_log,
+        log_checkpoint,
+        timestamp_checkpoint,
+        witness_cosign,
+        witness_init,
+    )
     from provenance.model.catalogue import CATALOGUE_FIELDS, Catalogue
     from provenance.model.events import EventType, Role
     from provenance.model.keycard import KeyCard

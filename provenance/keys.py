@@ -347,7 +347,7 @@ def generate_key(
     ended: KeyCard | None = None
     if store is not None and rotation is not None:
         old = store.get(rotation.old)
-        check_rotation(card, old, source="--supersedes", allow_new_roles=allow_new_roles)
+        check_rotation(card, old, source="the rotation", allow_new_roles=allow_new_roles)
         assert old is not None
         ended = ended_at_rotation(old, rotation)
     private_path = private_key_path(card.id, home)

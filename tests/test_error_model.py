@@ -112,3 +112,26 @@ def test_library_messages_name_no_cli_option() -> None:
 @pytest.mark.parametrize("code", [ErrorCode.OUTPUT_EXISTS, ErrorCode.KEY_PASSPHRASE_MISSING, ErrorCode.KEY_ROTATION_WIDENS])
 def test_the_cli_hints_by_code(code: ErrorCode) -> None:
     assert "--" in exits.hint_for(code, None)
+
+
+def test_the_error_line_carries_the_clis_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The library's message says what failed; the command line's line and JSON add what to do."""
+    import json
+
+    from provenance.cli.app import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["keys", "list", "--archive", str(tmp_path / "nowhere"), "--json"])
+    assert stopped.value.code == 2
+    out, err = capsys.readouterr()
+    document = json.loads(out)["error"]
+    assert document["code"] == "archive.not-found" and "--archive" in document["hint"]
+    assert err.rstrip().endswith("; run 'provenance init PATH' or give --archive [archive.not-found]")
+
+
+def test_a_parameter_named_by_an_error_is_shown_as_its_option() -> None:
+    document, line = exits.with_hint(
+        {"code": "usage.invalid", "message": "m", "param": ["seed", "sample"]}, "m", "audit"
+    )
+    assert document["hint"] == "see --seed, --sample" and line == "m; see --seed, --sample"
+    assert exits.option_for("role", "attach") == "--as" and exits.option_for("older_than", None) == "--older-than"

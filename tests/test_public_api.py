@@ -31,7 +31,6 @@ RENDERING: dict[str, set[str]] = {
 PENDING: dict[str, str] = {
     "verify_run.py": "i15-cold's (cold verify start-up): its fast path imports the verifier's modules directly",
     "verify_cmds.py": "i15-cold's: registers verify/audit, converted with verify_run",
-    "tlog_cmds.py": "transparency log and witness commands: their composition is still in the CLI",
 }
 
 

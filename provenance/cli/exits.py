@@ -32,10 +32,12 @@ HINTS: dict[str, str] = {
     "profile.no-match": "use --profile generic and give the metadata with options or --metadata",
     "source.invalid": "--force writes it with the state shown",
     "source.not-trusted": "import the signers' key cards, or --force writes it with the state shown",
+    "log.not-enabled": "run 'provenance tlog init'",
 }
 COMMAND_HINTS: dict[tuple[str, str], str] = {
     ("ingest", "record.exists"): "choose another --id, or use 'provenance revise'",
     ("export", "output.exists"): "choose another --out (or, for an OCFL storage root, --into)",
+    ("witness", "key.not-found"): "run 'provenance witness init'",
 }
 
 
