@@ -47,9 +47,9 @@ _EXPORTS: dict[str, str] = {
     # reading a record
     "read_record": "provenance.api",
     # searching
-    "search_filters": "provenance.api",
-    "search_records": "provenance.api",
-    "index_status": "provenance.api",
+    "search_filters": "provenance.services",
+    "search_records": "provenance.services",
+    "index_status": "provenance.services",
     "list_records": "provenance.search",
     "catalogue_rows": "provenance.search",
     "SearchFilters": "provenance.search:Filters",
@@ -58,13 +58,13 @@ _EXPORTS: dict[str, str] = {
     "diff_versions": "provenance.diff",
     "prov_document": "provenance.api",
     # exporting, reading bundles
-    "export": "provenance.api",
-    "edition": "provenance.api",
-    "Edition": "provenance.api",
-    "unpack": "provenance.api",
-    "import_ocfl": "provenance.api",
-    "EXPORTERS": "provenance.api",
-    "EDITIONS": "provenance.api",
+    "export": "provenance.publish",
+    "edition": "provenance.publish",
+    "Edition": "provenance.publish",
+    "unpack": "provenance.publish",
+    "import_ocfl": "provenance.publish",
+    "EXPORTERS": "provenance.publish",
+    "EDITIONS": "provenance.publish",
     # collections (ingest-batch) and audit at scale
     "plan_batch": "provenance.batch.plan:make_plan",
     "run_batch": "provenance.batch.plan:run_plan",
@@ -79,10 +79,10 @@ _EXPORTS: dict[str, str] = {
     "resolve_jobs": "provenance.verify.workers",
     "provenance_home": "provenance.keys",
     # the signing agent
-    "start_agent": "provenance.api",
-    "AgentStarted": "provenance.api",
-    "agent_status": "provenance.api",
-    "stop_agent": "provenance.api",
+    "start_agent": "provenance.services",
+    "AgentStarted": "provenance.services",
+    "agent_status": "provenance.services",
+    "stop_agent": "provenance.services",
     # the transparency log and a partner's witness
     "enable_log": "provenance.log_admin",
     "log_checkpoint": "provenance.log_admin",
@@ -279,23 +279,14 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
     from typing import Any
 
     from provenance.api import (
-        EDITIONS,
-        EXPORTERS,
         FILE_ROLES,
         NOTE_KINDS,
         PROFILES,
         REVIEW_OUTCOMES,
-        AgentStarted,
-        Edition,
-        agent_status,
         attach,
         change_catalogue,
         custody,
-        edition,
-        export,
         import_notes,
-        import_ocfl,
-        index_status,
         ingest_file,
         init_archive,
         note,
@@ -307,12 +298,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         release,
         review,
         revise,
-        search_filters,
-        search_records,
-        start_agent,
-        stop_agent,
         translate,
-        unpack,
         verify_path,
     )
     from provenance.archive import Archive
@@ -370,9 +356,19 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
     from provenance.model.manifest import Event, FileEntry, Manifest, Note, State
     from provenance.model.problems import Problem, ProblemCode, TrustState, VerificationReport
     from provenance.model.timefmt import format_utc, parse_utc, utc_now
+    from provenance.publish import EDITIONS, EXPORTERS, Edition, edition, export, import_ocfl, unpack
     from provenance.search import Filters as SearchFilters
     from provenance.search import Found as SearchResults
     from provenance.search import catalogue_rows, list_records
+    from provenance.services import (
+        AgentStarted,
+        agent_status,
+        index_status,
+        search_filters,
+        search_records,
+        start_agent,
+        stop_agent,
+    )
     from provenance.signers import PASSPHRASE_ENV, Passphrase, choose_signer, parse_role, unlock_now
     from provenance.trust import verifier_context
     from provenance.verify.record import VerifyContext

@@ -1,4 +1,6 @@
-"""The public functions of :mod:`provenance`, one per thing a caller does (``docs/api.md`` has examples).
+"""The public functions of :mod:`provenance` for archives and records, one per thing a caller does: open or
+create an archive, verify, register and record history, read a record (``docs/api.md`` has examples;
+exports and editions are in :mod:`provenance.publish`, search and the agent in :mod:`provenance.services`).
 
 Each composes library modules in the order the checks must run: everything that needs no key is checked
 before a passphrase is asked for, and a failed call leaves the archive as it was. Times default to now
@@ -8,12 +10,10 @@ subclasses carrying a stable :class:`~provenance.errors.ErrorCode`; messages nam
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any
 
 from provenance.errors import ConflictError, ErrorCode, UsageError
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from provenance.model.events import EventType, Role
     from provenance.model.manifest import Event, Manifest, State
     from provenance.model.problems import VerificationReport
-    from provenance.search import Filters, Found
     from provenance.signers import Passphrase
 
 PROFILES = ("auto", "telegram", "generic")
@@ -31,23 +30,6 @@ NOTE_KINDS = ("translation", "editorial", "comment", "correction")
 FILE_ROLES = ("original", "scan", "translation", "attachment")
 REVIEW_OUTCOMES = ("approved", "changes-requested")
 
-# export(format=…): the module and function of each archive exporter; each is called as
-# fn(archive, record, out, **options) and returns an object with ``to_json()``.
-EXPORTERS: dict[str, tuple[str, str]] = {
-    "bag": ("provenance.bundle.export", "export_record"),
-    "premis": ("provenance.exports.premis", "export_premis"),
-    "mets": ("provenance.exports.mets", "export_mets"),
-    "archivematica": ("provenance.exports.archivematica", "export_archivematica"),
-    "ocfl": ("provenance.exports.ocfl", "export_ocfl"),
-}
-# edition(format=…): readers' formats, made from a record or bundle verified at that moment
-EDITIONS: dict[str, tuple[str, str]] = {
-    "page": ("provenance.exports.page", "page_bytes"),
-    "tei": ("provenance.exports.tei", "tei_bytes"),
-    "annotations": ("provenance.exports.annotations", "collection_bytes"),
-}
-ExportFormat = Literal["bag", "premis", "mets", "archivematica", "ocfl"]
-EditionFormat = Literal["page", "tei", "annotations"]
 
 
 def _now(now: datetime | None) -> datetime:
@@ -386,289 +368,3 @@ def prov_document(archive: Archive, record: str) -> dict[str, Any]:
     from provenance.prov import to_prov_json
 
     return to_prov_json(read_record(archive, record), TrustStore.load(archive.keys_dir))
-
-
-# --- exporting ---------------------------------------------------------------------------------------------
-
-
-def export(
-    archive: Archive,
-    record: str,
-    out: Path,
-    *,
-    format: ExportFormat = "bag",
-    history: bool = False,
-    algorithms: tuple[str, ...] = ("sha256",),
-    log_tiles: bool = False,
-    into: bool = False,
-    now: datetime | None = None,
-) -> Any:
-    """Write ``record`` to ``out``, never overwriting: a BagIt 1.0 bag (``bag``: a folder, or a ``.zip`` /
-    ``.tar.gz`` by extension; ``history`` adds every earlier version, ``algorithms`` the manifests,
-    ``log_tiles`` the transparency log's tiles), or a preservation system's form (``premis``, ``mets``,
-    ``archivematica``, ``ocfl``; with ``into`` an existing OCFL storage root is updated). Returns the
-    exporter's result (``to_json()``). Raises ``ConflictError(output.exists)``, ``UsageError`` for options
-    the format does not take, and the exporter's errors."""
-    if format not in EXPORTERS:
-        raise UsageError(ErrorCode.USAGE, f"unknown export format {format!r} (known: {', '.join(EXPORTERS)})",
-                         param="format")
-    if format != "bag" and (history or log_tiles or tuple(algorithms) != ("sha256",)):
-        raise UsageError(ErrorCode.USAGE, "history, other digest algorithms and log tiles go with a bag only")
-    if into and format != "ocfl":
-        raise UsageError(ErrorCode.USAGE, "an existing storage root is updated by the ocfl format only")
-    module, name = EXPORTERS[format]
-    exporter = getattr(importlib.import_module(module), name)
-    if format == "bag":
-        return exporter(archive, record, out, history=history, algorithms=tuple(algorithms), log_tiles=log_tiles)
-    options: dict[str, object] = {"now": _now(now)}
-    if format == "ocfl":
-        options["into"] = into
-    return exporter(archive, record, out, **options)
-
-
-@dataclass(frozen=True)
-class Edition:
-    """A reader's edition (page, TEI, annotations) made from what verified: its bytes, where they were
-    written (``None``: not written), and the verification it rests on."""
-
-    data: bytes
-    out: Path | None
-    record: str
-    format: str
-    state: str
-    head: str | None
-    label: str
-    kind: str
-
-    @property
-    def trusted(self) -> bool:
-        return self.state == "trusted"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "record": self.record,
-            "format": self.format,
-            "out": str(self.out) if self.out is not None else None,
-            "bytes": len(self.data),
-            "state": self.state,
-            "head": self.head,
-            "kind": self.kind,
-        }
-
-
-def edition(
-    target: str,
-    *,
-    format: EditionFormat,
-    out: Path | None = None,
-    archive: Path | None = None,
-    trust: Path | None = None,
-    allow_untrusted: bool = False,
-    now: datetime | None = None,
-) -> Edition:
-    """Make a reader's edition of ``target`` (a record id of the archive, or a bundle's path) from what
-    verifies now against ``trust`` (default: the archive's ``keys/``): ``page`` (one self-contained HTML
-    page), ``tei`` (a TEI P5 edition), ``annotations`` (the notes as a W3C Web Annotation collection).
-    Written to the new file ``out`` when given. A source that is not trusted is refused
-    (``UnverifiedError``: source.invalid, source.not-trusted) unless ``allow_untrusted``; the edition then
-    says its state."""
-    from provenance.exports.verified import open_verified
-    from provenance.exports.writing import write_output
-
-    if format not in EDITIONS:
-        raise UsageError(ErrorCode.USAGE, f"unknown edition {format!r} (known: {', '.join(EDITIONS)})",
-                         param="format")
-    module, name = EDITIONS[format]
-    make = getattr(importlib.import_module(module), name)
-    with open_verified(
-        target, archive_path=archive, trust=trust, now=_now(now), allow_untrusted=allow_untrusted
-    ) as source:
-        data = cast("bytes", make(source))
-        if out is not None:
-            write_output(out, data)
-        return Edition(
-            data=data,
-            out=out,
-            record=source.manifest.record,
-            format=format,
-            state=str(source.state),
-            head=source.report.head,
-            label=source.label,
-            kind=source.kind,
-        )
-
-
-def unpack(
-    bundle: Path,
-    out: Path,
-    *,
-    trust: Path | None = None,
-    archive: Path | None = None,
-    max_size: int | None = None,
-    now: datetime | None = None,
-) -> Any:
-    """Verify the bundle archive ``bundle`` and, only when it is trusted, write its bag from the bytes
-    verified to the new folder ``out``. Returns the result (``report``; ``out``, ``None`` when nothing was
-    written). Raises ``ConflictError(output.exists)``, ``NotFoundError(input.not-found)``, ``UsageError``."""
-    from dataclasses import replace
-
-    from provenance.bundle.unpack import unpack_bundle
-    from provenance.errors import NotFoundError
-    from provenance.trust import verifier_context
-
-    if not bundle.exists():
-        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{bundle}: no such file", path=str(bundle))
-    ctx = verifier_context([bundle], trust=trust, archive=archive, now=now)
-    if max_size is not None:
-        ctx = replace(ctx, max_size=max_size)
-    return unpack_bundle(bundle, out, ctx)
-
-
-def import_ocfl(archive: Archive, source: Path, *, now: datetime | None = None) -> VerificationReport:
-    """Check the OCFL object ``source``, rebuild the record it holds, verify it with the archive's trust
-    store and add it when intact; returns the report (``invalid``: nothing was written)."""
-    from provenance.imports.ocfl import import_ocfl as do_import
-
-    return do_import(archive, source, now=_now(now))
-
-
-
-# --- searching (a derived index; search is not verification) ------------------------------------------------
-
-
-def search_filters(
-    archive: Archive,
-    *,
-    fields: list[str] | None = None,
-    sent_from: str | None = None,
-    sent_to: str | None = None,
-    signer: str | None = None,
-    released: bool = False,
-) -> Filters:
-    """The filters of :func:`search_records` and :func:`list_records`: ``fields`` as ``FIELD=VALUE`` (the
-    field contains the value, case and accents aside; Dublin Core names too), ``sent_from``/``sent_to`` ISO
-    8601 dates, ``signer`` a key (resolved through the archive's trust store) or an agent's name.
-    Raises ``UsageError``."""
-    from provenance.errors import NotFoundError
-    from provenance.keys import TrustStore
-    from provenance.search import Filters, check_date, parse_field_filters
-
-    key = None
-    if signer:
-        try:
-            key = TrustStore.load(archive.keys_dir).resolve(signer).id
-        except NotFoundError:
-            key = signer
-    return Filters(
-        fields=parse_field_filters(fields or []),
-        sent_from=check_date("sent from", sent_from),
-        sent_to=check_date("sent to", sent_to),
-        signer=key,
-        released=released,
-    )
-
-
-def search_records(archive: Archive, query: str, filters: Filters | None = None, *, limit: int = 20) -> Found:
-    """Ranked full-text search of the archive's texts, notes and catalogue (FTS5 syntax), each result
-    checked against its manifest's digest. Returns ``Found`` (``hits``, ``total``, ``status``).
-    Raises ``UsageError`` for an empty query, ``UnavailableError(index.unavailable)``."""
-    from provenance.search import Filters, search
-
-    return search(archive, query, filters if filters is not None else Filters(), limit=limit)
-
-
-def index_status(archive: Archive, *, rebuild: bool = False, check: bool = False) -> dict[str, Any]:
-    """The search index (``.provenance/index.sqlite``, derived from the manifests), made current first:
-    ``rebuild`` rebuilds it whole, ``check`` compares every indexed record with its manifest and re-indexes
-    what differs. Returns ``records``, ``rebuilt``, ``reindexed``, ``path``."""
-    from provenance import catalogue_index
-
-    if rebuild:
-        db, _ = catalogue_index.open_index(archive)  # opened first: a damaged file is replaced, not rebuilt in place
-        db.close()
-        count = catalogue_index.rebuild(archive)
-        document: dict[str, Any] = {"records": count, "rebuilt": True, "reindexed": count}
-    elif check:
-        count, differ = catalogue_index.check_all(archive)
-        document = {"records": count, "rebuilt": False, "reindexed": differ}
-    else:
-        db, status = catalogue_index.open_index(archive)
-        count = db.execute("SELECT count(*) FROM records").fetchone()[0]
-        db.close()
-        document = {"records": count, "rebuilt": status.rebuilt, "reindexed": status.refreshed}
-    document["path"] = str(catalogue_index.index_path(archive))
-    return document
-
-
-# --- the signing agent --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AgentStarted:
-    """A signing agent serving: its socket, when it stops, the keys it holds, the keys the passphrase did
-    not open, and the shell lines that point signing commands at it (as ``ssh-agent`` prints)."""
-
-    socket: Path
-    pid: int
-    expires: str
-    keys: list[str]
-    skipped: list[str]
-    shell_lines: str
-
-
-def start_agent(
-    archive: Archive,
-    *,
-    keys: list[str] | None = None,
-    timeout: str = "15m",
-    passphrase: Passphrase | None = None,
-    on_ready: Callable[[AgentStarted], None],
-) -> None:
-    """Unlock the archive's keys held on this machine (or those named by ``keys``) with one passphrase and
-    serve signatures on a private Unix socket until ``timeout`` (``15m``, ``2h``, at most ``7d``). The
-    agent runs as a daemon: ``on_ready`` is called once it listens. Raises ``NotFoundError(key.none-usable)``
-    when no key can be held, ``KeyStoreError`` when the passphrase opens none."""
-    import time
-    from datetime import timedelta
-
-    from provenance import agent
-    from provenance import keys as key_store
-    from provenance.errors import NotFoundError
-    from provenance.model.timefmt import format_utc, utc_now
-    from provenance.signers import Passphrase
-
-    seconds = agent.parse_duration(timeout)
-    store = key_store.TrustStore.load(archive.keys_dir)
-    if keys:
-        cards = [store.resolve(ref) for ref in keys]
-    else:
-        cards = [c for c in store.cards.values() if key_store.has_private_key(c.id)]
-    cards = [c for c in cards if c.revoked is None]
-    if not cards:
-        raise NotFoundError(ErrorCode.KEY_NO_DEFAULT, "no private key here for any key card of this archive")
-    unlocked, skipped = agent.unlock_keys(cards, (passphrase or Passphrase()).read("keys (agent)"))
-    listener, path = agent.listen(agent.socket_folder())
-    expires = format_utc(utc_now() + timedelta(seconds=seconds))
-    server = agent.Agent(
-        keys=unlocked, listener=listener, path=path, deadline=time.monotonic() + seconds, expires=expires
-    )
-    names = [card.name for card, _ in unlocked.values()]
-
-    def ready(pid: int) -> None:
-        on_ready(AgentStarted(path, pid, expires, names, skipped, agent.shell_lines(path, pid)))
-
-    agent.daemonize(server, ready)
-
-
-def agent_status() -> dict[str, Any] | None:
-    """The running agent's answer (pid, socket, expires, seconds_left, signed, keys), or ``None``."""
-    from provenance import agent
-
-    return agent.status()
-
-
-def stop_agent() -> dict[str, Any]:
-    """Stop the running agent; its last answer. Raises ``UnavailableError(agent.unavailable)``."""
-    from provenance import agent
-
-    return agent.stop()
