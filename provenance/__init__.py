@@ -40,10 +40,6 @@ _EXPORTS: dict[str, str] = {
     "translate": "provenance.api",
     "import_notes": "provenance.api",
     "read_annotations": "provenance.api",
-    "PROFILES": "provenance.api",
-    "NOTE_KINDS": "provenance.api",
-    "FILE_ROLES": "provenance.api",
-    "REVIEW_OUTCOMES": "provenance.api",
     # reading a record
     "read_record": "provenance.api",
     # searching
@@ -97,7 +93,11 @@ _EXPORTS: dict[str, str] = {
     "PASSPHRASE_ENV": "provenance.signers",
     "choose_signer": "provenance.signers",
     "unlock_now": "provenance.signers",
-    "parse_role": "provenance.signers",
+    "parse_role": "provenance.model.choices",
+    "parse_copies": "provenance.model.copies",
+    "Profile": "provenance.model.choices",
+    "WrittenNoteKind": "provenance.model.choices",
+    "AttachRole": "provenance.model.choices",
     "TrustStore": "provenance.keys",
     "KeyCard": "provenance.model.keycard",
     "create_key": "provenance.key_admin",
@@ -147,13 +147,10 @@ __all__ = [
     "EDITIONS",
     "ERROR_CLASS",
     "EXPORTERS",
-    "FILE_ROLES",
-    "NOTE_KINDS",
     "PASSPHRASE_ENV",
-    "PROFILES",
-    "REVIEW_OUTCOMES",
     "AgentStarted",
     "Archive",
+    "AttachRole",
     "BatchPlan",
     "BatchResult",
     "Catalogue",
@@ -175,6 +172,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "ProblemCode",
+    "Profile",
     "ProvenanceError",
     "Role",
     "SearchFilters",
@@ -190,6 +188,7 @@ __all__ = [
     "UsageError",
     "VerificationReport",
     "VerifyContext",
+    "WrittenNoteKind",
     "__version__",
     "add_cosignatures",
     "agent_status",
@@ -223,6 +222,7 @@ __all__ = [
     "note",
     "open_archive",
     "open_audit",
+    "parse_copies",
     "parse_role",
     "parse_utc",
     "parse_when",
@@ -279,10 +279,6 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
     from typing import Any
 
     from provenance.api import (
-        FILE_ROLES,
-        NOTE_KINDS,
-        PROFILES,
-        REVIEW_OUTCOMES,
         attach,
         change_catalogue,
         custody,
@@ -351,6 +347,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         witness_init,
     )
     from provenance.model.catalogue import CATALOGUE_FIELDS, Catalogue
+    from provenance.model.choices import AttachRole, Profile, WrittenNoteKind, parse_role
+    from provenance.model.copies import parse_copies
     from provenance.model.events import EventType, Role
     from provenance.model.keycard import KeyCard
     from provenance.model.manifest import Event, FileEntry, Manifest, Note, State
@@ -369,7 +367,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         start_agent,
         stop_agent,
     )
-    from provenance.signers import PASSPHRASE_ENV, Passphrase, choose_signer, parse_role, unlock_now
+    from provenance.signers import PASSPHRASE_ENV, Passphrase, choose_signer, unlock_now
     from provenance.trust import verifier_context
     from provenance.verify.record import VerifyContext
     from provenance.verify.workers import resolve_jobs

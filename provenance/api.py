@@ -20,15 +20,12 @@ from provenance.errors import ConflictError, ErrorCode, UsageError
 if TYPE_CHECKING:
     from provenance.archive import Archive
     from provenance.history import Signer
+    from provenance.model.choices import AttachRole, Profile, WrittenNoteKind
     from provenance.model.events import EventType, Role
     from provenance.model.manifest import Event, Manifest, State
     from provenance.model.problems import VerificationReport
     from provenance.signers import Passphrase
 
-PROFILES = ("auto", "telegram", "generic")
-NOTE_KINDS = ("translation", "editorial", "comment", "correction")
-FILE_ROLES = ("original", "scan", "translation", "attachment")
-REVIEW_OUTCOMES = ("approved", "changes-requested")
 
 
 
@@ -36,11 +33,6 @@ def _now(now: datetime | None) -> datetime:
     from provenance.model.timefmt import utc_now
 
     return now or utc_now()
-
-
-def _one_of(value: str, allowed: tuple[str, ...], param: str) -> None:
-    if value not in allowed:
-        raise UsageError(ErrorCode.USAGE, f"{param} {value!r}: use {', '.join(allowed)}", param=param)
 
 
 # --- archives ---------------------------------------------------------------------------------------------
@@ -107,7 +99,7 @@ def ingest_file(
     key: str | None = None,
     role: Role | str | None = None,
     passphrase: Passphrase | None = None,
-    profile: str = "auto",
+    profile: Profile | str = "auto",
     metadata: Path | None = None,
     catalogue: Mapping[str, Any] | None = None,
     encoding: str | None = None,
@@ -128,12 +120,11 @@ def ingest_file(
     from provenance.model.events import EventType
     from provenance.signers import choose_signer, unlock_now
 
-    _one_of(profile, PROFILES, "profile")
     archive.refuse_links()  # before anything of the archive is read: no link is followed (issue 9)
     text = read_transcription(file, encoding)
     sidecar = load_sidecar(metadata) if metadata else None
     overrides = dict(catalogue or {})
-    rid, _, _ = prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)  # type: ignore[arg-type]
+    rid, _, _ = prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)
     if archive.has_record(rid) or archive.record_dir(rid).exists():
         raise ConflictError(ErrorCode.RECORD_EXISTS, f"record {rid!r} already exists in {archive.root}", record=rid)
     moment = _now(now)
@@ -147,7 +138,7 @@ def ingest_file(
         text,
         signer,
         now=moment,
-        profile=profile,  # type: ignore[arg-type]
+        profile=profile,
         sidecar=sidecar,
         overrides=overrides,
         record_id=record_id,
@@ -161,7 +152,7 @@ def note(
     *,
     quote: str,
     text: str,
-    kind: str = "translation",
+    kind: WrittenNoteKind | str = "translation",
     occurrence: int | None = None,
     file: str | None = None,
     now: datetime | None = None,
@@ -171,9 +162,8 @@ def note(
     Raises ``InputError`` (note.quote-not-found, note.quote-ambiguous), ``UsageError``."""
     from provenance.actions import add_note
 
-    _one_of(kind, NOTE_KINDS, "kind")
     return add_note(
-        archive, record, signer, quote=quote, text=text, kind=kind,  # type: ignore[arg-type]
+        archive, record, signer, quote=quote, text=text, kind=kind,
         occurrence=occurrence, file=file, now=_now(now),
     )
 
@@ -227,7 +217,6 @@ def review(
     """Record a review of the current version (``outcome``: approved or changes-requested)."""
     from provenance.actions import review as do_review
 
-    _one_of(outcome, REVIEW_OUTCOMES, "outcome")
     return do_review(archive, record, signer, note=note, outcome=outcome, now=_now(now))
 
 
@@ -269,7 +258,7 @@ def attach(
     signer: Signer,
     *,
     source: Path,
-    role: str = "attachment",
+    role: AttachRole | str = "attachment",
     name: str | None = None,
     language: str | None = None,
     media_type: str | None = None,
@@ -279,7 +268,6 @@ def attach(
     (original, scan, translation, attachment) under ``name`` (default: its own name)."""
     from provenance.actions import attach as do_attach
 
-    _one_of(role, FILE_ROLES, "role")
     return do_attach(
         archive, record, signer, source=source, role=role, name=name, language=language, media=media_type,
         now=_now(now),

@@ -49,8 +49,8 @@ def create_key(
     """
     from provenance import keys
     from provenance.history import check_key_usable
+    from provenance.model.choices import parse_role
     from provenance.model.timefmt import utc_now
-    from provenance.signers import parse_role
 
     moment = now or utc_now()
     wanted = [parse_role(r) if isinstance(r, str) else r for r in roles]

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from provenance.errors import ErrorCode, InputError, KeyStoreError, UsageError
+from provenance.errors import ErrorCode, InputError, KeyStoreError
 
 if TYPE_CHECKING:
     from provenance.archive import Archive
@@ -85,17 +85,6 @@ def read_passphrase_file(path: Path) -> bytes:
     return data.rstrip(b"\r\n")
 
 
-def parse_role(value: str) -> Role:
-    """The :class:`~provenance.model.events.Role` named ``value``; ``UsageError(role.unknown)`` otherwise."""
-    from provenance.model.events import Role
-
-    try:
-        return Role(value)
-    except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise UsageError(ErrorCode.ROLE_UNKNOWN, f"unknown role {value!r} (known: {known})") from None
-
-
 def choose_signer(
     archive: Archive,
     event_type: EventType,
@@ -117,6 +106,7 @@ def choose_signer(
     """
     from provenance import keys
     from provenance.history import Signer, check_key_usable, choose_role
+    from provenance.model.choices import parse_role
     from provenance.model.timefmt import utc_now
 
     passphrase = passphrase or Passphrase()

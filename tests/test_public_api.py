@@ -26,6 +26,10 @@ RENDERING: dict[str, set[str]] = {
     "provenance.safetext": {"printable", "json_safe"},
     # bounding the length of any error line, click's and pydantic's included (what the CLI prints)
     "provenance.errors": {"bound_message", "bound_details"},
+    # a pydantic validation location as the field name an error line shows (cli/app.py)
+    "provenance.model.locations": {"field_name"},
+    # the word-level segments of a diff, highlighted on a terminal (cli/inspect_render.py)
+    "provenance.diff": {"Segment", "word_hunks"},
 }
 # CLI modules not yet converted, each with its reason (the list only shrinks):
 PENDING: dict[str, str] = {

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from provenance import AttachRole, Profile, WrittenNoteKind
 from provenance.cli.common import (
     ArchiveOpt,
     JsonOpt,
@@ -50,23 +51,6 @@ def _done(manifest: Any, json_out: bool, line: str) -> None:
         print(printable(line))
 
 
-def _parse_copies(text: str) -> list[dict[str, Any]]:
-    """``"Stalin (2), Molotov"`` → [{recipient: Stalin, count: 2}, {recipient: Molotov, count: 1}]."""
-    import re
-
-    from provenance import ErrorCode, UsageError
-
-    copies = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        match = re.fullmatch(r"(.+?)\s*(?:\(([0-9]+)\))?", part)  # ASCII digits only: "(٢)" stays text
-        if match is None:  # pragma: no cover - the pattern matches any non-empty text
-            raise UsageError(ErrorCode.USAGE, f"--copies: cannot read {part!r}")
-        copies.append({"recipient": match.group(1), "count": int(match.group(2) or 1)})
-    return copies
-
-
 def register(app: typer.Typer) -> None:
     @app.command("init")
     def init(
@@ -105,9 +89,9 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--id", help="Record id (default: telegram-<number> or the file name).")
         ] = None,
         profile: Annotated[
-            str,
-            typer.Option("--profile", help="telegram, generic, or auto (telegram when the header is found)."),
-        ] = "auto",
+            Profile,
+            typer.Option("--profile", help="auto: telegram when the header is found, else generic."),
+        ] = Profile.AUTO,
         metadata: Annotated[
             Path | None,
             typer.Option("--metadata", help="Catalogue sidecar (JSON, schemas/catalogue.schema.json)."),
@@ -149,17 +133,15 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance ingest telegram-23256.txt --title "Mao Zedong to Filippov [Stalin]" --source "APRF f. 45"
         """
-        from provenance import PROFILES, ErrorCode, UsageError, ingest_file
+        from provenance import ingest_file, parse_copies
 
-        if profile not in PROFILES:
-            raise UsageError(ErrorCode.USAGE, f"--profile {profile!r}: use {', '.join(PROFILES)}")
         arch = open_archive(archive)
         overrides: dict[str, Any] = {
             "document_type": document_type,
             "issuing_body": issuing_body,
             "telegram_number": telegram_number,
             "series": series,
-            "copies": _parse_copies(copies) if copies else None,
+            "copies": parse_copies(copies) if copies else None,
             "origin": origin,
             "sent": sent,
             "sent_as_written": sent_as_written,
@@ -221,8 +203,8 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         kind: Annotated[
-            str, typer.Option("--kind", help="translation, editorial, comment or correction.")
-        ] = "translation",
+            WrittenNoteKind, typer.Option("--kind", help="What the note is.")
+        ] = WrittenNoteKind.TRANSLATION,
         file: Annotated[
             str | None, typer.Option("--file", help="Which file of the record (default: the transcription).")
         ] = None,
@@ -240,7 +222,7 @@ def register(app: typer.Typer) -> None:
         Example: provenance note telegram-23256 --quote "Kim II Sung" --text "OCR-like misreading of Kim Il Sung"
         (or: provenance note telegram-23256 --from-annotations notes.jsonld)
         """
-        from provenance import NOTE_KINDS, ErrorCode, EventType, UsageError
+        from provenance import ErrorCode, EventType, UsageError
         from provenance import note as add_note
 
         if from_annotations is not None:
@@ -252,8 +234,6 @@ def register(app: typer.Typer) -> None:
             return
         if quote is None or text is None:
             raise UsageError(ErrorCode.USAGE, "a note needs --quote and --text (or --from-annotations FILE)")
-        if kind not in NOTE_KINDS:
-            raise UsageError(ErrorCode.USAGE, f"--kind {kind!r}: use {', '.join(NOTE_KINDS)}")
         arch, signer = _signer_for(archive, record, EventType.ANNOTATION, key, passphrase_file, role)
         manifest = add_note(
             arch,
@@ -399,7 +379,7 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance catalogue telegram-23256 --set "source=APRF, f. 45, op. 1, d. 340" --reason "citation found"
         """
-        from provenance import CATALOGUE_FIELDS, ErrorCode, EventType, UsageError
+        from provenance import CATALOGUE_FIELDS, ErrorCode, EventType, UsageError, parse_copies
         from provenance import change_catalogue as change_metadata
 
         changes: dict[str, Any] = {}
@@ -411,7 +391,7 @@ def register(app: typer.Typer) -> None:
                     ErrorCode.USAGE,
                     f"--set {item!r}: use FIELD=VALUE with a field of: {', '.join(CATALOGUE_FIELDS)}",
                 )
-            changes[name] = _parse_copies(value) if name == "copies" else value
+            changes[name] = parse_copies(value) if name == "copies" else value
         for name in unset or []:
             field = name.strip().replace("-", "_")
             if field not in CATALOGUE_FIELDS:
@@ -432,8 +412,8 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         as_role: Annotated[
-            str, typer.Option("--as", help="original, scan, translation or attachment.")
-        ] = "attachment",
+            AttachRole, typer.Option("--as", help="What the file is to the record.")
+        ] = AttachRole.ATTACHMENT,
         name: Annotated[
             str | None,
             typer.Option("--name", help="Path inside the record (default: the file's or the folder's name)."),
@@ -452,11 +432,9 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance attach telegram-23256 scans/ --as scan   (every page, as scans/<page>)
         """
-        from provenance import FILE_ROLES, ErrorCode, EventType, UsageError
+        from provenance import EventType
         from provenance import attach as do_attach
 
-        if as_role not in FILE_ROLES:
-            raise UsageError(ErrorCode.USAGE, f"--as {as_role!r}: use {', '.join(FILE_ROLES)}")
         arch, signer = _signer_for(archive, record, EventType.ATTACHMENT, key, passphrase_file, role)
         manifest = do_attach(
             arch,
