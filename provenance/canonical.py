@@ -340,8 +340,8 @@ def loads_strict(
     deep = not scanned and text.count("[") + text.count("{") > max_depth
     if strings or ints:
         _check_parsed(value, max_depth if deep else MAX_INPUT_BYTES, strings, ints)
-    elif deep:
-        _check_depth(text, max_depth)  # the scan, after parsing: the parser's own recursion guard held
+    elif deep:  # the parser's own recursion guard held: the parsed value is as deep as the text
+        _check_parsed(value, max_depth, False, False)
     return value
 
 

@@ -401,7 +401,10 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
     """``bag-info.txt`` says what the signed manifest says (every essential, none extra)."""
     if findings.info is None:
         return
-    legacy = bool(findings.info_values("Source-Organization"))  # a bag written before issue 14
+    given: dict[str, list[str]] = {}  # the values of each label, in the order given
+    for key, value in findings.info:
+        given.setdefault(key, []).append(value)
+    legacy = bool(given.get("Source-Organization"))  # a bag written before issue 14
     expected = bag_info_essentials(manifest, history=history, legacy_custody=legacy)
     labels = (
         {label for label, _ in expected}
@@ -414,15 +417,15 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
     if manifest.events:
         want["Bagging-Date"] = [manifest.events[-1].time[:10]]
         labels.add("Bagging-Date")
-    for label in sorted({label for label, _ in findings.info} - WRITTEN_INFO_LABELS):
+    for label in sorted(given.keys() - WRITTEN_INFO_LABELS):
         report.add(
             P.BAG_INFO_MISMATCH,
             f"bag-info.txt has the label {label}, which provenance never writes; another tool would show it",
             path="bag-info.txt",
             field=label,
-            found=findings.info_values(label)[0],
+            found=given[label][0],
         )
-    agents = findings.info_values("Bag-Software-Agent")
+    agents = given.get("Bag-Software-Agent", [])
     if len(agents) != 1 or not agents[0].startswith("provenance "):
         report.add(
             P.BAG_INFO_MISMATCH,
@@ -433,7 +436,7 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
             found=agents or None,
         )
     for label in sorted(labels):
-        have = [info_value(v) for v in findings.info_values(label)]
+        have = [info_value(v) for v in given.get(label, ())]
         wanted = want.get(label, [])
         if have != wanted:
             report.add(
@@ -449,7 +452,7 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
         # the same labels and values: the bytes too (no folding, reordering or extra white space)
         pairs = [
             *expected,
-            *((label, value) for label in UNCHECKED_INFO for value in findings.info_values(label)),
+            *((label, value) for label in UNCHECKED_INFO for value in given.get(label, ())),
         ]
         if bag_info_text(pairs).decode("utf-8") != findings.info_text:
             report.add(
