@@ -20,8 +20,8 @@ default left out cannot slip past a signature. The validated model is used for e
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import os
 import re
 import stat
@@ -76,6 +76,18 @@ class RecordSource:
     known_sizes: dict[Path, int] = field(default_factory=dict)
     # an archive read once, never extracted: its members stand for the paths above (bundle.members)
     view: MemberView | None = None
+    # the regular files below files_root as the safe scan of a bag folder listed them (relative POSIX path
+    # -> path), and how many entries (files and folders) lie there: the folder is not walked a second time
+    listing: dict[str, str] | None = None
+    listing_entries: int = 0
+
+    @functools.cached_property
+    def known_by_path(self) -> tuple[dict[str, str], dict[str, int]]:
+        """``known_digests`` and ``known_sizes`` keyed by the path as text (made once per record)."""
+        return (
+            {os.fspath(path): digest for path, digest in self.known_digests.items()},
+            {os.fspath(path): size for path, size in self.known_sizes.items()},
+        )
 
 
 @dataclass
@@ -109,11 +121,6 @@ class LogOptions:
     state_dir: Path | None = None
     consistency: Path | None = None
     witnesses: int | None = None
-
-
-# Order-preserving compact JSON: two plain values give the same text exactly when they are equal member for
-# member, in the same order and of the same types (True is not 1, as it would be for ==).
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 @dataclass
@@ -191,6 +198,18 @@ def _read_manifest(report: VerificationReport, path: Path, view: MemberView | No
             found=raw.get("format"),
         )
         return None
+    at = len(report.problems)  # where a layout finding goes: before those of the schema
+    manifest = _schema_problems(report, _with_placeholder_signatures(report, raw), source)
+    written: bytes | None = None
+    if manifest is not None and not any(p.code in _UNWRITABLE for p in report.problems):
+        # One meaning, one text: the bytes must be exactly what provenance writes for the content read,
+        # members in the model's order, defaults as it writes them, values in their one form. Otherwise one
+        # genuine version could be shown with several texts (and a changed member order would slip past
+        # every digest, since canonical JSON sorts members). When they are, they are laid out as the tool
+        # writes too (what was read parses to the model's JSON), and nothing more needs checking.
+        written = manifest_bytes(manifest)
+        if written == data:
+            return _Read(raw, manifest)
     # The bytes received, not only what they parse to: the tool writes one layout (indent 2, UTF-8, one
     # final newline), so a change JSON itself would ignore (white space, an escape spelt another way)
     # is still a change to a signed record, and is reported.
@@ -201,29 +220,19 @@ def _read_manifest(report: VerificationReport, path: Path, view: MemberView | No
             path=source,
             found="layout",
         )
-    manifest = _schema_problems(report, _with_placeholder_signatures(report, raw), source)
-    if manifest is None:
-        return None
-    if not any(p.code in (P.MANIFEST_MALFORMED, P.EVENT_SIGNATURE_MISSING) for p in report.problems):
-        _check_written_form(report, manifest, raw, data, source)
-    return _Read(raw, manifest)
+        report.problems.insert(at, report.problems.pop())
+    elif written is not None:
+        _report_written_form(report, written, data, source)
+    return None if manifest is None else _Read(raw, manifest)
 
 
-def _check_written_form(
-    report: VerificationReport, manifest: Manifest, raw: dict[str, Any], data: bytes, source: str
-) -> None:
-    """One meaning, one text: the bytes must be exactly what provenance writes for the content read,
-    members in the model's order, defaults as it writes them, values in their one form. Otherwise one
-    genuine version could be shown with several texts (and a changed member order would slip past every
-    digest, since canonical JSON sorts members).
+# Findings after which the written form is not compared (the bytes are known not to be what was written).
+_UNWRITABLE = (P.MANIFEST_MALFORMED, P.EVENT_SIGNATURE_MISSING)
 
-    The bytes are already the layout of what was read (checked before), so they are what provenance writes
-    for the model exactly when the model's JSON is what was read, member for member, in the same order and
-    of the same types: compared as compact JSON; the model's own text is written only to locate a difference.
-    """
-    if _COMPACT.encode(manifest.as_json()) == _COMPACT.encode(raw):
-        return
-    written = manifest_bytes(manifest)
+
+def _report_written_form(report: VerificationReport, written: bytes, data: bytes, source: str) -> None:
+    """The bytes are laid out as the tool writes, but are not what it writes for the model (a member out
+    of the model's order, a default left out or written, a value spelt another way): where they differ."""
     at = next((i for i, (a, b) in enumerate(zip(written, data, strict=False)) if a != b),
               min(len(written), len(data)))
     report.add(
@@ -539,6 +548,20 @@ def _walk_files(
     return found
 
 
+def _current_files(source: RecordSource, report: VerificationReport) -> dict[str, str] | None:
+    """:func:`_walk_files` of ``files_root``, or the listing the bag's safe scan made of it (only regular
+    files and folders: the scan refuses anything else), under the same bound."""
+    if source.listing is None:
+        return _walk_files(source.files_root, report, "files", source.view)
+    from provenance import limits
+
+    bound = limits.FILES.value()
+    if source.listing_entries > bound:
+        report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message("files"), path="files", limit=bound)
+        return None
+    return dict(source.listing)
+
+
 def _digests(
     source: RecordSource,
     paths: list[str],
@@ -551,8 +574,7 @@ def _digests(
 
     ``prehashed``: digests this process already took of some of the paths (a :class:`Prefetch`).
     """
-    known = {os.fspath(path): digest for path, digest in source.known_digests.items()}
-    known_sizes = {os.fspath(path): size for path, size in source.known_sizes.items()}
+    known, known_sizes = source.known_by_path
     out: list[FileDigests | OSError | None] = [None] * len(paths)
     todo: list[int] = []
     for index, path in enumerate(paths):
@@ -596,7 +618,7 @@ def check_payload(
     prefetch: Prefetch | None = None,
 ) -> None:
     """Step 6: the current files are exactly those the state lists, byte for byte."""
-    present = _walk_files(source.files_root, report, "files", source.view)
+    present = _current_files(source, report)
     report.files = len(manifest.state.files)
     if present is None:  # refused at the limit: no file is judged
         return
@@ -677,7 +699,7 @@ class _History:
         self.intact: dict[str, bool] = {}
         self.snapshots: dict[str, list[tuple[str, str]] | None] = {}
         # snapshots the surrounding bag hashed already: read for their content only
-        self.known = {os.fspath(path): digest for path, digest in source.known_digests.items()}
+        self.known = source.known_by_path[0]
 
     def stored(self, hex_digest: str, what: str, event: int) -> str | None:
         """The object's path, or None after reporting that it is missing (when history is required)."""
