@@ -82,3 +82,22 @@ def test_listing_from_the_scan_equals_a_walk(
     monkeypatch.setattr(record, "_current_files", walked)
     assert _findings(bag, world) == scanned
     assert scanned  # the stray file (or the bound) was found
+
+
+def test_declared_bytes_of_a_bag(world: World, tmp_path: Path) -> None:
+    """The Payload-Oxum a bag declares chooses how its payload is hashed (never a finding)."""
+    from provenance.bundle import bag as bag_module
+    from provenance.bundle.export import export_record
+    from provenance.bundle.readers import DEFAULT_LIMITS, scan_tree
+
+    full_life(world)
+    bag = tmp_path / "bag"
+    export_record(world.archive, "telegram-23256", bag)
+    tree = scan_tree(bag, DEFAULT_LIMITS)
+    root_files = {rel: path for rel, path in tree.files.items() if "/" not in rel}
+    info = (bag / "bag-info.txt").read_text()
+    declared = int(info.split("Payload-Oxum: ", 1)[1].split(".", 1)[0])
+    assert bag_module._declared_bytes(tree, root_files) == declared > 0
+    assert bag_module._declared_bytes(tree, {k: v for k, v in root_files.items() if k != "bag-info.txt"}) is None
+    (bag / "bag-info.txt").write_bytes(b"\xff\xfe not UTF-8")
+    assert bag_module._declared_bytes(tree, root_files) is None
