@@ -139,11 +139,13 @@ class _Read:
 def _schema_problems(report: VerificationReport, raw: object, source: str) -> Manifest | None:
     from pydantic import ValidationError
 
+    from provenance.model.locations import field_name
+
     try:
         return Manifest.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors()[:20]:
-            where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+            where = field_name(error["loc"])
             report.add(P.MANIFEST_SCHEMA, f"{source}: {where}: {error['msg']}", path=source, field=where)
         return None
 
@@ -523,28 +525,19 @@ def _walk_files(
     if not os.path.isdir(top):
         return found
     from provenance import limits
+    from provenance.tree_walk import TooManyEntriesError, walk
 
-    bound = limits.FILES.value()
-    seen = 0
-    stack = [(top, "")]
-    while stack:
-        folder, prefix = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                seen += 1
-                if seen > bound:  # refused at the bound: the rest is never looked at
-                    report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label,
-                               limit=bound)
-                    return None
-                rel = prefix + entry.name
-                if entry.is_symlink():
-                    report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
-                elif entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, rel + "/"))
-                elif entry.is_file(follow_symlinks=False):
-                    found[rel] = entry.path
-                else:
-                    report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
+    try:
+        for rel, entry in walk(top, limits.FILES.value()):
+            if entry.is_symlink():
+                report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
+            elif entry.is_file(follow_symlinks=False):
+                found[rel] = entry.path
+            elif not entry.is_dir(follow_symlinks=False):
+                report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
+    except TooManyEntriesError as exc:  # refused at the bound: the rest is never looked at
+        report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label, limit=exc.bound)
+        return None
     return found
 
 
