@@ -79,8 +79,9 @@ def _records_stamp(archive: Archive) -> str:
 # The commit hooks (best effort: never raise)
 
 
-def before_commit(archive: Archive, record_id: str) -> None:
-    """Mark ``record_id`` pending just before its commit (nothing when there is no index yet)."""
+def before_commit(archive: Archive, *record_ids: str) -> None:
+    """Mark the records pending just before their commit (nothing when there is no index yet); a group
+    commit marks all of its records in one transaction."""
     path = index_path(archive)
     if not os.path.exists(path):
         return
@@ -88,13 +89,16 @@ def before_commit(archive: Archive, record_id: str) -> None:
 
     try:
         with closing(_connect(path)) as db:
-            db.execute("INSERT OR IGNORE INTO pending(record) VALUES (?)", (record_id,))
+            db.execute("BEGIN IMMEDIATE")  # one transaction (each statement would be one, and write its journal)
+            db.executemany("INSERT OR IGNORE INTO pending(record) VALUES (?)", [(rid,) for rid in record_ids])
+            db.execute("COMMIT")
     except sqlite3.Error:
         pass  # the records/ stamp no longer matches: the next search re-checks every manifest
 
 
-def after_commit(archive: Archive, record_id: str) -> None:
-    """Index ``record_id`` as just committed; clear its pending mark (nothing when there is no index)."""
+def after_commit(archive: Archive, *record_ids: str) -> None:
+    """Index the records as just committed, clearing their pending marks, in one transaction (nothing when
+    there is no index)."""
     path = index_path(archive)
     if not os.path.exists(path):
         return
@@ -104,8 +108,9 @@ def after_commit(archive: Archive, record_id: str) -> None:
         with closing(_connect(path)) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                index_record(db, archive, record_id)
-                db.execute("DELETE FROM pending WHERE record = ?", (record_id,))
+                for record_id in record_ids:
+                    index_record(db, archive, record_id)
+                db.executemany("DELETE FROM pending WHERE record = ?", [(rid,) for rid in record_ids])
                 if db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0:
                     _set_meta(db, "records_stamp", _records_stamp(archive))
                 db.execute("COMMIT")

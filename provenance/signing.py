@@ -128,7 +128,8 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> boo
 
 @functools.lru_cache(maxsize=256)
 def _public_key(public_key: bytes) -> Ed25519PublicKey:
-    """The loaded key (raises ``ValueError``); cached, as a verifier checks many events of few signers."""
+    """The loaded key (raises ``ValueError``); cached, as a verifier checks many events of few signers.
+    The one cache of a public key: callers pass the raw bytes of a card's key, never keep their own."""
     return Ed25519PublicKey.from_public_bytes(public_key)
 
 
@@ -263,9 +264,9 @@ def check_public_key(public_key: bytes) -> None:
         raise KeyStoreError(ErrorCode.KEY_WEAK, problem)
 
 
-@functools.lru_cache(maxsize=1024)
 def _subgroup_problem(public_key: bytes) -> str | None:
-    """Why a (decodable) key is outside the prime-order subgroup, or None. Cached: cards are re-read often."""
+    """Why a (decodable) key is outside the prime-order subgroup, or None. Not cached here: a card is
+    checked when it is parsed, and a parsed card is kept by its bytes (``keys.parse_card``)."""
     x, y = _decode_point(public_key)
     point: _ExtendedPoint = (x, y, 1, (x * y) % _P)
     eighth = point

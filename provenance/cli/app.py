@@ -153,6 +153,10 @@ def _fast_command(args: list[str]) -> Callable[[], int] | None:
         from provenance.cli.search_run import fast_command as fast_search
 
         return fast_search(args)
+    if args and args[0] == "ingest-batch":  # i11-batch: without building typer's app when arguments are plain
+        from provenance.cli.batch_run import fast_command as fast_batch
+
+        return fast_batch(args)
     if not args or args[0] not in FAST_COMMANDS:
         return None
     from provenance.cli.verify_run import fast_command

@@ -64,16 +64,35 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance ingest-batch incoming/ --catalogue incoming/metadata.csv --dry-run
         """
-        from provenance import plan_batch
+        run_ingest_batch(
+            folder, catalogue, dry_run=dry_run, encoding=encoding, key=key, passphrase_file=passphrase_file,
+            role=role, archive=archive, json_out=json_out,
+        )
 
-        arch = open_archive(archive)
-        plan = plan_batch(arch, folder, catalogue, encoding=encoding)
-        if not plan.ok:
-            _refuse_sheet(plan, dry_run=dry_run, json_out=json_out)
-        if dry_run:
-            _render_plan(plan, json_out)
-            return
-        _run(arch, plan, key, passphrase_file, role, json_out)
+
+def run_ingest_batch(
+    folder: Path,
+    catalogue: Path,
+    *,
+    dry_run: bool = False,
+    encoding: str | None = None,
+    key: str | None = None,
+    passphrase_file: Path | None = None,
+    role: str | None = None,
+    archive: Path | None = None,
+    json_out: bool = False,
+) -> None:
+    """The command itself (typer's, and the fast path's of :mod:`provenance.cli.batch_run`)."""
+    from provenance import plan_batch
+
+    arch = open_archive(archive)
+    plan = plan_batch(arch, folder, catalogue, encoding=encoding)
+    if not plan.ok:
+        _refuse_sheet(plan, dry_run=dry_run, json_out=json_out)
+    if dry_run:
+        _render_plan(plan, json_out)
+        return
+    _run(arch, plan, key, passphrase_file, role, json_out)
 
 
 def _problem_rows(problems: list[SheetProblem]) -> None:
