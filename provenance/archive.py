@@ -151,8 +151,7 @@ class Archive:
         if not (root / "records").is_dir():
             raise NotFoundError(
                 ErrorCode.ARCHIVE_NOT_FOUND,
-                f"{root} is not a provenance archive (no records/ folder); run 'provenance init {root}' "
-                "or pass --archive",
+                f"{root} is not a provenance archive (no records/ folder)",
                 path=str(root),
             )
         return cls(root.resolve())

@@ -314,7 +314,7 @@ def open_index(archive: Archive) -> tuple[sqlite3.Connection, IndexStatus]:
     (index.unavailable) when SQLite lacks FTS5 or the index cannot be written."""
     import sqlite3
 
-    from provenance.errors import ErrorCode, ProvenanceError
+    from provenance.errors import ErrorCode, UnavailableError
 
     path = index_path(archive)
     status = IndexStatus()
@@ -334,7 +334,7 @@ def open_index(archive: Archive) -> tuple[sqlite3.Connection, IndexStatus]:
             if db is not None:
                 db.close()
             if "locked" in str(exc) or "busy" in str(exc):
-                raise ProvenanceError(
+                raise UnavailableError(
                     ErrorCode.INDEX_UNAVAILABLE,
                     f"the search index is busy (being rebuilt?); try again ({exc})",
                 ) from exc
@@ -346,14 +346,14 @@ def open_index(archive: Archive) -> tuple[sqlite3.Connection, IndexStatus]:
         return db, status
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc).lower():
-            raise ProvenanceError(
+            raise UnavailableError(
                 ErrorCode.INDEX_UNAVAILABLE, f"this Python's SQLite has no FTS5 full-text search ({exc})"
             ) from exc
-        raise ProvenanceError(
+        raise UnavailableError(
             ErrorCode.INDEX_UNAVAILABLE, f"the search index {path} cannot be used: {exc}"
         ) from exc
     except OSError as exc:
-        raise ProvenanceError(
+        raise UnavailableError(
             ErrorCode.INDEX_UNAVAILABLE, f"the search index {path} cannot be written: {exc.strerror}"
         ) from exc
 

@@ -263,7 +263,7 @@ def new_folder(out: Path, *, what: str) -> Iterator[Path]:
         rename_noreplace(building, out)
     except FileExistsError:
         shutil.rmtree(building, ignore_errors=True)
-        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out") from None
+        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists") from None
     except OSError as exc:
         shutil.rmtree(building, ignore_errors=True)
         raise storage_error(f"write {what}", out, exc) from exc

@@ -76,20 +76,20 @@ class DaskEngine:
 
     def connect(self) -> Any:
         """A client of the scheduler. Raises ``ProvenanceError(dependency.missing)`` without the extra and
-        ``ProvenanceError(audit.scheduler-unreachable)`` when no scheduler answers at the address."""
-        from provenance.errors import ErrorCode, ProvenanceError
+        ``UnavailableError(audit.scheduler-unreachable)`` when no scheduler answers at the address."""
+        from provenance.errors import ErrorCode, UnavailableError
 
         try:
             from distributed import Client
         except ImportError:
-            raise ProvenanceError(
-                ErrorCode.EXTRA_MISSING, "--engine dask needs Dask: pip install 'provenance[dask]'"
+            raise UnavailableError(
+                ErrorCode.EXTRA_MISSING, "the dask engine needs Dask: pip install 'provenance[dask]'"
             ) from None
         try:
             client = Client(  # type: ignore[no-untyped-call]
                 self.scheduler, timeout=self.connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise ProvenanceError(
+            raise UnavailableError(
                 ErrorCode.SCHEDULER_UNREACHABLE,
                 f"no Dask scheduler answers at {self.scheduler} ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else 'no answer'}); start one with 'dask scheduler'",

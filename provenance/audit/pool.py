@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from provenance.errors import ErrorCode, ProvenanceError
+from provenance.errors import ErrorCode, WorkerDiedError  # raised here when workers keep dying
 
 # work(job, batch) -> results: a batch of record ids and a list of result dicts for the audit; any
 # picklable batch and results for verification
@@ -36,11 +36,6 @@ Work = Callable[[Any, Any], Any]
 LEAVE_SECONDS = 5.0
 
 
-class WorkerDiedError(ProvenanceError):
-    """Worker processes kept dying (``restarts`` deaths were tolerated): the run stops (exit 2)."""
-
-    def __init__(self, message: str, **details: object) -> None:
-        super().__init__(ErrorCode.WORKER_DIED, message, **details)
 
 
 def _serve(conn: Connection, others: list[Connection], job: Any, work: Work) -> None:
@@ -87,7 +82,7 @@ class WorkerPool:
     restarts: int = 3
     # what the workers do and what a stopped run leaves, for the process names and WorkerDiedError
     label: str = "audit"
-    left: str = "what was audited is kept (the audit state): run audit again to go on"
+    left: str = "what was audited is kept in the audit state for the next run"
     deaths: int = 0
     _workers: list[_Worker] = field(default_factory=list)
     _context: Any = None
@@ -171,6 +166,7 @@ class WorkerPool:
         self._workers.remove(worker)
         if self.deaths > self.restarts:
             raise WorkerDiedError(
+                ErrorCode.WORKER_DIED,
                 f"{self.label} worker processes died {self.deaths} times (the last with exit code "
                 f"{worker.process.exitcode}: killed, or out of memory?); {self.left}",
                 deaths=self.deaths, worker_exit=worker.process.exitcode,

@@ -91,7 +91,7 @@ def _wants_json(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every failure into one line (or one JSON document) and an exit code."""
-    from provenance.errors import ProvenanceError
+    from provenance import ProvenanceError
 
     args = sys.argv[1:] if argv is None else argv
     try:
@@ -120,9 +120,12 @@ def main(argv: list[str] | None = None) -> None:
             if code == 130:  # typer turns Ctrl-C into a silent exit 130: say it, in one line
                 raise KeyboardInterrupt
     except ProvenanceError as exc:
+        from provenance.cli.exits import exit_for_error, with_hint
+
+        document, message = with_hint(exc.to_json(), exc.message, args[0] if args else None)
         # streamed: verify's JSON stream already ended with this error (one document on stdout)
-        _report_error(exc.to_json(), exc.message, [] if getattr(exc, "streamed", False) else args)
-        sys.exit(exc.exit_code)
+        _report_error(document, message, [] if getattr(exc, "streamed", False) else args)
+        sys.exit(exit_for_error(exc))
     except KeyboardInterrupt:
         sys.stderr.write("provenance: interrupted; nothing was changed\n")
         sys.exit(130)

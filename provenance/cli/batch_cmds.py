@@ -24,8 +24,7 @@ from provenance.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from provenance.batch.plan import BatchPlan, BatchResult
-    from provenance.batch.problems import SheetProblem
+    from provenance import BatchPlan, BatchResult, SheetProblem
 
 MAX_SHOWN = 200  # problems shown as a table; --json lists every one
 
@@ -84,10 +83,10 @@ def run_ingest_batch(
     json_out: bool = False,
 ) -> None:
     """The command itself (typer's, and the fast path's of :mod:`provenance.cli.batch_run`)."""
-    from provenance.batch.plan import make_plan
+    from provenance import plan_batch
 
     arch = open_archive(archive)
-    plan = make_plan(arch, folder, catalogue, encoding=encoding)
+    plan = plan_batch(arch, folder, catalogue, encoding=encoding)
     if not plan.ok:
         _refuse_sheet(plan, dry_run=dry_run, json_out=json_out)
     if dry_run:
@@ -127,7 +126,7 @@ def _base_document(plan: BatchPlan, dry_run: bool) -> dict[str, Any]:
 
 
 def _refuse_sheet(plan: BatchPlan, *, dry_run: bool, json_out: bool) -> None:
-    from provenance.errors import ErrorCode
+    from provenance import ErrorCode
 
     message = (
         f"{plan.catalogue.name}: {len(plan.problems):,} problem(s) in the sheet; nothing was written"
@@ -173,9 +172,8 @@ def _run(
 ) -> None:
     from contextlib import nullcontext
 
-    from provenance.batch.plan import run_plan
-    from provenance.errors import ErrorCode
-    from provenance.model.events import EventType
+    from provenance import ErrorCode, EventType
+    from provenance import run_batch as run_plan
 
     pending = [r for r in plan.records if r.status == "new"]
     signer = load_signer(arch, EventType.REGISTRATION, key, passphrase_file, role) if pending else None

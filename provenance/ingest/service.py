@@ -76,7 +76,7 @@ def read_transcription(path: Path, encoding: str | None = None) -> Transcription
     except UndecodableError as exc:
         raise InputError(
             ErrorCode.INPUT_ENCODING,
-            f"{path}: {exc}; give its encoding with --encoding (for example --encoding cp1251)",
+            f"{path}: {exc}",
             path=str(path),
             offset=exc.offset,
         ) from None
@@ -237,8 +237,7 @@ def prepare_record(
         if not auto and not telegram.looks_like_telegram(ascii_text):
             raise InputError(
                 ErrorCode.PROFILE_NO_MATCH,
-                f"{source.name}: no ciphered-telegram header found (no 'CIPHERED TELEGRAM No.' line); "
-                "use --profile generic and give the metadata with options or --metadata",
+                f"{source.name}: no ciphered-telegram header found (no 'CIPHERED TELEGRAM No.' line)",
             )
         parsed, changes = parse_header(source.text, ascii_text)
     side, side_changes = ascii_numbers(sidecar or {}, "sidecar")
@@ -289,7 +288,7 @@ def ingest(
     if archive.has_record(rid) or archive.record_dir(rid).exists():
         raise ConflictError(
             ErrorCode.RECORD_EXISTS,
-            f"record {rid!r} already exists in {archive.root}; choose another --id or use 'provenance revise'",
+            f"record {rid!r} already exists in {archive.root}",
             record=rid,
         )
     with archive.locked(rid):

@@ -6,7 +6,7 @@ its own (see :func:`provenance.verify.hashing.worth_parallel`).
 
 :func:`imap` runs on the audit's supervised workers (:class:`provenance.audit.pool.WorkerPool`): a worker
 killed mid-run (SIGKILL, out of memory) is replaced and its batch run again, so no result is lost or doubled;
-workers that keep dying stop the run with :class:`~provenance.audit.pool.WorkerDiedError` (``worker.died``),
+workers that keep dying stop the run with :class:`~provenance.errors.WorkerDiedError` (``worker.died``),
 never a hang. (A ``multiprocessing.Pool`` replaces a dead worker silently and loses its task: its
 ``imap`` then waits forever.)
 """
@@ -67,7 +67,7 @@ def imap(
     """``func(task)`` for every task, in the order given, computed by ``processes`` supervised workers
     (forked where possible) that take ``chunksize`` tasks at a time; like ``Pool.imap``, but a worker that
     dies is replaced and its tasks run again. Raises what ``func`` raised, or
-    :class:`~provenance.audit.pool.WorkerDiedError` when workers died more than :data:`RESTARTS` times.
+    :class:`~provenance.errors.WorkerDiedError` when workers died more than :data:`RESTARTS` times.
     Every worker is gone when the iterator ends, is closed or raises."""
     from provenance.audit.pool import WorkerPool
 
@@ -81,7 +81,7 @@ def imap(
 
     supervised = WorkerPool(
         processes, (func, initializer, initargs), _apply, restarts=RESTARTS, label=label,
-        left="nothing was reported for what was not done: run it again (with fewer processes if memory is short)",
+        left="nothing was reported for what was not done",
     )
     waiting: dict[int, list[Any]] = {}  # batches that arrived before an earlier one
     following = 0
