@@ -96,7 +96,7 @@ def test_cli_verify_workers_that_keep_dying_give_one_coded_line_and_exit_2(recor
     proc = _cli(records, "7", "verify", *paths, "--jobs", "2", *(["--json"] if as_json else []))
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("provenance: error: verification worker processes died 4 times")
-    assert lines[0].endswith("[worker.died]")
+    assert lines[0].endswith("; run it again, with fewer --jobs if memory is short [worker.died]")  # the CLI's hint
     if as_json:  # one JSON document: the reports streamed before the run stopped, then the error
         document = json.loads(proc.stdout)
         assert document["error"]["code"] == "worker.died" and document["error"]["deaths"] == 4
@@ -113,4 +113,4 @@ def test_cli_audit_workers_that_keep_dying_give_one_coded_line_and_exit_2(
     proc = _cli(records, target, "audit", "--jobs", "2", *options)
     line = proc.stderr.strip().splitlines()[-1]
     assert line.startswith(f"provenance: error: {what} worker processes died 4 times")
-    assert line.endswith("[worker.died]")
+    assert line.endswith("[worker.died]") and "fewer --jobs" in line
