@@ -1,10 +1,10 @@
-"""``verify`` and ``audit`` without the CLI framework: their whole implementation, and a fast argv path.
+"""``verify`` and ``audit`` without the CLI framework: their whole implementation, and the fast path.
 
-:mod:`provenance.cli.verify_cmds` declares the two commands to typer and calls :func:`verify` and
-:func:`audit` here. :func:`fast_command` lets :func:`provenance.cli.app.main` run them without importing
-typer (and the pydantic adapters typer builds for every option) when the arguments are plain: a cold
-``verify`` then costs about what a minimal typer app costs to start. Anything else (``--help``, an unknown
-or malformed option) goes through typer, which reports it; both paths call the same functions.
+:mod:`provenance.cli.verify_cmds` declares the two commands to typer and calls :func:`run` here.
+:func:`fast_command` lets :func:`provenance.cli.app.main` run them without importing typer (and the
+pydantic adapters typer builds for every parameter) when the arguments are plain. Both parsers are built
+from the one table of each command in :mod:`provenance.cli.verify_args`; anything the fast parser declines
+(``--help``, an unknown or malformed option) goes through typer, which reports it; both call :func:`run`.
 
 Output: ``rich`` only when a person watches a terminal (the report in colour, a progress bar for many
 targets); piped, plain text; under ``--json``, one JSON document, written record by record so that memory
@@ -504,53 +504,33 @@ def audit(
 
 
 # --------------------------------------------------------------------------------------------------------
-# The fast path: plain arguments only; typer handles (and reports) everything else
+# One entry for both parsers: typer's (provenance.cli.verify_cmds) and the fast one (provenance.cli.app)
 
-_VALUE_OPTIONS = {"--trust": "trust", "--archive": "archive", "-A": "archive", "--jobs": "jobs", "-j": "jobs",
-                  "--max-size": "max_size"}
+
+def run(command: str, values: dict[str, Any]) -> int:
+    """Run ``verify`` or ``audit`` with the values of its table's arguments (provenance.cli.verify_args),
+    as either parser read them; returns the exit code."""
+    if command == "audit":
+        archive = values["archive"]
+        return audit(values["trust"], Path(archive) if archive else None, values["jobs"], values["json_out"],
+                     since=values["since"])
+    log = None
+    if any(values[name] is not None for name in ("state", "consistency", "witnesses")):
+        from provenance.verify.record import LogOptions
+
+        log = LogOptions(state_dir=values["state"], consistency=values["consistency"],
+                         witnesses=values["witnesses"])
+    return verify(values["paths"], values["trust"], values["archive"], values["jobs"], values["json_out"],
+                  values["max_size"], log=log)
 
 
 def fast_command(argv: list[str]) -> Callable[[], int] | None:
-    """The command ``argv`` asks for, ready to run, when it is ``verify PATH... [options]`` or ``audit
-    [options]`` with plain arguments (each option spelt out, its value in the next argument or after ``=``,
-    ``--jobs`` a positive integer, no path starting with ``-``); None for anything else, which typer parses.
-    """
-    if not argv or argv[0] not in COMMANDS:
+    """The command ``argv`` asks for, ready to run without typer, when :func:`parse_plain` takes every
+    word of it; None for anything else, which typer parses (and reports)."""
+    from provenance.cli.verify_args import TABLES, parse_plain
+
+    table = TABLES.get(argv[0]) if argv else None
+    values = parse_plain(table, argv[1:]) if table is not None else None
+    if values is None:
         return None
-    values: dict[str, Any] = {"trust": None, "archive": None, "jobs": None, "max_size": None}
-    json_out = False
-    paths: list[Path] = []
-    rest = iter(argv[1:])
-    for arg in rest:
-        if arg == "--json":
-            json_out = True
-            continue
-        if not arg.startswith("-"):
-            paths.append(Path(arg))
-            continue
-        name, equals, value = arg.partition("=")
-        if name not in _VALUE_OPTIONS or (equals and not value) or (equals and name.startswith("-") and
-                                                                      not name.startswith("--")):
-            return None  # --help, an unknown option, -jN, --json=…: typer's to parse and report
-        if not equals:
-            value = next(rest, "")
-            if not value or value.startswith("-"):
-                return None
-        if "://" in value:
-            return None  # an archive on object storage: typer's path (audit at scale)
-        values[_VALUE_OPTIONS[name]] = value
-    jobs: int | None = None
-    if values["jobs"] is not None:
-        text = values["jobs"]
-        if not (text.isascii() and text.isdigit() and len(text) <= 6) or int(text) < 1:
-            return None  # typer reports it (and int() of 4,300 digits or more would raise)
-        jobs = int(values["jobs"])
-    trust = Path(values["trust"]) if values["trust"] is not None else None
-    archive = Path(values["archive"]) if values["archive"] is not None else None
-    if argv[0] == "verify":
-        if not paths:
-            return None
-        return lambda: verify(paths, trust, archive, jobs, json_out, values["max_size"])
-    if paths or values["max_size"] is not None:
-        return None
-    return lambda: audit(trust, archive, jobs, json_out)
+    return lambda: run(argv[0], values)
