@@ -328,26 +328,37 @@ def max_size_option(text: str | None) -> int | None:
         raise UsageError(ErrorCode.USAGE, f"--max-size: {exc}") from exc
 
 
-def _refuse_plain_file(path: Path) -> None:
-    """``verify notes.txt``: a file that is neither a record (its manifest.json) nor a bundle (a .zip or
-    .tar.gz by name or by its first bytes) cannot be verified: exit 2, not INVALID (issue 14)."""
-    from provenance.errors import ErrorCode, UsageError
+def _plain_file(path: Path) -> bool:
+    """Whether ``path`` is a file that is neither a record (its manifest.json) nor a bundle (a .zip or
+    .tar.gz by name or by its first bytes)."""
     from provenance.verify.target import kind_of
 
     if not path.is_file() or kind_of(path) != "unknown":
-        return
+        return False
     try:
         with path.open("rb") as handle:
             head = handle.read(4)
     except OSError:
-        return  # the verifier reports it
-    if head.startswith((b"PK", b"\x1f\x8b")):
-        return  # an archive by its bytes, whatever its name: the verifier reads it and says what it is
+        return False  # the verifier reports it
+    # an archive by its bytes, whatever its name: the verifier reads it and says what it is
+    return not head.startswith((b"PK", b"\x1f\x8b"))
+
+
+def _refuse_plain_files(paths: list[Path]) -> None:
+    """``verify notes.txt``: a file that is neither a record nor a bundle cannot be verified: exit 2 and
+    ``input.not-verifiable``, not INVALID (issue 14). With several paths the same, before any is verified:
+    what was typed is not a target, whatever the others hold."""
+    plain = [path for path in paths if _plain_file(path)]
+    if not plain:
+        return
+    from provenance.errors import ErrorCode, UsageError
+
+    more = f" (and {counted(len(plain) - 1, 'more file')} like it)" if len(plain) > 1 else ""
     raise UsageError(
         ErrorCode.INPUT_NOT_VERIFIABLE,
-        f"{path} is neither a record nor a bundle: verify takes a record folder, a bag folder, a .zip or a "
-        ".tar.gz",
-        path=str(path),
+        f"{plain[0]} is neither a record nor a bundle{more}: verify takes a record folder, a bag folder, a "
+        ".zip or a .tar.gz",
+        path=str(plain[0]),
     )
 
 
@@ -364,9 +375,9 @@ def verify(
     """``provenance verify``: the report (or one summary of many), returns the exit code of the worst state.
 
     Raises ``NotFoundError(input.not-found)`` for a single path that does not exist (several: reported as
-    ``path.not-found``) or a missing trust store.
+    ``path.not-found``) or a missing trust store; ``UsageError(input.not-verifiable)`` when a path is a
+    file that is neither a record nor a bundle.
     """
-    from provenance.errors import ErrorCode, NotFoundError
     from provenance.verify.workers import resolve_jobs
 
     if archive is not None and str(archive).startswith("s3:"):
@@ -378,15 +389,16 @@ def verify(
         return _verify_remote(paths, trust, archive, jobs, json_out, max_size)
     limit = max_size_option(max_size)
     if len(paths) == 1 and not paths[0].exists():
+        from provenance.errors import ErrorCode, NotFoundError
+
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
-    if len(paths) == 1:
-        _refuse_plain_file(paths[0])
+    _refuse_plain_files(paths)
     processes = resolve_jobs(jobs)
     prefetch = None
     if len(paths) == 1 and (paths[0] / "manifest.json").is_file() and (paths[0] / "files").is_dir():
         from provenance.verify.prefetch import Prefetch
 
-        # a record folder: its large files are hashed by a thread while the verifier starts
+        # a record folder: its large files are hashed by a helper process while the library loads
         prefetch = Prefetch.start(paths[0] / "files")
     ctx = replace(_context(paths, trust, archive), max_size=limit)
     if log is not None:

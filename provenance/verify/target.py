@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from provenance.keys import TrustStore
-from provenance.model.events import DEFAULT_POLICY, EventType, Role
-from provenance.model.problems import ProblemCode as P
-from provenance.model.problems import VerificationReport
-from provenance.verify.record import VerifyContext, name_trust, verify_record_folder
+if TYPE_CHECKING:  # the library is imported by the functions that use it: kind_of runs before it loads
+    from provenance.model.events import EventType, Role
+    from provenance.model.problems import VerificationReport
+    from provenance.verify.record import VerifyContext
 
 BUNDLE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
@@ -55,6 +55,10 @@ def make_context(
     ``trust_origin``, ``policy_path`` and ``policy_origin`` say where they came from (every report names
     them); a policy given without an origin is the caller's own (``"caller"``).
     """
+    from provenance.keys import TrustStore
+    from provenance.model.events import DEFAULT_POLICY
+    from provenance.verify.record import VerifyContext
+
     _build_validators()
     return VerifyContext(
         trust=TrustStore.load(trust_path, follow_folder=trust_origin != "archive"),
@@ -115,6 +119,10 @@ def kind_of(path: Path) -> str:
 
 def verify_path(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder, a bag folder, or a bundle archive; never raises for what it finds."""
+    from provenance.model.problems import ProblemCode as P
+    from provenance.model.problems import VerificationReport
+    from provenance.verify.record import name_trust, verify_record_folder
+
     kind = kind_of(path)
     if kind == "record" and path.is_file():
         path = path.parent
