@@ -8,6 +8,7 @@ argument the fast path does not take, goes through typer, which parses and repor
 
 from __future__ import annotations
 
+import atexit
 import errno
 import os
 import sys
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         fast = _fast_command(args)
         if fast is not None:
             code = fast()
+            _exit_now(code)
         else:
             import typer.main
 
@@ -131,6 +133,22 @@ def main(argv: list[str] | None = None) -> None:
         _report_other(exc, args)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _exit_now(code: int) -> None:
+    """End a run of the fast path as soon as its output is out, without the interpreter's teardown.
+
+    The teardown frees, one by one, every object of every module loaded (pydantic's, cryptography's, the
+    validators built): a fifth of a cold ``verify``'s CPU time, for memory the system takes back anyway.
+    Nothing else is left to do: verify and audit write files only through :mod:`provenance.fsio`, closed
+    before they return, and run no thread past their own end. Whoever registered exit handlers (coverage
+    in the tests, multiprocessing for a pool) gets the ordinary exit instead. A closed pipe on the flush
+    raises BrokenPipeError, which :func:`main` handles.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if atexit._ncallbacks() == 0:
+        os._exit(code)
 
 
 def _closed_pipe() -> None:
