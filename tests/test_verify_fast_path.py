@@ -154,3 +154,20 @@ def test_no_pydantic_plugin_gets_into_any_model_the_verification_builds(lived: W
     proc = subprocess.run([sys.executable, "-c", code, str(lived.root), RID], capture_output=True, text=True,
                           env={k: v for k, v in lived.env.items() if k != "PYDANTIC_DISABLE_PLUGINS"})
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_fast_path_skips_the_teardown_only_when_no_exit_handler_waits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its output is flushed first; with an exit handler registered (coverage, multiprocessing, logging)
+    the process exits as usual, so that the handler runs."""
+    exits: list[int] = []
+    monkeypatch.setattr(app_module.os, "_exit", exits.append)
+    monkeypatch.setattr(app_module.atexit, "_ncallbacks", lambda: 1)
+    app_module._exit_now(3)
+    assert exits == []
+    monkeypatch.setattr(app_module.atexit, "_ncallbacks", lambda: 0)
+    print("report", end="")
+    app_module._exit_now(3)
+    assert exits == [3]
+    assert capsys.readouterr().out == "report"

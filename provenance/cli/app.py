@@ -2,7 +2,8 @@
 
 ``verify`` and ``audit`` with plain arguments skip typer altogether (see
 :func:`provenance.cli.verify_run.fast_command`): typer builds a pydantic adapter for every option of the
-command it runs, which costs a cold ``verify`` as much as the verification itself. Anything else, and any
+command it runs, which costs a cold ``verify`` as much as the verification itself. The fast parser and
+typer's parameters are built from one table (:mod:`provenance.cli.verify_args`). Anything else, and any
 argument the fast path does not take, goes through typer, which parses and reports it.
 """
 
