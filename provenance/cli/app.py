@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
     import typer
 
-FAST_COMMANDS = ("verify", "audit")  # provenance.cli.verify_run.COMMANDS, without importing it
-
 HELP = (
     "Archive trust for historical transcriptions: signed, hash-chained records, BagIt bundles, and a "
     "verifier that no altered byte gets past.\n\n"
@@ -169,7 +167,9 @@ def _fast_command(args: list[str]) -> Callable[[], int] | None:
         from provenance.cli.search_run import fast_command as fast_search
 
         return fast_search(args)
-    if not args or args[0] not in FAST_COMMANDS:
+    from provenance.cli.verify_args import TABLES  # the standard library only
+
+    if not args or args[0] not in TABLES:
         return None
     from provenance.cli.verify_run import fast_command
 
