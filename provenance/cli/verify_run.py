@@ -282,12 +282,14 @@ def unpack(
     code of the state. Raises what :func:`provenance.bundle.unpack.unpack_bundle` raises."""
     from provenance.bundle.unpack import unpack_bundle
     from provenance.errors import ErrorCode, NotFoundError
+    from provenance.verify.target import without_pydantic_plugins
 
     limit = max_size_option(max_size)
     if not bundle.exists():
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{bundle}: no such file", path=str(bundle))
     ctx = replace(_context([bundle], trust, archive), max_size=limit)
-    result = unpack_bundle(bundle, out, ctx)
+    with without_pydantic_plugins():  # as for verify: no plugin sees what is verified
+        result = unpack_bundle(bundle, out, ctx)
     if json_out:
         document = result.report.to_json()
         document["unpacked"] = str(result.out) if result.out is not None else None
