@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -18,6 +19,7 @@ from provenance.errors import ErrorCode, InputError, UsageError
 from provenance.history import Signer, append_event
 from provenance.ingest.service import build_catalogue, media_type, read_transcription
 from provenance.model.catalogue import LANGUAGE_PATTERN
+from provenance.model.choices import AttachRole, WrittenNoteKind, choose
 from provenance.model.events import EventType
 from provenance.model.manifest import (
     FileEntry,
@@ -68,12 +70,16 @@ def add_note(
     *,
     quote: str,
     text: str,
-    kind: NoteKind = "translation",
+    kind: WrittenNoteKind | str = WrittenNoteKind.TRANSLATION,
     occurrence: int | None = None,
     file: str | None = None,
     now: datetime,
 ) -> Manifest:
-    """Anchor a note to ``quote`` (its ``occurrence``-th place when it occurs more than once)."""
+    """Anchor a note to ``quote`` (its ``occurrence``-th place when it occurs more than once).
+
+    Raises ``UsageError(usage.invalid)`` for a ``kind`` that is not a :class:`WrittenNoteKind` or an empty text.
+    """
+    kind = choose(WrittenNoteKind, kind, "note kind").value
     if not text.strip():
         raise UsageError(ErrorCode.USAGE, "the note text is empty")
 
@@ -84,7 +90,7 @@ def add_note(
         start, end = locate_quote(body, quote, occurrence, source=entry.path)
         note = Note(
             id=next_note_id(state.notes),
-            kind=kind,
+            kind=cast("NoteKind", kind),
             text=text,
             target=make_target(body, entry.path, start, end),
             event=len(manifest.events) + 1,
@@ -117,9 +123,7 @@ def transfer_custody(
         details: dict[str, Any] = {"from": from_.strip(), "to": to.strip()}
         if manifest.state.custodian and manifest.state.custodian != from_.strip():
             details["previous_custodian"] = manifest.state.custodian
-        if note:
-            details["note"] = note
-        return new, f"Custody transferred from {from_.strip()} to {to.strip()}", details
+        return new, f"Custody transferred from {from_.strip()} to {to.strip()}", _with_text(details, "note", note)
 
     return append_event(archive, record_id, EventType.CUSTODY_TRANSFER, signer, mutate, now=now)
 
@@ -193,28 +197,43 @@ def review(
     """Record a review of the current version (outcome approved or changes-requested)."""
     if outcome not in ("approved", "changes-requested"):
         raise UsageError(ErrorCode.USAGE, "--outcome is approved or changes-requested")
-
-    def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
-        details: dict[str, Any] = {"outcome": outcome, "version": len(manifest.events)}
-        if note:
-            details["note"] = note
-        return manifest.state, f"Reviewed version {len(manifest.events)}: {outcome}", details
-
-    return append_event(archive, record_id, EventType.REVIEW, signer, mutate, now=now)
+    return _about_current_version(
+        archive, record_id, signer, EventType.REVIEW, {"outcome": outcome}, note, now,
+        lambda version: f"Reviewed version {version}: {outcome}",
+    )
 
 
 def release(
     archive: Archive, record_id: str, signer: Signer, *, note: str | None = None, now: datetime
 ) -> Manifest:
     """Record the release (dissemination) of the current version."""
+    return _about_current_version(
+        archive, record_id, signer, EventType.RELEASE, {}, note, now, lambda version: f"Released version {version}"
+    )
+
+
+def _with_text(details: dict[str, Any], key: str, text: str | None) -> dict[str, Any]:
+    """``details`` with an optional free text (a note, a reason) under ``key`` when one is given."""
+    return {**details, key: text} if text else details
+
+
+def _about_current_version(
+    archive: Archive,
+    record_id: str,
+    signer: Signer,
+    event_type: EventType,
+    details: dict[str, Any],
+    note: str | None,
+    now: datetime,
+    summary: Callable[[int], str],
+) -> Manifest:
+    """An event about the current version that leaves the state as it is (a review, a release)."""
 
     def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
-        details: dict[str, Any] = {"version": len(manifest.events)}
-        if note:
-            details["note"] = note
-        return manifest.state, f"Released version {len(manifest.events)}", details
+        version = len(manifest.events)
+        return manifest.state, summary(version), _with_text({**details, "version": version}, "note", note)
 
-    return append_event(archive, record_id, EventType.RELEASE, signer, mutate, now=now)
+    return append_event(archive, record_id, event_type, signer, mutate, now=now)
 
 
 def change_metadata(
@@ -244,11 +263,8 @@ def change_metadata(
         )
         if not changed:
             raise InputError(ErrorCode.REVISION_UNCHANGED, "the catalogue already holds these values")
-        details: dict[str, Any] = {"fields": changed}
-        if reason:
-            details["reason"] = reason
         new = manifest.state.model_copy(update={"catalogue": catalogue})
-        return new, f"Catalogue changed: {', '.join(changed)}", details
+        return new, f"Catalogue changed: {', '.join(changed)}", _with_text({"fields": changed}, "reason", reason)
 
     return append_event(archive, record_id, EventType.METADATA_CHANGE, signer, mutate, now=now)
 
@@ -258,34 +274,25 @@ def _folder_files(folder: Path) -> list[tuple[str, Path]]:
 
     Raises ``InputError(input.path-unsafe)`` naming the first link, device, FIFO or socket found: a dossier
     is copied byte for byte, and a link would copy what it points to. Raises
-    ``InputError(record.too-many-files)`` past :data:`provenance.limits.FILES` entries.
+    ``InputError(record.too-many-files)`` past :data:`provenance.limits.FILES` entries (files and folders,
+    counted as the verifier counts them).
     """
-    import os
-    import stat
-
     from provenance import limits
+    from provenance.tree_walk import TooManyEntriesError, walk
 
     found: list[tuple[str, Path]] = []
-    stack = [(folder, "")]
-    bound = limits.FILES.value()
-    while stack:
-        current, prefix = stack.pop()
-        with os.scandir(current) as entries:
-            for entry in entries:
-                if len(found) + len(stack) > bound:
-                    raise limits.FILES.error(str(folder))
-                rel = prefix + entry.name
-                mode = entry.stat(follow_symlinks=False).st_mode
-                if stat.S_ISDIR(mode):
-                    stack.append((Path(entry.path), rel + "/"))
-                elif stat.S_ISREG(mode):
-                    found.append((rel, Path(entry.path)))
-                else:
-                    raise InputError(
-                        ErrorCode.INPUT_PATH_UNSAFE,
-                        f"{entry.path} is a link or special file; a dossier holds regular files only",
-                        path=entry.path,
-                    )
+    try:
+        for rel, entry in walk(folder, limits.FILES.value()):
+            if entry.is_file(follow_symlinks=False):
+                found.append((rel, Path(entry.path)))
+            elif not entry.is_dir(follow_symlinks=False):  # a link, a device, a FIFO or a socket
+                raise InputError(
+                    ErrorCode.INPUT_PATH_UNSAFE,
+                    f"{entry.path} is a link or special file; a dossier holds regular files only",
+                    path=entry.path,
+                )
+    except TooManyEntriesError:
+        raise limits.FILES.error(str(folder)) from None
     found.sort()
     return found
 
@@ -296,7 +303,7 @@ def attach(
     signer: Signer,
     *,
     source: Path,
-    role: str = "attachment",
+    role: AttachRole | str = AttachRole.ATTACHMENT,
     name: str | None = None,
     language: str | None = None,
     media: str | None = None,
@@ -309,10 +316,13 @@ def attach(
     ``<name or the folder's name>/<its relative path>``, in one event. Files are streamed into the record
     (memory stays flat whatever their size) and the size and SHA-256 recorded are those of the bytes
     copied. With ``translation_of`` the event is a translation naming its source and target languages.
-    Raises ``InputError`` (input.not-found, input.path-unsafe) and ``UsageError``; nothing is written then.
+    Raises ``InputError`` (input.not-found, input.path-unsafe) and ``UsageError`` (usage.invalid: a ``role``
+    that is not an :class:`AttachRole`, ...); nothing is written then.
     """
     import mimetypes
     import re
+
+    role = choose(AttachRole, role, "file role").value
 
     folder = source.is_dir()
     if not folder and not source.is_file():

@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-from provenance.model.identity import check_identity
-
 DATA_FILE = "confusables.txt.gz"
 
 
@@ -37,18 +35,6 @@ def prototypes() -> dict[str, str]:
     return table
 
 
-def data_version() -> str:
-    """The ``# Version:`` line of the vendored data file."""
-    import gzip
-    from importlib import resources
-
-    raw = resources.files("provenance").joinpath("data", DATA_FILE).read_bytes()
-    for line in gzip.decompress(raw).decode("utf-8-sig").splitlines()[:20]:
-        if line.startswith("# Version:"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"  # pragma: no cover - the vendored file has the line
-
-
 def skeleton(text: str) -> str:
     """UTS #39 ``skeleton(text)``: NFD, each character mapped to its prototype, NFD again."""
     table = prototypes()
@@ -66,12 +52,3 @@ def name_keys(name: str) -> frozenset[str]:
 def confusable(first: str, second: str) -> bool:
     """Whether a person could take one name for the other (UTS #39 skeletons, case and width folded)."""
     return bool(name_keys(first) & name_keys(second))
-
-
-def distinguishable(name: str) -> bool:
-    """Whether ``name`` is fit to name a signer at all (no invisible or format characters, NFC)."""
-    try:
-        check_identity(name)
-    except ValueError:
-        return False
-    return True

@@ -1,10 +1,13 @@
-"""What changed between two versions of a record: text (unified diff with line numbers), catalogue, notes."""
+"""What changed between two versions of a record: text (unified diff with line numbers, or word by word),
+catalogue, notes."""
 
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from provenance.archive import Archive
 from provenance.history import file_bytes_at, state_at
@@ -21,6 +24,8 @@ class RecordDiff:
     files: list[dict[str, Any]] = field(default_factory=list)
     catalogue: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
+    # path -> (old text, new text) of each modified text file, for a word-level view (not in the JSON)
+    texts: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +111,7 @@ def _diff_files(archive: Archive, record_id: str, old: State, new: State, result
             if old_text is not None and new_text is not None:
                 entry["diff"] = unified(old_text, new_text, path, result.a, result.b)
                 entry["patch"] = patch_text(old_text, new_text, path)  # issue 14: what `patch` applies
+                result.texts[path] = (old_text, new_text)
             entry["from_sha256"], entry["to_sha256"] = before.sha256, after.sha256
         result.files.append(entry)
 
@@ -143,3 +149,189 @@ def _diff_notes(old: State, new: State, result: RecordDiff) -> None:
             else:
                 entry.update(change="changed", quote=y.target.quote.exact)
         result.notes.append(entry)
+
+
+# --- word by word (issue 14): what a person at a terminal needs to see `II` -> `Il` in a long paragraph ---
+
+SegmentKind = Literal["equal", "removed", "added"]
+
+# A token is a run of word characters, a run of white space, or one other character; combining marks join
+# the token before them, so that an NFD letter (e + U+0301) is never split from its accent.
+_RAW_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+SIMILAR_WORDS = 0.5  # two differing words sharing at least this ratio of characters are compared letter by letter
+# The work one comparison may do, in tokens x tokens (letters x letters within a word): difflib's matching
+# is quadratic where tokens repeat (spaces, "the"), ~0.5 s at this bound. A pair of texts beyond what is left
+# of it is shown as one removal and one addition.
+MAX_COMPARISON = 4_000_000
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a word-level comparison: text both versions share, or that only the old or new one has."""
+
+    kind: SegmentKind
+    text: str
+
+
+@dataclass(frozen=True)
+class WordHunk:
+    """A changed region and its context lines, word by word; lines are counted from 1, as in a unified diff."""
+
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+    segments: list[Segment]
+
+
+class _Budget:
+    """What is left of ``MAX_COMPARISON`` for one call (shared by every block of a text's hunks)."""
+
+    def __init__(self) -> None:
+        self.left = MAX_COMPARISON
+
+    def take(self, cost: int) -> bool:
+        if cost > self.left:
+            return False
+        self.left -= cost
+        return True
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def word_tokens(text: str) -> list[str]:
+    """``text`` cut on word boundaries: words, white-space runs and single other characters, together
+    ``text`` again. A combining mark stays with the character before it (and a word it sits inside stays one)."""
+    tokens: list[str] = []
+    glue = False  # the last token is a word that ended in a combining mark: a word right after continues it
+    for piece in _RAW_TOKEN.findall(text):
+        if tokens and _is_mark(piece[0]):
+            tokens[-1] += piece
+            glue = _is_word(tokens[-1][0])
+        elif glue and _is_word(piece[0]):
+            tokens[-1] += piece
+            glue = False
+        else:
+            tokens.append(piece)
+            glue = False
+    return tokens
+
+
+def _clusters(token: str) -> list[str]:
+    """The characters of a token, each with the combining marks that follow it."""
+    out: list[str] = []
+    for char in token:
+        if out and _is_mark(char):
+            out[-1] += char
+        else:
+            out.append(char)
+    return out
+
+
+def _add(segments: list[Segment], kind: SegmentKind, text: str) -> None:
+    if not text:
+        return
+    if segments and segments[-1].kind == kind:
+        segments[-1] = Segment(kind, segments[-1].text + text)
+    else:
+        segments.append(Segment(kind, text))
+
+
+def _replaced(segments: list[Segment], old: str, new: str) -> None:
+    _add(segments, "removed", old)
+    _add(segments, "added", new)
+
+
+def _pair(segments: list[Segment], old: str, new: str, budget: _Budget) -> None:
+    """One old token against the new one in its place: letter by letter when they are alike, else whole."""
+    a, b = _clusters(old), _clusters(new)
+    if not budget.take(len(a) * len(b)):
+        _replaced(segments, old, new)
+        return
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.ratio() < SIMILAR_WORDS:
+        _replaced(segments, old, new)
+        return
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            _add(segments, "equal", "".join(a[i1:i2]))
+        else:
+            _replaced(segments, "".join(a[i1:i2]), "".join(b[j1:j2]))
+
+
+def _word_segments(old: str, new: str, budget: _Budget) -> list[Segment]:
+    segments: list[Segment] = []
+    if old == new:
+        _add(segments, "equal", old)
+        return segments
+    a, b = word_tokens(old), word_tokens(new)
+    if not budget.take(len(a) * len(b)):
+        _replaced(segments, old, new)
+        return segments
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            _add(segments, "equal", "".join(a[i1:i2]))
+        elif tag == "replace" and i2 - i1 == j2 - j1:
+            for x, y in zip(a[i1:i2], b[j1:j2], strict=True):
+                _pair(segments, x, y, budget)
+        else:
+            _replaced(segments, "".join(a[i1:i2]), "".join(b[j1:j2]))
+    if old and new and not any(s.kind == "equal" and any(map(_is_word, s.text)) for s in segments):
+        # a rewrite: what the two share is only spaces and punctuation, so show one removal and one addition
+        # rather than a word-by-word interleaving nobody could read
+        return [Segment("removed", old), Segment("added", new)]
+    return segments
+
+
+def word_segments(old: str, new: str) -> list[Segment]:
+    """``old`` and ``new`` compared word by word: equal, removed and added segments, in reading order.
+
+    Where a word was replaced by a similar one (``II`` -> ``Il``), only the letters that differ are removed
+    and added. Nothing is normalised: an NFC ``é`` against an NFD one is a change (the bytes differ), shown
+    on that letter with its accent. Two texts that share no word, or too long to compare within
+    ``MAX_COMPARISON``, are one removal and one addition. The equal and removed segments give ``old`` back,
+    the equal and added ones ``new``.
+    """
+    return _word_segments(old, new, _Budget())
+
+
+def word_hunks(old: str, new: str, context: int = 1) -> list[WordHunk]:
+    """The changed lines of two texts with ``context`` unchanged lines around them, each hunk word by word.
+
+    Lines are matched as ``unified`` matches them. Where a run of lines was replaced by as many lines (a
+    line-end conversion, NFC to NFD, a letter per line), they are compared line by line, else as one block.
+    Lines keep their ends (CR LF to LF is a change of ``\\r`` alone).
+    """
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    budget = _Budget()
+    hunks: list[WordHunk] = []
+    for group in difflib.SequenceMatcher(None, a, b).get_grouped_opcodes(context):
+        segments: list[Segment] = []
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                _add(segments, "equal", "".join(a[i1:i2]))
+                continue
+            if i2 - i1 == j2 - j1:
+                pairs = list(zip(a[i1:i2], b[j1:j2], strict=True))
+            else:
+                pairs = [("".join(a[i1:i2]), "".join(b[j1:j2]))]
+            for x, y in pairs:
+                for segment in _word_segments(x, y, budget):
+                    _add(segments, segment.kind, segment.text)
+        first, last = group[0], group[-1]
+        hunks.append(
+            WordHunk(
+                old_start=first[1] + 1,
+                old_count=last[2] - first[1],
+                new_start=first[3] + 1,
+                new_count=last[4] - first[3],
+                segments=segments,
+            )
+        )
+    return hunks

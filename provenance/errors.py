@@ -182,6 +182,8 @@ class StorageError(ProvenanceError):
 
 def validation_detail(exc: ValidationError) -> tuple[str, str]:
     """The first problem of a pydantic ``ValidationError`` as (dotted field path, message)."""
+    from provenance.model.locations import field_name
+
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    where = field_name(first["loc"])
     return clip(where), bound_message(first["msg"], 300)

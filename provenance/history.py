@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from provenance import catalogue_index, limits
-from provenance.archive import MANIFEST_NAME, Archive, StagedRecord, object_path
+from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive, StagedRecord, object_path
 from provenance.archive_log import event_leaves, logged_commit
-from provenance.canonical import loads_strict
 from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, StorageError, UsageError
 from provenance.fsio import storage_error
 from provenance.manifest_io import (
@@ -32,8 +31,10 @@ from provenance.manifest_io import (
 )
 from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
 from provenance.model.keycard import KeyCard
+from provenance.model.locations import field_name
 from provenance.model.manifest import Event, Manifest, State
 from provenance.model.timefmt import format_utc, parse_utc, utc_now
+from provenance.snapshots import SnapshotError, read_snapshot
 
 if TYPE_CHECKING:
     from provenance.signing import SigningKey
@@ -41,12 +42,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Signer:
-    """A key card with its unlocked private key, and the role it signs in."""
+    """A key card with its unlocked private key, and the role it signs in.
+
+    A role given as text is parsed when the signer is made: ``UsageError(role.unknown)`` if it is no role.
+    """
 
     card: KeyCard
     key: SigningKey
     role: Role
     log_key: SigningKey | None = None  # the archive's log key, unlocked, when the archive is logged
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.role, Role):
+            from provenance.model.choices import parse_role
+
+            object.__setattr__(self, "role", parse_role(self.role))
 
 
 def choose_role(
@@ -54,8 +64,13 @@ def choose_role(
 ) -> Role:
     """The role ``card`` signs ``event_type`` in; refuses before anything is signed.
 
-    Raises ``PolicyError(role.not-allowed)`` naming the roles that may sign it.
+    Raises ``PolicyError(role.not-allowed)`` naming the roles that may sign it, ``UsageError(role.unknown)``
+    when ``wanted`` is not a :class:`Role`.
     """
+    if wanted is not None:
+        from provenance.model.choices import parse_role
+
+        wanted = parse_role(wanted)
     allowed = policy.get(event_type, frozenset())
     candidates = [wanted] if wanted is not None else list(card.roles)
     if wanted is not None and wanted not in card.roles:
@@ -164,7 +179,7 @@ def revalidated(state: State) -> State:
         return State.model_validate(state.as_json())
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(state)"
+        where = field_name(first["loc"], "(state)")
         raise UsageError(ErrorCode.USAGE, f"{where}: {first['msg']}; nothing was written", field=where) from None
 
 
@@ -286,18 +301,12 @@ def state_at(archive: Archive, record_id: str, version: int) -> tuple[Manifest, 
             f"{record_id} has versions 1 to {len(manifest.events)}; there is no version {version}",
         )
     event = manifest.events[version - 1]
-    expected = event.state_digest.split(":", 1)[1]
-    path = object_path(record_dir, expected)
     try:
-        data = path.read_bytes()
-        # Hash the bytes received: a damaged snapshot is refused, never shown as history.
-        if hashlib.sha256(data).hexdigest() != expected:
-            raise ValueError(f"its SHA-256 is not {expected}")
-        state = State.model_validate(loads_strict(data))
-    except (OSError, ValueError) as exc:
+        state = read_snapshot(record_dir / OBJECTS_DIR, event).state
+    except SnapshotError as exc:
         raise StorageError(
             ErrorCode.RECORD_CORRUPT,
-            f"the snapshot of version {version} of {record_id} is missing or damaged ({path}); run verify",
+            f"the snapshot of version {version} of {record_id} is missing or damaged ({exc.path}); run verify",
         ) from exc
     return manifest, state, event
 

@@ -8,6 +8,7 @@ private-key file per key, encrypted with the passphrase through bcrypt (``DEFAUL
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 import stat
@@ -76,8 +77,14 @@ def b64url_decode(text: str) -> bytes:
 
 
 def card_public_key(card: KeyCard) -> bytes:
-    """The raw 32-byte public key of a card."""
-    return b64url_decode(card.public_key)
+    """The raw 32-byte public key of a card, decoded once per process (the one cache of decoded keys: a
+    verifier checks many events of few signers). Raises ``ValueError`` when it is not base64url."""
+    return _decoded_public_key(card.public_key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decoded_public_key(text: str) -> bytes:
+    return b64url_decode(text)
 
 
 def _slug(name: str) -> str:
@@ -294,10 +301,15 @@ def generate_key(
     With ``supersedes`` (a rotation) the unlocked ``old_key`` signs the rotation statement the new card
     carries, and the old card's validity ends now. Raises ``UsageError`` for an empty passphrase,
     ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens) for a rotation the old key cannot make,
-    ``StorageError`` when either file cannot be written.
+    ``StorageError`` when either file cannot be written; ``UsageError(role.unknown)`` for a role that is not
+    a :class:`Role`, ``UsageError(usage.invalid)`` for no role at all.
     """
     from provenance import signing
+    from provenance.model.choices import parse_role
 
+    roles = [parse_role(role) for role in roles]
+    if not roles:
+        raise UsageError(ErrorCode.USAGE, "a key needs at least one role")
     archive.refuse_links()  # before anything is written, the private key included
     if not passphrase:
         raise UsageError(ErrorCode.KEY_PASSPHRASE_MISSING, "a key needs a non-empty passphrase")
@@ -542,14 +554,6 @@ def read_card_file(path: Path, *, regular_only: bool = False) -> KeyCard:
             ErrorCode.INPUT_NOT_FOUND, f"cannot read key card {path}: {exc.strerror}"
         ) from exc
     return parse_card(data, source=str(path))
-
-
-def import_card(archive: Archive, path: Path) -> tuple[KeyCard, bool]:
-    """Add a key card to the archive's trust store after checking it (weak keys refused).
-
-    Returns (card, added); an identical card already present is not an error. Raises ``KeyStoreError``.
-    """
-    return import_cards(archive, [path])[0]
 
 
 def import_cards(

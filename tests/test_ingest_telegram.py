@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provenance.ingest.insertions import Insertion, find_editorial_insertions, quote_context
+from provenance.ingest.insertions import Insertion, find_editorial_insertions
 from provenance.ingest.telegram import looks_like_telegram, parse_telegram
+from provenance.notes import make_target
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 ENGLISH_TELEGRAMS = ["telegram-23256", "synthetic-telegram-4471"]
@@ -136,7 +137,8 @@ def test_crlf_memo_insertion_offsets_count_each_cr() -> None:
 def test_quote_context_around_an_insertion() -> None:
     text = read_corpus("telegram-23256.txt")
     kaesong = find_editorial_insertions(text)[1]
-    prefix, suffix = quote_context(text, kaesong.start, kaesong.end)
+    quote = make_target(text, "telegram-23256.txt", kaesong.start, kaesong.end).quote
+    prefix, suffix = quote.prefix, quote.suffix
     assert prefix == text[kaesong.start - 32 : kaesong.start]
     assert prefix.endswith("neutral zone in Gaeseong ")
     assert suffix == text[kaesong.end : kaesong.end + 32]
@@ -144,13 +146,11 @@ def test_quote_context_around_an_insertion() -> None:
     assert len(prefix) == len(suffix) == 32
 
 
-def test_quote_context_is_shorter_at_the_ends_and_clamps() -> None:
+def test_quote_context_is_shorter_at_the_ends() -> None:
     text = "[a] middle [b]"
-    assert quote_context(text, 0, 3, width=5) == ("", " midd")
-    assert quote_context(text, 11, 14, width=5) == ("ddle ", "")
-    assert quote_context(text, -4, 99, width=3) == ("", "")
-    assert quote_context(text, 4, 10, width=-1) == ("", "")
-    assert quote_context("", 0, 0) == ("", "")
+    start = make_target(text, "t.txt", 0, 3).quote
+    end = make_target(text, "t.txt", 11, 14).quote
+    assert (start.prefix, start.suffix, end.prefix, end.suffix) == ("", " middle [b]", "[a] middle ", "")
 
 
 # --- insertion rules --------------------------------------------------------------------------------------
@@ -464,7 +464,8 @@ def test_parsers_never_raise(text: str) -> None:
     found = find_editorial_insertions(text)
     assert_insertions_consistent(text, found)
     for insertion in found:
-        prefix, suffix = quote_context(text, insertion.start, insertion.end)
+        quote = make_target(text, "t.txt", insertion.start, insertion.end).quote
+        prefix, suffix = quote.prefix, quote.suffix
         assert text[insertion.start - len(prefix) : insertion.start] == prefix
         assert text[insertion.end : insertion.end + len(suffix)] == suffix
 

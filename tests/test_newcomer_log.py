@@ -39,3 +39,20 @@ def test_log_compact_piped_is_one_line_per_event(lived: World) -> None:
     lines = r.stdout.splitlines()
     assert r.returncode == 0 and len(lines) == 1 + 8
     assert lines[6].startswith("#6  ") and "revision" in lines[6] and "Kim II Sung is Kim Il Sung" in lines[6]
+
+
+@pytest.mark.parametrize(("columns", "args"), [(80, ("--table",)), (120, ()), (120, ("--table",))])
+def test_log_table_breaks_no_word(lived: World, columns: int, args: tuple[str, ...]) -> None:
+    """The table at 80 and 120 columns: every word of every summary whole, ids, dates and key ids never cut."""
+    from tests.terminal_helpers import plain, run_in_pty
+
+    text = plain(run_in_pty(lived, "log", "telegram-23256", *args, columns=columns))
+    assert max(len(line) for line in text.splitlines()) <= columns
+    words = set(text.split())
+    assert "summary" in words and "…" not in text  # the table, nothing cut
+    manifest = json.loads(lived.archive.record_dir("telegram-23256").joinpath("manifest.json").read_text())
+    for event in manifest["events"]:
+        for word in event["summary"].split() + event["agent"].split():
+            assert word in words, (word, text)
+        date, _, clock = event["time"].rstrip("Z").partition("T")
+        assert {date, clock, event["key"][8:20], event["type"]} <= words

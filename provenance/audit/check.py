@@ -60,8 +60,10 @@ def _read(report: VerificationReport, path: Path) -> tuple[dict[str, Any], Audit
     try:
         model = AuditReport.model_validate(raw)
     except ValidationError as exc:
+        from provenance.model.locations import field_name
+
         for error in exc.errors()[:20]:
-            where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+            where = field_name(error["loc"])
             report.add(P.REPORT_SCHEMA, f"{path}: {where}: {error['msg']}", path=str(path), field=where)
         return None
     return raw, model

@@ -23,7 +23,7 @@ from provenance.audit.source import LocalSource, RemoteSource, Source, open_sour
 from provenance.audit.state import AuditState, state_path
 from provenance.audit.work import AuditJob
 from provenance.errors import ErrorCode, UsageError
-from provenance.model.problems import TrustState
+from provenance.model.problems import TrustState, worst_state
 from provenance.model.timefmt import format_utc, parse_utc
 
 if TYPE_CHECKING:
@@ -182,10 +182,7 @@ class Outcome:
 
     @property
     def worst(self) -> TrustState:
-        for name in reversed(STATES):
-            if self.counts[name]:
-                return TrustState(name)
-        return TrustState.TRUSTED
+        return worst_state(TrustState(name) for name in STATES if self.counts[name])
 
 
 def _batches(records: list[str], size: int) -> Iterator[list[str]]:
@@ -362,12 +359,6 @@ def write_report(path: Path, outcome: Outcome, prepared: Prepared, checkpoint: d
     except OSError as exc:
         raise storage_error("write the audit report", path, exc) from exc
     return report
-
-
-def is_remote_location(location: str | Path | None) -> bool:
-    from provenance.audit.source import is_remote
-
-    return is_remote(location)
 
 
 __all__ = ["Outcome", "Plan", "Prepared", "RemoteSource", "make_plan", "prepare", "run_audit"]

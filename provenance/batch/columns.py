@@ -15,6 +15,7 @@ from typing import Any
 
 from provenance.batch.problems import SheetProblem, SheetProblemCode
 from provenance.model.catalogue import CATALOGUE_FIELDS
+from provenance.model.copies import parse_copies
 
 FILENAME = "filename"
 # Columns that are not catalogue fields: the file (relative to the folder), the record id, the profile and
@@ -107,22 +108,6 @@ def map_header(header: list[str], *, letters: bool = False) -> tuple[ColumnMap, 
     elif FILENAME not in fields:
         problems.append(SheetProblem(SheetProblemCode.COLUMN_MISSING, "no 'filename' column", row=1))
     return ColumnMap(fields=fields, names=[h.strip() for h in header]), problems
-
-
-_COPY = re.compile(r"(.+?)\s*(?:\((\d+)\))?")
-
-
-def parse_copies(text: str) -> list[dict[str, Any]]:
-    """``Stalin (2), Molotov`` or ``Stalin (2)|Molotov`` → recipients with counts."""
-    copies = []
-    for part in re.split(r"[|,]", text):
-        part = part.strip()
-        if not part:
-            continue
-        match = _COPY.fullmatch(part)
-        assert match is not None  # the pattern matches any non-empty text
-        copies.append({"recipient": match.group(1), "count": int(match.group(2) or 1)})
-    return copies
 
 
 @dataclass

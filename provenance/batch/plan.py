@@ -19,20 +19,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, cast
 
 from provenance.archive import MANIFEST_NAME, Archive
 from provenance.batch.columns import FILENAME, ColumnMap, RowValues, map_header, read_row
 from provenance.batch.problems import SheetProblem, SheetProblemCode, SheetRefusedError
 from provenance.batch.sheet import Sheet, read_sheet
 from provenance.errors import ErrorCode, ProvenanceError
+from provenance.model.choices import Profile
 from provenance.model.manifest import check_relative_path
 
-if TYPE_CHECKING:
-    from provenance.ingest.service import Profile
-
 Status = Literal["new", "present"]
-PROFILES = ("auto", "telegram", "generic")
+PROFILES = tuple(Profile)
 
 
 @dataclass

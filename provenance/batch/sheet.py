@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from provenance.batch.problems import SheetProblem, SheetProblemCode, SheetRefusedError
+from provenance.ingest.decoding import UndecodableError, decode
 
 MAX_SHEET_BYTES = 256 * 1024 * 1024
 MAX_ROWS = 100_000  # rows below the header; a larger collection is split into several sheets
-MAX_CELL_CHARS = 65_536
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -98,21 +98,16 @@ def read_csv(path: Path, encoding: str | None = None) -> Sheet:
         notices.append(f"{path.name}: a UTF-8 byte order mark (BOM) at the start was skipped")
     codec = encoding or "utf-8"
     try:
-        text = data.decode(codec)
-    except LookupError:
-        from provenance.errors import ErrorCode, UsageError
-
-        raise UsageError(ErrorCode.USAGE, f"--encoding: unknown encoding {codec!r}") from None
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        text = decode(data, codec)
+    except UndecodableError as exc:
         guess = guess_encoding(data)
         raise SheetRefusedError(
             [
                 SheetProblem(
                     SheetProblemCode.SHEET_ENCODING,
-                    f"{path.name} is not {codec} (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); it "
+                    f"{path.name} is not {codec} ({exc.where}); it "
                     f"looks like {_ENCODING_WORDS[guess]}: give --encoding {guess}, or save the sheet as CSV UTF-8",
-                    row=line,
+                    row=exc.line,
                     value=guess,
                 )
             ]
@@ -131,29 +126,13 @@ def read_csv(path: Path, encoding: str | None = None) -> Sheet:
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count) if path.suffix.lower() != ".tsv" else "\t"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
-    empty: list[int] = []
+    rows = _Rows(path.name, blank_header=True)
     number = 0
     try:
         for number, cells in enumerate(reader, start=1):
-            if header is None:
-                header = cells
-                continue
-            if not any(c.strip() for c in cells):
-                empty.append(number)
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise SheetRefusedError(
-                    [
-                        SheetProblem(
-                            SheetProblemCode.SHEET_TOO_LARGE,
-                            f"{path.name}: more than {MAX_ROWS:,} rows (row {number} is one too many); split the sheet",
-                            row=number,
-                        )
-                    ]
-                )
-            rows.append((number, cells))
+            problem = rows.take(number, cells)
+            if problem is not None:
+                raise SheetRefusedError([problem])
     except csv.Error as exc:
         raise SheetRefusedError(
             [
@@ -164,16 +143,50 @@ def read_csv(path: Path, encoding: str | None = None) -> Sheet:
                 )
             ]
         ) from None
+    header = rows.header
     if header is None or not any(h.strip() for h in header):
         raise SheetRefusedError([SheetProblem(SheetProblemCode.SHEET_EMPTY, f"{path.name}: no header row")])
-    if empty:
-        notices.append(f"{path.name}: {len(empty)} empty row(s) skipped ({_rows_text(empty)})")
-    return Sheet(path=path, header=header, rows=rows, notices=notices)
+    return Sheet(path=path, header=header, rows=rows.rows, notices=notices + rows.notices())
 
 
-def _rows_text(numbers: list[int]) -> str:
-    shown = ", ".join(str(n) for n in numbers[:10])
-    return f"row {shown}" + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+@dataclass
+class _Rows:
+    """A sheet's rows as read, CSV or XLSX alike: the header row, the rows below it, the empty rows skipped.
+
+    ``blank_header``: the first row is the header even when it is blank (CSV); else the first row with a
+    value is (XLSX, where a sheet may start lower down).
+    """
+
+    name: str
+    blank_header: bool
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    empty: list[int] = field(default_factory=list)
+
+    def take(self, number: int, cells: list[str]) -> SheetProblem | None:
+        """Take row ``number``; the problem when it is one past :data:`MAX_ROWS` (the caller stops there)."""
+        if self.header is None:
+            if self.blank_header or any(c.strip() for c in cells):
+                self.header = cells
+            return None
+        if not any(c.strip() for c in cells):
+            self.empty.append(number)
+            return None
+        if len(self.rows) >= MAX_ROWS:
+            return SheetProblem(
+                SheetProblemCode.SHEET_TOO_LARGE,
+                f"{self.name}: more than {MAX_ROWS:,} rows (row {number} is one too many); split the sheet",
+                row=number,
+            )
+        self.rows.append((number, cells))
+        return None
+
+    def notices(self) -> list[str]:
+        if not self.empty:
+            return []
+        shown = ", ".join(str(n) for n in self.empty[:10])
+        more = f" and {len(self.empty) - 10} more" if len(self.empty) > 10 else ""
+        return [f"{self.name}: {len(self.empty)} empty row(s) skipped (row {shown}{more})"]
 
 
 def cell_text(value: Any) -> str:
@@ -237,9 +250,7 @@ def read_xlsx(path: Path) -> Sheet:
         )
         for merged in sorted(values.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col))
     ]
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    empty: list[int] = []
+    rows = _Rows(path.name, blank_header=False)
     formula_cells: list[str] = []
     for (number, value_row), formula_row in zip(
         enumerate(values.iter_rows(values_only=True), start=1),
@@ -262,23 +273,11 @@ def read_xlsx(path: Path) -> Sheet:
                     )
                 formula_cells.append(where)
             cells.append(cell_text(value))
-        if header is None:
-            if any(c.strip() for c in cells):
-                header = cells
-            continue
-        if not any(c.strip() for c in cells):
-            empty.append(number)
-            continue
-        if len(rows) >= MAX_ROWS:
-            problems.append(
-                SheetProblem(
-                    SheetProblemCode.SHEET_TOO_LARGE,
-                    f"{path.name}: more than {MAX_ROWS:,} rows; split the sheet",
-                    row=number,
-                )
-            )
+        problem = rows.take(number, cells)
+        if problem is not None:
+            problems.append(problem)
             break
-        rows.append((number, cells))
+    header = rows.header
     if header is None:
         problems.append(SheetProblem(SheetProblemCode.SHEET_EMPTY, f"{path.name}: no header row"))
     if problems:
@@ -291,13 +290,12 @@ def read_xlsx(path: Path) -> Sheet:
         notices.append(
             f"{path.name}: {len(formula_cells)} formula cell(s) read as their saved values ({shown})"
         )
-    if empty:
-        notices.append(f"{path.name}: {len(empty)} empty row(s) skipped ({_rows_text(empty)})")
+    notices += rows.notices()
     width = len(header)
     while width and not header[width - 1].strip():
         width -= 1
     header = header[:width]
-    return Sheet(path=path, header=header, rows=rows, notices=notices, letters=True)
+    return Sheet(path=path, header=header, rows=rows.rows, notices=notices, letters=True)
 
 
 def column_letter(index: int) -> str:

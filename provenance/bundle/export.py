@@ -40,11 +40,11 @@ from provenance import fsio
 from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive
 from provenance.bundle import tagfiles
 from provenance.bundle.readers import archive_form
-from provenance.canonical import StrictJSONError, loads_strict
 from provenance.errors import ConflictError, ErrorCode, InputError, NotFoundError, StorageError, UsageError
 from provenance.manifest_io import parse_manifest
-from provenance.model.manifest import Manifest, State
+from provenance.model.manifest import Manifest
 from provenance.model.timefmt import parse_utc
+from provenance.snapshots import SnapshotError, read_snapshot, snapshot_hex
 from provenance.verify.hashing import hash_file
 
 COPY_BLOCK = 1 << 20
@@ -146,19 +146,11 @@ def _history_objects(record_dir: Path, manifest: Manifest, record_id: str) -> li
     current = {f.sha256 for f in manifest.state.files}
     wanted: set[str] = set()
     for event in manifest.events:
-        hex_digest = event.state_digest.split(":", 1)[1]
-        path = objects / hex_digest
         try:
-            data = path.read_bytes()
-        except OSError:
-            raise _corrupt(record_id, f"the state snapshot of version {event.seq} is not stored") from None
-        if hashlib.sha256(data).hexdigest() != hex_digest:
-            raise _corrupt(record_id, f"the state snapshot of version {event.seq} is damaged")
-        try:
-            snapshot = State.model_validate(loads_strict(data))
-        except (StrictJSONError, ValueError) as exc:
-            raise _corrupt(record_id, f"the state snapshot of version {event.seq} cannot be read") from exc
-        wanted.add(hex_digest)
+            snapshot = read_snapshot(objects, event).state
+        except SnapshotError as exc:
+            raise _corrupt(record_id, str(exc)) from exc
+        wanted.add(snapshot_hex(event))
         for entry in snapshot.files:
             if entry.sha256 in current and not (objects / entry.sha256).exists():
                 continue

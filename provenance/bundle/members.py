@@ -21,9 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provenance.bundle.entries import BLOCK, reject
-from provenance.model.problems import ProblemCode as P
-
 READ_ALGORITHMS = ("sha256", "sha512")  # the digests a bag may list (tagfiles.HEX_LENGTHS)
 KEEP_TAG = 64 << 20  # a tag file is kept up to this size (tagfiles.MAX_TAG_FILE_BYTES)
 KEEP_OBJECT = 64 << 20  # a stored object that may be a state snapshot (JSON), up to the manifest bound
@@ -164,17 +161,6 @@ class Collector:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
             fd = os.open(self.staging.joinpath(*parts), flags, 0o644)
         return _Sink(self, rel, size, fd)
-
-
-def copy_into(sink: _Sink, read: Callable[[int], bytes], size: int, rel: str) -> None:
-    """Stream exactly ``size`` bytes from ``read`` into ``sink``; a short source is ``bundle.malformed``."""
-    left = size
-    while left:
-        chunk = read(min(left, BLOCK))
-        if not chunk:
-            raise reject(P.BUNDLE_MALFORMED, f"entry {rel!r} is truncated", path=rel)
-        sink.write(chunk)
-        left -= len(chunk)
 
 
 class MemberView:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 from provenance.bundle.entries import UnsafePathError, safe_entry_path
 from provenance.model.manifest import Manifest
@@ -169,18 +168,6 @@ def bag_info_essentials(
 
 class TagFileError(ValueError):
     """A tag file that cannot be parsed; the message says where."""
-
-
-def read_tag_file(path: Path, name: str) -> str:
-    """A small UTF-8 tag file as text; raises ``TagFileError``."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_TAG_FILE_BYTES:
-            raise TagFileError(f"{name} is larger than {MAX_TAG_FILE_BYTES} bytes")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TagFileError(f"{name} cannot be read: {exc.strerror}") from exc
-    return decode_tag_file(data, name)
 
 
 def decode_tag_file(data: bytes, name: str) -> str:

@@ -198,7 +198,9 @@ def _report_other(exc: Exception, args: list[str]) -> None:
         # A value that fails a model's bounds (a 70,000-character note, a 5,000-character key name): the
         # input is refused, named by its field, never reported as a bug.
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or str(getattr(exc, "title", ""))
+        from provenance.model.locations import field_name
+
+        where = field_name(first["loc"], str(getattr(exc, "title", "")))
         message = f"{getattr(exc, 'title', 'value')} {where}: {first['msg']}"
         _report_error({"code": "usage.invalid", "message": message, "field": where}, message, args)
         sys.exit(2)

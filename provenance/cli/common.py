@@ -170,11 +170,6 @@ def _log_key(archive: Archive, passphrase: bytes | None) -> SigningKey | None:
 
 
 def parse_role(value: str) -> Role:
-    from provenance.errors import ErrorCode, UsageError
-    from provenance.model.events import Role
+    from provenance.model.choices import parse_role as library_parse_role
 
-    try:
-        return Role(value)
-    except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise UsageError(ErrorCode.ROLE_UNKNOWN, f"unknown role {value!r} (known: {known})") from None
+    return library_parse_role(value)

@@ -25,6 +25,13 @@ def register(app: typer.Typer) -> None:
                 "--compact", help="One line per event, wrapped on spaces (the default below 120 columns)."
             ),
         ] = False,
+        table: Annotated[
+            bool,
+            typer.Option(
+                "--table",
+                help="A table at any width, columns never narrower than their longest word (else --compact).",
+            ),
+        ] = False,
         archive: ArchiveOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -47,29 +54,15 @@ def register(app: typer.Typer) -> None:
                 {"record": manifest.record, "events": [e.model_dump(mode="json") for e in manifest.events]}
             )
             return
-        from rich.table import Table
+        from provenance.cli.inspect_render import log_table
 
         out = console()
-        from provenance.cli.output import counted
-
-        if compact or out.width < 120:  # issue 14: no column narrow enough to break words mid-word
+        # issue 14: compact on a narrow terminal; a table only where every column is as wide as its longest word
+        wide = None if compact or (out.width < 120 and not table) else log_table(out, manifest)
+        if wide is None:
             _compact_log(manifest, out.width if out.is_terminal else 0)
-            return
-        table = Table(title=f"{manifest.record}: {counted(len(manifest.events), 'event')}", box=table_box(out))
-        for column in ("#", "time (UTC)", "event", "PREMIS", "agent", "role", "key", "summary"):
-            table.add_column(column, overflow="fold")
-        for e in manifest.events:
-            table.add_row(
-                str(e.seq),
-                e.time.replace("T", " ").rstrip("Z"),
-                e.type.value,
-                e.premis_type,
-                e.agent,
-                e.role.value,
-                e.key[8:20],
-                e.summary,
-            )
-        out.print(table)
+        else:
+            out.print(wide)
 
     @app.command("show")
     def show(
@@ -116,7 +109,10 @@ def register(app: typer.Typer) -> None:
         archive: ArchiveOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Show what changed between two versions: text (unified diff), catalogue fields, notes.
+        """Show what changed between two versions: text, catalogue fields, notes.
+
+        Piped, the text is a unified diff that patch applies; on a terminal, word by word (removed letters
+        struck through in red, added ones bold green).
 
         Example: provenance diff telegram-23256 1 5
         """
@@ -130,27 +126,9 @@ def register(app: typer.Typer) -> None:
         if not sys.stdout.isatty():  # issue 14: piped, a real unified diff (no wrapping) that `patch` applies
             _plain_diff(result)
             return
-        out = console()
-        out.print(f"{result.record}: version {result.a} → {result.b}", style="bold")
-        if not (result.files or result.catalogue or result.notes):
-            out.print("no differences")
-        for entry in result.files:
-            out.print(f"file {entry['path']}: {entry['change']}", style="bold")
-            for line in entry.get("diff", []):
-                style = (
-                    "green"
-                    if line.startswith("+")
-                    else "red"
-                    if line.startswith("-")
-                    else "cyan"
-                    if line.startswith("@@")
-                    else None
-                )
-                out.print(line, style=style, markup=False)
-        for c in result.catalogue:
-            out.print(f"catalogue {c['field']}: {c['from']!r} → {c['to']!r}", markup=False)
-        for n in result.notes:
-            out.print(f"note {n['id']} {n['change']}: {n.get('quote', '')!r}", markup=False)
+        from provenance.cli.inspect_render import print_word_diff
+
+        print_word_diff(console(), result)  # issue 14: on a terminal, word by word
 
 
 def _compact_log(manifest: Any, width: int) -> None:

@@ -19,14 +19,13 @@ from provenance.cli.common import (
     open_archive,
     printable,
 )
+from provenance.model.choices import AttachRole, Profile, WrittenNoteKind
 
 if TYPE_CHECKING:
     from provenance.archive import Archive
     from provenance.cli.common import KeyOnFirstUse
     from provenance.history import Signer
-    from provenance.ingest.service import Profile
     from provenance.model.events import EventType
-    from provenance.model.manifest import NoteKind
 
 RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")]
 
@@ -52,23 +51,6 @@ def _done(manifest: Any, json_out: bool, line: str) -> None:
         emit_json({"record": manifest.record, "event": event.model_dump(mode="json")})
     else:
         print(printable(line))
-
-
-def _parse_copies(text: str) -> list[dict[str, Any]]:
-    """``"Stalin (2), Molotov"`` → [{recipient: Stalin, count: 2}, {recipient: Molotov, count: 1}]."""
-    import re
-
-    from provenance.errors import ErrorCode, UsageError
-
-    copies = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        match = re.fullmatch(r"(.+?)\s*(?:\(([0-9]+)\))?", part)  # ASCII digits only: "(٢)" stays text
-        if match is None:  # pragma: no cover - the pattern matches any non-empty text
-            raise UsageError(ErrorCode.USAGE, f"--copies: cannot read {part!r}")
-        copies.append({"recipient": match.group(1), "count": int(match.group(2) or 1)})
-    return copies
 
 
 def register(app: typer.Typer) -> None:
@@ -109,9 +91,9 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--id", help="Record id (default: telegram-<number> or the file name).")
         ] = None,
         profile: Annotated[
-            str,
-            typer.Option("--profile", help="telegram, generic, or auto (telegram when the header is found)."),
-        ] = "auto",
+            Profile,
+            typer.Option("--profile", help="auto: telegram when the header is found, else generic."),
+        ] = Profile.AUTO,
         metadata: Annotated[
             Path | None,
             typer.Option("--metadata", help="Catalogue sidecar (JSON, schemas/catalogue.schema.json)."),
@@ -153,13 +135,12 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance ingest telegram-23256.txt --title "Mao Zedong to Filippov [Stalin]" --source "APRF f. 45"
         """
-        from provenance.errors import ErrorCode, UsageError
+        from provenance.errors import ErrorCode
         from provenance.ingest.service import ingest as do_ingest
         from provenance.ingest.service import load_sidecar, prepare_record, read_transcription
+        from provenance.model.copies import parse_copies
         from provenance.model.events import EventType
 
-        if profile not in ("auto", "telegram", "generic"):
-            raise UsageError(ErrorCode.USAGE, f"--profile {profile!r}: use telegram, generic or auto")
         arch = open_archive(archive)
         arch.refuse_links()  # before anything of the archive is read: no link is followed (issue 9)
         text = read_transcription(file, encoding)
@@ -169,7 +150,7 @@ def register(app: typer.Typer) -> None:
             "issuing_body": issuing_body,
             "telegram_number": telegram_number,
             "series": series,
-            "copies": _parse_copies(copies) if copies else None,
+            "copies": parse_copies(copies) if copies else None,
             "origin": origin,
             "sent": sent,
             "sent_as_written": sent_as_written,
@@ -183,7 +164,7 @@ def register(app: typer.Typer) -> None:
             "rights": rights,
         }
         # Check everything that needs no key before asking for the passphrase.
-        rid, _, _ = prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)  # type: ignore[arg-type]
+        rid, _, _ = prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)
         if arch.has_record(rid) or arch.record_dir(rid).exists():
             from provenance.errors import ConflictError, ErrorCode
 
@@ -200,7 +181,7 @@ def register(app: typer.Typer) -> None:
             text,
             signer,
             now=now(),
-            profile=cast("Profile", profile),
+            profile=profile,
             sidecar=sidecar,
             overrides=overrides,
             record_id=record_id,
@@ -240,8 +221,8 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         kind: Annotated[
-            str, typer.Option("--kind", help="translation, editorial, comment or correction.")
-        ] = "translation",
+            WrittenNoteKind, typer.Option("--kind", help="What the note is.")
+        ] = WrittenNoteKind.TRANSLATION,
         file: Annotated[
             str | None, typer.Option("--file", help="Which file of the record (default: the transcription).")
         ] = None,
@@ -272,10 +253,6 @@ def register(app: typer.Typer) -> None:
             return
         if quote is None or text is None:
             raise UsageError(ErrorCode.USAGE, "a note needs --quote and --text (or --from-annotations FILE)")
-        if kind not in ("translation", "editorial", "comment", "correction"):
-            raise UsageError(
-                ErrorCode.USAGE, f"--kind {kind!r}: use translation, editorial, comment or correction"
-            )
         arch, signer = _signer_for(archive, record, EventType.ANNOTATION, key, passphrase_file, role)
         manifest = add_note(
             arch,
@@ -283,7 +260,7 @@ def register(app: typer.Typer) -> None:
             signer,
             quote=quote,
             text=text,
-            kind=cast("NoteKind", kind),
+            kind=kind,
             occurrence=occurrence,
             file=file,
             now=now(),
@@ -425,6 +402,7 @@ def register(app: typer.Typer) -> None:
         from provenance.actions import change_metadata
         from provenance.errors import ErrorCode, UsageError
         from provenance.model.catalogue import CATALOGUE_FIELDS
+        from provenance.model.copies import parse_copies
         from provenance.model.events import EventType
 
         changes: dict[str, Any] = {}
@@ -436,7 +414,7 @@ def register(app: typer.Typer) -> None:
                     ErrorCode.USAGE,
                     f"--set {item!r}: use FIELD=VALUE with a field of: {', '.join(CATALOGUE_FIELDS)}",
                 )
-            changes[name] = _parse_copies(value) if name == "copies" else value
+            changes[name] = parse_copies(value) if name == "copies" else value
         for name in unset or []:
             field = name.strip().replace("-", "_")
             if field not in CATALOGUE_FIELDS:
@@ -457,8 +435,8 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         as_role: Annotated[
-            str, typer.Option("--as", help="original, scan, translation or attachment.")
-        ] = "attachment",
+            AttachRole, typer.Option("--as", help="What the file is to the record.")
+        ] = AttachRole.ATTACHMENT,
         name: Annotated[
             str | None,
             typer.Option("--name", help="Path inside the record (default: the file's or the folder's name)."),
@@ -478,13 +456,8 @@ def register(app: typer.Typer) -> None:
         Example: provenance attach telegram-23256 scans/ --as scan   (every page, as scans/<page>)
         """
         from provenance.actions import attach as do_attach
-        from provenance.errors import ErrorCode, UsageError
         from provenance.model.events import EventType
 
-        if as_role not in ("original", "scan", "translation", "attachment"):
-            raise UsageError(
-                ErrorCode.USAGE, f"--as {as_role!r}: use original, scan, translation or attachment"
-            )
         arch, signer = _signer_for(archive, record, EventType.ATTACHMENT, key, passphrase_file, role)
         manifest = do_attach(
             arch,

@@ -112,7 +112,7 @@ def _run_batch(
 ) -> tuple[TrustState, dict[str, int], list[dict[str, Any]], _JsonStream | None]:
     """Verify ``targets`` over ``jobs`` processes, render or stream each outcome, return the totals and the
     JSON stream still open (its summary keys are the caller's)."""
-    from provenance.model.problems import TrustState
+    from provenance.model.problems import TrustState, worst_state
     from provenance.verify.batch import verify_batch
 
     counts = dict.fromkeys(STATES, 0)
@@ -139,7 +139,7 @@ def _run_batch(
                     out.line(*_short_line(outcome))
             if bar is not None:
                 bar.advance(task)
-    worst = next((TrustState(s) for s in reversed(STATES) if counts[s]), TrustState.TRUSTED)
+    worst = worst_state(TrustState(s) for s in STATES if counts[s])
     if out is not None:
         out.line(*_summary(what, counts, started, files, hashed))
     return worst, counts, problems, stream
@@ -228,7 +228,7 @@ def verify(
     if len(paths) == 1 and (paths[0] / "manifest.json").is_file() and (paths[0] / "files").is_dir():
         from provenance.verify.prefetch import Prefetch
 
-        # a record folder: its large files are hashed by a helper process while the library loads
+        # a record folder: its large files are hashed by a forked helper process while the library loads
         prefetch = Prefetch.start(paths[0] / "files")
     ctx = replace(_context(paths, trust, archive), max_size=limit)
     if log is not None:
@@ -310,6 +310,7 @@ def audit(
     returns the exit code of the worst state."""
     from provenance.archive import Archive
     from provenance.log_audit import audit_log
+    from provenance.model.problems import worst_state
     from provenance.verify.workers import resolve_jobs
 
     arch = Archive.locate(archive)
@@ -335,8 +336,7 @@ def audit(
         what=f"audit of {arch.root}",
         show_trusted=False,
     )
-    if log_report.state.rank > worst.rank:
-        worst = log_report.state
+    worst = worst_state((worst, log_report.state))
     if stream is not None:
         stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
                       "records": len(targets), "summary": counts,

@@ -15,21 +15,21 @@ vocabulary of ours under ``urn:provenance:terms:``, declared in the context.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from provenance.errors import ErrorCode, InputError
 from provenance.manifest_io import event_digest
+from provenance.model.manifest import NoteKind
 
 if TYPE_CHECKING:
     from provenance.exports.verified import VerifiedSource
-    from provenance.model.manifest import NoteKind
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 TERMS = "urn:provenance:terms:"
 LOCAL_CONTEXT = {"pv": TERMS}
 MAX_COLLECTION_BYTES = 16 << 20
 MAX_ANNOTATIONS = 10_000
-NOTE_KINDS = ("editorial-insertion", "translation", "editorial", "comment", "correction")
+NOTE_KINDS: tuple[str, ...] = get_args(NoteKind)
 # the W3C motivation that best says what each kind of note does (Web Annotation Vocabulary, section 3.3.5)
 MOTIVATIONS = {
     "editorial-insertion": "editing",

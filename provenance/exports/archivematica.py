@@ -24,10 +24,10 @@ from pathlib import Path
 from provenance import fsio
 from provenance.archive import Archive
 from provenance.canonical import dumps_pretty
-from provenance.errors import ConflictError, ErrorCode, NotFoundError
 from provenance.exports.mets import dublin_core
 from provenance.exports.premis import premis_bytes
 from provenance.exports.source import LoadedRecord, held, load_record
+from provenance.exports.writing import Exported, check_new_output
 
 
 def metadata_csv(rec: LoadedRecord) -> bytes:
@@ -61,24 +61,14 @@ def transfer_files(rec: LoadedRecord) -> dict[str, bytes | Path]:
 
 
 @dataclass
-class TransferResult:
-    record: str
+class TransferResult(Exported):
+    """What an Archivematica export wrote."""
+
     out: Path
     files: int
-    head: str
-    state: str
-    warnings: list[str]
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "record": self.record,
-            "format": "archivematica",
-            "out": str(self.out),
-            "files": self.files,
-            "head": self.head,
-            "state": self.state,
-            "warnings": self.warnings,
-        }
+        return self.json_with({"format": "archivematica", "out": str(self.out), "files": self.files})
 
     def line(self) -> str:
         return (
@@ -91,14 +81,7 @@ def export_archivematica(
     archive: Archive, record_id: str, out: Path, *, now: datetime | None = None
 ) -> TransferResult:
     """Verify ``record_id`` and write it as a new transfer folder ``out`` (never overwritten)."""
-    if os.path.lexists(out):
-        raise ConflictError(
-            ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out)
-        )
-    if not out.parent.is_dir():
-        raise NotFoundError(
-            ErrorCode.INPUT_NOT_FOUND, f"folder {out.parent} does not exist", path=str(out.parent)
-        )
+    check_new_output(out)
     with held(archive, record_id):  # writers wait: what is copied is what was verified
         rec = load_record(archive, record_id, now=now)
         files = transfer_files(rec)
@@ -117,5 +100,7 @@ def export_archivematica(
                     with open(os.path.join(dirpath, name), "rb") as handle:
                         os.fsync(handle.fileno())
                 fsio.fsync_dir(Path(dirpath))
-    count = len(rec.manifest.state.files)
-    return TransferResult(record_id, out, count, rec.head, rec.state, rec.warnings)
+    return TransferResult(
+        record=record_id, head=rec.head, state=rec.state, warnings=rec.warnings, out=out,
+        files=len(rec.manifest.state.files),
+    )

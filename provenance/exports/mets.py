@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from provenance.archive import Archive
-from provenance.exports.premis import PremisBuilder, XmlExportResult, event_uuid
-from provenance.exports.source import LoadedRecord, held, load_record
+from provenance.exports.premis import PremisBuilder, XmlExportResult, event_uuid, export_xml
+from provenance.exports.source import LoadedRecord
 from provenance.exports.xmlout import (
     DC_NS,
     METS_NS,
@@ -26,11 +26,9 @@ from provenance.exports.xmlout import (
     PREMIS_XSD,
     XLINK_NS,
     XSI_NS,
-    check_out_file,
     q,
     sub,
     to_bytes,
-    write_new_file,
 )
 from provenance.model.catalogue import Catalogue
 
@@ -178,12 +176,4 @@ def export_mets(
     archive: Archive, record_id: str, out: Path, *, now: datetime | None = None
 ) -> XmlExportResult:
     """Verify ``record_id`` and write its METS document to ``out`` (never overwritten)."""
-    check_out_file(out)
-    with held(archive, record_id):
-        rec = load_record(archive, record_id, now=now)
-    data = mets_bytes(rec)  # from the verified manifest and snapshots, held in memory
-    write_new_file(out, data)
-    files = len(PremisBuilder(rec).files)
-    return XmlExportResult(
-        record_id, out, "mets", len(rec.versions), files, rec.head, rec.state, len(data), rec.warnings
-    )
+    return export_xml(archive, record_id, out, form="mets", document=mets_bytes, now=now)

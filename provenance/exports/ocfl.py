@@ -34,6 +34,7 @@ from provenance.archive import Archive
 from provenance.canonical import dumps_pretty
 from provenance.errors import ConflictError, ErrorCode, NotFoundError, UsageError
 from provenance.exports.source import LoadedRecord, held, load_record
+from provenance.exports.writing import Exported, check_new_output
 
 OCFL_VERSION = "1.1"
 INVENTORY_TYPE = "https://ocfl.io/1.1/spec/#inventory"
@@ -251,34 +252,21 @@ def check_storage_root(root: Path) -> None:
 
 
 @dataclass
-class OcflExportResult:
+class OcflExportResult(Exported):
     """What an OCFL export wrote."""
 
-    record: str
     root: Path
     object_path: str
     identifier: str
     versions: int
     added_versions: int
     content_files: int
-    head: str
-    state: str
-    warnings: list[str]
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "record": self.record,
-            "format": "ocfl",
-            "root": str(self.root),
-            "object": self.object_path,
-            "id": self.identifier,
-            "versions": self.versions,
-            "added_versions": self.added_versions,
-            "content_files": self.content_files,
-            "head": self.head,
-            "state": self.state,
-            "warnings": self.warnings,
-        }
+        return self.json_with(
+            {"format": "ocfl", "root": str(self.root), "object": self.object_path, "id": self.identifier,
+             "versions": self.versions, "added_versions": self.added_versions, "content_files": self.content_files}
+        )
 
     def line(self) -> str:
         what = "up to date" if not self.added_versions else f"{self.added_versions} version(s) written"
@@ -313,16 +301,7 @@ def export_ocfl(
     if into:
         check_storage_root(root)
     else:
-        if os.path.lexists(root):
-            raise ConflictError(
-                ErrorCode.OUTPUT_EXISTS,
-                f"{root} already exists; choose another --out (or --into)",
-                path=str(root),
-            )
-        if not root.parent.is_dir():
-            raise NotFoundError(
-                ErrorCode.INPUT_NOT_FOUND, f"folder {root.parent} does not exist", path=str(root.parent)
-            )
+        check_new_output(root, instead="choose another --out (or --into)")
     with contextlib.ExitStack() as stack:
         if into:  # exporters into one storage root wait for each other (a lock on its folder: no file added)
             stack.enter_context(_root_lock(root))

@@ -359,14 +359,7 @@ def _revisions(source: VerifiedSource) -> str:
 def _version_text(source: VerifiedSource, entry: FileEntry | None, sha256: object) -> str | None:
     if not isinstance(sha256, str) or entry is None:
         return None
-    data = source.object_bytes(sha256) if sha256 != entry.sha256 else source.file_bytes(entry)
-    if data is None:
-        return None
-    charset = entry.media_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"
-    try:
-        return data.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        return None
+    return source.text_of(entry, sha256)
 
 
 def _files(source: VerifiedSource) -> str:

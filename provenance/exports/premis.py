@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,15 +27,14 @@ from pathlib import Path
 from provenance.archive import Archive
 from provenance.canonical import canonical_bytes
 from provenance.exports.source import LoadedRecord, held, load_record
+from provenance.exports.writing import Exported, check_new_output, write_output
 from provenance.exports.xmlout import (
     PREMIS_NS,
     PREMIS_XSD,
     XSI_NS,
-    check_out_file,
     q,
     sub,
     to_bytes,
-    write_new_file,
 )
 from provenance.manifest_io import event_digest
 from provenance.model.events import LOCAL_BASE, PREMIS_EVENT_TYPES, EventType
@@ -352,31 +352,20 @@ def premis_bytes(rec: LoadedRecord, *, for_archivematica: bool = False) -> bytes
 
 
 @dataclass
-class XmlExportResult:
-    """What an XML export wrote."""
+class XmlExportResult(Exported):
+    """What an XML export (PREMIS, METS) wrote."""
 
-    record: str
     out: Path
     format: str
     events: int
     files: int
-    head: str
-    state: str
     bytes: int
-    warnings: list[str]
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "record": self.record,
-            "out": str(self.out),
-            "format": self.format,
-            "events": self.events,
-            "file_versions": self.files,
-            "head": self.head,
-            "state": self.state,
-            "bytes": self.bytes,
-            "warnings": self.warnings,
-        }
+        return self.json_with(
+            {"out": str(self.out), "format": self.format, "events": self.events, "file_versions": self.files,
+             "bytes": self.bytes}
+        )
 
     def line(self) -> str:
         return (
@@ -385,23 +374,40 @@ class XmlExportResult:
         )
 
 
+def export_xml(
+    archive: Archive,
+    record_id: str,
+    out: Path,
+    *,
+    form: str,
+    document: Callable[[LoadedRecord], bytes],
+    now: datetime | None = None,
+) -> XmlExportResult:
+    """Verify ``record_id`` and write ``document`` of it to ``out`` (never overwritten) as format ``form``.
+
+    Raises ``ConflictError(output.exists)``, ``NotFoundError``, ``InputError(record.corrupt)`` and the
+    verification's refusal; nothing is written then.
+    """
+    check_new_output(out)
+    with held(archive, record_id):
+        rec = load_record(archive, record_id, now=now)
+    data = document(rec)  # from the verified manifest and snapshots, held in memory
+    write_output(out, data)
+    return XmlExportResult(
+        record=record_id,
+        head=rec.head,
+        state=rec.state,
+        warnings=rec.warnings,
+        out=out,
+        format=form,
+        events=len(rec.versions),
+        files=len(file_versions(rec)),
+        bytes=len(data),
+    )
+
+
 def export_premis(
     archive: Archive, record_id: str, out: Path, *, now: datetime | None = None
 ) -> XmlExportResult:
     """Verify ``record_id`` and write its PREMIS 3.0 document to ``out`` (never overwritten)."""
-    check_out_file(out)
-    with held(archive, record_id):
-        rec = load_record(archive, record_id, now=now)
-    data = premis_bytes(rec)  # from the verified manifest and snapshots, held in memory
-    write_new_file(out, data)
-    return XmlExportResult(
-        record_id,
-        out,
-        "premis",
-        len(rec.versions),
-        len(file_versions(rec)),
-        rec.head,
-        rec.state,
-        len(data),
-        rec.warnings,
-    )
+    return export_xml(archive, record_id, out, form="premis", document=premis_bytes, now=now)

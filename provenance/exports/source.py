@@ -13,7 +13,6 @@ byte for byte as the tool writes a manifest).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +25,7 @@ from provenance.errors import ErrorCode, InputError, StorageError
 from provenance.manifest_io import MAX_MANIFEST_BYTES, event_digest
 from provenance.model.keycard import KeyCard
 from provenance.model.manifest import Event, Manifest, State
+from provenance.snapshots import SnapshotError, read_snapshot
 
 # Our namespace: local PREMIS event types, identifier types and the key id scheme live under it.
 NAMESPACE = "https://provenance.invalid/ns/"
@@ -113,13 +113,6 @@ class LoadedRecord:
             raise _corrupt(self.record_id, f"{source} does not match its signed digest")
         return digests["sha512"]
 
-    def stored_objects(self) -> list[str]:
-        """The digests the record's ``objects/sha256`` holds: every snapshot and every replaced file version."""
-        return (
-            sorted(p.name for p in (self.record_dir / OBJECTS_DIR).iterdir())
-            if (self.record_dir / OBJECTS_DIR).is_dir()
-            else []
-        )
 
 
 @contextlib.contextmanager
@@ -189,28 +182,19 @@ def _versions(record_dir: Path, record_id: str, manifest: Manifest, raw: dict[st
     versions: list[Version] = []
     previous = None
     for event, raw_event in zip(manifest.events, raw["events"], strict=True):
-        hex_digest = event.state_digest.split(":", 1)[1]
         try:
-            data = (record_dir / OBJECTS_DIR / hex_digest).read_bytes()
-        except OSError:
-            raise _corrupt(record_id, f"the state snapshot of version {event.seq} is not stored") from None
-        if hashlib.sha256(data).hexdigest() != hex_digest:  # pragma: no cover - verified above
-            raise _corrupt(record_id, f"the state snapshot of version {event.seq} is damaged")
-        raw_state: dict[str, Any] = loads_strict(data)  # type: ignore[assignment]
+            snapshot = read_snapshot(record_dir / OBJECTS_DIR, event)
+        except SnapshotError as exc:  # pragma: no cover - verified above
+            raise _corrupt(record_id, str(exc)) from exc
         versions.append(
             Version(
                 event=event,
                 raw_event=raw_event,
-                state=State.model_validate(raw_state),
-                raw_state=raw_state,
-                snapshot=data,
+                state=snapshot.state,
+                raw_state=snapshot.raw,
+                snapshot=snapshot.data,
                 changed=event.state_digest != previous,
             )
         )
         previous = event.state_digest
     return versions
-
-
-def key_id_hex(key: str) -> str:
-    """The hex part of a key id (``ed25519:<hex>``)."""
-    return key.split(":", 1)[1]

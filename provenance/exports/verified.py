@@ -76,9 +76,10 @@ class VerifiedSource:
         data = _checked(self.root / "files" / entry.path, entry.sha256)
         return data if data is not None else self.object_bytes(entry.sha256)
 
-    def text_of(self, entry: FileEntry) -> str | None:
-        """The text of ``entry`` in the charset its media type names (UTF-8 unless told); None if binary."""
-        data = self.file_bytes(entry)
+    def text_of(self, entry: FileEntry, version: str | None = None) -> str | None:
+        """The text of ``entry`` (or of its earlier ``version``, a SHA-256 hex) in the charset its media type
+        names (UTF-8 unless told); None if binary or not available."""
+        data = self.file_bytes(entry) if version in (None, entry.sha256) else self.object_bytes(str(version))
         if data is None:
             return None
         charset = entry.media_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import re
-import secrets
 import xml.etree.ElementTree as ET
-from pathlib import Path
-
-from provenance import fsio
-from provenance.errors import ConflictError, ErrorCode, NotFoundError
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
 METS_NS = "http://www.loc.gov/METS/"
@@ -55,32 +50,3 @@ def to_bytes(root: ET.Element) -> bytes:
     ET.indent(root, space="  ")
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
-
-
-def check_out_file(out: Path) -> None:
-    """Refuse an existing ``out`` (never overwritten) or a missing parent folder."""
-    import os
-
-    if os.path.lexists(out):
-        raise ConflictError(
-            ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out)
-        )
-    if not out.parent.is_dir():
-        raise NotFoundError(
-            ErrorCode.INPUT_NOT_FOUND, f"folder {out.parent} does not exist", path=str(out.parent)
-        )
-
-
-def write_new_file(out: Path, data: bytes) -> None:
-    """Write ``out`` atomically, refusing to replace anything that appeared meanwhile."""
-    check_out_file(out)
-    temporary = out.parent / f".{out.name}.tmp-{secrets.token_hex(6)}"
-    try:
-        fsio.write_atomic(temporary, data)
-        fsio.rename_noreplace(temporary, out)
-    except FileExistsError:
-        temporary.unlink(missing_ok=True)
-        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out") from None
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise fsio.storage_error("write", out, exc) from exc

@@ -47,6 +47,12 @@ class _RefusedError(Exception):
     """The object cannot be read further (the report says why)."""
 
 
+def _refused(report: VerificationReport, code: P, message: str, **fields: Any) -> _RefusedError:
+    """Report the problem that stops the import here; the exception to raise."""
+    report.add(code, message, **fields)
+    return _RefusedError()
+
+
 def _safe_relative(path: object) -> bool:
     if not isinstance(path, str) or not path or path.startswith("/") or "\\" in path or "\x00" in path:
         return False
@@ -73,12 +79,12 @@ def _read_inventory(report: VerificationReport, folder: Path, where: str) -> dic
     try:
         data = fsio.read_limited(folder / "inventory.json", MAX_INVENTORY_BYTES)
     except OSError as exc:
-        report.add(
+        raise _refused(
+            report,
             P.OCFL_NOT_AN_OBJECT,
             f"{where}inventory.json cannot be read ({exc.strerror or exc})",
             path=f"{where}inventory.json",
-        )
-        raise _RefusedError from exc
+        ) from exc
     try:
         sidecar = fsio.read_limited(folder / "inventory.json.sha512", 4096).decode("ascii").split()
     except (OSError, UnicodeDecodeError):
@@ -86,33 +92,32 @@ def _read_inventory(report: VerificationReport, folder: Path, where: str) -> dic
     expected = sidecar[0].lower() if len(sidecar) == 2 and sidecar[1] == "inventory.json" else None
     found = hashlib.sha512(data).hexdigest()
     if expected is None:
-        report.add(
+        raise _refused(
+            report,
             P.OCFL_INVENTORY_INVALID,
             f"{where}inventory.json.sha512 is missing or not a sidecar",
             path=f"{where}inventory.json.sha512",
         )
-        raise _RefusedError
     if expected != found:
-        report.add(
+        raise _refused(
+            report,
             P.OCFL_INVENTORY_DIGEST_MISMATCH,
             f"{where}inventory.json does not match its sidecar: it was altered",
             path=f"{where}inventory.json",
             expected=expected,
             found=found,
         )
-        raise _RefusedError
     try:
         inventory = loads_strict(data, max_bytes=MAX_INVENTORY_BYTES)
     except StrictJSONError as exc:
-        report.add(
+        raise _refused(
+            report,
             P.OCFL_INVENTORY_INVALID,
             f"{where}inventory.json is not valid JSON: {exc}",
             path=f"{where}inventory.json",
-        )
-        raise _RefusedError from exc
+        ) from exc
     if not isinstance(inventory, dict):
-        report.add(P.OCFL_INVENTORY_INVALID, f"{where}inventory.json is not a JSON object")
-        raise _RefusedError
+        raise _refused(report, P.OCFL_INVENTORY_INVALID, f"{where}inventory.json is not a JSON object")
     return inventory
 
 
@@ -120,8 +125,7 @@ def _check_inventory(report: VerificationReport, inv: dict[str, Any]) -> tuple[d
     """The manifest (digest → content paths) and the number of versions; raises after reporting a fault."""
 
     def bad(message: str) -> _RefusedError:
-        report.add(P.OCFL_INVENTORY_INVALID, f"inventory.json: {message}", path="inventory.json")
-        return _RefusedError()
+        return _refused(report, P.OCFL_INVENTORY_INVALID, f"inventory.json: {message}", path="inventory.json")
 
     if not isinstance(inv.get("id"), str) or not inv["id"]:
         raise bad("no id")
@@ -263,12 +267,12 @@ def _rebuild(
     versions = [inv["versions"][f"v{n}"] for n in range(1, count + 1)]
     head = _logical(versions[-1], manifest)
     if MANIFEST_PATH not in head:
-        report.add(
+        raise _refused(
+            report,
             P.OCFL_NOT_A_RECORD,
             f"the object is intact OCFL but its head version holds no {MANIFEST_PATH}: not a record exported by "
             "this tool",
         )
-        raise _RefusedError
     manifest_bytes = fsio.read_limited(root / head[MANIFEST_PATH], MAX_MANIFEST_BYTES)
     try:
         raw: Any = loads_strict(manifest_bytes, max_bytes=MAX_MANIFEST_BYTES)
@@ -277,19 +281,18 @@ def _rebuild(
         if not isinstance(record_id, str) or not isinstance(events, list):
             raise TypeError("record or events")
     except (StrictJSONError, KeyError, TypeError) as exc:
-        report.add(P.MANIFEST_MALFORMED, f"{MANIFEST_PATH} of the head version cannot be read: {exc}")
-        raise _RefusedError from exc
+        raise _refused(report, P.MANIFEST_MALFORMED, f"{MANIFEST_PATH} of the head version cannot be read: {exc}") from exc
     from provenance.archive import check_record_id
 
     check_record_id(record_id)
     if len(events) != count:
-        report.add(
+        raise _refused(
+            report,
             P.OCFL_VERSION_MISMATCH,
             f"the object has {count} versions but the record {len(events)} events: one version per event expected",
             expected=len(events),
             found=count,
         )
-        raise _RefusedError
     _check_version_metadata(report, versions, events)
     record = folder / record_id
     (record / "files").mkdir(parents=True)
@@ -306,8 +309,7 @@ def _rebuild(
     for n, version in enumerate(versions, start=1):
         paths = _logical(version, manifest)
         if MANIFEST_PATH not in paths:
-            report.add(P.OCFL_VERSION_MISMATCH, f"version v{n} holds no {MANIFEST_PATH}", version=n)
-            raise _RefusedError
+            raise _refused(report, P.OCFL_VERSION_MISMATCH, f"version v{n} holds no {MANIFEST_PATH}", version=n)
         try:
             raw_n: Any = loads_strict(
                 fsio.read_limited(root / paths[MANIFEST_PATH], MAX_MANIFEST_BYTES),
@@ -316,10 +318,10 @@ def _rebuild(
             snapshot = state_canonical(raw_n["state"], parsed=True)
             files = [(str(e["path"]), str(e["sha256"])) for e in raw_n["state"]["files"]]
         except (StrictJSONError, KeyError, TypeError, ValueError) as exc:
-            report.add(
+            raise _refused(
+                report,
                 P.OCFL_VERSION_MISMATCH, f"the manifest of version v{n} cannot be read: {exc}", version=n
-            )
-            raise _RefusedError from exc
+            ) from exc
         _put(objects, hashlib.sha256(snapshot).hexdigest(), snapshot)
         for path, digest in files:
             held = paths.get(f"{FILES_PATH}/{path}")
@@ -391,10 +393,10 @@ def import_ocfl(archive: Archive, source: Path, *, now: datetime) -> Verificatio
     try:
         try:
             if not any((source / f"0=ocfl_object_{v}").is_file() for v in ("1.0", "1.1")):
-                report.add(
+                raise _refused(
+                    report,
                     P.OCFL_NOT_AN_OBJECT, f"{source} holds no 0=ocfl_object_1.1 declaration", path=str(source)
                 )
-                raise _RefusedError
             inventory = _read_inventory(report, source, "")
             manifest, count = _check_inventory(report, inventory)
             intact = _check_content(report, source, manifest, inventory.get("fixity", {}))
@@ -409,11 +411,11 @@ def import_ocfl(archive: Archive, source: Path, *, now: datetime) -> Verificatio
             try:
                 record_id = _rebuild(report, source, inventory, manifest, count, work)
             except OSError as exc:  # a logical path that cannot be laid out (a file where a folder must be)
-                report.add(
+                raise _refused(
+                    report,
                     P.OCFL_INVENTORY_INVALID,
                     f"the record cannot be laid out from the object: {exc.strerror or exc}",
-                )
-                raise _RefusedError from exc
+                ) from exc
             if report.problems:
                 raise _RefusedError
         except _RefusedError:

@@ -103,17 +103,3 @@ def find_editorial_insertions(text: str, limit: int | None = None) -> list[Inser
     return [
         Insertion(text[start:end], start, end) for start, end in spans if text[start + 1 : end - 1].strip()
     ]
-
-
-def quote_context(text: str, start: int, end: int, width: int = 32) -> tuple[str, str]:
-    """Return ``(prefix, suffix)`` for a W3C TextQuoteSelector on ``text[start:end]``.
-
-    ``prefix`` is up to ``width`` code points immediately before ``start`` and ``suffix`` up to ``width`` code
-    points immediately after ``end``; both are shorter near the ends of the text. Out-of-range offsets are
-    clamped to the text and a negative ``width`` is treated as zero, so this never raises.
-    """
-    size = len(text)
-    start = min(max(start, 0), size)
-    end = min(max(end, start), size)
-    width = max(width, 0)
-    return text[max(start - width, 0) : start], text[end : end + width]

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -22,19 +22,19 @@ from provenance.errors import (
     ErrorCode,
     InputError,
     NotFoundError,
-    UsageError,
     validation_detail,
 )
 from provenance.fsio import read_limited, storage_error
 from provenance.history import Signer, recheck_signer, sign_event
+from provenance.ingest.decoding import UndecodableError, decode
 from provenance.manifest_io import state_canonical, state_digest, writable_manifest_bytes
 from provenance.model.catalogue import Catalogue
+from provenance.model.choices import Profile, choose
 from provenance.model.events import EventType
 from provenance.model.identity import ascii_digits
 from provenance.model.manifest import FileEntry, Manifest, Note, State, check_relative_path
 from provenance.notes import make_target
 
-Profile = Literal["auto", "telegram", "generic"]
 MAX_TRANSCRIPTION_BYTES = 256 * 1024 * 1024
 
 
@@ -72,17 +72,13 @@ def read_transcription(path: Path, encoding: str | None = None) -> Transcription
         raise InputError(ErrorCode.INPUT_EMPTY, f"{path}: the transcription is empty", path=str(path))
     codec = encoding or "utf-8"
     try:
-        text = data.decode(codec)
-    except LookupError:
-        raise UsageError(ErrorCode.USAGE, f"unknown encoding {codec!r}") from None
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        text = decode(data, codec)
+    except UndecodableError as exc:
         raise InputError(
             ErrorCode.INPUT_ENCODING,
-            f"{path}: not valid {codec} (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); "
-            "give its encoding with --encoding (for example --encoding cp1251)",
+            f"{path}: {exc}; give its encoding with --encoding (for example --encoding cp1251)",
             path=str(path),
-            offset=exc.start,
+            offset=exc.offset,
         ) from None
     if "\x00" in text:
         raise InputError(ErrorCode.INPUT_ENCODING, f"{path}: contains NUL characters; not a text file")
@@ -214,7 +210,7 @@ def ascii_numbers(layer: dict[str, Any], origin: str) -> tuple[dict[str, Any], l
 def prepare_record(
     source: Transcription,
     *,
-    profile: Profile,
+    profile: Profile | str,
     sidecar: dict[str, Any] | None,
     overrides: dict[str, Any],
     record_id: str | None,
@@ -224,13 +220,14 @@ def prepare_record(
 
     Look-alike digits in numeric fields are made ASCII and each change is appended to ``notes`` (the
     ingest report); what cannot be made ASCII is refused by the catalogue model (metadata.invalid).
+    Raises ``UsageError(usage.invalid)`` for a profile that is not one of :class:`Profile`.
     """
     from provenance.ingest import telegram
 
-    used = profile
+    used = choose(Profile, profile, "profile").value
     parsed: dict[str, Any] = {}
     changes: list[str] = []
-    if profile == "auto":
+    if used == Profile.AUTO:
         used = "telegram" if telegram.looks_like_telegram(ascii_digits(source.text)) else "generic"
     if used == "telegram":
         if not telegram.looks_like_telegram(ascii_digits(source.text)):
@@ -270,7 +267,7 @@ def ingest(
     signer: Signer,
     *,
     now: datetime,
-    profile: Profile = "auto",
+    profile: Profile | str = Profile.AUTO,
     sidecar: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
     record_id: str | None = None,

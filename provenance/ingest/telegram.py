@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from provenance.model.copies import parse_copies
+
 _MAX_HEADER_LINES = 60
 _MAX_HEADER_CHARS = 20_000
 _MAX_LINE = 300
@@ -43,8 +45,6 @@ _NUMBER_LINE = re.compile(
     re.IGNORECASE,
 )
 _COPIES_LINE = re.compile(r"(?P<kw>cop(?:ies|y)(?: to)?|копи[ия]|рассылка) ?: ?(?P<list>.*)", re.IGNORECASE)
-_COPY_ITEM = re.compile(r"(?P<name>.*?) ?(?:\( ?(?P<count>[0-9]{1,6})[^()]*\))?[.]?")
-_LIST_SEPARATOR = re.compile(r" ?[,;] ?| and | и ")
 _FROM_LINE = re.compile(r"(?P<kw>from|из)(?: ?:)? (?P<rest>.+)", re.IGNORECASE)
 _FIRST_DIGIT = re.compile(r"[0-9]")
 _TIME = r"(?P<hour>[0-9]{1,2})[:.](?P<minute>[0-9]{2})"
@@ -191,23 +191,10 @@ def _parse_when(when: str) -> tuple[str | None, str | None]:
     return None, (when or None)
 
 
-def _parse_copies(listing: str) -> list[dict[str, str | int]]:
-    """Return ``[{"recipient": name, "count": n}, ...]`` for a list such as ``Stalin (2), Molotov``.
-
-    A recipient without a count in parentheses gets count 1; a bracketed note after a name is dropped from
-    the recipient (it is recorded as an editorial insertion elsewhere).
-    """
-    copies: list[dict[str, str | int]] = []
-    for item in _LIST_SEPARATOR.split(listing):
-        match = _COPY_ITEM.fullmatch(item.strip())
-        if match is None:
-            continue
-        name = " ".join(_BRACKETED_PART.sub("", match.group("name")).split())
-        if not _has_letter(name):
-            continue
-        count = match.group("count")
-        copies.append({"recipient": _normalise_name(name), "count": int(count) if count else 1})
-    return copies
+def _recipient_name(name: str) -> str:
+    """A recipient as the header writes it: a bracketed note dropped (it is recorded as an editorial insertion
+    elsewhere), a name written in capitals title-cased."""
+    return _normalise_name(" ".join(_BRACKETED_PART.sub("", name).split()))
 
 
 def _language_of(match: re.Match[str]) -> str:
@@ -455,7 +442,7 @@ def parse_telegram(text: str) -> dict[str, object]:
     header = _scan_header(text)
     found = dict(header.fields)
     if header.copies is not None:
-        copies = _parse_copies(header.copies)
+        copies = parse_copies(header.copies, name=_recipient_name)
         if copies:
             found["copies"] = copies
     if found:

@@ -22,7 +22,6 @@ SENT_PATTERN = (
 # BCP 47 language tag, the practical subset (RFC 5646 section 2.1).
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
 
-ShortText = Annotated[str, Field(min_length=1, max_length=4096)]
 # What reaches bag-info.txt and tag files: no C0/C1 or bidi controls; line ends only where a field allows
 # them (title, source, rights); numbers in ASCII digits (a look-alike digit never reaches a signature).
 LineText = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(check_catalogue_line)]

@@ -71,8 +71,6 @@ def check_identity(value: str) -> str:
 # C0 controls but LF and CR, DEL, C1 controls, bidi controls (embeddings, overrides, isolates, marks).
 _CATALOGUE_UNSAFE: Final = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINE_ENDS: Final = re.compile("[\r\n\u2028\u2029\x85]")
-# Catalogue fields that may run over several lines (bag-info.txt writes them on one line, folded).
-MULTILINE_FIELDS: Final = frozenset({"title", "source", "rights"})
 
 
 def catalogue_text_problem(value: str, *, multiline: bool) -> str | None:
@@ -93,24 +91,24 @@ def catalogue_text_problem(value: str, *, multiline: bool) -> str | None:
     return None
 
 
-def check_catalogue_line(value: str) -> str:
-    """Validator: a one-line catalogue value (see :func:`catalogue_text_problem`)."""
+def _catalogue_value(value: str, *, multiline: bool) -> str:
+    """``value`` when :func:`catalogue_text_problem` finds nothing wrong with it; else ``ValueError``."""
     if value.isascii() and value.isprintable():
         return value
-    problem = catalogue_text_problem(value, multiline=False)
+    problem = catalogue_text_problem(value, multiline=multiline)
     if problem is not None:
         raise ValueError(f"the value {problem}")
     return value
+
+
+def check_catalogue_line(value: str) -> str:
+    """Validator: a one-line catalogue value (see :func:`catalogue_text_problem`)."""
+    return _catalogue_value(value, multiline=False)
 
 
 def check_catalogue_text(value: str) -> str:
     """Validator: a catalogue value that may hold LF or CR LF line ends."""
-    if value.isascii() and value.isprintable():
-        return value
-    problem = catalogue_text_problem(value, multiline=True)
-    if problem is not None:
-        raise ValueError(f"the value {problem}")
-    return value
+    return _catalogue_value(value, multiline=True)
 
 
 def numeric_problem(value: str) -> str | None:

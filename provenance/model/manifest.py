@@ -219,10 +219,6 @@ class Event(BaseModel):
     previous_digest: Digest | None
     signature: Annotated[str, Field(pattern=SIGNATURE_PATTERN)]
 
-    def signed_fields(self) -> dict[str, Any]:
-        """The fields the signature covers, as JSON."""
-        data = self.model_dump(mode="json")
-        return {name: data[name] for name in SIGNED_EVENT_FIELDS}
 
 
 class Manifest(BaseModel):

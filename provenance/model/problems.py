@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,15 @@ class TrustState(StrEnum):
     @property
     def rank(self) -> int:
         return {TrustState.TRUSTED: 0, TrustState.VALID: 1, TrustState.INVALID: 2}[self]
+
+
+def worst_state(states: Iterable[TrustState]) -> TrustState:
+    """The worst of several states (``invalid`` over ``valid`` over ``trusted``; ``trusted`` when none)."""
+    worst = TrustState.TRUSTED
+    for state in states:
+        if state.rank > worst.rank:
+            worst = state
+    return worst
 
 
 class ProblemCode(StrEnum):
@@ -178,11 +188,7 @@ class VerificationReport:
     @property
     def state(self) -> TrustState:
         """The worst state over all problems: one altered event makes the whole record invalid."""
-        worst = TrustState.TRUSTED
-        for problem in self.problems:
-            if problem.state.rank > worst.rank:
-                worst = problem.state
-        return worst
+        return worst_state(problem.state for problem in self.problems)
 
     @property
     def verified(self) -> bool:

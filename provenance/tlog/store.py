@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provenance import fsio
-from provenance.tlog import merkle, note
+from provenance.tlog import note
 from provenance.tlog.checkpoint import Checkpoint, parse_body, parse_leaf
 from provenance.tlog.tiles import TileLog
 
@@ -231,12 +231,3 @@ def _reader(files: dict[str, bytes], fallback: Callable[[str], bytes]) -> Callab
         return files[path] if path in files else fallback(path)
 
     return read
-
-
-def proof_for(tree: TileLog, index: int, size: int) -> list[bytes]:
-    """The inclusion proof of leaf ``index`` in the first ``size`` leaves; ``LogDamagedError`` if tiles fail."""
-    try:
-        return merkle.inclusion_proof(TileLog(size, tree.read), index, size)
-    except (OSError, ValueError) as exc:
-        raise LogDamagedError(f"the log's tiles do not read: {exc}") from None
-

@@ -151,12 +151,3 @@ def verify_batch(
             if isinstance(item, _Failure):
                 raise item.error()
             yield item
-
-
-def worst_state(states: Sequence[TrustState] | Iterator[TrustState]) -> TrustState:
-    """The worst of several states (``trusted`` when there are none)."""
-    worst = TrustState.TRUSTED
-    for state in states:
-        if state.rank > worst.rank:
-            worst = state
-    return worst

@@ -14,8 +14,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provenance.model.manifest import State
-
 if TYPE_CHECKING:
     from provenance.model.manifest import Manifest
     from provenance.model.problems import VerificationReport
@@ -229,7 +227,7 @@ def explain_against_versions(
 
     Every candidate is checked against its digest before it is used; None when nothing is at hand.
     """
-    from provenance.canonical import loads_strict
+    from provenance.snapshots import SnapshotError, read_snapshot
 
     found_digest = hashlib.sha256(found).hexdigest()
     signed = _load_verified(expected_sha256, object_dirs)
@@ -251,12 +249,9 @@ def explain_against_versions(
         return f"compared with the signed version: {diff or 'the same lines'}{note}"
     earlier: list[tuple[int, str]] = []  # (event, sha256) of earlier versions of this path, latest first
     for event in reversed(manifest.events[:-1]):
-        snapshot = _load_verified(event.state_digest.split(":", 1)[1], object_dirs)
-        if snapshot is None:
-            continue
         try:
-            state = State.model_validate(loads_strict(snapshot))
-        except ValueError:
+            state = read_snapshot(object_dirs, event, max_bytes=MAX_EXPLAIN_BYTES).state
+        except SnapshotError:
             continue
         entry = state.file(path)
         if (

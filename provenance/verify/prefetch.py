@@ -24,20 +24,16 @@ MAX_ENTRIES = 256  # a dossier of many files is hashed by processes in step 6 in
 
 def _large_files(folder: str) -> list[str]:
     """The regular files of at least MIN_SIZE below ``folder``, or none when it holds many entries."""
+    from provenance.tree_walk import TooManyEntriesError, walk
+
     found: list[str] = []
-    stack = [folder]
-    seen = 0
-    while stack:
-        with os.scandir(stack.pop()) as entries:
-            for entry in entries:
-                seen += 1
-                if seen > MAX_ENTRIES:
-                    return []
-                info = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(info.st_mode):
-                    stack.append(entry.path)
-                elif stat.S_ISREG(info.st_mode) and info.st_size >= MIN_SIZE:
-                    found.append(entry.path)
+    try:
+        for _rel, entry in walk(folder, MAX_ENTRIES):
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_size >= MIN_SIZE:
+                found.append(entry.path)
+    except TooManyEntriesError:
+        return []
     return found
 
 

@@ -82,7 +82,7 @@ class VerifyContext:
     """What a verifier brings: its trust store, its roles policy, and the time it checks at.
 
     ``jobs`` is how many processes one record's files may be hashed by (1: in this process);
-    ``prefetch`` a thread already hashing the large files of the one record being verified.
+    ``prefetch`` a helper process (forked) already hashing the large files of the one record being verified.
     """
 
     trust: TrustStore
@@ -125,11 +125,13 @@ class _Read:
 def _schema_problems(report: VerificationReport, raw: object, source: str) -> Manifest | None:
     from pydantic import ValidationError
 
+    from provenance.model.locations import field_name
+
     try:
         return Manifest.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors()[:20]:
-            where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+            where = field_name(error["loc"])
             report.add(P.MANIFEST_SCHEMA, f"{source}: {where}: {error['msg']}", path=source, field=where)
         return None
 
@@ -225,12 +227,6 @@ def _read_manifest(report: VerificationReport, path: Path, view: MemberView | No
                 offset=at,
             )
     return _Read(raw, manifest)
-
-
-def read_manifest_checked(report: VerificationReport, path: Path) -> Manifest | None:
-    """Step 1: the manifest, or None after reporting why it cannot be used."""
-    read = _read_manifest(report, path)
-    return None if read is None else read.manifest
 
 
 def _raw_events(manifest: Manifest, raw_events: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -367,7 +363,7 @@ def check_signatures(
         # RFC 8032 verification over the context + RFC 8785 bytes of the signed fields as they were read
         signed = {name: raw[name] for name in SIGNED_EVENT_FIELDS if name in raw}
         if not signing.verify_signature(
-            _public_key(card), event_signing_bytes(signed, parsed=raw_events is not None),
+            card_public_key(card), event_signing_bytes(signed, parsed=raw_events is not None),
             b64url_decode(event.signature),
         ):
             report.add(
@@ -390,17 +386,6 @@ def check_signatures(
             continue
         _check_signer(report, event, trusted_card, ctx)
     report.signers = list(signers.values())
-
-
-_PUBLIC_KEYS: dict[str, bytes] = {}
-
-
-def _public_key(card: KeyCard) -> bytes:
-    """The raw public key of a card, decoded once per process."""
-    raw = _PUBLIC_KEYS.get(card.public_key)
-    if raw is None:
-        raw = _PUBLIC_KEYS[card.public_key] = card_public_key(card)
-    return raw
 
 
 def _check_signer(report: VerificationReport, event: Event, card: KeyCard, ctx: VerifyContext) -> None:
@@ -495,28 +480,19 @@ def _walk_files(
     if not os.path.isdir(top):
         return found
     from provenance import limits
+    from provenance.tree_walk import TooManyEntriesError, walk
 
-    bound = limits.FILES.value()
-    seen = 0
-    stack = [(top, "")]
-    while stack:
-        folder, prefix = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                seen += 1
-                if seen > bound:  # refused at the bound: the rest is never looked at
-                    report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label,
-                               limit=bound)
-                    return None
-                rel = prefix + entry.name
-                if entry.is_symlink():
-                    report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
-                elif entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, rel + "/"))
-                elif entry.is_file(follow_symlinks=False):
-                    found[rel] = entry.path
-                else:
-                    report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
+    try:
+        for rel, entry in walk(top, limits.FILES.value()):
+            if entry.is_symlink():
+                report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
+            elif entry.is_file(follow_symlinks=False):
+                found[rel] = entry.path
+            elif not entry.is_dir(follow_symlinks=False):
+                report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
+    except TooManyEntriesError as exc:  # refused at the bound: the rest is never looked at
+        report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label, limit=exc.bound)
+        return None
     return found
 
 
