@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from provenance.archive import Archive, StagedRecord
-from provenance.errors import ErrorCode, InputError, UsageError
+from provenance.errors import ConflictError, ErrorCode, InputError, NotFoundError, UsageError
 from provenance.history import Signer, append_event
 from provenance.ingest.service import build_catalogue, media_type, read_transcription
 from provenance.model.catalogue import LANGUAGE_PATTERN
@@ -53,7 +53,7 @@ def _main_text(state: State, path: str | None) -> FileEntry:
         entry = state.file(path)
         if entry is None:
             known = ", ".join(f.path for f in state.files)
-            raise UsageError(
+            raise NotFoundError(
                 ErrorCode.FILE_NOT_IN_RECORD, f"the record has no file {path!r} (files: {known})"
             )
         return entry
@@ -114,9 +114,9 @@ def transfer_custody(
 ) -> Manifest:
     """Record that custody passed from ``from_`` to ``to``."""
     if not from_.strip() or not to.strip():
-        raise UsageError(ErrorCode.USAGE, "a custody transfer needs both --from and --to")
+        raise UsageError(ErrorCode.USAGE, "a custody transfer needs who hands over and who receives", param=["from", "to"])
     if from_.strip() == to.strip():
-        raise UsageError(ErrorCode.USAGE, "--from and --to name the same custodian")
+        raise UsageError(ErrorCode.USAGE, "who hands over and who receives are the same custodian", param=["from", "to"])
 
     def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
         new = manifest.state.model_copy(update={"custodian": to.strip()})
@@ -141,7 +141,7 @@ def revise(
 ) -> Manifest:
     """Replace a text file with a new version; the old one stays stored; notes are re-anchored."""
     if not reason.strip():
-        raise UsageError(ErrorCode.USAGE, "a revision needs a --reason")
+        raise UsageError(ErrorCode.USAGE, "a revision needs a reason", param="reason")
     if encoding is None:
         # The new version is read in the charset the record already gives that text (cp1251 stays cp1251).
         from provenance.manifest_io import read_manifest
@@ -196,7 +196,7 @@ def review(
 ) -> Manifest:
     """Record a review of the current version (outcome approved or changes-requested)."""
     if outcome not in ("approved", "changes-requested"):
-        raise UsageError(ErrorCode.USAGE, "--outcome is approved or changes-requested")
+        raise UsageError(ErrorCode.USAGE, "a review's outcome is approved or changes-requested", param="outcome")
     return _about_current_version(
         archive, record_id, signer, EventType.REVIEW, {"outcome": outcome}, note, now,
         lambda version: f"Reviewed version {version}: {outcome}",
@@ -326,7 +326,7 @@ def attach(
 
     folder = source.is_dir()
     if not folder and not source.is_file():
-        raise InputError(ErrorCode.INPUT_NOT_FOUND, f"{source}: no such file or folder", path=str(source))
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{source}: no such file or folder", path=str(source))
     if folder and translation_of is not None:
         raise UsageError(ErrorCode.USAGE, f"{source} is a folder; a translation is one file")
     # One spelling per name: a macOS (NFD) file name is stored in NFC (UAX #15), as check_relative_path asks.
@@ -349,7 +349,7 @@ def attach(
             ErrorCode.INPUT_PATH_UNSAFE, f"{source}: two of its files differ only by case or Unicode form"
         )
     if language is not None and not re.fullmatch(LANGUAGE_PATTERN.strip("^$"), language):
-        raise UsageError(ErrorCode.USAGE, f"--language {language!r} is not a BCP 47 tag (en, ru, zh-Hans)")
+        raise UsageError(ErrorCode.USAGE, f"language {language!r} is not a BCP 47 tag (en, ru, zh-Hans)", param="language")
 
     def media_of(path: str) -> str:
         guessed = media or mimetypes.guess_type(path)[0] or "application/octet-stream"
@@ -365,11 +365,11 @@ def attach(
         folded = {path_fold(f.path) for f in state.files}
         for (rel, _), fold in zip(sources, folded_new, strict=True):
             if rel in existing:
-                raise UsageError(
+                raise ConflictError(
                     ErrorCode.RECORD_EXISTS, f"the record already has a file {rel!r}; use 'provenance revise'"
                 )
             if fold in folded:
-                raise UsageError(
+                raise InputError(
                     ErrorCode.INPUT_PATH_UNSAFE,
                     f"{rel!r} differs from an existing file only by case or Unicode form",
                 )

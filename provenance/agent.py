@@ -32,7 +32,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance.errors import ErrorCode, KeyStoreError, ProvenanceError, UsageError
+from provenance.errors import (
+    ConflictError,
+    ErrorCode,
+    KeyStoreError,
+    ProvenanceError,
+    UnavailableError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from provenance.model.keycard import KeyCard
@@ -54,7 +61,8 @@ def parse_duration(text: str) -> int:
     number = value[:-1] if scale else value
     if not number.isdigit() or int(number) <= 0 or int(number) * (scale or 1) > MAX_TIMEOUT:
         raise UsageError(
-            ErrorCode.USAGE, f"--timeout {text!r}: give a duration such as 15m, 2h or 90s (at most 7d)"
+            ErrorCode.USAGE, f"timeout {text!r}: give a duration such as 15m, 2h or 90s (at most 7d)",
+            param="timeout",
         )
     return int(number) * (scale or 1)
 
@@ -77,7 +85,7 @@ def find_socket() -> Path | None:
 
 
 def _unsafe(path: Path, why: str) -> ProvenanceError:
-    return ProvenanceError(
+    return KeyStoreError(
         ErrorCode.AGENT_SOCKET_UNSAFE,
         f"agent socket {path}: {why}; refused (another user could read or answer the signing requests). "
         f"Stop that agent, or unset {SOCK_ENV}",
@@ -164,18 +172,18 @@ class AgentKey:
         try:
             answer = request(self.path, {"op": "sign", "key": self.card.id, "data": _b64(message)})
         except (OSError, ValueError) as exc:
-            raise ProvenanceError(
+            raise UnavailableError(
                 ErrorCode.AGENT_UNAVAILABLE,
                 f"the signing agent at {self.path} stopped answering ({exc}); nothing "
                 "was signed: run again (the passphrase is asked when no agent runs)",
             ) from None
         if not answer.get("ok"):
-            raise ProvenanceError(
+            raise KeyStoreError(
                 ErrorCode.AGENT_REFUSED, f"the signing agent refused: {answer.get('error')}"
             )
         signature = _unb64(str(answer.get("signature", "")))
         if not signing.verify_signature(self.public_bytes(), message, signature):
-            raise ProvenanceError(
+            raise KeyStoreError(
                 ErrorCode.AGENT_REFUSED, "the signing agent's signature does not verify; not used"
             )
         return signature
@@ -214,7 +222,7 @@ def stop(path: Path | None = None, *, wait: float = 5.0) -> dict[str, Any]:
     """Ask the running agent to end; wait until its socket is gone. Raises ``agent.unavailable``."""
     hello = status(path)
     if hello is None:
-        raise ProvenanceError(ErrorCode.AGENT_UNAVAILABLE, "no signing agent is running (nothing to stop)")
+        raise UnavailableError(ErrorCode.AGENT_UNAVAILABLE, "no signing agent is running (nothing to stop)")
     sock = Path(hello["socket"])
     request(sock, {"op": "stop"})
     deadline = time.monotonic() + wait
@@ -360,7 +368,7 @@ def listen(folder: Path) -> tuple[socket.socket, Path]:
     path = folder / SOCKET_NAME
     if os.path.lexists(path):
         if status(path) is not None:
-            raise ProvenanceError(
+            raise ConflictError(
                 ErrorCode.AGENT_RUNNING, f"an agent already listens at {path}; 'provenance agent stop' first"
             )
         os.unlink(path)
@@ -423,7 +431,7 @@ def daemonize(agent: Agent, on_ready: Callable[[int], None]) -> None:
     agent.listener.close()
     agent.keys.clear()
     if not pid_text:
-        raise ProvenanceError(ErrorCode.AGENT_UNAVAILABLE, "the agent process did not start")
+        raise UnavailableError(ErrorCode.AGENT_UNAVAILABLE, "the agent process did not start")
     on_ready(int(pid_text))
 
 

@@ -36,7 +36,7 @@ MANIFEST_NAME = "manifest.json"
 FILES_DIR = "files"
 OBJECTS_DIR = "objects/sha256"
 WORK_DIR = ".provenance"
-RECORD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+RECORD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 # The places of an archive where no symbolic link is ever followed: writers refuse to run when one holds a
 # link (archive.path-unsafe), the verifier reports one (file.path-unsafe). Each name is the top of a tree
 # searched whole, except records/ (only the record written is searched: an archive may hold many) and the
@@ -151,8 +151,7 @@ class Archive:
         if not (root / "records").is_dir():
             raise NotFoundError(
                 ErrorCode.ARCHIVE_NOT_FOUND,
-                f"{root} is not a provenance archive (no records/ folder); run 'provenance init {root}' "
-                "or pass --archive",
+                f"{root} is not a provenance archive (no records/ folder)",
                 path=str(root),
             )
         return cls(root.resolve())
@@ -254,6 +253,25 @@ class Archive:
         with fsio.exclusive_lock(lock_dir / f"{check_record_id(record_id)}.lock"):
             yield
 
+    @contextlib.contextmanager
+    def locked_records(self, record_ids: list[str]) -> Iterator[None]:
+        """:meth:`locked` for many records at once (a group commit of ``ingest-batch``): the archive is
+        searched for links once, then each record's lock is taken in sorted order (two batches never
+        wait on each other in a cycle; a single writer holds one record lock and then the log lock)."""
+        self.refuse_links()
+        ids = sorted(set(record_ids))
+        for record_id in ids:
+            _refuse_links_below(self.root, f"records/{check_record_id(record_id)}", -1)
+        try:
+            lock_dir = self.work_dir / "locks"
+            lock_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise fsio.storage_error("prepare a lock in", self.work_dir, exc) from exc
+        with contextlib.ExitStack() as stack:
+            for record_id in ids:
+                stack.enter_context(fsio.exclusive_lock(lock_dir / f"{record_id}.lock"))
+            yield
+
     def new_stage(self, record_id: str) -> Path:
         """A fresh, empty staging folder on the archive's file system.
 
@@ -261,11 +279,11 @@ class Archive:
         command that was killed (never part of the record): it is removed first.
         """
         tmp = self.work_dir / "tmp"
-        leftover = re.compile(rf"^{re.escape(record_id)}-[0-9a-f]{{12}}$")
+        prefix = f"{record_id}-"
         try:
             if tmp.is_dir():
                 for entry in os.scandir(tmp):
-                    if leftover.match(entry.name):
+                    if _is_stage_of(entry.name, prefix):
                         shutil.rmtree(entry.path, ignore_errors=True)
             tmp.mkdir(parents=True, exist_ok=True)
             stage = tmp / f"{record_id}-{os.urandom(6).hex()}"
@@ -273,6 +291,16 @@ class Archive:
         except OSError as exc:
             raise fsio.storage_error("stage a change in", tmp, exc) from exc
         return stage
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_stage_of(name: str, prefix: str) -> bool:
+    """Is ``name`` a staging folder ``<record id>-<12 hex digits>`` of the record whose ``prefix`` is
+    ``<record id>-``? (No pattern compiled per record: a batch stages thousands.)"""
+    rest = name[len(prefix) :]
+    return name.startswith(prefix) and len(rest) == 12 and _HEX.issuperset(rest)
 
 
 def _refuse_links_below(root: Path, rel: str, depth: int) -> None:
@@ -320,8 +348,9 @@ class StagedRecord:
         self.new = new
         self._unflushed = False  # files copied in without an fsync of their own (add_file)
         # flush_once (ingest-batch): every write unflushed, then one syncfs at commit instead of an fsync
-        # per file and per folder (about ten a record); the commit is just as atomic. The new record's
-        # entry in records/ is flushed by the next record's syncfs, and the batch flushes once at its end
+        # per file and per folder (about ten a record), or one syncfs for a whole group of stages before
+        # each is placed (:meth:`place`); either is just as atomic. The new record's entry in records/ is
+        # flushed by the next syncfs, and the batch flushes once at its end
         self.flush_once = flush_once
         self.target = archive.record_dir(record_id)
         self.path = archive.new_stage(record_id)
@@ -360,7 +389,16 @@ class StagedRecord:
         """Write a file of the staged record (replacing, never modifying, a linked one)."""
         path = self.path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        fsio.write_atomic(path, data, sync=not self.flush_once)
+        self._write(path, data, 0o644)
+
+    def _write(self, path: Path, data: bytes, mode: int) -> None:
+        if self.new:  # a new record's stage holds no link to a record's file: its files are written directly
+            try:
+                fsio.write_new(path, data, mode=mode, sync=not self.flush_once)
+            except FileExistsError:
+                fsio.write_atomic(path, data, mode=mode, sync=not self.flush_once)
+        else:
+            fsio.write_atomic(path, data, mode=mode, sync=not self.flush_once)
         self._unflushed = self._unflushed or self.flush_once
 
     def add_file(self, rel: str, source: Path) -> tuple[int, str]:
@@ -378,8 +416,7 @@ class StagedRecord:
         path = object_path(self.path, sha256_hex)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fsio.write_atomic(path, data, mode=0o444, sync=not self.flush_once)
-            self._unflushed = self._unflushed or self.flush_once
+            self._write(path, data, 0o444)
 
     def move_to_objects(self, rel: str, sha256_hex: str) -> None:
         """Keep the current file ``rel`` as an object before it is replaced or removed."""
@@ -392,7 +429,7 @@ class StagedRecord:
         os.replace(src, dst)
 
     def commit(self) -> None:
-        """Swap the staged folder into place (one atomic step) and remove the old copy.
+        """Flush the staged folder, swap it into place (one atomic step) and remove the old copy.
 
         Raises ``ConflictError(record.exists)`` when a new record's id was taken meanwhile.
         """
@@ -401,6 +438,16 @@ class StagedRecord:
         if not self.flush_once:  # syncfs flushed the folders too
             for dirpath, _dirnames, _filenames in os.walk(self.path):
                 fsio.fsync_dir(Path(dirpath))
+        self.place()
+
+    def place(self) -> None:
+        """Swap the staged folder into place (one atomic step) and remove the old copy, without flushing it
+        first: :meth:`commit` flushes; a group commit (``flush_once`` stages) flushes all its stages with
+        one :func:`fsio.sync_filesystem` and then places each. With ``flush_once`` the new entry in
+        ``records/`` is left for the next flush (the next group's, and one at the end of the batch).
+
+        Raises ``ConflictError(record.exists)`` when a new record's id was taken meanwhile.
+        """
         if self.new:
             try:
                 fsio.rename_noreplace(self.path, self.target, sync=not self.flush_once)

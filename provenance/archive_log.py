@@ -158,6 +158,17 @@ def logged_commit(archive: Archive, log_key: SigningKey | None, leaves: list[byt
     written), journalled, and applied after it; should the body fail, the journal is resolved against the
     record as it stands.
     """
+    with logged_group_commit(archive, log_key, [leaves]):
+        yield
+
+
+@contextlib.contextmanager
+def logged_group_commit(archive: Archive, log_key: SigningKey | None, groups: list[list[bytes]]) -> Iterator[None]:
+    """:func:`logged_commit` for many records committed together (``ingest-batch``): ``groups`` holds the
+    new leaves of each record, in the order the body renames the records into place. The journal holds a
+    checkpoint for each step, so that a body stopped part-way leaves the log showing exactly the records
+    renamed by then (see :mod:`provenance.tlog.store`). The caller holds every record's lock.
+    """
     log = store(archive)
     present = event_present(archive)
     with log.locked(present):
@@ -169,7 +180,8 @@ def logged_commit(archive: Archive, log_key: SigningKey | None, leaves: list[byt
                 return
             # the archive's first write since its log key was made: backfill every event, then this one's
             origin = check_origin(card.name)
-            leaves = [*all_events_in_order(archive), *leaves]
+            backfill = all_events_in_order(archive)
+            groups = [[*backfill, *groups[0]], *groups[1:]] if groups else [backfill]
         if log_key is None:
             raise KeyStoreError(
                 ErrorCode.LOG_KEY_MISSING,
@@ -177,7 +189,7 @@ def logged_commit(archive: Archive, log_key: SigningKey | None, leaves: list[byt
                 f"{LOG_PASSPHRASE_ENV} or the signer's passphrase)",
             )
         try:
-            pending = log.prepare(leaves, log_key, origin=origin)
+            pending = log.prepare_steps(groups, log_key, origin=origin)
         except LogDamagedError as exc:
             raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}; run 'provenance audit'") from None
         if origin is None:

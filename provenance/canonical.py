@@ -15,8 +15,8 @@ import itertools
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Final, Literal
+from collections.abc import Iterable, Iterator
+from typing import Final, Literal
 
 import rfc8785
 
@@ -100,25 +100,13 @@ def _plain(value: object) -> bool:
 # Both escape exactly '"', '\\' and U+0000-U+001F (\b \f \n \r \t short, the rest \u00xx lowercase,
 # RFC 8785 §3.2.2.2), write integers in decimal (§3.2.2.3 for integers in the I-JSON range), and sort
 # names; Python sorts by code point, RFC 8785 §3.2.3 by UTF-16 code unit, which agree unless a name holds
-# a character beyond U+FFFF: such text takes the reference implementation (``rfc8785``).
+# a character beyond U+FFFF: such text takes the reference implementation (``rfc8785``). Only the
+# documented interface of :class:`json.JSONEncoder` is used (its arguments and ``encode``); the tests check
+# the bytes against ``rfc8785`` on generated values, so a json module that wrote otherwise would be caught.
 _FAST_ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False, check_circular=False
 )
 _BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
-# The same encoder made once (JSONEncoder.encode builds a new C encoder on every call: a verifier
-# canonicalises a dozen small values per record).
-_C_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)  # CPython's C encoder, if there
-_C_CANONICAL = (
-    _C_MAKE_ENCODER(None, _FAST_ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False, False)
-    if _C_MAKE_ENCODER is not None
-    else None
-)
-
-
-def _canonical_text(value: object) -> str:
-    if _C_CANONICAL is None or type(value) is str:
-        return _FAST_ENCODER.encode(value)
-    return "".join(_C_CANONICAL(value, 0))
 
 
 def canonical_bytes(value: object, *, allow_floats: bool = False, parsed: bool = False) -> bytes:
@@ -130,13 +118,13 @@ def canonical_bytes(value: object, *, allow_floats: bool = False, parsed: bool =
     inputs contain floats). Integers outside ±(2**53 - 1) (RFC 7493 §2.2), lone surrogates, non-string
     keys and other types also raise ``ValueError`` (``rfc8785.CanonicalizationError``).
 
-    Values of the plain JSON domain are written by the C encoder of :mod:`json` (see ``_FAST_ENCODER``);
+    Values of the plain JSON domain are written by :class:`json.JSONEncoder` (see ``_FAST_ENCODER``);
     anything else goes to the ``rfc8785`` reference implementation, which decides. ``parsed`` says that
     ``value`` is (part of) what :func:`loads_strict` returned, which is plain by construction: the walk
     that checks it is skipped (a verifier canonicalises every event it reads).
     """
     if parsed or _plain(value):
-        text = _canonical_text(value)
+        text = _FAST_ENCODER.encode(value)
         if text.isascii():
             return text.encode("ascii")
         if _BEYOND_BMP.search(text) is None:
@@ -352,8 +340,8 @@ def loads_strict(
     deep = not scanned and text.count("[") + text.count("{") > max_depth
     if strings or ints:
         _check_parsed(value, max_depth if deep else MAX_INPUT_BYTES, strings, ints)
-    elif deep:
-        _check_depth(text, max_depth)  # the scan, after parsing: the parser's own recursion guard held
+    elif deep:  # the parser's own recursion guard held: the parsed value is as deep as the text
+        _check_parsed(value, max_depth, False, False)
     return value
 
 
@@ -365,45 +353,48 @@ def dumps_pretty(value: object) -> bytes:
     """Readable UTF-8 JSON for files on disk: indent 2, keys in the given order, trailing newline.
 
     Not canonical; never hash these bytes. NaN/Infinity raise ``ValueError``, and so does a string that
-    cannot be encoded as UTF-8 (a lone surrogate). The text is exactly ``json.dumps(value, indent=2,
-    ensure_ascii=False, allow_nan=False)`` (a verifier compares a manifest's bytes with it), written by
-    :func:`_pretty` at C speed where it can be.
+    cannot be encoded as UTF-8 (a lone surrogate). This is the one layout the tool writes and a verifier
+    compares a manifest's bytes with: each member or item on its own line, indented two spaces a level,
+    ``": "`` after a name, ``","`` at the end of a line, empty containers as ``{}`` and ``[]``, strings and
+    numbers as :class:`json.JSONEncoder` writes them with ``ensure_ascii=False`` (the escapes RFC 8785 also
+    uses). It is built from documented calls of :mod:`json` only (see :func:`_pretty`), and equals
+    ``json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)`` (a test compares them).
     """
     try:
-        text = _pretty(value, 0) if _C_MAKE_ENCODER is not None else None
+        text = _pretty(value, 0)
     except RecursionError:  # a cycle or a deep value: json.dumps says which
-        text = None
-    if text is None:
         text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False)
     return (text + "\n").encode("utf-8")
 
 
-# json.dumps(indent=2) runs the pure-Python encoder (CPython 3.11's C encoder has no indent). The same text
-# comes from the C encoder if each innermost container (one holding no container) is written by it, with
-# the item separator ",\n" + the indent of its items; only the containers around those are walked here.
-# ensure_ascii=False strings: the C function json itself uses
-_ENCODE_STRING: Callable[[Any], str] = json.encoder.encode_basestring
-_LEAF_ENCODERS: dict[int, object] = {}
+# Each innermost container (one holding no container) is written in one call of a json.JSONEncoder whose
+# item separator is ",\n" + the indent of its items (json's documented ``separators`` argument, without
+# ``indent``, which CPython 3.11 writes in pure Python); only the containers around those are walked here.
+_LEAF_ENCODERS: dict[int, json.JSONEncoder] = {}
 _CONTAINERS = (dict, list, tuple)
 _SCALAR_TYPES = frozenset({str, int, bool, float, type(None)})
+_STRING_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
-def _leaf_encoder(depth: int) -> Any:
+def _encode_string(text: str) -> str:
+    return _STRING_ENCODER.encode(text)
+
+
+def _leaf_encoder(depth: int) -> json.JSONEncoder:
     encoder = _LEAF_ENCODERS.get(depth)
     if encoder is None:
-        assert _C_MAKE_ENCODER is not None
-        encoder = _LEAF_ENCODERS[depth] = _C_MAKE_ENCODER(
-            None, json.JSONEncoder().default, _ENCODE_STRING, None, ": ", ",\n" + "  " * (depth + 1),
-            False, False, False,
+        encoder = _LEAF_ENCODERS[depth] = json.JSONEncoder(
+            ensure_ascii=False, allow_nan=False, check_circular=False,
+            separators=(",\n" + "  " * (depth + 1), ": "),
         )
     return encoder
 
 
 def _pretty(value: object, depth: int) -> str:
-    """``json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)``, the text at ``depth``."""
+    """:func:`dumps_pretty`'s text of ``value`` at ``depth`` (without the final newline)."""
     kind = type(value)
     if kind is str:
-        return _ENCODE_STRING(value)
+        return _encode_string(value)  # type: ignore[arg-type]
     if kind is int:
         return int.__repr__(value)
     if value is None:
@@ -413,32 +404,41 @@ def _pretty(value: object, depth: int) -> str:
     if value is False:
         return "false"
     if not isinstance(value, _CONTAINERS):
-        return "".join(_leaf_encoder(depth)(value, 0))
+        return _leaf_encoder(depth).encode(value)
     if not value:
         return "{}" if isinstance(value, dict) else "[]"
     inner = "\n" + "  " * (depth + 1)
     outer = "\n" + "  " * depth
     items = value.values() if isinstance(value, dict) else value
-    for item in items:
-        if isinstance(item, _CONTAINERS):
-            break
-    else:  # an innermost container: all of it at C speed
-        text = "".join(_leaf_encoder(depth)(value, 0))
+    nested = [index for index, item in enumerate(items) if isinstance(item, _CONTAINERS) and item]
+    if not nested:  # an innermost container: all of it in one call
+        text = _leaf_encoder(depth).encode(value)
         return text[0] + inner + text[1:-1] + outer + text[-1]
-    if isinstance(value, dict):
-        parts = []
-        for key, item in value.items():
-            name = _ENCODE_STRING(key) if type(key) is str else _leaf_key(key)
-            parts.append(name + ": " + (_ENCODE_STRING(item) if type(item) is str else _pretty(item, depth + 1)))
-        return "{" + inner + ("," + inner).join(parts) + outer + "}"
-    if _leaf_dicts(value):
+    if not isinstance(value, dict) and len(nested) == len(value) and _leaf_dicts(value):
         return _pretty_leaf_dicts(value, depth)  # type: ignore[arg-type]
-    parts = [_pretty(item, depth + 1) for item in value]
-    return "[" + inner + ("," + inner).join(parts) + outer + "]"
+    # The container written in one call with null in place of each non-empty container it holds, split into
+    # its members at the item separator (a written scalar or name never holds a newline: json escapes it),
+    # then each null replaced by the text of its container, one level deeper.
+    if isinstance(value, dict):
+        keys = list(value)
+        shallow: dict[object, object] | list[object] = dict(value)
+        for index in nested:
+            shallow[keys[index]] = None
+    else:
+        keys = []
+        shallow = list(value)
+        for index in nested:
+            shallow[index] = None
+    text = _leaf_encoder(depth).encode(shallow)
+    parts = text[1:-1].split("," + inner)
+    for index in nested:
+        child = value[keys[index]] if keys else value[index]
+        parts[index] = parts[index][:-4] + _pretty(child, depth + 1)  # "null" → the container's text
+    return text[0] + inner + ("," + inner).join(parts) + outer + text[-1]
 
 
 def _leaf_dicts(items: object) -> bool:
-    """A list of non-empty dicts holding no container (a dossier's file list): one C call writes it."""
+    """A list of non-empty dicts holding no container (a dossier's file list): one call writes it."""
     if type(items) is not list:
         return False
     scalars = _SCALAR_TYPES.issuperset
@@ -446,19 +446,12 @@ def _leaf_dicts(items: object) -> bool:
 
 
 def _pretty_leaf_dicts(items: list[dict[object, object]], depth: int) -> str:
-    """The list written in one call of the C encoder, with the separator of the dicts' members, then
-    re-indented at the seams between items: ``},<newline><indent>{`` occurs nowhere else, since a member
-    is followed by a quoted name, never by ``{``, and no scalar ends in ``}``."""
+    """The list written in one call, with the separator of the dicts' members, then re-indented at the
+    seams between items: ``},<newline><indent>{`` occurs nowhere else, since a member is followed by a
+    quoted name, never by ``{``, and no scalar ends in ``}``."""
     zero = "\n" + "  " * depth
     one = zero + "  "
     two = one + "  "
-    text = "".join(_leaf_encoder(depth + 1)(items, 0))  # "[{" ... "}]", everything separated by "," + two
+    text = _leaf_encoder(depth + 1).encode(items)  # "[{" ... "}]", everything separated by "," + two
     body = text[2:-2].replace("}," + two + "{", one + "}," + one + "{" + two)
     return "[" + one + "{" + two + body + one + "}" + zero + "]"
-
-
-def _leaf_key(key: object) -> str:
-    """A member name as json writes it (non-string names as json converts them, or its TypeError)."""
-    if type(key) is str:
-        return _ENCODE_STRING(key)
-    return "".join(_leaf_encoder(0)({key: 0}, 0))[1:-4]

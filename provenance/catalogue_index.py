@@ -79,8 +79,9 @@ def _records_stamp(archive: Archive) -> str:
 # The commit hooks (best effort: never raise)
 
 
-def before_commit(archive: Archive, record_id: str) -> None:
-    """Mark ``record_id`` pending just before its commit (nothing when there is no index yet)."""
+def before_commit(archive: Archive, *record_ids: str) -> None:
+    """Mark the records pending just before their commit (nothing when there is no index yet); a group
+    commit marks all of its records in one transaction."""
     path = index_path(archive)
     if not os.path.exists(path):
         return
@@ -88,13 +89,16 @@ def before_commit(archive: Archive, record_id: str) -> None:
 
     try:
         with closing(_connect(path)) as db:
-            db.execute("INSERT OR IGNORE INTO pending(record) VALUES (?)", (record_id,))
+            db.execute("BEGIN IMMEDIATE")  # one transaction (each statement would be one, and write its journal)
+            db.executemany("INSERT OR IGNORE INTO pending(record) VALUES (?)", [(rid,) for rid in record_ids])
+            db.execute("COMMIT")
     except sqlite3.Error:
         pass  # the records/ stamp no longer matches: the next search re-checks every manifest
 
 
-def after_commit(archive: Archive, record_id: str) -> None:
-    """Index ``record_id`` as just committed; clear its pending mark (nothing when there is no index)."""
+def after_commit(archive: Archive, *record_ids: str) -> None:
+    """Index the records as just committed, clearing their pending marks, in one transaction (nothing when
+    there is no index)."""
     path = index_path(archive)
     if not os.path.exists(path):
         return
@@ -104,8 +108,9 @@ def after_commit(archive: Archive, record_id: str) -> None:
         with closing(_connect(path)) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                index_record(db, archive, record_id)
-                db.execute("DELETE FROM pending WHERE record = ?", (record_id,))
+                for record_id in record_ids:
+                    index_record(db, archive, record_id)
+                db.executemany("DELETE FROM pending WHERE record = ?", [(rid,) for rid in record_ids])
                 if db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0:
                     _set_meta(db, "records_stamp", _records_stamp(archive))
                 db.execute("COMMIT")
@@ -309,7 +314,7 @@ def open_index(archive: Archive) -> tuple[sqlite3.Connection, IndexStatus]:
     (index.unavailable) when SQLite lacks FTS5 or the index cannot be written."""
     import sqlite3
 
-    from provenance.errors import ErrorCode, ProvenanceError
+    from provenance.errors import ErrorCode, UnavailableError
 
     path = index_path(archive)
     status = IndexStatus()
@@ -329,7 +334,7 @@ def open_index(archive: Archive) -> tuple[sqlite3.Connection, IndexStatus]:
             if db is not None:
                 db.close()
             if "locked" in str(exc) or "busy" in str(exc):
-                raise ProvenanceError(
+                raise UnavailableError(
                     ErrorCode.INDEX_UNAVAILABLE,
                     f"the search index is busy (being rebuilt?); try again ({exc})",
                 ) from exc
@@ -341,14 +346,14 @@ def open_index(archive: Archive) -> tuple[sqlite3.Connection, IndexStatus]:
         return db, status
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc).lower():
-            raise ProvenanceError(
+            raise UnavailableError(
                 ErrorCode.INDEX_UNAVAILABLE, f"this Python's SQLite has no FTS5 full-text search ({exc})"
             ) from exc
-        raise ProvenanceError(
+        raise UnavailableError(
             ErrorCode.INDEX_UNAVAILABLE, f"the search index {path} cannot be used: {exc}"
         ) from exc
     except OSError as exc:
-        raise ProvenanceError(
+        raise UnavailableError(
             ErrorCode.INDEX_UNAVAILABLE, f"the search index {path} cannot be written: {exc.strerror}"
         ) from exc
 

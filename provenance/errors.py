@@ -1,7 +1,10 @@
 """One exception hierarchy for every failure a command reports.
 
-Each error carries a stable dotted ``code`` (documented in the README) and the process exit code the CLI
-uses for it. Messages are one line a person can act on; tests assert codes, never messages.
+Each error carries a stable dotted ``code`` (documented in the README). Each code belongs to exactly one
+class, by :data:`ERROR_CLASS` (a ``UsageError`` never carries ``record.exists``); ``tests/test_error_model.py``
+checks every raise site against it. Exit codes are the command line's business (``provenance.cli.exits``),
+not the library's. Messages are one line a person can act on and name no command-line option (the CLI adds
+its hints by code); tests assert codes, never messages.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class ErrorCode(StrEnum):
-    """Stable codes for failures that stop a command (exit 2 unless noted)."""
+    """Stable codes for failures that stop a command; :data:`ERROR_CLASS` gives each its class."""
 
     USAGE = "usage.invalid"
     ARCHIVE_NOT_FOUND = "archive.not-found"
@@ -135,9 +138,8 @@ def bound_details(details: dict[str, object]) -> dict[str, object]:
 
 
 class ProvenanceError(Exception):
-    """Base of every error a command reports to a person. ``exit_code`` is 2 (the command could not run)."""
-
-    exit_code: int = 2
+    """Base of every error a command reports to a person: a stable ``code``, a one-line ``message``, and
+    structured ``details`` (``path``, ``record``, ``key``, ``param`` naming the caller's parameter, …)."""
 
     def __init__(self, code: ErrorCode, message: str, **details: object) -> None:
         message = bound_message(message)
@@ -178,6 +180,67 @@ class PolicyError(ProvenanceError):
 
 class StorageError(ProvenanceError):
     """A write that failed (disk full, read-only archive); the archive is left as it was."""
+
+
+class UnavailableError(ProvenanceError):
+    """Something outside the archive is not there: an optional extra, the signing agent, a scheduler, the
+    search index."""
+
+
+class UnverifiedError(ProvenanceError):
+    """A record or bundle a reader's format is made from does not verify as ``trusted`` (its ``state`` is in
+    the details: ``invalid`` or ``valid``)."""
+
+    def __init__(self, code: ErrorCode, message: str, *, state: object = None, **details: object) -> None:
+        super().__init__(code, message, state=str(state) if state is not None else None, **details)
+
+
+E = ErrorCode
+# The one table from code to class. A code raised with another class is a bug (tests/test_error_model.py).
+ERROR_CLASS: dict[ErrorCode, type[ProvenanceError]] = {
+    **dict.fromkeys(
+        (E.USAGE, E.ROLE_UNKNOWN, E.EVENT_UNKNOWN, E.RECORD_ID_INVALID, E.INPUT_NOT_VERIFIABLE, E.KEY_AMBIGUOUS),
+        UsageError,
+    ),
+    **dict.fromkeys(
+        (E.ARCHIVE_NOT_FOUND, E.RECORD_NOT_FOUND, E.INPUT_NOT_FOUND, E.KEY_NOT_FOUND, E.KEY_NO_DEFAULT,
+         E.VERSION_NOT_FOUND, E.FILE_NOT_IN_RECORD, E.LOG_NOT_ENABLED),
+        NotFoundError,
+    ),
+    **dict.fromkeys(
+        (E.ARCHIVE_EXISTS, E.ARCHIVE_LOCKED, E.RECORD_EXISTS, E.OUTPUT_EXISTS, E.KEY_CONFLICT,
+         E.KEY_NAME_CONFUSABLE, E.WITNESS_CONFLICT, E.AGENT_RUNNING),
+        ConflictError,
+    ),
+    **dict.fromkeys(
+        (E.ARCHIVE_CONFIG, E.RECORD_CORRUPT, E.INPUT_UNREADABLE, E.INPUT_EMPTY, E.INPUT_ENCODING,
+         E.INPUT_PATH_UNSAFE, E.METADATA_INVALID, E.PROFILE_NO_MATCH, E.NOTE_QUOTE_NOT_FOUND,
+         E.NOTE_QUOTE_AMBIGUOUS, E.REVISION_UNCHANGED, E.BUNDLE_UNREADABLE, E.LOG_DAMAGED, E.LOG_INPUT_INVALID,
+         E.WITNESS_UNKNOWN_LOG, E.WITNESS_BAD_SIGNATURE, E.WITNESS_BAD_PROOF, E.ARCHIVE_PATH_UNSAFE,
+         E.INPUT_TOO_MANY_NOTES, E.ARCHIVE_TOO_MANY_RECORDS, E.RECORD_TOO_MANY_FILES, E.KEYS_TOO_MANY,
+         E.RECORD_TOO_LARGE, E.ANNOTATIONS_INVALID, E.SHEET_INVALID, E.BATCH_REFUSED),
+        InputError,
+    ),
+    **dict.fromkeys(
+        (E.KEY_PASSPHRASE_MISSING, E.KEY_PASSPHRASE_WRONG, E.KEY_WEAK, E.KEY_MALFORMED, E.KEY_FILE_UNSAFE,
+         E.KEY_ROTATION_UNPROVEN, E.KEY_ROTATION_WIDENS, E.LOG_KEY_MISSING, E.AGENT_SOCKET_UNSAFE,
+         E.AGENT_REFUSED),
+        KeyStoreError,
+    ),
+    **dict.fromkeys((E.ROLE_NOT_ALLOWED, E.KEY_REVOKED, E.KEY_EXPIRED), PolicyError),
+    **dict.fromkeys((E.WRITE_FAILED, E.STORAGE_UNAVAILABLE), StorageError),
+    **dict.fromkeys(
+        (E.EXTRA_MISSING, E.AGENT_UNAVAILABLE, E.SCHEDULER_UNREACHABLE, E.INDEX_UNAVAILABLE), UnavailableError
+    ),
+    **dict.fromkeys((E.SOURCE_INVALID, E.SOURCE_NOT_TRUSTED), UnverifiedError),
+}
+del E
+
+
+def error(code: ErrorCode, message: str, **details: object) -> ProvenanceError:
+    """The error of ``code``, of the class :data:`ERROR_CLASS` gives it (for callers that pick a code at run
+    time: ``raise error(code, message)``)."""
+    return ERROR_CLASS[code](code, message, **details)
 
 
 def validation_detail(exc: ValidationError) -> tuple[str, str]:

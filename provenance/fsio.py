@@ -70,6 +70,30 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = Tru
         fsync_dir(path.parent)
 
 
+def write_new(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) -> None:
+    """Create ``path`` with ``data`` directly (no temporary file and rename): for a folder nobody reads
+    until it is renamed into place whole (a new record's stage), where a torn file is never seen. Raises
+    ``FileExistsError`` when ``path`` exists (nothing is replaced), ``OSError``; a failed write removes it.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)  # the mode asked for, whatever the umask
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    if sync:
+        fsync_dir(path.parent)
+
+
 def read_limited(path: Path, limit: int, *, regular_only: bool = True, follow: bool = True) -> bytes:
     """At most ``limit`` bytes of ``path``; refuses more, and (by default) anything but a regular file.
 
@@ -239,7 +263,7 @@ def new_folder(out: Path, *, what: str) -> Iterator[Path]:
         rename_noreplace(building, out)
     except FileExistsError:
         shutil.rmtree(building, ignore_errors=True)
-        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out") from None
+        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists") from None
     except OSError as exc:
         shutil.rmtree(building, ignore_errors=True)
         raise storage_error(f"write {what}", out, exc) from exc

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from provenance import catalogue_index, limits
 from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive, StagedRecord, object_path
 from provenance.archive_log import event_leaves, logged_commit
-from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, StorageError, UsageError
+from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, UsageError
 from provenance.fsio import storage_error
 from provenance.manifest_io import (
     event_digest,
@@ -246,7 +246,7 @@ def append_event(
         record_dir = archive.require_record(record_id)
         manifest = read_manifest(record_dir)
         if manifest.events and parse_utc(manifest.events[-1].time) > now:
-            raise PolicyError(
+            raise UsageError(
                 ErrorCode.USAGE,
                 f"the last event of {record_id} is dated {manifest.events[-1].time}, after this machine's clock "
                 f"({format_utc(now)}); check the clock",
@@ -291,7 +291,7 @@ def append_event(
 def state_at(archive: Archive, record_id: str, version: int) -> tuple[Manifest, State, Event]:
     """The record's state as it was after event ``version`` (1-based), read from its snapshot object.
 
-    Raises ``NotFoundError(version.not-found)``; ``StorageError`` when the snapshot is missing.
+    Raises ``NotFoundError(version.not-found)``; ``InputError(record.corrupt)`` when the snapshot is missing.
     """
     record_dir = archive.require_record(record_id)
     manifest = read_manifest(record_dir)
@@ -304,7 +304,7 @@ def state_at(archive: Archive, record_id: str, version: int) -> tuple[Manifest, 
     try:
         state = read_snapshot(record_dir / OBJECTS_DIR, event).state
     except SnapshotError as exc:
-        raise StorageError(
+        raise InputError(
             ErrorCode.RECORD_CORRUPT,
             f"the snapshot of version {version} of {record_id} is missing or damaged ({exc.path}); run verify",
         ) from exc
@@ -314,7 +314,7 @@ def state_at(archive: Archive, record_id: str, version: int) -> tuple[Manifest, 
 def file_bytes_at(archive: Archive, record_id: str, sha256_hex: str, path: str) -> bytes:
     """The bytes of a file version: the current file when it matches, else its stored object.
 
-    Raises ``StorageError(record.corrupt)`` when the version is not stored or its bytes do not match.
+    Raises ``InputError(record.corrupt)`` when the version is not stored or its bytes do not match.
     """
     record_dir = archive.require_record(record_id)
     current = record_dir / "files" / path
@@ -326,12 +326,12 @@ def file_bytes_at(archive: Archive, record_id: str, sha256_hex: str, path: str) 
     try:
         data = stored.read_bytes()
     except OSError as exc:
-        raise StorageError(
+        raise InputError(
             ErrorCode.RECORD_CORRUPT,
             f"version {sha256_hex[:12]} of {path} is not stored ({stored}); run verify",
         ) from exc
     if hashlib.sha256(data).hexdigest() != sha256_hex:
-        raise StorageError(
+        raise InputError(
             ErrorCode.RECORD_CORRUPT,
             f"the stored version {sha256_hex[:12]} of {path} was altered ({stored}); run verify",
         )

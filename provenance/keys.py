@@ -27,6 +27,7 @@ from provenance.errors import (
     ErrorCode,
     KeyStoreError,
     NotFoundError,
+    PolicyError,
     UsageError,
     validation_detail,
 )
@@ -312,12 +313,14 @@ def generate_key(
         raise UsageError(ErrorCode.USAGE, "a key needs at least one role")
     archive.refuse_links()  # before anything is written, the private key included
     if not passphrase:
-        raise UsageError(ErrorCode.KEY_PASSPHRASE_MISSING, "a key needs a non-empty passphrase")
+        raise KeyStoreError(ErrorCode.KEY_PASSPHRASE_MISSING, "a key needs a non-empty passphrase")
     rounds = signing.DEFAULT_KDF_ROUNDS if rounds is None else rounds
     if not 1 <= rounds <= signing.MAX_KDF_ROUNDS:
-        raise UsageError(ErrorCode.USAGE, f"--kdf-rounds must be from 1 to {signing.MAX_KDF_ROUNDS}")
+        raise UsageError(
+            ErrorCode.USAGE, f"the bcrypt rounds must be from 1 to {signing.MAX_KDF_ROUNDS}", param="kdf_rounds"
+        )
     if valid_until is not None and valid_until <= now:
-        raise UsageError(ErrorCode.USAGE, "--valid-until must be in the future")
+        raise UsageError(ErrorCode.USAGE, "the end of the key's validity must be in the future", param="valid_until")
     check_new_name(archive, name, supersedes=supersedes)
     key_type = note_key_type(roles)
     verifier_key = None
@@ -329,7 +332,7 @@ def generate_key(
         try:
             verifier_key = verifier_for(name, b"\x00" * 32, key_type)
         except NoteError as exc:
-            raise UsageError(ErrorCode.USAGE, f"--name of a log or witness key: {exc}") from None
+            raise UsageError(ErrorCode.USAGE, f"the name of a log or witness key: {exc}", param="name") from None
     key = signing.SigningKey.generate()
     if verifier_key is not None:
         verifier_key = verifier_for(name, key.public_bytes(), verifier_key.key_type)
@@ -356,7 +359,7 @@ def generate_key(
     ended: KeyCard | None = None
     if store is not None and rotation is not None:
         old = store.get(rotation.old)
-        check_rotation(card, old, source="--supersedes", allow_new_roles=allow_new_roles)
+        check_rotation(card, old, source="the rotation", allow_new_roles=allow_new_roles)
         assert old is not None
         ended = ended_at_rotation(old, rotation)
     private_path = private_key_path(card.id, home)
@@ -450,12 +453,16 @@ def check_new_name(archive: Archive, name: str, *, supersedes: str | None) -> No
     from provenance.model.identity import identity_problem
 
     if not 1 <= len(name) <= 4096:
-        raise UsageError(ErrorCode.USAGE, f"--name must be 1 to 4096 characters (it has {len(name)})", field="name")
+        raise UsageError(
+            ErrorCode.USAGE, f"a key's name must be 1 to 4096 characters (it has {len(name)})", field="name", param="name"
+        )
     problem = identity_problem(name)
     if problem is not None:
-        raise UsageError(ErrorCode.USAGE, f"--name {problem}; a reader could not see what it says", field="name")
+        raise UsageError(
+            ErrorCode.USAGE, f"the key's name {problem}; a reader could not see what it says", field="name", param="name"
+        )
     store = TrustStore.load(archive.keys_dir)
-    check_name_distinct(store, name, "(new key)", supersedes=supersedes, source="--name")
+    check_name_distinct(store, name, "(new key)", supersedes=supersedes, source="the new name")
 
 
 def check_private_key(card: KeyCard, home: Path | None = None) -> None:
@@ -505,10 +512,10 @@ def select_card(
     if not usable:
         raise NotFoundError(
             ErrorCode.KEY_NO_DEFAULT,
-            "no private key here for any key card of this archive; run 'provenance keys generate' or pass --key",
+            "no private key here for any key card of this archive",
         )
     names = ", ".join(f"{c.name} ({c.id[8:20]})" for c in usable)
-    raise UsageError(ErrorCode.KEY_AMBIGUOUS, f"several keys could sign ({names}); choose one with --key")
+    raise UsageError(ErrorCode.KEY_AMBIGUOUS, f"several keys could sign ({names})")
 
 
 def write_card(archive: Archive, card: KeyCard, *, replace: str | None = None) -> Path:
@@ -531,7 +538,7 @@ def revoke(archive: Archive, ref: str, *, reason: str, at: datetime) -> KeyCard:
     store = TrustStore.load(archive.keys_dir)
     card = store.resolve(ref)
     if card.revoked is not None:
-        raise ConflictError(
+        raise PolicyError(
             ErrorCode.KEY_REVOKED,
             f"key {card.id[:20]}… ({card.name}) was already revoked at {card.revoked.time}",
         )
@@ -679,7 +686,7 @@ def _check_narrowing(existing: KeyCard, incoming: KeyCard, *, source: str) -> No
     if existing.revoked is not None and (
         incoming.revoked is None or parse_utc(incoming.revoked.time) > parse_utc(existing.revoked.time)
     ):
-        raise ConflictError(
+        raise PolicyError(
             ErrorCode.KEY_REVOKED,
             f"{source}: key {existing.id[:20]}… ({existing.name}) is revoked in this trust store since "
             f"{existing.revoked.time}; a card cannot lift or postpone that revocation",

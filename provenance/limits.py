@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from provenance.errors import ErrorCode, InputError, UsageError
+from provenance.errors import ErrorCode, ProvenanceError, UsageError, error
 
 T = TypeVar("T")
 
@@ -40,8 +40,8 @@ class Limit:
         """One line naming the input, the bound and how to raise it."""
         return f"{where}: more than {self.value():,} {self.what}; refused (raise the limit with {self.env}=N)"
 
-    def error(self, where: str) -> InputError:
-        return InputError(self.code, self.message(where), limit=self.value())
+    def error(self, where: str) -> ProvenanceError:
+        return error(self.code, self.message(where), limit=self.value())
 
     def take(self, items: Iterable[T], where: str) -> Iterator[T]:
         """``items`` one by one; raises :meth:`error` at the first one past the bound (never counts on)."""

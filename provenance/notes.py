@@ -73,14 +73,16 @@ def locate_quote(text: str, quote: str, occurrence: int | None, *, source: str) 
         if len(found) > 1:
             raise InputError(
                 ErrorCode.NOTE_QUOTE_AMBIGUOUS,
-                f"{quote!r} occurs {len(found)} times in {source}; choose one with --occurrence 1..{len(found)}",
+                f"{quote!r} occurs {len(found)} times in {source}; choose an occurrence, 1 to {len(found)}",
+                param="occurrence",
                 occurrences=len(found),
             )
         occurrence = 1
     if not 1 <= occurrence <= len(found):
         raise InputError(
             ErrorCode.NOTE_QUOTE_AMBIGUOUS,
-            f"{quote!r} occurs {len(found)} time(s) in {source}; --occurrence {occurrence} is out of range",
+            f"{quote!r} occurs {len(found)} time(s) in {source}; occurrence {occurrence} is out of range",
+            param="occurrence",
         )
     start = found[occurrence - 1]
     return start, start + len(quote)

@@ -87,7 +87,7 @@ def check_rotation(card: KeyCard, old: KeyCard | None, *, source: str, allow_new
         raise KeyStoreError(
             ErrorCode.KEY_ROTATION_WIDENS,
             f"{source}: key {card.id[:20]}… supersedes {old.id[:20]}… ({old.name!r}) and adds the role(s) "
-            f"{', '.join(added)} the old key lacked; review it, then import with --allow-new-roles if meant",
+            f"{', '.join(added)} the old key lacked; review it, then allow the new roles if meant",
             key=card.id,
             added=added,
         )

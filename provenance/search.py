@@ -70,7 +70,8 @@ def parse_field_filters(specs: list[str]) -> list[tuple[str, str]]:
         if target is None or (target in CONTROL_COLUMNS and target != "id"):
             known = ", ".join(CATALOGUE_FIELDS)
             raise UsageError(
-                ErrorCode.USAGE, f"--field {spec!r}: give FIELD=VALUE with a catalogue field ({known})"
+                ErrorCode.USAGE, f"field filter {spec!r}: give FIELD=VALUE with a catalogue field ({known})",
+                param="fields",
             )
         out.append((target, value))
     return out
@@ -329,7 +330,7 @@ def list_records(
         json_field = field_for(sort)
         if json_field is None or json_field in ("filename", "id", "profile", "encoding"):
             raise UsageError(
-                ErrorCode.USAGE, f"--sort {sort!r}: use {', '.join(SORT_COLUMNS)} or a catalogue field"
+                ErrorCode.USAGE, f"sort {sort!r}: use {', '.join(SORT_COLUMNS)} or a catalogue field", param="sort"
             )
     db, status = open_index(archive)
     try:

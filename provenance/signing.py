@@ -23,7 +23,7 @@ import struct
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from provenance.errors import ErrorCode, KeyStoreError, UsageError
+from provenance.errors import ErrorCode, KeyStoreError
 
 __all__ = [
     "DEFAULT_KDF_ROUNDS",
@@ -128,7 +128,8 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> boo
 
 @functools.lru_cache(maxsize=256)
 def _public_key(public_key: bytes) -> Ed25519PublicKey:
-    """The loaded key (raises ``ValueError``); cached, as a verifier checks many events of few signers."""
+    """The loaded key (raises ``ValueError``); cached, as a verifier checks many events of few signers.
+    The one cache of a public key: callers pass the raw bytes of a card's key, never keep their own."""
     return Ed25519PublicKey.from_public_bytes(public_key)
 
 
@@ -146,7 +147,7 @@ def parse_key_id(text: str) -> str:
     """Return ``text`` if it is a key id (``ed25519:`` + 64 lowercase hex digits), else UsageError."""
     if not isinstance(text, str) or _KEY_ID_RE.fullmatch(text) is None:
         shown = text[:80] if isinstance(text, str) else type(text).__name__
-        raise UsageError(
+        raise KeyStoreError(
             ErrorCode.KEY_MALFORMED,
             f"not a key id: {shown!r} (expected 'ed25519:' followed by 64 lowercase hex digits)",
         )
@@ -263,9 +264,9 @@ def check_public_key(public_key: bytes) -> None:
         raise KeyStoreError(ErrorCode.KEY_WEAK, problem)
 
 
-@functools.lru_cache(maxsize=1024)
 def _subgroup_problem(public_key: bytes) -> str | None:
-    """Why a (decodable) key is outside the prime-order subgroup, or None. Cached: cards are re-read often."""
+    """Why a (decodable) key is outside the prime-order subgroup, or None. Not cached here: a card is
+    checked when it is parsed, and a parsed card is kept by its bytes (``keys.parse_card``)."""
     x, y = _decode_point(public_key)
     point: _ExtendedPoint = (x, y, 1, (x * y) % _P)
     eighth = point

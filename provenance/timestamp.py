@@ -43,7 +43,7 @@ def request(url: str, data: bytes, *, timeout: float = 30.0) -> tuple[bytes, dat
 
     client = _client()
     if not url.startswith(("http://", "https://")):
-        raise UsageError(ErrorCode.USAGE, f"--tsa {url[:80]!r}: an http:// or https:// address")
+        raise UsageError(ErrorCode.USAGE, f"time-stamping authority {url[:80]!r}: give an http:// or https:// address", param="tsa")
     builder = client.TimestampRequestBuilder().data(data).hash_algorithm(client.HashAlgorithm.SHA256)
     query = builder.nonce(nonce=True).cert_request(cert_request=True).build()
     post = urllib.request.Request(  # noqa: S310 - http(s) only, checked above

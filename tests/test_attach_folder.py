@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.errors import InputError, UsageError
+from provenance.errors import ConflictError, ErrorCode, InputError
 from tests.conftest import World
 from tests.helpers import RID, tree_snapshot
 
@@ -79,8 +79,9 @@ def test_attach_folder_twice_is_refused(ingested: World, tmp_path: Path) -> None
     make_folder(folder)
     attach(ingested.archive, RID, ingested.signers["archivist"], source=folder, now=ingested.tick())
     before = tree_snapshot(ingested.archive.record_dir(RID))
-    with pytest.raises(UsageError):
+    with pytest.raises(ConflictError) as info:  # record.exists is a ConflictError (errors.ERROR_CLASS)
         attach(ingested.archive, RID, ingested.signers["archivist"], source=folder, now=ingested.tick())
+    assert info.value.code is ErrorCode.RECORD_EXISTS
     assert tree_snapshot(ingested.archive.record_dir(RID)) == before
 
 

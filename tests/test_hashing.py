@@ -100,3 +100,10 @@ def test_small_work_stays_in_process() -> None:
     assert not hashing.worth_parallel(10_000, 0, 1)
     assert hashing.worth_parallel(10_000, 0, 2)
     assert hashing.worth_parallel(2, 1 << 30, 2)
+
+
+def test_known_bytes_decide_alone() -> None:
+    """With the bytes known (a bag's declared Payload-Oxum), many small files stay in one process."""
+    assert not hashing.worth_parallel(10_000, 40 << 20, 2, known_total=True)
+    assert hashing.worth_parallel(10_000, 1 << 30, 2, known_total=True)
+    assert hashing.worth_parallel(10_000, 0, 2)  # count alone still decides when the bytes are unknown

@@ -25,6 +25,9 @@ from tests.helpers import (
     TRANSLATOR,
     json_error,
     make_writable,
+    read_manifest_json,
+    tree_snapshot,
+    write_manifest_json,
 )
 
 ORIGINAL = REFERENCE.read_bytes()
@@ -363,3 +366,136 @@ def test_events_signed_before_a_policy_change_are_valid_not_trusted(lived: World
 def test_revise_stores_the_revision_byte_for_byte(lived: World) -> None:
     """Re-anchoring changes notes only: the stored file is the revision's bytes, exactly."""
     assert (lived.archive.record_dir(RID) / "files" / "telegram-23256.txt").read_bytes() == CORRECTED
+
+
+# ---- provenance.history called from Python: roles, the signer's key, append_event, past versions ----
+
+def _signer_card(world: World, role: str) -> Any:
+    return world.signers[role].card
+
+
+@pytest.mark.parametrize(
+    ("role", "event", "wanted", "result"),
+    [
+        ("translator", "annotation", None, "translator"),
+        ("archivist", "revision", None, "archivist"),
+        ("archivist", "revision", "archivist", "archivist"),
+        ("translator", "review", None, "role.not-allowed"),
+        ("reviewer", "metadata-change", None, "role.not-allowed"),
+        ("translator", "annotation", "reviewer", "role.not-allowed"),  # a role the key does not hold
+        ("publisher", "custody-transfer", None, "role.not-allowed"),
+    ],
+)
+def test_choose_role(world: World, role: str, event: str, wanted: str | None, result: str) -> None:
+    from provenance.history import choose_role
+    from provenance.model.events import EventType, Role
+    from tests.coded import raises_code
+
+    policy = world.archive.config().policy
+    card = _signer_card(world, role)
+    if "." in result:
+        with raises_code(result):
+            choose_role(card, EventType(event), policy, Role(wanted) if wanted else None)
+    else:
+        assert choose_role(card, EventType(event), policy, Role(wanted) if wanted else None) == Role(result)
+
+
+def test_check_key_usable_refuses_revoked_expired_and_future_keys(world: World) -> None:
+    from datetime import timedelta
+
+    from provenance.history import check_key_usable
+    from provenance.model.keycard import Revocation
+    from tests.coded import raises_code
+    from tests.conftest import T0
+
+    card = _signer_card(world, "archivist")
+    check_key_usable(card, T0 + timedelta(days=1))
+    revoked = card.model_copy(update={"revoked": Revocation(time="2026-01-06T00:00:00Z", reason="lost")})
+    with raises_code(ErrorCode.KEY_REVOKED, "lost"):
+        check_key_usable(revoked, T0 + timedelta(days=2))
+    expired = card.model_copy(update={"valid_until": "2026-01-06T00:00:00Z"})
+    with raises_code(ErrorCode.KEY_EXPIRED, "expired"):
+        check_key_usable(expired, T0 + timedelta(days=2))
+    with raises_code(ErrorCode.KEY_EXPIRED, "not-yet-valid"):
+        check_key_usable(card, T0 - timedelta(days=1))
+
+
+def _no_change(stage: Any, manifest: Any) -> tuple[Any, str, dict[str, Any]]:
+    return manifest.state, "Nothing but an event", {}
+
+
+def test_append_event_appends_one_signed_event_and_state_at_reads_each_version(ingested: World) -> None:
+    from provenance.history import append_event, file_bytes_at, state_at
+    from provenance.model.events import EventType
+
+    before = read_manifest_json(ingested)
+    manifest = append_event(ingested.archive, RID, EventType.REVIEW, ingested.signers["reviewer"], _no_change,
+                            now=ingested.tick())
+    assert len(manifest.events) == len(before["events"]) + 1
+    assert manifest.events[-1].summary == "Nothing but an event" and manifest.events[-1].seq == 2
+    first, state, event = state_at(ingested.archive, RID, 1)
+    assert event.seq == 1 and state == manifest.state and len(first.events) == 2
+    entry = state.files[0]
+    assert file_bytes_at(ingested.archive, RID, entry.sha256, entry.path) == REFERENCE.read_bytes()
+
+
+@pytest.mark.parametrize("problem", ["mutation raises", "dated before the last event", "key revoked meanwhile",
+                                     "card removed meanwhile", "manifest state altered"])
+def test_append_event_refusals_leave_the_record_as_it_was(ingested: World, problem: str) -> None:
+    from datetime import timedelta
+
+    from provenance.history import append_event
+    from provenance.keys import card_filename, revoke
+    from provenance.model.events import EventType
+    from tests.coded import raises_code
+    from tests.conftest import T0
+
+    signer = ingested.signers["reviewer"]
+    mutate = _no_change
+    now = ingested.tick()
+    code: str = ErrorCode.USAGE
+    if problem == "mutation raises":
+        def mutate(stage: Any, manifest: Any) -> tuple[Any, str, dict[str, Any]]:
+            stage.write("files/half.txt", b"half a change")
+            raise ValueError("abandoned")
+    elif problem == "dated before the last event":
+        now = T0 - timedelta(days=1)
+    elif problem == "key revoked meanwhile":
+        revoke(ingested.archive, signer.card.id, reason="stolen", at=T0)
+        code = ErrorCode.KEY_REVOKED
+    elif problem == "card removed meanwhile":
+        (ingested.archive.keys_dir / card_filename(signer.card)).unlink()
+        code = ErrorCode.KEY_NOT_FOUND
+    else:
+        document = read_manifest_json(ingested)
+        document["state"]["custodian"] = "Somebody else"
+        write_manifest_json(ingested, document)
+        code = ErrorCode.RECORD_CORRUPT
+    snapshot = tree_snapshot(ingested.archive.record_dir(RID))
+    if problem == "mutation raises":
+        with pytest.raises(ValueError, match="abandoned"):
+            append_event(ingested.archive, RID, EventType.REVIEW, signer, mutate, now=now)
+    else:
+        with raises_code(code):
+            append_event(ingested.archive, RID, EventType.REVIEW, signer, mutate, now=now)
+    assert tree_snapshot(ingested.archive.record_dir(RID)) == snapshot
+    assert list((ingested.archive.work_dir / "tmp").iterdir()) == []
+
+
+def test_past_versions_that_are_missing_or_altered_are_refused(ingested: World) -> None:
+    from provenance.history import file_bytes_at, state_at
+    from tests.coded import raises_code
+
+    with raises_code(ErrorCode.VERSION_NOT_FOUND, "versions 1 to 1"):
+        state_at(ingested.archive, RID, 2)
+    objects = ingested.archive.record_dir(RID) / "objects" / "sha256"
+    snapshot = next(objects.iterdir())
+    snapshot.chmod(0o644)
+    snapshot.write_bytes(snapshot.read_bytes() + b" ")
+    with raises_code(ErrorCode.RECORD_CORRUPT, "missing or damaged"):
+        state_at(ingested.archive, RID, 1)
+    with raises_code(ErrorCode.RECORD_CORRUPT, "is not stored"):
+        file_bytes_at(ingested.archive, RID, "0" * 64, f"{RID}.txt")
+    (objects / ("1" * 64)).write_bytes(b"not those bytes")
+    with raises_code(ErrorCode.RECORD_CORRUPT, "was altered"):
+        file_bytes_at(ingested.archive, RID, "1" * 64, f"{RID}.txt")

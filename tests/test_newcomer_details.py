@@ -114,6 +114,7 @@ def test_ctrl_c_at_the_prompt(ingested: World) -> None:
         encoding="utf-8",
         dimensions=(24, 80),
         timeout=60,
+        preexec_fn=_interruptible,
     )
     child.expect("(?i)passphrase")
     child.sendintr()
@@ -124,6 +125,12 @@ def test_ctrl_c_at_the_prompt(ingested: World) -> None:
     assert lines[-1].startswith("provenance: ") and "nothing was changed" in lines[-1], child.before
     assert sum("provenance:" in line for line in lines) == 1, child.before
     assert tree(ingested.root) == before
+
+
+def _interruptible() -> None:
+    """In the child: Ctrl-C acts as at a terminal, even when the suite itself runs with SIGINT ignored (a
+    background job of a non-interactive shell inherits SIGINT ignored, and so would every command)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_ctrl_c_during_export(lived: World) -> None:
@@ -144,6 +151,7 @@ def test_ctrl_c_during_export(lived: World) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     time.sleep(1.0)  # past the interpreter's start-up: from then on, anywhere
     proc.send_signal(signal.SIGINT)

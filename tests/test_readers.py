@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from provenance.cli.exits import exit_for_error
 from provenance.exports.page_text import esc, transcription_html, word_diff_html
 from tests.conftest import World
 from tests.helpers import RID, assert_one_clear_line, tree_snapshot
@@ -399,7 +400,7 @@ def test_a_bad_collection_is_refused_before_anything_is_signed(
     with pytest.raises(ProvenanceError) as caught:
         import_annotations(ingested.archive, RID, ingested.signers["translator"], read_collection(data),
                            now=ingested.tick())
-    assert caught.value.code == code and caught.value.exit_code == 2
+    assert caught.value.code == code and exit_for_error(caught.value) == 2
     assert tree_snapshot(ingested.archive.root) == before
 
 

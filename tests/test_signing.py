@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from provenance.errors import ErrorCode, KeyStoreError, UsageError
+from provenance.errors import ErrorCode, KeyStoreError
 from provenance.signing import (
     DEFAULT_KDF_ROUNDS,
     SigningKey,
@@ -159,7 +159,7 @@ def test_key_id_refuses_wrong_length() -> None:
     ],
 )
 def test_parse_key_id_refuses(text: str) -> None:
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(KeyStoreError) as info:  # key.malformed is a KeyStoreError (errors.ERROR_CLASS)
         parse_key_id(text)
     assert info.value.code is ErrorCode.KEY_MALFORMED
 

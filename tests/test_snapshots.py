@@ -78,11 +78,11 @@ def test_a_snapshot_that_cannot_be_used_is_refused_with_its_reason(
 
 
 def test_show_of_a_version_whose_snapshot_is_damaged_is_refused_with_record_corrupt(ingested: World) -> None:
-    from provenance.errors import ErrorCode, StorageError
+    from provenance.errors import ErrorCode, InputError
     from provenance.history import state_at
 
     objects, event = _first(ingested)
     (objects / snapshot_hex(event)).write_bytes(b"{}")
-    with pytest.raises(StorageError) as caught:
+    with pytest.raises(InputError) as caught:  # record.corrupt is an InputError (errors.ERROR_CLASS)
         state_at(ingested.archive, "telegram-23256", 1)
     assert caught.value.code is ErrorCode.RECORD_CORRUPT

@@ -29,7 +29,7 @@ def _read(report: VerificationReport, path: Path) -> tuple[dict[str, Any], Audit
     from pydantic import ValidationError
 
     from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
-    from provenance.errors import ErrorCode, NotFoundError
+    from provenance.errors import ErrorCode, InputError, NotFoundError
     from provenance.fsio import read_limited
 
     try:
@@ -37,7 +37,7 @@ def _read(report: VerificationReport, path: Path) -> tuple[dict[str, Any], Audit
     except FileNotFoundError:
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{path}: no such file", path=str(path)) from None
     except OSError as exc:
-        raise NotFoundError(ErrorCode.INPUT_UNREADABLE, f"{path}: cannot read: {exc.strerror}") from None
+        raise InputError(ErrorCode.INPUT_UNREADABLE, f"{path}: cannot read: {exc.strerror}") from None
     try:
         raw = loads_strict(data)
     except StrictJSONError as exc:

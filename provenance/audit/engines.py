@@ -10,7 +10,6 @@ run again on another worker by the scheduler: its results arrive once, from whic
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -30,65 +29,40 @@ def batch_size(records: int, workers: int) -> int:
 
 @dataclass
 class LocalEngine:
-    """``workers`` processes on this machine (forked: they inherit the loaded library and trust store).
+    """``workers`` processes on this machine (forked: they inherit the loaded library and trust store),
+    supervised by this process (:mod:`provenance.audit.pool`).
 
-    A worker process that dies (killed, out of memory) breaks the pool: a new pool is started and the
-    batches that were in flight are run again; each batch's results are taken once.
+    A worker process that dies (killed, out of memory) is replaced and the batch it held is run again;
+    each batch's results are taken once. After ``restarts`` deaths in one run it stops with
+    :class:`~provenance.audit.pool.WorkerDiedError`. Nothing waits without bound on a dead process.
     """
 
     workers: int
     name: str = "local"
-    # new pools started after a worker died, before the run gives up (raises BrokenProcessPool)
+    # worker deaths tolerated in one run before it gives up
     restarts: int = 3
+    # what a worker runs on each batch (a module-level function of the job and the batch's record ids)
+    work: Callable[[Any, list[str]], Results] = audit_batch
 
     def run(self, job: AuditJob, batches: Batches, stop: StopAsked) -> Iterator[Results]:
         if self.workers <= 1:
-            for records in batches:
-                if stop():
+            while not stop():  # asked before a batch is taken: one not taken stays for the next run
+                records = next(batches, None)
+                if records is None:
                     return
-                yield audit_batch(job, records)
+                yield self.work(job, records)
             return
-        import multiprocessing
-        from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+        from provenance.audit.pool import WorkerPool
 
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-
-        def new_pool() -> ProcessPoolExecutor:
-            return ProcessPoolExecutor(self.workers, mp_context=context)
-
-        pool = new_pool()
-        flight: deque[tuple[list[str], Future[Results]]] = deque()
-        exhausted = False
-        restarts = 0
+        pool = WorkerPool(self.workers, job, self.work, restarts=self.restarts)
+        finished = False
         try:
-            while True:
-                while not exhausted and len(flight) < 2 * self.workers and not stop():
-                    batch: list[str] | None = next(batches, None)
-                    if batch is None:
-                        exhausted = True
-                        break
-                    flight.append((batch, pool.submit(audit_batch, job, batch)))
-                if not flight:
-                    return
-                batch, future = flight[0]
-                try:
-                    results = future.result()
-                except BrokenExecutor:
-                    restarts += 1
-                    if restarts > self.restarts:
-                        raise
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    pool = new_pool()
-                    again = [records for records, _ in flight]
-                    flight.clear()
-                    flight.extend((records, pool.submit(audit_batch, job, records)) for records in again)
-                    continue
-                flight.popleft()
-                yield results
+            yield from pool.run(batches, stop)
+            finished = True
         finally:
-            # batches not started are dropped (their records stay for the next run); running ones end
-            pool.shutdown(wait=True, cancel_futures=True)
+            # on an error, or a caller that stopped reading, the workers are killed (they only read);
+            # batches not sent are dropped (their records stay for the next run)
+            pool.close(finished=finished)
 
 
 @dataclass
@@ -102,20 +76,20 @@ class DaskEngine:
 
     def connect(self) -> Any:
         """A client of the scheduler. Raises ``ProvenanceError(dependency.missing)`` without the extra and
-        ``ProvenanceError(audit.scheduler-unreachable)`` when no scheduler answers at the address."""
-        from provenance.errors import ErrorCode, ProvenanceError
+        ``UnavailableError(audit.scheduler-unreachable)`` when no scheduler answers at the address."""
+        from provenance.errors import ErrorCode, UnavailableError
 
         try:
             from distributed import Client
         except ImportError:
-            raise ProvenanceError(
-                ErrorCode.EXTRA_MISSING, "--engine dask needs Dask: pip install 'provenance[dask]'"
+            raise UnavailableError(
+                ErrorCode.EXTRA_MISSING, "the dask engine needs Dask: pip install 'provenance[dask]'"
             ) from None
         try:
             client = Client(  # type: ignore[no-untyped-call]
                 self.scheduler, timeout=self.connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise ProvenanceError(
+            raise UnavailableError(
                 ErrorCode.SCHEDULER_UNREACHABLE,
                 f"no Dask scheduler answers at {self.scheduler} ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else 'no answer'}); start one with 'dask scheduler'",

@@ -72,17 +72,17 @@ def make_plan(
     if sample_text is not None:
         plan.sample, plan.sample_text = parse_sample(sample_text)
     elif seed is not None:
-        raise UsageError(ErrorCode.USAGE, "--seed chooses a sample: give --sample too")
+        raise UsageError(ErrorCode.USAGE, "a seed chooses a sample: give a sample too", param=["seed", "sample"])
     if older_than is not None:
-        plan.older_than, plan.older_than_text = parse_duration(older_than, "--older-than"), older_than.strip()
+        plan.older_than, plan.older_than_text = parse_duration(older_than, "older than"), older_than.strip()
     if max_time is not None:
-        plan.max_time, plan.max_time_text = parse_duration(max_time, "--max-time"), max_time.strip()
+        plan.max_time, plan.max_time_text = parse_duration(max_time, "max time"), max_time.strip()
     if engine not in ("local", "dask"):
-        raise UsageError(ErrorCode.USAGE, f"--engine {engine!r}: the engines are local and dask")
+        raise UsageError(ErrorCode.USAGE, f"engine {engine!r}: the engines are local and dask", param="engine")
     if engine == "dask" and not scheduler:
-        raise UsageError(ErrorCode.USAGE, "--engine dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+        raise UsageError(ErrorCode.USAGE, "the dask engine needs a scheduler's address (e.g. tcp://10.0.0.5:8786)", param="scheduler")
     if engine == "local" and scheduler:
-        raise UsageError(ErrorCode.USAGE, "--scheduler is for --engine dask")
+        raise UsageError(ErrorCode.USAGE, "a scheduler is for the dask engine", param=["scheduler", "engine"])
     if report is not None and report.exists():
         from provenance.errors import ConflictError
 
@@ -217,8 +217,8 @@ def _append_fixity(archive: Archive, result: dict[str, Any], signer: Signer, now
 def check_plan(prepared: Prepared, plan: Plan) -> None:
     """Refuse what this archive cannot do (``UsageError``): fixity events on a read-only archive."""
     if plan.record_events and not isinstance(prepared.source, LocalSource):
-        raise UsageError(ErrorCode.USAGE, "--record-events writes to the archive; an archive on object storage "
-                         "is audited read-only")
+        raise UsageError(ErrorCode.USAGE, "recording fixity events writes to the archive; an archive on object "
+                         "storage is audited read-only", param="record_events")
 
 
 def run_audit(
@@ -236,7 +236,7 @@ def run_audit(
     source, ctx = prepared.source, prepared.ctx
     check_plan(prepared, plan)
     if (plan.record_events or plan.report is not None) and signer is None:
-        raise UsageError(ErrorCode.USAGE, "a signed report or fixity events need the auditor's key (--key)")
+        raise UsageError(ErrorCode.USAGE, "a signed report or fixity events need the auditor's key", param="key")
     started_at = ctx.now
     started = format_utc(started_at)
     t0 = time.monotonic()

@@ -24,11 +24,11 @@ def parse_sample(text: str) -> tuple[float, str]:
     above 0 and at most 100."""
     match = _PERCENT.match(text)
     if match is None:
-        raise UsageError(ErrorCode.USAGE, f"--sample {text!r}: give a percentage such as 10%")
+        raise UsageError(ErrorCode.USAGE, f"sample {text!r}: give a percentage such as 10%", param="sample")
     value = float(match.group(1))
     if not 0 < value <= 100:
-        raise UsageError(ErrorCode.USAGE, f"--sample {text.strip()}: a sample is more than 0% and at most 100% "
-                         "of the records")
+        raise UsageError(ErrorCode.USAGE, f"sample {text.strip()}: a sample is more than 0% and at most 100% "
+                         "of the records", param="sample")
     return value / 100, match.group(1) + "%"
 
 
@@ -38,10 +38,12 @@ def parse_duration(text: str, option: str) -> timedelta:
     compact = text.strip().lower()
     pieces = _DURATION.findall(compact)
     if not compact or not pieces or _DURATION.sub("", compact).strip():
-        raise UsageError(ErrorCode.USAGE, f"{option} {text!r}: give a duration such as 90d, 12h, 30m or 1h30m")
+        raise UsageError(ErrorCode.USAGE, f"{option} {text!r}: give a duration such as 90d, 12h, 30m or 1h30m",
+                         param=option.replace(" ", "_"))
     seconds = sum(int(number) * _UNITS[unit] for number, unit in pieces)
     if seconds <= 0 or seconds > 100 * 365 * 86400:
-        raise UsageError(ErrorCode.USAGE, f"{option} {text!r}: a duration is more than 0 s and at most 100 years")
+        raise UsageError(ErrorCode.USAGE, f"{option} {text!r}: a duration is more than 0 s and at most 100 years",
+                         param=option.replace(" ", "_"))
     return timedelta(seconds=seconds)
 
 

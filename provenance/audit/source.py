@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provenance.errors import ErrorCode, NotFoundError, ProvenanceError, StorageError
+from provenance.errors import ErrorCode, NotFoundError, StorageError, UnavailableError
 
 # attempts for one object or listing before the error is reported, and the first pause between them
 ATTEMPTS = 3
@@ -118,7 +118,7 @@ class RemoteSource:
             try:
                 import s3fs
             except ImportError:
-                raise ProvenanceError(
+                raise UnavailableError(
                     ErrorCode.EXTRA_MISSING,
                     f"{self.url}: archives on object storage need s3fs: pip install 'provenance[s3]'",
                 ) from None

@@ -5,7 +5,8 @@ initial state exactly as ``ingest`` does, and collects every problem (row, colum
 already in the archive is *present* when its registration signed the same initial state (same file bytes,
 catalogue and notes: the state digest of event 1), and a *conflict* otherwise: it is never overwritten.
 
-Registration (:func:`run_plan`) commits each record on its own (``ingest``'s staged, atomic commit), so an
+Registration (:func:`run_plan`) stages the records as ``ingest`` does and commits them in groups (one flush
+for the group, then each record renamed into place on its own: :mod:`provenance.batch.commit`), so an
 interrupted batch leaves whole records only, and running it again registers what is missing.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from provenance.archive import MANIFEST_NAME, Archive
 from provenance.batch.columns import FILENAME, ColumnMap, RowValues, map_header, read_row
@@ -29,8 +30,14 @@ from provenance.errors import ErrorCode, ProvenanceError
 from provenance.model.choices import Profile
 from provenance.model.manifest import check_relative_path
 
+if TYPE_CHECKING:
+    from provenance.model.manifest import State
+
 Status = Literal["new", "present"]
 PROFILES = tuple(Profile)
+# rows whose prepared state is kept from the validation for the registration (about 30 KiB each for a
+# telegram: a collection of a few thousand files is prepared once; rows past this are prepared again)
+KEEP_PREPARED = 2_500
 
 
 @dataclass
@@ -47,6 +54,10 @@ class PlannedRecord:
     sha256: str
     state_digest: str
     status: Status = "new"
+    # the initial state, the digits notes and the state's canonical bytes the validation worked out (signed
+    # by the registration without working them out again: the file's SHA-256 is checked first); kept for
+    # the first KEEP_PREPARED rows
+    prepared: tuple[State, list[str], bytes] | None = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -135,7 +146,7 @@ def _column_of(columns: ColumnMap, target: str, letters: bool) -> str:
     return target
 
 
-def _existing_status(archive: Archive, record_id: str, digest: str) -> Status | None:
+def existing_status(archive: Archive, record_id: str, digest: str) -> Status | None:
     """``present`` when the record's registration signed this very state, None when it is a conflict."""
     try:
         data = json.loads((archive.record_dir(record_id) / MANIFEST_NAME).read_bytes())
@@ -191,7 +202,7 @@ def make_plan(archive: Archive, folder: Path, catalogue: Path, *, encoding: str 
 
 def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: ColumnMap) -> None:
     from provenance.ingest.service import prepare_record, read_transcription
-    from provenance.manifest_io import state_digest
+    from provenance.manifest_io import digest_bytes, state_canonical
 
     folder_real = os.path.realpath(plan.folder)
     file_column = _column_of(columns, FILENAME, sheet.letters)
@@ -232,6 +243,7 @@ def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: Column
                 )
             )
             continue
+        normalised: list[str] = []
         try:
             source = read_transcription(path, values.encoding)
             rid, state, used = prepare_record(
@@ -240,6 +252,7 @@ def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: Column
                 sidecar=None,
                 overrides=values.overrides,
                 record_id=values.record_id,
+                notes=normalised,
             )
         except ProvenanceError as exc:
             plan.problems.append(_row_problem(exc, values, columns, sheet.letters, file_column))
@@ -259,6 +272,7 @@ def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: Column
         seen_ids[rid] = number
         import hashlib
 
+        snapshot = state_canonical(state)
         planned = PlannedRecord(
             row=number,
             filename=values.filename,
@@ -268,10 +282,11 @@ def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: Column
             encoding=values.encoding,
             overrides=values.overrides,
             sha256=hashlib.sha256(source.data).hexdigest(),
-            state_digest=state_digest(state),
+            state_digest=digest_bytes(snapshot),
+            prepared=(state, normalised, snapshot) if len(plan.records) < KEEP_PREPARED else None,
         )
         if archive.record_dir(rid).exists():
-            status = _existing_status(archive, rid, planned.state_digest)
+            status = existing_status(archive, rid, planned.state_digest)
             if status is None:
                 plan.problems.append(
                     _problem(
@@ -364,78 +379,35 @@ def run_plan(
     clock: Callable[[], datetime],
     progress: Callable[[PlannedRecord], None] | None = None,
 ) -> BatchResult:
-    """Register every new record of a valid plan, each in its own atomic commit; never overwrite.
+    """Register every new record of a valid plan, in group commits of atomic records; never overwrite.
 
     A record whose file changed since validation, or whose id was taken meanwhile by other content, is
     refused (listed in the result) and the others go on.
     """
-    import hashlib
+    from collections import deque
 
-    from provenance.errors import ConflictError
-    from provenance.ingest.service import ingest, read_transcription
+    from provenance.batch.commit import GROUP_SIZE, register_group
+    from provenance.fsio import sync_filesystem
 
     assert plan.ok, "run_plan needs a plan without problems"
     result = BatchResult()
+    queue: deque[PlannedRecord] = deque()
     for planned in plan.records:
         if planned.status == "present":
             result.present.append(planned)
+            if progress is not None:
+                progress(planned)
         else:
-            try:
-                source = read_transcription(planned.path, planned.encoding)
-                if hashlib.sha256(source.data).hexdigest() != planned.sha256:
-                    result.refused.append(
-                        _problem(
-                            SheetProblemCode.ROW_CONFLICT,
-                            f"row {planned.row}: {planned.filename} changed since it was checked; run again",
-                            planned.row,
-                            FILENAME,
-                            planned.filename,
-                        )
-                    )
-                else:
-                    ingest(
-                        archive,
-                        source,
-                        signer,
-                        now=clock(),
-                        profile=cast("Profile", planned.profile),
-                        overrides=planned.overrides,
-                        record_id=planned.record_id,
-                        flush_once=True,
-                    )
-                    result.registered.append(planned)
-            except ConflictError:
-                if _existing_status(archive, planned.record_id, planned.state_digest) == "present":
-                    planned.status = "present"
-                    result.present.append(planned)
-                else:
-                    result.refused.append(
-                        _problem(
-                            SheetProblemCode.ROW_CONFLICT,
-                            f"row {planned.row}: record "
-                            f"{planned.record_id!r} was registered meanwhile with other "
-                            "content; never overwritten",
-                            planned.row,
-                            "id",
-                            planned.record_id,
-                        )
-                    )
-            except ProvenanceError as exc:
-                if exc.code in (ErrorCode.WRITE_FAILED, ErrorCode.ARCHIVE_LOCKED):
-                    raise
-                result.refused.append(
-                    _problem(
-                        SheetProblemCode.ROW_SCHEMA,
-                        f"row {planned.row}: {exc.message}",
-                        planned.row,
-                        FILENAME,
-                        planned.filename,
-                    )
-                )
+            queue.append(planned)
+    while queue:
+        group = [queue.popleft() for _ in range(min(GROUP_SIZE, len(queue)))]
+        retry = register_group(archive, group, signer, clock, result)
+        queue.extendleft(reversed(retry))
         if progress is not None:
-            progress(planned)
+            again = {id(planned) for planned in retry}
+            for planned in group:
+                if id(planned) not in again:
+                    progress(planned)
     if result.registered:
-        from provenance.fsio import sync_filesystem
-
-        sync_filesystem(archive.records_dir)  # the last renames (flush_once leaves them to the batch)
+        sync_filesystem(archive.records_dir)  # the last group's renames (each group flushes the one before)
     return result

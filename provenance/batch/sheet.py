@@ -209,13 +209,13 @@ def cell_text(value: Any) -> str:
 def read_xlsx(path: Path) -> Sheet:
     """The first worksheet of an XLSX file. Formulas give their cached values (and that is said); merged
     cells are refused (a merged value would silently hold for several rows, or for one)."""
-    from provenance.errors import ErrorCode, ProvenanceError
+    from provenance.errors import ErrorCode, UnavailableError
 
     try:
         import openpyxl
         from openpyxl.utils import get_column_letter
     except ImportError:
-        raise ProvenanceError(
+        raise UnavailableError(
             ErrorCode.DEPENDENCY_MISSING,
             "reading an .xlsx sheet needs the xlsx extra: pip install 'provenance[xlsx]' (openpyxl); "
             "or save the sheet as CSV (UTF-8)",

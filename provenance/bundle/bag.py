@@ -260,6 +260,7 @@ def _hash_and_compare(
     extra: tuple[str, ...] = (),
     jobs: int = 1,
     tree: Tree | None = None,
+    total_bytes: int | None = None,
 ) -> dict[str, tuple[int, dict[str, str]]]:
     """Hash every file once with every algorithm needed (over ``jobs`` processes when it pays); report
     each digest that differs. An archive's members (``tree.members``) were hashed as they were read."""
@@ -278,7 +279,10 @@ def _hash_and_compare(
                 sizes = [files[rel].stat().st_size for rel in names]
             except OSError:
                 sizes = None
-        outcomes = hash_files([files[rel] for rel in names], algorithms, jobs=jobs, sizes=sizes)
+        outcomes = hash_files(
+            [files[rel] for rel in names], algorithms, jobs=jobs, sizes=sizes,
+            total_bytes=total_bytes if sizes is None else None,
+        )
     for rel, outcome in zip(names, outcomes, strict=True):
         if isinstance(outcome, OSError):
             report.add(P.BUNDLE_MALFORMED, f"{rel} cannot be read: {outcome.strerror}", path=rel)
@@ -334,6 +338,21 @@ def _check_oxum(findings: BagFindings, report: VerificationReport) -> None:
         )
 
 
+_OXUM_BYTES = re.compile(r"^Payload-Oxum: ?([0-9]{1,20})\.[0-9]{1,20}$", re.MULTILINE)
+
+
+def _declared_bytes(tree: Tree, root_files: dict[str, Path]) -> int | None:
+    """The payload's size as bag-info.txt declares it (Payload-Oxum), or None: a hint that chooses how the
+    payload is hashed (one process or several), never a finding (the Oxum is checked after hashing)."""
+    if "bag-info.txt" not in root_files:
+        return None
+    try:
+        found = _OXUM_BYTES.search(_tag_text(tree, "bag-info.txt"))
+    except TagFileError:
+        return None
+    return int(found.group(1)) if found else None
+
+
 def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1) -> BagFindings | None:
     """Check the bag at ``root`` (its entries already scanned safe into ``tree``); None when not a bag.
 
@@ -375,7 +394,8 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
         _check_listing(set(tags), tag_manifests, "tag", report)
     _check_written_layout(tree, report)
     hashed = _hash_and_compare(
-        payload, payload_manifests, P.BAG_DIGEST_MISMATCH, report, extra=("sha256",), jobs=jobs, tree=tree
+        payload, payload_manifests, P.BAG_DIGEST_MISMATCH, report, extra=("sha256",), jobs=jobs, tree=tree,
+        total_bytes=_declared_bytes(tree, root_files) if jobs > 1 and len(payload) >= PARALLEL_MIN_FILES else None,
     )
     findings.payload_sha256 = {rel: digests["sha256"] for rel, (_, digests) in hashed.items()}
     findings.payload_sizes = {rel: size for rel, (size, _) in hashed.items()}
@@ -401,7 +421,10 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
     """``bag-info.txt`` says what the signed manifest says (every essential, none extra)."""
     if findings.info is None:
         return
-    legacy = bool(findings.info_values("Source-Organization"))  # a bag written before issue 14
+    given: dict[str, list[str]] = {}  # the values of each label, in the order given
+    for key, value in findings.info:
+        given.setdefault(key, []).append(value)
+    legacy = bool(given.get("Source-Organization"))  # a bag written before issue 14
     expected = bag_info_essentials(manifest, history=history, legacy_custody=legacy)
     labels = (
         {label for label, _ in expected}
@@ -414,15 +437,15 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
     if manifest.events:
         want["Bagging-Date"] = [manifest.events[-1].time[:10]]
         labels.add("Bagging-Date")
-    for label in sorted({label for label, _ in findings.info} - WRITTEN_INFO_LABELS):
+    for label in sorted(given.keys() - WRITTEN_INFO_LABELS):
         report.add(
             P.BAG_INFO_MISMATCH,
             f"bag-info.txt has the label {label}, which provenance never writes; another tool would show it",
             path="bag-info.txt",
             field=label,
-            found=findings.info_values(label)[0],
+            found=given[label][0],
         )
-    agents = findings.info_values("Bag-Software-Agent")
+    agents = given.get("Bag-Software-Agent", [])
     if len(agents) != 1 or not agents[0].startswith("provenance "):
         report.add(
             P.BAG_INFO_MISMATCH,
@@ -433,7 +456,7 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
             found=agents or None,
         )
     for label in sorted(labels):
-        have = [info_value(v) for v in findings.info_values(label)]
+        have = [info_value(v) for v in given.get(label, ())]
         wanted = want.get(label, [])
         if have != wanted:
             report.add(
@@ -449,7 +472,7 @@ def check_info(findings: BagFindings, manifest: Manifest, history: bool, report:
         # the same labels and values: the bytes too (no folding, reordering or extra white space)
         pairs = [
             *expected,
-            *((label, value) for label in UNCHECKED_INFO for value in findings.info_values(label)),
+            *((label, value) for label in UNCHECKED_INFO for value in given.get(label, ())),
         ]
         if bag_info_text(pairs).decode("utf-8") != findings.info_text:
             report.add(

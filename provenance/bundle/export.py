@@ -375,7 +375,7 @@ def export_record(
     archive.require_record(record_id)
     if os.path.lexists(out):
         raise ConflictError(
-            ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out)
+            ErrorCode.OUTPUT_EXISTS, f"{out} already exists", path=str(out)
         )
     parent = out.parent
     if not parent.is_dir():
@@ -408,7 +408,7 @@ def export_record(
         except FileExistsError:
             _remove(temporary)
             raise ConflictError(
-                ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out"
+                ErrorCode.OUTPUT_EXISTS, f"{out} already exists"
             ) from None
         except OSError as exc:
             _remove(temporary)

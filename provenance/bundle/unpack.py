@@ -62,10 +62,10 @@ def unpack_bundle(
             path=str(path),
         )
     if os.path.lexists(out):
-        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out))
+        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists", path=str(out))
     parent = out.absolute().parent
     if not parent.is_dir():
-        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{parent}: no such folder for --out", path=str(parent))
+        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{parent}: no such folder to write into", path=str(parent))
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.unpack-", dir=parent))
     except OSError as exc:
@@ -86,13 +86,13 @@ def unpack_bundle(
             _sync_tree(bag)
             if os.path.lexists(out):  # it appeared while the bundle was read
                 raise ConflictError(
-                    ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out)
+                    ErrorCode.OUTPUT_EXISTS, f"{out} already exists", path=str(out)
                 )
             rename_noreplace(bag, out)
             fsync_dir(parent)
         except FileExistsError as exc:
             raise ConflictError(
-                ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out", path=str(out)
+                ErrorCode.OUTPUT_EXISTS, f"{out} already exists", path=str(out)
             ) from exc
         except OSError as exc:
             raise storage_error("move the verified bag to", out, exc) from exc

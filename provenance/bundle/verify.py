@@ -234,6 +234,10 @@ def verify_tree(root: Path, tree: Tree, ctx: VerifyContext, report: Verification
         known_sizes={tree.files[rel]: size for rel, size in findings.payload_sizes.items()},
         view=view,
     )
+    if view is None:  # a bag folder: its files/ as the safe scan listed it
+        files = tagfiles.FILES_DIR + "/"
+        source.listing = {rel[len(files) :]: os.fspath(p) for rel, p in tree.files.items() if rel.startswith(files)}
+        source.listing_entries = len(source.listing) + sum(1 for rel in tree.folders if rel.startswith(files))
     manifest = verify_source(source, ctx, report)
     _mark(report, at, BAG_CHECKS)
     if manifest is not None:

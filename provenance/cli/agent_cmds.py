@@ -12,8 +12,8 @@ from provenance.cli.common import (
     PassFileOpt,
     emit_json,
     open_archive,
+    passphrase_source,
     printable,
-    read_passphrase,
 )
 
 app = typer.Typer(
@@ -45,48 +45,26 @@ def start(
 
     Example: eval "$(provenance agent start --timeout 2h)"; provenance ingest-batch incoming/ -c sheet.csv
     """
-    import time
+    from provenance import AgentStarted, start_agent
 
-    from provenance import agent, keys
-    from provenance.errors import ErrorCode, NotFoundError
-    from provenance.model.timefmt import format_utc, utc_now
-
-    seconds = agent.parse_duration(timeout)
     arch = open_archive(archive)
-    store = keys.TrustStore.load(arch.keys_dir)
-    if key:
-        cards = [store.resolve(ref) for ref in key]
-    else:
-        cards = [c for c in store.cards.values() if keys.has_private_key(c.id)]
-    cards = [c for c in cards if c.revoked is None]
-    if not cards:
-        raise NotFoundError(ErrorCode.KEY_NO_DEFAULT, "no private key here for any key card of this archive")
-    unlocked, skipped = agent.unlock_keys(cards, read_passphrase(passphrase_file, what="keys (agent)"))
-    folder = agent.socket_folder()
-    listener, path = agent.listen(folder)
-    from datetime import timedelta
 
-    expires = format_utc(utc_now() + timedelta(seconds=seconds))
-    server = agent.Agent(
-        keys=unlocked, listener=listener, path=path, deadline=time.monotonic() + seconds, expires=expires
-    )
-    names = [card.name for card, _ in unlocked.values()]
-
-    def ready(pid: int) -> None:
+    def ready(started: AgentStarted) -> None:
         if json_out:
             emit_json(
-                {"socket": str(path), "pid": pid, "expires": expires, "keys": names, "skipped": skipped}
+                {"socket": str(started.socket), "pid": started.pid, "expires": started.expires,
+                 "keys": started.keys, "skipped": started.skipped}
             )
             return
-        print(agent.shell_lines(path, pid), end="")
+        print(started.shell_lines, end="")
         import sys
 
-        for name in skipped:
+        for name in started.skipped:
             sys.stderr.write(
                 printable(f"provenance: note: the passphrase does not open {name}'s key; not held\n")
             )
 
-    agent.daemonize(server, ready)
+    start_agent(arch, keys=key, timeout=timeout, passphrase=passphrase_source(passphrase_file), on_ready=ready)
 
 
 @app.command("stop")
@@ -95,9 +73,9 @@ def stop(json_out: JsonOpt = False) -> None:
 
     Example: provenance agent stop
     """
-    from provenance import agent
+    from provenance import stop_agent
 
-    hello = agent.stop()
+    hello = stop_agent()
     if json_out:
         emit_json({"stopped": True, "pid": hello.get("pid"), "socket": hello["socket"]})
     else:
@@ -110,9 +88,9 @@ def status(json_out: JsonOpt = False) -> None:
 
     Example: provenance agent status --json
     """
-    from provenance import agent
+    from provenance import agent_status
 
-    hello = agent.status()
+    hello = agent_status()
     if json_out:
         emit_json({"running": hello is not None, **({} if hello is None else _public(hello))})
         return

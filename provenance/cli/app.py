@@ -91,7 +91,7 @@ def _wants_json(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every failure into one line (or one JSON document) and an exit code."""
-    from provenance.errors import ProvenanceError
+    from provenance import ProvenanceError
 
     args = sys.argv[1:] if argv is None else argv
     try:
@@ -121,8 +121,11 @@ def main(argv: list[str] | None = None) -> None:
             if code == 130:  # typer turns Ctrl-C into a silent exit 130: say it, in one line
                 raise KeyboardInterrupt
     except ProvenanceError as exc:
-        _report_error(exc.to_json(), exc.message, args)
-        sys.exit(exc.exit_code)
+        from provenance.cli.exits import exit_for_error, with_hint
+
+        document, message = with_hint(exc.to_json(), exc.message, args[0] if args else None)
+        _report_error(document, message, args)
+        sys.exit(exit_for_error(exc))
     except KeyboardInterrupt:
         sys.stderr.write("provenance: interrupted; nothing was changed\n")
         sys.exit(130)
@@ -167,6 +170,10 @@ def _fast_command(args: list[str]) -> Callable[[], int] | None:
         from provenance.cli.search_run import fast_command as fast_search
 
         return fast_search(args)
+    if args and args[0] == "ingest-batch":  # i11-batch: without building typer's app when arguments are plain
+        from provenance.cli.batch_run import fast_command as fast_batch
+
+        return fast_batch(args)
     from provenance.cli.verify_args import TABLES  # the standard library only
 
     if not args or args[0] not in TABLES:

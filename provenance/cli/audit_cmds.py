@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from provenance.cli.common import JsonOpt, KeyOpt, PassFileOpt, emit_json, now
+from provenance.cli.exits import exit_for_state
 from provenance.cli.verify_run import COLOURS, STATES, _Out
 
 ReportOpt = Annotated[
@@ -73,11 +74,11 @@ def run_scheduled(
     scheduler: str | None,
 ) -> int:
     """``audit`` with any of the options of audit at scale; returns the exit code of the worst state."""
-    from provenance.audit.run import check_plan, make_plan, prepare, run_audit
+    from provenance import EventType, provenance_home, resolve_jobs, run_audit
+    from provenance import check_audit_plan as check_plan
+    from provenance import open_audit as prepare
+    from provenance import plan_audit as make_plan
     from provenance.cli.common import load_signer
-    from provenance.keys import provenance_home
-    from provenance.model.events import EventType
-    from provenance.verify.workers import resolve_jobs
 
     plan = make_plan(sample_text=sample, seed=seed, older_than=older_than, max_time=max_time, engine=engine,
                      scheduler=scheduler, jobs=resolve_jobs(jobs), record_events=record_events, report=report)
@@ -121,7 +122,7 @@ def run_scheduled(
             "report": str(report) if report is not None else None,
             "state_file": str(outcome.state_path),
         })
-        return worst.exit_code
+        return exit_for_state(worst)
     assert out is not None
     counts = outcome.counts
     out.line((f"audit of {prepared.source.url}: {sum(counts.values())} verified: ", "bold"),
@@ -137,16 +138,15 @@ def run_scheduled(
     if outcome.report is not None:
         out.line((f"report: {report} (signed by {outcome.report.auditor.name}, {outcome.report.auditor.key[:20]}…)",
                   None))
-    return worst.exit_code
+    return exit_for_state(worst)
 
 
 def verify_report(path: Path, trust: Path | None, archive: Path | None, json_out: bool) -> int:
     """``provenance verify-report``: exit 0 trusted, 1 invalid, 3 valid (signed by a key you do not trust)."""
-    from provenance.audit.check import check_report
-    from provenance.cli.verify_run import _context
+    from provenance import check_audit_report, verifier_context
 
-    ctx = _context([], trust, archive)
-    result, model = check_report(path, ctx.trust)
+    ctx = verifier_context([], trust=trust, archive=archive, now=now())
+    result, model = check_audit_report(path, ctx.trust)
     if json_out:
         document = result.to_json()
         if model is not None:
@@ -154,7 +154,7 @@ def verify_report(path: Path, trust: Path | None, archive: Path | None, json_out
                                  model.counts.model_dump(), "auditor": model.auditor.model_dump(),
                                  "selection": model.selection.model_dump()}
         emit_json(document)
-        return result.state.exit_code
+        return exit_for_state(result.state)
     out = _Out()
     state = str(result.state)
     out.line((str(path), "bold"))
@@ -169,7 +169,7 @@ def verify_report(path: Path, trust: Path | None, archive: Path | None, json_out
     for problem in result.problems:
         out.line(("  ", None), ("•", COLOURS[state]), (f" {problem.code}: {problem.message}", None))
     out.line((REPORT_WORDS[state], f"bold {COLOURS[state]}"))
-    return result.state.exit_code
+    return exit_for_state(result.state)
 
 
 def register(app: typer.Typer) -> None:

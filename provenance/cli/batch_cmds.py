@@ -24,8 +24,7 @@ from provenance.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from provenance.batch.plan import BatchPlan, BatchResult
-    from provenance.batch.problems import SheetProblem
+    from provenance import BatchPlan, BatchResult, SheetProblem
 
 MAX_SHOWN = 200  # problems shown as a table; --json lists every one
 
@@ -65,16 +64,35 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance ingest-batch incoming/ --catalogue incoming/metadata.csv --dry-run
         """
-        from provenance.batch.plan import make_plan
+        run_ingest_batch(
+            folder, catalogue, dry_run=dry_run, encoding=encoding, key=key, passphrase_file=passphrase_file,
+            role=role, archive=archive, json_out=json_out,
+        )
 
-        arch = open_archive(archive)
-        plan = make_plan(arch, folder, catalogue, encoding=encoding)
-        if not plan.ok:
-            _refuse_sheet(plan, dry_run=dry_run, json_out=json_out)
-        if dry_run:
-            _render_plan(plan, json_out)
-            return
-        _run(arch, plan, key, passphrase_file, role, json_out)
+
+def run_ingest_batch(
+    folder: Path,
+    catalogue: Path,
+    *,
+    dry_run: bool = False,
+    encoding: str | None = None,
+    key: str | None = None,
+    passphrase_file: Path | None = None,
+    role: str | None = None,
+    archive: Path | None = None,
+    json_out: bool = False,
+) -> None:
+    """The command itself (typer's, and the fast path's of :mod:`provenance.cli.batch_run`)."""
+    from provenance import plan_batch
+
+    arch = open_archive(archive)
+    plan = plan_batch(arch, folder, catalogue, encoding=encoding)
+    if not plan.ok:
+        _refuse_sheet(plan, dry_run=dry_run, json_out=json_out)
+    if dry_run:
+        _render_plan(plan, json_out)
+        return
+    _run(arch, plan, key, passphrase_file, role, json_out)
 
 
 def _problem_rows(problems: list[SheetProblem]) -> None:
@@ -108,7 +126,7 @@ def _base_document(plan: BatchPlan, dry_run: bool) -> dict[str, Any]:
 
 
 def _refuse_sheet(plan: BatchPlan, *, dry_run: bool, json_out: bool) -> None:
-    from provenance.errors import ErrorCode
+    from provenance import ErrorCode
 
     message = (
         f"{plan.catalogue.name}: {len(plan.problems):,} problem(s) in the sheet; nothing was written"
@@ -154,9 +172,8 @@ def _run(
 ) -> None:
     from contextlib import nullcontext
 
-    from provenance.batch.plan import run_plan
-    from provenance.errors import ErrorCode
-    from provenance.model.events import EventType
+    from provenance import ErrorCode, EventType
+    from provenance import run_batch as run_plan
 
     pending = [r for r in plan.records if r.status == "new"]
     signer = load_signer(arch, EventType.REGISTRATION, key, passphrase_file, role) if pending else None

@@ -10,62 +10,44 @@ import typer
 
 from provenance.cli.common import ArchiveOpt, JsonOpt, emit_json, now, open_archive
 
-# export --format NAME: (module, function) of the exporter; ``bag`` (the default) is written below.
-# Each function is called as fn(archive, record, out, into=..., now=...) and returns an object with
-# ``to_json()`` and ``line()``.
-FORMATS: dict[str, tuple[str, str]] = {
-    "bag": ("provenance.bundle.export", "export_record"),
-    "premis": ("provenance.exports.premis", "export_premis"),  # i13-preservation
-    "mets": ("provenance.exports.mets", "export_mets"),  # i13-preservation
-    "archivematica": ("provenance.exports.archivematica", "export_archivematica"),  # i13-preservation
-    "ocfl": ("provenance.exports.ocfl", "export_ocfl"),  # i13-preservation
-    "tei": ("provenance.exports.tei", "tei_bytes"),  # i12-readers
-    "annotations": ("provenance.exports.annotations", "collection_bytes"),  # i12-readers
-}
-# i12-readers: these take a record id or a bundle, verified now against --trust (default: the archive's keys/),
-# refused unless trusted (--force writes anyway); the function makes the bytes from a VerifiedSource;
-# annotations go to stdout without --out.
+# export --format NAME: the library's exporters (provenance.EXPORTERS) and readers' editions (tei, annotations:
+# provenance.EDITIONS, made from a record or bundle verified now against --trust, refused unless trusted;
+# --force writes anyway; annotations go to stdout without --out).
 READER_FORMATS = frozenset({"tei", "annotations"})
+# the choices of --format, bag (the default) first: the library's EXPORTERS, then its EDITIONS but the page
+# (which has a command of its own); tests/test_public_api.py checks the two agree
+FORMATS = ("bag", "premis", "mets", "archivematica", "ocfl", "tei", "annotations")
 
 
 def _run_reader(
     fmt: str, archive: Path | None, target: str, out: Path | None, trust: Path | None, force: bool, json_out: bool
 ) -> None:
-    import importlib
     import sys
 
-    from provenance.errors import ErrorCode, UsageError
-    from provenance.exports.verified import open_verified
-    from provenance.exports.writing import write_output
+    from provenance import ErrorCode, UsageError, edition
 
     if out is None and fmt == "tei":
         raise UsageError(ErrorCode.USAGE, "--format tei needs --out FILE.xml")
-    module, name = FORMATS[fmt]
-    make = getattr(importlib.import_module(module), name)
-    with open_verified(target, archive_path=archive, trust=trust, now=now(), allow_untrusted=force) as source:
-        data: bytes = make(source)
-        if not source.trusted:
-            sys.stderr.write(f"provenance: warning: {source.label} is {source.state}, written with --force\n")
-        if out is None or str(out) == "-":
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-            return
-        write_output(out, data)
-        summary = {
-            "record": source.manifest.record,
-            "format": fmt,
-            "out": str(out),
-            "bytes": len(data),
-            "state": str(source.state),
-            "head": source.report.head,
-        }
+    to_stdout = out is None or str(out) == "-"
+    made = edition(
+        target, format=fmt, out=None if to_stdout else out, archive=archive, trust=trust,  # type: ignore[arg-type]
+        allow_untrusted=force, now=now(),
+    )
+    if not made.trusted:
+        sys.stderr.write(f"provenance: warning: {made.label} is {made.state}, written with --force\n")
+    if to_stdout:
+        sys.stdout.buffer.write(made.data)
+        sys.stdout.flush()
+        return
+    summary = made.to_json()
+    del summary["kind"]
     if json_out:
         emit_json(summary)
     else:
         what = "TEI P5 edition" if fmt == "tei" else "W3C Web Annotation collection"
         print(
-            f"wrote {out}: {what} of {summary['record']} ({len(data):,} bytes; "
-            f"verified {summary['state']} at head {summary['head']})"
+            f"wrote {out}: {what} of {made.record} ({len(made.data):,} bytes; "
+            f"verified {made.state} at head {made.head})"
         )
 
 
@@ -79,10 +61,9 @@ def _run_format(
     trust: Path | None = None,
     force: bool = False,
 ) -> None:
-    import importlib
     import sys
 
-    from provenance.errors import ErrorCode, UsageError
+    from provenance import ErrorCode, UsageError, export
 
     if fmt not in FORMATS:
         raise UsageError(ErrorCode.USAGE, f"unknown --format {fmt!r} (known: {', '.join(FORMATS)})")
@@ -93,13 +74,10 @@ def _run_format(
         raise UsageError(ErrorCode.USAGE, "--into (an existing OCFL storage root) goes with --format ocfl only")
     if (out is None) == (into is None):
         raise UsageError(ErrorCode.USAGE, f"--format {fmt} needs --out PATH" + (" or --into ROOT" if fmt == "ocfl" else ""))
-    module, name = FORMATS[fmt]
-    exporter = getattr(importlib.import_module(module), name)
     arch = open_archive(archive)
-    kwargs: dict[str, object] = {"now": now()}
-    if fmt == "ocfl":
-        kwargs["into"] = into is not None
-    result = exporter(arch, record, out if out is not None else into, **kwargs)
+    target = out if out is not None else into
+    assert target is not None
+    result = export(arch, record, target, format=fmt, into=into is not None, now=now())  # type: ignore[arg-type]
     for warning in result.warnings:
         sys.stderr.write(f"provenance: warning: {warning}\n")
     if json_out:
@@ -182,21 +160,21 @@ def register(app: typer.Typer) -> None:
         """
         import sys
 
-        from provenance.bundle.export import export_record
+        from provenance import export as export_record
 
         if (trust is not None or force) and fmt not in READER_FORMATS:
-            from provenance.errors import ErrorCode, UsageError
+            from provenance import ErrorCode, UsageError
 
             raise UsageError(ErrorCode.USAGE, "--trust and --force go with --format tei or annotations only")
         if fmt != "bag" or into is not None:
             if history or sha512 or log_tiles:
-                from provenance.errors import ErrorCode, UsageError
+                from provenance import ErrorCode, UsageError
 
                 raise UsageError(ErrorCode.USAGE, "--history, --sha512 and --log-tiles go with --format bag only")
             _run_format(fmt, archive, record, out, into, json_out, trust, force)
             return
         if out is None:
-            from provenance.errors import ErrorCode, UsageError
+            from provenance import ErrorCode, UsageError
 
             raise UsageError(ErrorCode.USAGE, "export needs --out PATH (see 'provenance export --help')")
         arch = open_archive(archive)

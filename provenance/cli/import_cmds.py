@@ -29,8 +29,9 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance import --ocfl /srv/ocfl-root/e3a/246/788/e3a24678…
         """
+        from provenance import import_ocfl
+        from provenance.cli.exits import exit_for_state
         from provenance.cli.verify_run import _render
-        from provenance.imports.ocfl import import_ocfl
 
         arch = open_archive(archive)
         report = import_ocfl(arch, ocfl, now=now())
@@ -38,4 +39,4 @@ def register(app: typer.Typer) -> None:
             emit_json(report.to_json())
         else:
             _render(report)
-        raise typer.Exit(report.state.exit_code)
+        raise typer.Exit(exit_for_state(report.state))

@@ -39,16 +39,13 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance log telegram-23256   (or --json, or --prov for W3C PROV-JSON)
         """
-        from provenance.manifest_io import read_manifest
+        from provenance import prov_document, read_record
 
         arch = open_archive(archive)
-        manifest = read_manifest(arch.require_record(record))
         if prov:
-            from provenance.keys import TrustStore
-            from provenance.prov import to_prov_json
-
-            emit_json(to_prov_json(manifest, TrustStore.load(arch.keys_dir)))  # agent labels from the trust store
+            emit_json(prov_document(arch, record))  # agent labels from the trust store
             return
+        manifest = read_record(arch, record)
         if json_out:
             emit_json(
                 {"record": manifest.record, "events": [e.model_dump(mode="json") for e in manifest.events]}
@@ -77,15 +74,14 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance show telegram-23256 --version 1 --json
         """
-        from provenance.history import state_at
-        from provenance.manifest_io import read_manifest
+        from provenance import read_record, record_at
 
         arch = open_archive(archive)
-        manifest = read_manifest(arch.require_record(record))
+        manifest = read_record(arch, record)
         state = manifest.state
         events = manifest.events
         if version is not None:
-            _, state, _ = state_at(arch, record, version)
+            _, state, _ = record_at(arch, record, version)
             events = manifest.events[:version]
         document: dict[str, Any] = {
             "record": manifest.record,
@@ -116,7 +112,7 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance diff telegram-23256 1 5
         """
-        from provenance.diff import diff_versions
+        from provenance import diff_versions
 
         arch = open_archive(archive)
         result = diff_versions(arch, record, a, b)

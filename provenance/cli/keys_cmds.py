@@ -69,75 +69,26 @@ def generate(
 
     Example: provenance keys generate --name "A. Archivist" --role archivist
     """
-    from provenance import keys
-    from provenance.cli.common import parse_role, read_passphrase
-    from provenance.errors import ErrorCode, KeyStoreError, UsageError
+    from provenance import create_key, private_key_path
+    from provenance.cli.common import passphrase_source
 
     arch = open_archive(archive)
-    roles = [parse_role(r) for r in role]
-    if not roles:
-        raise UsageError(ErrorCode.USAGE, "give at least one --role")
-    if kdf_rounds is not None and kdf_rounds < 1:
-        raise UsageError(ErrorCode.USAGE, "--kdf-rounds must be at least 1")
-    until = keys.parse_when(valid_until) if valid_until else None
-    old = None
-    old_key = None
-    moment = now()
-    if supersedes:
-        from provenance.history import check_key_usable
-
-        old_card = keys.TrustStore.load(arch.keys_dir).resolve(supersedes)
-        old = old_card.id
-        check_key_usable(old_card, moment)  # a revoked or expired key cannot hand over its roles
-        added = sorted({r.value for r in roles} - {r.value for r in old_card.roles})
-        if added and not allow_new_roles:
-            raise KeyStoreError(
-                ErrorCode.KEY_ROTATION_WIDENS,
-                f"the new key would hold role(s) {', '.join(added)} that {old_card.name} lacks; "
-                "give --allow-new-roles if that is meant",
-            )
-    keys.check_new_name(arch, name, supersedes=old)  # before any passphrase is asked for
-    if supersedes:
-        keys.check_private_key(old_card)
-        old_key = keys.unlock(old_card, read_passphrase(passphrase_file, what=f"superseded key of {old_card.name}"))
-    passphrase = read_passphrase(passphrase_file, confirm=True, what="new key")
-    card = keys.generate_key(
+    card = create_key(
         arch,
         name=name,
-        roles=roles,
-        passphrase=passphrase,
-        now=moment,
-        rounds=kdf_rounds,
-        valid_until=until,
-        supersedes=old,
-        old_key=old_key,
+        roles=list(role),
+        passphrase=passphrase_source(passphrase_file),
+        now=now(),
+        valid_until=valid_until,
+        supersedes=supersedes,
+        kdf_rounds=kdf_rounds,
         allow_new_roles=allow_new_roles,
+        make_default=default,
     )
-    if default:
-        _set_default_key(arch.config_path, card.id)
     if json_out:
-        emit_json(
-            {"key": card.id, "card": card.as_json(), "private_key": str(keys.private_key_path(card.id))}
-        )
+        emit_json({"key": card.id, "card": card.as_json(), "private_key": str(private_key_path(card.id))})
     else:
         print(card.id)
-
-
-def _set_default_key(config_path: Path, key_id: str) -> None:
-    import re
-
-    from provenance import fsio
-
-    text = config_path.read_text("utf-8") if config_path.exists() else ""
-    line = f'default_key = "{key_id}"'
-    if re.search(r"(?m)^#?\s*default_key\s*=.*$", text):
-        text = re.sub(r"(?m)^#?\s*default_key\s*=.*$", line, text, count=1)
-    else:
-        text = line + "\n" + text
-    try:
-        fsio.write_atomic(config_path, text.encode("utf-8"))
-    except OSError as exc:
-        raise fsio.storage_error("update", config_path, exc) from exc
 
 
 @app.command("list")
@@ -146,36 +97,13 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
 
     Example: provenance keys list --json
     """
-    from provenance import keys
+    from provenance import list_keys as listing
 
     arch = open_archive(archive)
-    store = keys.TrustStore.load(arch.keys_dir)
-    moment = now()
-    rows: list[dict[str, Any]] = []
-    for card in sorted(store.cards.values(), key=lambda c: (c.name, c.valid_from)):
-        rows.append(
-            {
-                "id": card.id,
-                "name": card.name,
-                "roles": [r.value for r in card.roles],
-                "valid_from": card.valid_from,
-                "valid_until": card.valid_until,
-                "status": keys.card_status(card, moment),
-                "revoked": card.revoked.model_dump() if card.revoked else None,
-                "supersedes": card.supersedes,
-                "private_key_here": keys.has_private_key(card.id),
-                "file": store.sources[card.id],
-            }
-        )
-    look_alike = keys.confusable_pairs(store)  # names a reader could take for each other (UTS #39)
+    found = listing(arch, now=now())
+    rows, look_alike = found.rows, found.confusable
     if json_out:
-        emit_json(
-            {
-                "keys": rows,
-                "rejected": [{"file": f, "reason": r} for f, r in store.rejected],
-                "confusable": [[a.id, b.id] for a, b in look_alike],
-            }
-        )
+        emit_json(found.to_json())
         return
     from rich.table import Table
 
@@ -199,7 +127,7 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
                 "here" if row["private_key_here"] else "-",
             )
         out.print(table)
-    for file, reason in store.rejected:
+    for file, reason in found.rejected:
         console(stderr=True).print(f"refused key card {file}: {reason}")
     for a, b in look_alike:
         console(stderr=True).print(
@@ -225,11 +153,11 @@ def revoke(
 
     Example: provenance keys revoke "T. Translator" --reason "laptop stolen" --at 2026-11-01T00:00:00Z
     """
-    from provenance import keys
+    from provenance import parse_when, revoke_key
 
     arch = open_archive(archive)
-    moment = keys.parse_when(at) if at else now()
-    card = keys.revoke(arch, key, reason=reason, at=moment)
+    moment = parse_when(at) if at else now()
+    card = revoke_key(arch, key, reason=reason, at=moment)
     if json_out:
         emit_json({"key": card.id, "card": card.as_json()})
     else:
@@ -264,33 +192,13 @@ def import_card(
 
     Example: provenance keys import received-keys/    (or: provenance keys import archivist.json)
     """
-    import stat
-
-    from provenance import keys
-    from provenance.errors import ErrorCode, NotFoundError
+    from provenance import import_key_cards
 
     arch = open_archive(archive)
-    files: list[Path] = []
-    listed: set[Path] = set()
-    for path in cards:
-        if path.is_dir():
-            found = sorted(path.glob("*.json"))
-            if not found:
-                raise NotFoundError(
-                    ErrorCode.INPUT_NOT_FOUND, f"{path}: no key cards (*.json) in this folder"
-                )
-            for entry in found:
-                if not stat.S_ISREG(entry.lstat().st_mode):  # a FIFO, link or device: skipped, never waited on
-                    console(stderr=True).print(f"skipped {entry}: not a regular file")
-                    continue
-                files.append(entry)
-                listed.add(entry)
-        else:
-            files.append(path)
-    widened: dict[str, list[str]] = {}
-    results = keys.import_cards(
-        arch, files, allow_new_roles=allow_new_roles, roles_added=widened, listed=frozenset(listed)
-    )
+    imported = import_key_cards(arch, list(cards), allow_new_roles=allow_new_roles)
+    for entry in imported.skipped:  # a FIFO, link or device: skipped, never waited on
+        console(stderr=True).print(f"skipped {entry}: not a regular file")
+    results, widened = imported.cards, imported.roles_added
     if json_out:
         entries = [
             {"key": c.id, "added": added, "card": c.as_json(), **({"roles_added": widened[c.id]} if c.id in widened else {})}
@@ -325,34 +233,22 @@ def export_card(
 
     Example: provenance keys export --all --out cards/   (or: provenance keys export "A. Archivist")
     """
-    from provenance import fsio, keys
-    from provenance.errors import ErrorCode, UsageError
+    from provenance import ErrorCode, UsageError, export_key_card, export_key_cards, key_card_bytes
 
     arch = open_archive(archive)
-    store = keys.TrustStore.load(arch.keys_dir)
     if all_cards == (key is not None):
         raise UsageError(ErrorCode.USAGE, "name one KEY, or give --all --out FOLDER")
     if all_cards:
         if out is None:
             raise UsageError(ErrorCode.USAGE, "--all needs --out FOLDER")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            for card in store.cards.values():
-                fsio.write_atomic(out / keys.card_filename(card), keys.card_bytes(card))
-        except OSError as exc:
-            raise fsio.storage_error("write key cards into", out, exc) from exc
-        print(f"wrote {len(store.cards)} key card(s) into {out}")
+        written = export_key_cards(arch, out)
+        print(f"wrote {len(written)} key card(s) into {out}")
         return
     assert key is not None
-    card = store.resolve(key)
-    data = keys.card_bytes(card)
     if out is None:
         import sys
 
-        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.write(key_card_bytes(arch, key).decode("utf-8"))
         return
-    try:
-        fsio.write_atomic(out, data)
-    except OSError as exc:
-        raise fsio.storage_error("write", out, exc) from exc
+    export_key_card(arch, key, out)
     print(f"wrote {out}")

@@ -28,11 +28,11 @@ def counted(number: int, noun: str) -> str:
 
 def now() -> datetime:
     """The clock: ``$PROVENANCE_NOW`` (a UTC timestamp, for reproducible fixtures and tests) or the real one."""
-    from provenance.model.timefmt import parse_utc, utc_now
+    from provenance import parse_utc, utc_now
 
     fixed = os.environ.get("PROVENANCE_NOW")
     if fixed:
-        from provenance.errors import ErrorCode, UsageError
+        from provenance import ErrorCode, UsageError
 
         try:
             return parse_utc(fixed)

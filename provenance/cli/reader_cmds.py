@@ -21,26 +21,15 @@ def import_notes(
     json_out: bool,
 ) -> None:
     """``note RECORD --from-annotations FILE``: read and check the collection, then sign its notes."""
-    from provenance.errors import ErrorCode, InputError
-    from provenance.exports.annotations import MAX_COLLECTION_BYTES, read_collection
-    from provenance.fsio import read_limited
-    from provenance.model.events import EventType
-    from provenance.note_import import import_annotations
+    from provenance import EventType, read_annotations
+    from provenance import import_notes as sign_notes
 
     arch = open_archive(archive)
     arch.require_record(record)
     arch.refuse_links(record)  # as every writer: no link in the archive is followed (archive.path-unsafe)
-    try:
-        data = read_limited(path, MAX_COLLECTION_BYTES, regular_only=False)
-    except FileNotFoundError as exc:
-        raise InputError(ErrorCode.INPUT_NOT_FOUND, f"{path}: no such file", path=str(path)) from exc
-    except OSError as exc:
-        raise InputError(
-            ErrorCode.INPUT_UNREADABLE, f"cannot read {path}: {exc.strerror}", path=str(path)
-        ) from exc
-    incoming = read_collection(data)  # checked before any passphrase is asked for
+    incoming = read_annotations(path)  # checked before any passphrase is asked for
     signer = load_signer(arch, EventType.ANNOTATION, key, passphrase_file, role)
-    result = import_annotations(arch, record, signer, incoming, now=now())
+    result = sign_notes(arch, record, signer, incoming, now=now())
     if json_out:
         emit_json(result.to_json())
         return
@@ -85,27 +74,16 @@ def register(app: typer.Typer) -> None:
         """
         import sys
 
-        from provenance.exports.page import page_bytes
-        from provenance.exports.verified import open_verified
-        from provenance.exports.writing import write_output
+        from provenance import edition
 
-        with open_verified(
-            target, archive_path=archive, trust=trust, now=now(), allow_untrusted=force
-        ) as source:
-            data = page_bytes(source)
-            write_output(out, data)
-            summary = {
-                "record": source.manifest.record,
-                "out": str(out),
-                "bytes": len(data),
-                "state": str(source.state),
-                "head": source.report.head,
-                "kind": source.kind,
-            }
-            if not source.trusted:
-                sys.stderr.write(
-                    f"provenance: warning: {printable(source.label)} is {source.state}; the page says so in a banner\n"
-                )
+        made = edition(target, format="page", out=out, archive=archive, trust=trust, allow_untrusted=force, now=now())
+        summary = made.to_json()
+        del summary["format"]
+        data = made.data
+        if not made.trusted:
+            sys.stderr.write(
+                f"provenance: warning: {printable(made.label)} is {made.state}; the page says so in a banner\n"
+            )
         if json_out:
             emit_json(summary)
         else:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from provenance import AttachRole, Profile, WrittenNoteKind
 from provenance.cli.common import (
     ArchiveOpt,
     JsonOpt,
@@ -17,15 +18,12 @@ from provenance.cli.common import (
     load_signer,
     now,
     open_archive,
+    passphrase_source,
     printable,
 )
-from provenance.model.choices import AttachRole, Profile, WrittenNoteKind
 
 if TYPE_CHECKING:
-    from provenance.archive import Archive
-    from provenance.cli.common import KeyOnFirstUse
-    from provenance.history import Signer
-    from provenance.model.events import EventType
+    from provenance import Archive, EventType, Signer
 
 RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")]
 
@@ -69,7 +67,7 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance init ~/archives/korea-1951 --log-origin archive.example.org/korea-1951
         """
-        from provenance.archive import Archive
+        from provenance import Archive
 
         archive, created = Archive.init(path)
         log = None
@@ -135,16 +133,9 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance ingest telegram-23256.txt --title "Mao Zedong to Filippov [Stalin]" --source "APRF f. 45"
         """
-        from provenance.errors import ErrorCode
-        from provenance.ingest.service import ingest as do_ingest
-        from provenance.ingest.service import load_sidecar, prepare_record, read_transcription
-        from provenance.model.copies import parse_copies
-        from provenance.model.events import EventType
+        from provenance import ingest_file, parse_copies
 
         arch = open_archive(archive)
-        arch.refuse_links()  # before anything of the archive is read: no link is followed (issue 9)
-        text = read_transcription(file, encoding)
-        sidecar = load_sidecar(metadata) if metadata else None
         overrides: dict[str, Any] = {
             "document_type": document_type,
             "issuing_body": issuing_body,
@@ -163,28 +154,19 @@ def register(app: typer.Typer) -> None:
             "source": source,
             "rights": rights,
         }
-        # Check everything that needs no key before asking for the passphrase.
-        rid, _, _ = prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)
-        if arch.has_record(rid) or arch.record_dir(rid).exists():
-            from provenance.errors import ConflictError, ErrorCode
-
-            raise ConflictError(
-                ErrorCode.RECORD_EXISTS,
-                f"record {rid!r} already exists in {arch.root}; choose another --id or use 'provenance revise'",
-                record=rid,
-            )
-        signer = load_signer(arch, EventType.REGISTRATION, key, passphrase_file, role)
-        # every check passed: unlock now, before a new record's lock is made (a wrong passphrase leaves nothing)
-        cast("KeyOnFirstUse", signer.key).unlock_now()
-        manifest = do_ingest(
+        # The library checks everything that needs no key before the passphrase is asked for.
+        manifest = ingest_file(
             arch,
-            text,
-            signer,
-            now=now(),
+            file,
+            key=key,
+            role=role,
+            passphrase=passphrase_source(passphrase_file),
             profile=profile,
-            sidecar=sidecar,
-            overrides=overrides,
+            metadata=metadata,
+            catalogue=overrides,
+            encoding=encoding,
             record_id=record_id,
+            now=now(),
         )
         for change in manifest.events[-1].details.get("normalised", []):
             typer.echo(printable(f"normalised: {change}"), err=True)
@@ -240,9 +222,8 @@ def register(app: typer.Typer) -> None:
         Example: provenance note telegram-23256 --quote "Kim II Sung" --text "OCR-like misreading of Kim Il Sung"
         (or: provenance note telegram-23256 --from-annotations notes.jsonld)
         """
-        from provenance.actions import add_note
-        from provenance.errors import ErrorCode, UsageError
-        from provenance.model.events import EventType
+        from provenance import ErrorCode, EventType, UsageError
+        from provenance import note as add_note
 
         if from_annotations is not None:
             from provenance.cli.reader_cmds import import_notes
@@ -290,9 +271,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance custody telegram-23256 --from "Archive of the President" --to "Wilson Center"
         """
-        from provenance.actions import transfer_custody
-        from provenance.errors import ErrorCode, UsageError
-        from provenance.model.events import EventType
+        from provenance import ErrorCode, EventType, UsageError
+        from provenance import custody as transfer_custody
 
         # checked here, before any passphrase is asked for: one clear line (and --json) like every refusal
         missing = [name for name, value in (("--from", from_), ("--to", to)) if not (value or "").strip()]
@@ -325,8 +305,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance revise telegram-23256 corrected.txt --reason "Kim II Sung -> Kim Il Sung"
         """
-        from provenance.actions import revise as do_revise
-        from provenance.model.events import EventType
+        from provenance import EventType
+        from provenance import revise as do_revise
 
         arch, signer = _signer_for(archive, record, EventType.REVISION, key, passphrase_file, role)
         manifest = do_revise(
@@ -353,8 +333,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance review telegram-23256 --note "Checked against the Russian original"
         """
-        from provenance.actions import review as do_review
-        from provenance.model.events import EventType
+        from provenance import EventType
+        from provenance import review as do_review
 
         arch, signer = _signer_for(archive, record, EventType.REVIEW, key, passphrase_file, role)
         manifest = do_review(arch, record, signer, note=note, outcome=outcome, now=now())
@@ -374,8 +354,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance release telegram-23256 --key "P. Publisher"
         """
-        from provenance.actions import release as do_release
-        from provenance.model.events import EventType
+        from provenance import EventType
+        from provenance import release as do_release
 
         arch, signer = _signer_for(archive, record, EventType.RELEASE, key, passphrase_file, role)
         manifest = do_release(arch, record, signer, note=note, now=now())
@@ -399,11 +379,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance catalogue telegram-23256 --set "source=APRF, f. 45, op. 1, d. 340" --reason "citation found"
         """
-        from provenance.actions import change_metadata
-        from provenance.errors import ErrorCode, UsageError
-        from provenance.model.catalogue import CATALOGUE_FIELDS
-        from provenance.model.copies import parse_copies
-        from provenance.model.events import EventType
+        from provenance import CATALOGUE_FIELDS, ErrorCode, EventType, UsageError, parse_copies
+        from provenance import change_catalogue as change_metadata
 
         changes: dict[str, Any] = {}
         for item in set_ or []:
@@ -455,8 +432,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance attach telegram-23256 scans/ --as scan   (every page, as scans/<page>)
         """
-        from provenance.actions import attach as do_attach
-        from provenance.model.events import EventType
+        from provenance import EventType
+        from provenance import attach as do_attach
 
         arch, signer = _signer_for(archive, record, EventType.ATTACHMENT, key, passphrase_file, role)
         manifest = do_attach(
@@ -467,7 +444,7 @@ def register(app: typer.Typer) -> None:
             role=as_role,
             name=name,
             language=language,
-            media=media_type,
+            media_type=media_type,
             now=now(),
         )
         details = manifest.events[-1].details
@@ -498,20 +475,12 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance translate telegram-7702 translation-en.txt --to en
         """
-        from provenance.actions import attach as do_attach
-        from provenance.model.events import EventType
+        from provenance import EventType
+        from provenance import translate as do_translate
 
         arch, signer = _signer_for(archive, record, EventType.TRANSLATION, key, passphrase_file, role)
-        manifest = do_attach(
-            arch,
-            record,
-            signer,
-            source=file,
-            role="translation",
-            name=name,
-            language=target_language,
-            now=now(),
-            translation_of=source_file,
+        manifest = do_translate(
+            arch, record, signer, source=file, language=target_language, of=source_file, name=name, now=now()
         )
         _done(
             manifest,

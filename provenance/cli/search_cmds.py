@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -86,9 +86,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance list --sort sent --format csv > catalogue.csv
         """
+        from provenance import ErrorCode, UsageError, list_records
         from provenance.cli.search_run import filters_for, note_status, status_json
-        from provenance.errors import ErrorCode, UsageError
-        from provenance.search import list_records
 
         if fmt not in ("table", "csv", "json"):
             raise UsageError(ErrorCode.USAGE, f"--format {fmt!r}: use table, csv or json")
@@ -111,7 +110,7 @@ def register(app: typer.Typer) -> None:
         if fmt == "csv":
             import csv
 
-            from provenance.search import catalogue_rows
+            from provenance import catalogue_rows
 
             header, rows = catalogue_rows(found.hits)
             writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -151,28 +150,15 @@ def register(app: typer.Typer) -> None:
         """
         import time
 
-        from provenance import catalogue_index
+        from provenance import index_status
 
         arch = open_archive(archive)
         started = time.perf_counter()
-        if rebuild:
-            from provenance.catalogue_index import open_index
-
-            # opened first: a damaged file is replaced rather than rebuilt in place
-            db, _status = open_index(arch)
-            db.close()
-            count = catalogue_index.rebuild(arch)
-            document: dict[str, Any] = {"records": count, "rebuilt": True, "reindexed": count}
-        elif check:
-            count, differ = catalogue_index.check_all(arch)
-            document = {"records": count, "rebuilt": False, "reindexed": differ}
-        else:
-            db, status = catalogue_index.open_index(arch)
-            count = db.execute("SELECT count(*) FROM records").fetchone()[0]
-            db.close()
-            document = {"records": count, "rebuilt": status.rebuilt, "reindexed": status.refreshed}
-        document["seconds"] = round(time.perf_counter() - started, 3)
-        document["path"] = str(catalogue_index.index_path(arch))
+        document = index_status(arch, rebuild=rebuild, check=check)
+        seconds = round(time.perf_counter() - started, 3)
+        document = {key: document[key] for key in ("records", "rebuilt", "reindexed")} | {
+            "seconds": seconds, "path": document["path"]
+        }
         if json_out:
             emit_json(document)
             return

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from provenance.cli.output import emit_json, printable
 
 if TYPE_CHECKING:
-    from provenance.archive import Archive
-    from provenance.search import Filters, Found
+    from provenance import Archive
+    from provenance import SearchFilters as Filters
+    from provenance import SearchResults as Found
 
 _VALUE_OPTIONS = {
     "--field": "field",
@@ -41,23 +42,10 @@ def filters_for(
 ) -> Filters:
     """The filters of ``search`` and ``list``; ``--signer`` resolved through the trust store when it
     names a key (else taken as an agent's name). Raises ``UsageError``."""
-    from provenance.search import Filters, check_date, parse_field_filters
+    from provenance import search_filters
 
-    key = None
-    if signer:
-        from provenance.errors import NotFoundError
-        from provenance.keys import TrustStore
-
-        try:
-            key = TrustStore.load(archive.keys_dir).resolve(signer).id
-        except NotFoundError:
-            key = signer
-    return Filters(
-        fields=parse_field_filters(fields or []),
-        sent_from=check_date("--sent-from", sent_from),
-        sent_to=check_date("--sent-to", sent_to),
-        signer=key,
-        released=released,
+    return search_filters(
+        archive, fields=fields, sent_from=sent_from, sent_to=sent_to, signer=signer, released=released
     )
 
 
@@ -149,11 +137,10 @@ def run_search(
     archive: Path | None = None,
     json_out: bool = False,
 ) -> int:
-    from provenance.archive import Archive
-    from provenance.search import search
+    from provenance import open_archive, search_records
 
-    arch = Archive.locate(archive)
-    found = search(arch, query, filters_for(arch, fields, sent_from, sent_to, signer, released), limit=limit)
+    arch = open_archive(archive)
+    found = search_records(arch, query, filters_for(arch, fields, sent_from, sent_to, signer, released), limit=limit)
     render(query, found, json_out)
     return 0
 

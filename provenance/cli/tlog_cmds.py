@@ -10,7 +10,7 @@ import typer
 from provenance.cli.common import ArchiveOpt, JsonOpt, PassFileOpt, emit_json, now, open_archive
 
 if TYPE_CHECKING:
-    from provenance.archive import Archive
+    from provenance import Archive
 
 tlog_app = typer.Typer(
     help="The archive's transparency log: checkpoints, consistency proofs, cosignatures.\n\n"
@@ -42,34 +42,10 @@ def enable_log(
     archive: Archive, origin: str | None, passphrase_file: Path | None, rounds: int | None = None
 ) -> dict[str, object]:
     """Make the log key when there is none, then backfill every event and sign the first checkpoint."""
-    import os
+    from provenance import enable_log as start_log
+    from provenance.cli.common import passphrase_source
 
-    from provenance import archive_log, keys
-    from provenance.cli.common import read_passphrase
-
-    origin = archive_log.check_origin(origin or archive_log.default_origin(archive))
-    if archive_log.is_logged(archive):  # left as it is: no key is made, no passphrase asked
-        current = archive_log.store(archive).checkpoint()
-        card = archive_log.log_card(archive)
-        return {
-            "origin": current.origin,
-            "size": current.size,
-            "created": False,
-            "log_key": card.id if card else None,
-            "note_verifier_key": card.note_verifier_key if card else None,
-        }
-    env = os.environ.get(archive_log.LOG_PASSPHRASE_ENV)
-    passphrase = env.encode("utf-8") if env else read_passphrase(passphrase_file, what="log key")
-    card = archive_log.generate_log_key(archive, origin, passphrase, now(), rounds=rounds)
-    secret = keys.unlock(card, passphrase)
-    result = archive_log.init_log(archive, secret, origin)
-    return {
-        "origin": result.origin,
-        "size": result.size,
-        "created": result.created,
-        "log_key": card.id,
-        "note_verifier_key": card.note_verifier_key,
-    }
+    return start_log(archive, origin, passphrase=passphrase_source(passphrase_file), rounds=rounds, now=now())
 
 
 @tlog_app.command("init")
@@ -95,34 +71,19 @@ def tlog_init(
         print(f"{state}: {doc['origin']}, {doc['size']} leaves; log key {doc['note_verifier_key']}")
 
 
-def _logged(archive: Archive) -> None:
-    from provenance import archive_log
-    from provenance.errors import ErrorCode, NotFoundError
-
-    if not archive_log.is_logged(archive):
-        raise NotFoundError(
-            ErrorCode.LOG_NOT_ENABLED, f"{archive.root} has no transparency log; run 'provenance tlog init'"
-        )
-
-
 @tlog_app.command("checkpoint")
 def tlog_checkpoint(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
     """Print the newest signed checkpoint (C2SP tlog-checkpoint).
 
     Example: provenance tlog checkpoint > checkpoint-$(date +%F)
     """
-    from provenance import archive_log
+    from provenance import log_checkpoint
 
-    arch = open_archive(archive)
-    _logged(arch)
-    log = archive_log.store(arch)
-    with log.locked(archive_log.event_present(arch)):
-        text = log.checkpoint_text()
-        body = log.checkpoint()
+    doc = log_checkpoint(open_archive(archive))
     if json_out:
-        emit_json({"origin": body.origin, "size": body.size, "checkpoint": text})
+        emit_json(doc)
     else:
-        print(text, end="")
+        print(doc["checkpoint"], end="")
 
 
 @tlog_app.command("prove")
@@ -136,28 +97,13 @@ def tlog_prove(
 
     Example: provenance tlog prove --from 120 > proof.txt
     """
-    from provenance import archive_log
-    from provenance.errors import ErrorCode, InputError, UsageError
-    from provenance.tlog import merkle
-    from provenance.tlog.note import b64encode
+    from provenance import consistency_proof
 
-    arch = open_archive(archive)
-    _logged(arch)
-    log = archive_log.store(arch)
-    with log.locked(archive_log.event_present(arch)):
-        size = log.checkpoint().size
-        end = size if to_size is None else to_size
-        if not 0 <= from_size <= end <= size:
-            raise UsageError(ErrorCode.USAGE, f"need 0 <= --from <= --to <= {size} (the log's size)")
-        try:
-            proof = merkle.consistency_proof(log.tree(size), from_size, end)
-        except (OSError, ValueError) as exc:
-            raise InputError(ErrorCode.LOG_DAMAGED, f"the log's tiles do not read: {exc}") from None
-    lines = [b64encode(h) for h in proof]
+    doc = consistency_proof(open_archive(archive), from_size, to_size)
     if json_out:
-        emit_json({"from": from_size, "to": end, "proof": lines})
+        emit_json(doc)
     else:
-        print("".join(line + "\n" for line in lines), end="")
+        print("".join(line + "\n" for line in doc["proof"]), end="")
 
 
 @tlog_app.command("cosign")
@@ -171,55 +117,13 @@ def tlog_cosign(
 
     Example: provenance tlog cosign --add cosignature.txt
     """
-    from provenance import archive_log, fsio
-    from provenance.errors import ErrorCode, InputError
-    from provenance.keys import TrustStore
-    from provenance.model.events import Role
-    from provenance.tlog import note
+    from provenance import add_cosignatures
 
-    arch = open_archive(archive)
-    _logged(arch)
-    try:
-        text = fsio.read_limited(add, note.MAX_NOTE_BYTES, regular_only=False).decode("utf-8")
-        added = note.parse("x\n\n" + "".join(line + "\n" for line in text.split("\n") if line.startswith("\u2014")))
-    except (OSError, UnicodeDecodeError, note.NoteError) as exc:
-        raise InputError(ErrorCode.LOG_INPUT_INVALID, f"{add}: no cosignature lines: {exc}") from None
-    witnesses = [
-        note.parse_verifier_key(c.note_verifier_key)
-        for c in TrustStore.load(arch.keys_dir).cards.values()
-        if Role.WITNESS in c.roles and c.note_verifier_key and c.revoked is None
-    ]
-    log = archive_log.store(arch)
-    with log.locked(archive_log.event_present(arch)):
-        current = note.parse(log.checkpoint_text())
-        have = {(s.name, s.hash) for s in current.signatures}
-        new = []
-        for sig in added.signatures:
-            if (sig.name, sig.hash) in have:
-                continue
-            try:
-                note.verify(note.Note(current.text, (sig,)), witnesses)
-            except note.NoteError as exc:
-                raise InputError(
-                    ErrorCode.LOG_INPUT_INVALID,
-                    f"{add}: the cosignature of {sig.name} is not a known witness's cosignature of the newest "
-                    f"checkpoint ({exc})",
-                ) from None
-            new.append(sig)
-            have.add((sig.name, sig.hash))
-        updated = note.Note(current.text, (*current.signatures, *new)).encode()
-        try:
-            # kept for good under log/cosigned/<size>: bundles carry them to bound when events were logged
-            kept = log.cosigned_path(log.checkpoint().size)
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            fsio.write_atomic(kept, updated.encode("utf-8"))
-            fsio.write_atomic(log.checkpoint_path, updated.encode("utf-8"))
-        except OSError as exc:
-            raise fsio.storage_error("write", log.checkpoint_path, exc) from exc
+    doc = add_cosignatures(open_archive(archive), add)
     if json_out:
-        emit_json({"added": [s.name for s in new], "checkpoint": updated})
+        emit_json(doc)
     else:
-        print(f"added {len(new)} cosignature(s)")
+        print(f"added {len(doc['added'])} cosignature(s)")
 
 
 @tlog_app.command("timestamp")
@@ -234,28 +138,13 @@ def tlog_timestamp(
 
     Example: provenance tlog timestamp --tsa http://timestamp.example.org/tsr
     """
-    from provenance import archive_log, fsio, timestamp
+    from provenance import timestamp_checkpoint
 
-    arch = open_archive(archive)
-    _logged(arch)
-    log = archive_log.store(arch)
-    with log.locked(archive_log.event_present(arch)):
-        text = log.checkpoint_text()
-        body = log.checkpoint()
-    token, when = timestamp.request(tsa, body.body().encode("utf-8"), timeout=timeout)
-    folder = log.log_dir / archive_log.TIMESTAMPS_DIR
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fsio.write_atomic(folder / str(body.size), text.encode("utf-8"))
-        fsio.write_atomic(folder / f"{body.size}.tsr", token)
-    except OSError as exc:
-        raise fsio.storage_error("store the timestamp in", folder, exc) from exc
-    from provenance.model.timefmt import format_utc
-
+    doc = timestamp_checkpoint(open_archive(archive), tsa, timeout=timeout)
     if json_out:
-        emit_json({"origin": body.origin, "size": body.size, "time": format_utc(when)})
+        emit_json(doc)
     else:
-        print(f"{body.origin} at size {body.size} existed at {format_utc(when)} (RFC 3161, {tsa})")
+        print(f"{doc['origin']} at size {doc['size']} existed at {doc['time']} (RFC 3161, {tsa})")
 
 
 # -- witness -------------------------------------------------------------------------------------------
@@ -278,61 +167,16 @@ def witness_init(
 
     Example: provenance witness init --state ~/witness --name witness.example.org --log "$(cat logkey)"
     """
-    from provenance import keys
-    from provenance.archive import Archive
-    from provenance.cli.common import read_passphrase
-    from provenance.errors import ErrorCode, UsageError
-    from provenance.model.events import Role
-    from provenance.tlog import note
-    from provenance.tlog.witness import WitnessState
+    from provenance import witness_init as make_witness
+    from provenance.cli.common import passphrase_source
 
-    folder = Archive(state.expanduser().absolute())
-    card = _witness_card(folder, required=False)
-    if card is None:
-        if not name:
-            raise UsageError(ErrorCode.USAGE, "a new witness needs --name")
-        passphrase = read_passphrase(passphrase_file, confirm=True, what="witness key")
-        try:
-            folder.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            from provenance.fsio import storage_error
-
-            raise storage_error("create the witness folder", folder.root, exc) from exc
-        card = keys.generate_key(
-            folder, name=name, roles=[Role.WITNESS], passphrase=passphrase, now=now(), rounds=kdf_rounds
-        )
-    ws = WitnessState(folder.root)
-    for text in log or []:
-        try:
-            verifier = note.parse_verifier_key(text.strip())
-        except note.NoteError as exc:
-            raise UsageError(ErrorCode.USAGE, f"--log: {exc}") from None
-        if verifier.key_type != note.TYPE_ED25519:
-            raise UsageError(ErrorCode.USAGE, "--log takes a log's Ed25519 (type 0x01) verifier key")
-        ws.add_log(verifier)
-    doc = {"witness": card.id, "note_verifier_key": card.note_verifier_key, "logs": [v.encode() for v in ws.logs()]}
+    doc = make_witness(
+        state, name=name, logs=log, kdf_rounds=kdf_rounds, passphrase=passphrase_source(passphrase_file), now=now()
+    )
     if json_out:
         emit_json(doc)
     else:
-        print(card.note_verifier_key)
-
-
-def _witness_card(folder: Archive, *, required: bool = True):  # type: ignore[no-untyped-def]
-    from provenance.errors import ErrorCode, NotFoundError
-    from provenance.keys import TrustStore
-    from provenance.model.events import Role
-
-    cards = [c for c in TrustStore.load(folder.keys_dir).cards.values() if Role.WITNESS in c.roles]
-    if not cards:
-        if required:
-            raise NotFoundError(
-                ErrorCode.KEY_NOT_FOUND, f"no witness key in {folder.root}; run 'provenance witness init'"
-            )
-        return None
-    return cards[0]
-
-
-_STATUS_CODES = {404: "WITNESS_UNKNOWN_LOG", 403: "WITNESS_BAD_SIGNATURE", 409: "WITNESS_CONFLICT"}
+        print(doc["note_verifier_key"])
 
 
 @witness_app.command("cosign")
@@ -347,39 +191,11 @@ def witness_cosign(
 
     Example: provenance witness cosign request.txt --state ~/witness > cosignature.txt
     """
-    from provenance import fsio, keys
-    from provenance.archive import Archive
-    from provenance.cli.common import read_passphrase
-    from provenance.errors import ErrorCode, InputError
-    from provenance.tlog import note
-    from provenance.tlog.witness import MAX_REQUEST_BYTES, WitnessError, WitnessState, check, parse_request
+    from provenance import witness_cosign as cosign
+    from provenance.cli.common import passphrase_source
 
-    folder = Archive(state.expanduser().absolute())
-    card = _witness_card(folder)
-    try:
-        body = fsio.read_limited(request, MAX_REQUEST_BYTES, regular_only=False)
-    except OSError as exc:
-        raise InputError(ErrorCode.INPUT_UNREADABLE, f"cannot read {request}: {exc.strerror}") from None
-    secret = keys.unlock(card, read_passphrase(passphrase_file, what=f"witness key {card.name}"))
-    ws = WitnessState(folder.root)
-    with fsio.exclusive_lock(folder.root / "witness.lock", what="witness"):
-        try:
-            req = parse_request(body)
-            current = ws.load()
-            checkpoint = check(req, ws.logs(), current)
-        except WitnessError as exc:
-            code = ErrorCode[_STATUS_CODES.get(exc.status, "WITNESS_BAD_PROOF")]
-            if exc.status == 400:
-                code = ErrorCode.LOG_INPUT_INVALID
-            raise InputError(code, f"{request}: {exc} (HTTP {exc.status})", status=exc.status, size=exc.size) from None
-        current[checkpoint.origin] = (checkpoint.size, checkpoint.root)
-        try:
-            ws.store(current)  # persist before answering
-        except OSError as exc:
-            raise fsio.storage_error("store the witness state in", ws.state_path, exc) from exc
-    timestamp = int(now().timestamp())
-    line = note.cosign(checkpoint.body(), card.name, secret, timestamp).line()
+    doc = cosign(state, request, passphrase=passphrase_source(passphrase_file), now=now())
     if json_out:
-        emit_json({"origin": checkpoint.origin, "size": checkpoint.size, "cosignature": line})
+        emit_json(doc)
     else:
-        print(line, end="")
+        print(doc["cosignature"], end="")

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provenance.cli.exits import exit_for_state
 from provenance.cli.output import counted, emit_json, now, printable
 from provenance.cli.verify_args import TABLES, parse_plain
 
@@ -55,41 +56,11 @@ def _context(paths: list[Path], trust: Path | None, archive: Path | None) -> Ver
 
 
 def _find_context(paths: list[Path], trust: Path | None, archive: Path | None) -> VerifyContext:
-    """The verifier's trust store and roles policy (TRUST_RULE says which).
+    """The verifier's trust store and roles policy (TRUST_RULE says which): the library's rule,
+    :func:`provenance.verifier_context`, on the command line's clock."""
+    from provenance import verifier_context
 
-    With ``--trust DIR``: DIR's cards and DIR's own configuration, or the defaults; nothing of the archive
-    or bundle being verified, nor of the current folder (no archive is even looked for). Without it: the
-    keys/ and provenance.toml of the archive named by --archive, else $PROVENANCE_ARCHIVE, else the current
-    folder, else the archive holding the record folder being verified.
-    """
-    from provenance.archive import Archive
-    from provenance.errors import ProvenanceError
-    from provenance.verify.target import make_context, trust_context
-
-    if trust is not None:
-        if not trust.exists():
-            from provenance.errors import ErrorCode, NotFoundError
-
-            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"trust store {trust}: no such file or folder")
-        return trust_context(trust, now())
-    arch = None
-    try:
-        arch = Archive.locate(archive)
-    except ProvenanceError:
-        # a record folder inside an archive: records/<id> → the archive two levels up
-        for path in paths:
-            candidate = path.resolve().parent.parent
-            if path.is_dir() and (candidate / "records").is_dir() and (candidate / "keys").is_dir():
-                arch = Archive(candidate)
-                break
-    if arch is None:
-        return make_context(Path("/nonexistent-trust-store"), now(), trust_origin="none")
-    config = arch.config()
-    return make_context(
-        arch.keys_dir, now(), config.policy, trust_origin="archive",
-        policy_path=arch.config_path if arch.config_path.is_file() else None,
-        policy_origin="archive" if arch.config_path.is_file() else "default",
-    )
+    return verifier_context(paths, trust=trust, archive=archive, now=now())
 
 
 TRUST_RULE = (
@@ -242,14 +213,14 @@ def verify(
             emit_json(report.to_json())
         else:
             _render(report)
-        return report.state.exit_code
+        return exit_for_state(report.state)
     worst, counts, problems, stream = _run_batch(
         paths, ctx, kind="path", jobs=processes, json_out=json_out, what="verify", show_trusted=True
     )
     if stream is not None:
         stream.close({"state": str(worst), "verified": str(worst) == "trusted", "record": None,
                       "problems": problems, "summary": counts})
-    return worst.exit_code
+    return exit_for_state(worst)
 
 
 def _verify_remote(paths: list[Path], trust: Path | None, archive: Path | None, jobs: int | None,
@@ -279,17 +250,11 @@ def unpack(
     bundle: Path, out: Path, trust: Path | None, archive: Path | None, json_out: bool, max_size: str | None
 ) -> int:
     """``provenance unpack``: verify's report, the bag written to ``out`` only when trusted; returns the exit
-    code of the state. Raises what :func:`provenance.bundle.unpack.unpack_bundle` raises."""
-    from provenance.bundle.unpack import unpack_bundle
-    from provenance.errors import ErrorCode, NotFoundError
-    from provenance.verify.target import without_pydantic_plugins
+    code of the state. Raises what :func:`provenance.unpack` raises."""
+    from provenance import unpack as unpack_verified
 
     limit = max_size_option(max_size)
-    if not bundle.exists():
-        raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{bundle}: no such file", path=str(bundle))
-    ctx = replace(_context([bundle], trust, archive), max_size=limit)
-    with without_pydantic_plugins():  # as for verify: no plugin sees what is verified
-        result = unpack_bundle(bundle, out, ctx)
+    result = unpack_verified(bundle, out, trust=trust, archive=archive, max_size=limit, now=now())
     if json_out:
         document = result.report.to_json()
         document["unpacked"] = str(result.out) if result.out is not None else None
@@ -300,7 +265,7 @@ def unpack(
             sys.stdout.write(f"unpacked the verified bag to {printable(str(result.out))}\n")
         else:
             sys.stderr.write(f"provenance: nothing was unpacked: the bundle is {result.report.state}\n")
-    return result.report.state.exit_code
+    return exit_for_state(result.report.state)
 
 
 def audit(
@@ -344,7 +309,7 @@ def audit(
                       "log": log_report.to_json()})
     elif log_report.log == "logged":
         _render(log_report)
-    return worst.exit_code
+    return exit_for_state(worst)
 
 
 # --------------------------------------------------------------------------------------------------------

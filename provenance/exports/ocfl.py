@@ -226,7 +226,7 @@ def check_storage_root(root: Path) -> None:
     if not any((root / f"0=ocfl_{v}").is_file() for v in ("1.0", "1.1")):
         raise UsageError(
             ErrorCode.USAGE,
-            f"{root} is not an OCFL storage root (no 0=ocfl_1.1); use --out to make a new one",
+            f"{root} is not an OCFL storage root (no 0=ocfl_1.1)",
         )
     try:
         layout = json.loads((root / "ocfl_layout.json").read_text(encoding="utf-8"))
@@ -301,7 +301,7 @@ def export_ocfl(
     if into:
         check_storage_root(root)
     else:
-        check_new_output(root, instead="choose another --out (or --into)")
+        check_new_output(root)
     with contextlib.ExitStack() as stack:
         if into:  # exporters into one storage root wait for each other (a lock on its folder: no file added)
             stack.enter_context(_root_lock(root))

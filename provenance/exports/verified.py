@@ -8,8 +8,8 @@ what is shown is what was verified. Every byte read afterwards is checked again 
 (the manifest against the verified head, each file and stored version against its SHA-256): a record
 folder changed after its verification is refused, never shown.
 
-A source that is not ``trusted`` is refused (:class:`UnverifiedError`: exit 1 for ``invalid``, 3 for
-``valid``) unless the caller allows it (``--force``); the report then travels with the source so that the
+A source that is not ``trusted`` is refused (:class:`~provenance.errors.UnverifiedError`: source.invalid,
+source.not-trusted) unless the caller allows it; the report then travels with the source so that the
 output can say so.
 """
 
@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provenance.errors import ErrorCode, InputError, ProvenanceError, UsageError
+from provenance.errors import ErrorCode, InputError, ProvenanceError, UnverifiedError, UsageError
 from provenance.manifest_io import event_digest, parse_manifest
 from provenance.model.manifest import FileEntry, Manifest
 from provenance.model.problems import TrustState, VerificationReport
@@ -36,14 +36,6 @@ if TYPE_CHECKING:
 
 MAX_CHECKPOINT_BYTES = 64 << 10
 MAX_TEXT_BYTES = 64 << 20  # a text shown on a page or written into TEI is read whole: bounded
-
-
-class UnverifiedError(ProvenanceError):
-    """The record or bundle does not verify as ``trusted``; exit 1 (invalid) or 3 (valid, not trusted)."""
-
-    def __init__(self, code: ErrorCode, message: str, *, state: TrustState, **details: object) -> None:
-        super().__init__(code, message, state=str(state), **details)
-        self.exit_code = state.exit_code
 
 
 @dataclass
@@ -141,13 +133,12 @@ def _refuse_unless(report: VerificationReport, label: str, allow_untrusted: bool
     if state is TrustState.INVALID:
         raise UnverifiedError(
             ErrorCode.SOURCE_INVALID,
-            f"{label} is INVALID{why}{more}; nothing was written (--force writes it with the state shown)",
+            f"{label} is INVALID{why}{more}; nothing was written",
             state=state,
         )
     raise UnverifiedError(
         ErrorCode.SOURCE_NOT_TRUSTED,
-        f"{label} is valid but NOT TRUSTED{why}{more}; nothing was written "
-        "(import the signers' key cards, or --force writes it with the state shown)",
+        f"{label} is valid but NOT TRUSTED{why}{more}; nothing was written",
         state=state,
     )
 
@@ -208,7 +199,8 @@ def _context(
             raise
         raise UsageError(
             ErrorCode.USAGE,
-            "no archive here whose keys/ could be the trust store: give --trust KEYS (the key cards you trust)",
+            "no archive here whose keys/ could be the trust store: name a trust store (the key cards you trust)",
+            param="trust",
         ) from None
     configured = arch.config_path.is_file()
     return arch, make_context(
@@ -323,7 +315,7 @@ def _open_bundle(
         yield build(path, report)
         return
     if archive_form(path) is None:
-        raise InputError(
+        raise UsageError(
             ErrorCode.USAGE, f"{path}: not a record id, a bag folder, a .zip or a .tar.gz", path=str(path)
         )
     report = VerificationReport(path=str(path), kind=archive_form(path) or "bundle")

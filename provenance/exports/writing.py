@@ -15,13 +15,13 @@ from pathlib import Path
 from provenance.errors import ConflictError, ErrorCode, NotFoundError
 
 
-def check_new_output(out: Path, *, instead: str = "choose another --out") -> None:
+def check_new_output(out: Path) -> None:
     """Refuse an existing ``out`` (never overwritten, a dangling link included) or a missing parent folder.
 
-    Raises ``ConflictError(output.exists)`` (its message ends with ``instead``), ``NotFoundError(input.not-found)``.
+    Raises ``ConflictError(output.exists)`` (the command line adds what to do), ``NotFoundError(input.not-found)``.
     """
     if os.path.lexists(out):
-        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; {instead}", path=str(out))
+        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists", path=str(out))
     if not out.parent.is_dir():
         raise NotFoundError(
             ErrorCode.INPUT_NOT_FOUND, f"folder {out.parent} does not exist", path=str(out.parent)
@@ -48,7 +48,7 @@ def write_output(out: Path, data: bytes) -> None:
     except FileExistsError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists; choose another --out") from exc
+        raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists") from exc
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()

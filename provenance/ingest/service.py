@@ -27,7 +27,7 @@ from provenance.errors import (
 from provenance.fsio import read_limited, storage_error
 from provenance.history import Signer, recheck_signer, sign_event
 from provenance.ingest.decoding import UndecodableError, decode
-from provenance.manifest_io import state_canonical, state_digest, writable_manifest_bytes
+from provenance.manifest_io import digest_bytes, state_canonical, writable_manifest_bytes
 from provenance.model.catalogue import Catalogue
 from provenance.model.choices import Profile, choose
 from provenance.model.events import EventType
@@ -76,7 +76,7 @@ def read_transcription(path: Path, encoding: str | None = None) -> Transcription
     except UndecodableError as exc:
         raise InputError(
             ErrorCode.INPUT_ENCODING,
-            f"{path}: {exc}; give its encoding with --encoding (for example --encoding cp1251)",
+            f"{path}: {exc}",
             path=str(path),
             offset=exc.offset,
         ) from None
@@ -175,13 +175,15 @@ def _shown(value: object) -> str:
     return repr(text if len(text) <= 80 else text[:77] + "…")
 
 
-def parse_header(text: str) -> tuple[dict[str, Any], list[str]]:
+def parse_header(text: str, ascii_text: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """The telegram header's catalogue fields, with digits other than ASCII (Arabic-Indic, full-width,
-    superscript, …) made ASCII in the numeric fields, and one note per field so changed."""
+    superscript, …) made ASCII in the numeric fields, and one note per field so changed. ``ascii_text``:
+    ``ascii_digits(text)`` when the caller has it already."""
     from provenance.ingest import telegram
 
     parsed = telegram.parse_telegram(text)
-    ascii_text = ascii_digits(text)
+    if ascii_text is None:
+        ascii_text = ascii_digits(text)
     if ascii_text == text:
         return parsed, []
     normalised = telegram.parse_telegram(ascii_text)
@@ -227,16 +229,17 @@ def prepare_record(
     used = choose(Profile, profile, "profile").value
     parsed: dict[str, Any] = {}
     changes: list[str] = []
-    if used == Profile.AUTO:
-        used = "telegram" if telegram.looks_like_telegram(ascii_digits(source.text)) else "generic"
+    ascii_text = ascii_digits(source.text)  # (once: a batch prepares thousands)
+    auto = used == Profile.AUTO
+    if auto:
+        used = "telegram" if telegram.looks_like_telegram(ascii_text) else "generic"
     if used == "telegram":
-        if not telegram.looks_like_telegram(ascii_digits(source.text)):
+        if not auto and not telegram.looks_like_telegram(ascii_text):
             raise InputError(
                 ErrorCode.PROFILE_NO_MATCH,
-                f"{source.name}: no ciphered-telegram header found (no 'CIPHERED TELEGRAM No.' line); "
-                "use --profile generic and give the metadata with options or --metadata",
+                f"{source.name}: no ciphered-telegram header found (no 'CIPHERED TELEGRAM No.' line)",
             )
-        parsed, changes = parse_header(source.text)
+        parsed, changes = parse_header(source.text, ascii_text)
     side, side_changes = ascii_numbers(sidecar or {}, "sidecar")
     given, given_changes = ascii_numbers(overrides, "option")
     changes += side_changes + given_changes
@@ -285,37 +288,15 @@ def ingest(
     if archive.has_record(rid) or archive.record_dir(rid).exists():
         raise ConflictError(
             ErrorCode.RECORD_EXISTS,
-            f"record {rid!r} already exists in {archive.root}; choose another --id or use 'provenance revise'",
+            f"record {rid!r} already exists in {archive.root}",
             record=rid,
         )
     with archive.locked(rid):
         catalogue_index.before_commit(archive, rid)  # i11: the search index (derived, best effort)
-        stage = StagedRecord(archive, rid, new=True, flush_once=flush_once)
+        stage, manifest = stage_registration(
+            archive, source, signer, rid=rid, state=state, used=used, normalised=normalised, now=now, flush_once=flush_once
+        )
         try:
-            stage.write(f"files/{source.name}", source.data)
-            digest = state_digest(state)
-            stage.put_object(digest.split(":", 1)[1], state_canonical(state))
-            event = sign_event(
-                record=rid,
-                seq=1,
-                event_type=EventType.REGISTRATION,
-                signer=signer,
-                now=now,
-                summary=f"Registered {source.name} ({used} profile)",
-                details={
-                    "profile": used,
-                    "file": source.name,
-                    "encoding": source.encoding,
-                    "size": len(source.data),
-                    "notes": len(state.notes),
-                    # look-alike digits made ASCII, recorded in the signed event (the ingest report)
-                    **({"normalised": normalised} if normalised else {}),
-                },
-                new_state_digest=digest,
-                previous_digest=None,
-            )
-            manifest = Manifest(record=rid, state=state, events=[event])
-            stage.write(MANIFEST_NAME, writable_manifest_bytes(manifest))
             recheck_signer(archive, signer, EventType.REGISTRATION, now=now)  # status as of this moment
             with logged_commit(archive, signer.log_key, event_leaves(manifest)):
                 stage.commit()
@@ -327,3 +308,59 @@ def ingest(
             raise
         catalogue_index.after_commit(archive, rid)  # i11: the search index (derived, best effort)
     return manifest
+
+
+def stage_registration(
+    archive: Archive,
+    source: Transcription,
+    signer: Signer,
+    *,
+    rid: str,
+    state: State,
+    used: str,
+    normalised: list[str],
+    now: datetime,
+    flush_once: bool = False,
+    state_bytes: bytes | None = None,
+) -> tuple[StagedRecord, Manifest]:
+    """The new record ``rid`` staged (its file, state snapshot and signed manifest written), not committed:
+    the caller holds its lock, then commits the stage (``ingest``) or places it with others after one flush
+    (``ingest-batch``). ``state``, ``used`` and ``normalised`` are what :func:`prepare_record` gave;
+    ``state_bytes`` the state's canonical bytes when the caller has them already.
+
+    Raises ``StorageError`` (nothing is left staged), ``InputError``.
+    """
+    stage = StagedRecord(archive, rid, new=True, flush_once=flush_once)
+    try:
+        stage.write(f"files/{source.name}", source.data)
+        snapshot = state_canonical(state) if state_bytes is None else state_bytes
+        digest = digest_bytes(snapshot)
+        stage.put_object(digest.split(":", 1)[1], snapshot)
+        event = sign_event(
+            record=rid,
+            seq=1,
+            event_type=EventType.REGISTRATION,
+            signer=signer,
+            now=now,
+            summary=f"Registered {source.name} ({used} profile)",
+            details={
+                "profile": used,
+                "file": source.name,
+                "encoding": source.encoding,
+                "size": len(source.data),
+                "notes": len(state.notes),
+                # look-alike digits made ASCII, recorded in the signed event (the ingest report)
+                **({"normalised": normalised} if normalised else {}),
+            },
+            new_state_digest=digest,
+            previous_digest=None,
+        )
+        manifest = Manifest(record=rid, state=state, events=[event])
+        stage.write(MANIFEST_NAME, writable_manifest_bytes(manifest))
+    except OSError as exc:
+        stage.discard()
+        raise storage_error("write record", archive.record_dir(rid), exc) from exc
+    except BaseException:
+        stage.discard()
+        raise
+    return stage, manifest

@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
-from provenance.errors import ErrorCode, UsageError
+from provenance.errors import ErrorCode, error
 from provenance.model.events import Role
 
 
@@ -57,7 +57,7 @@ def choose(choices: type[E], value: object, what: str, code: ErrorCode = ErrorCo
         except ValueError:
             pass
     known = ", ".join(member.value for member in choices)
-    raise UsageError(code, f"unknown {what} {value!r} (known: {known})", field=what)
+    raise error(code, f"unknown {what} {value!r} (known: {known})", field=what)  # usage.invalid, role.unknown
 
 
 def parse_role(value: object) -> Role:

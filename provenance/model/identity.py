@@ -151,10 +151,15 @@ class _AsciiDigits(dict[int, str]):
 
 
 _ASCII_DIGITS: Final = _AsciiDigits()
+_NON_ASCII: Final = re.compile(r"[^\x00-\x7f]+")
 
 
 def ascii_digits(value: str) -> str:
     """``value`` with every non-ASCII digit (Arabic-Indic, full-width, superscript, …) as its ASCII digit."""
     if value.isascii():
         return value
-    return value.translate(_ASCII_DIGITS)
+    # only the text's distinct non-ASCII characters are looked up (a whole text through the table costs
+    # a dictionary lookup per character: a transcription is read several times per record)
+    found = {code: _ASCII_DIGITS[code] for code in map(ord, set("".join(_NON_ASCII.findall(value))))}
+    changed = {code: repl for code, repl in found.items() if repl != chr(code)}
+    return value.translate(changed) if changed else value

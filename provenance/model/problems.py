@@ -9,15 +9,12 @@ from typing import Any
 
 
 class TrustState(StrEnum):
-    """``trusted`` (exit 0), ``valid`` (intact and signed, signer not trusted: exit 3), ``invalid`` (exit 1)."""
+    """``trusted``, ``valid`` (intact and signed, a signer not trusted), ``invalid``; the command line's exit
+    code of each is its own decision (``provenance.cli.exits``)."""
 
     TRUSTED = "trusted"
     VALID = "valid"
     INVALID = "invalid"
-
-    @property
-    def exit_code(self) -> int:
-        return {TrustState.TRUSTED: 0, TrustState.INVALID: 1, TrustState.VALID: 3}[self]
 
     @property
     def rank(self) -> int:

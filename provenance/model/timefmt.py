@@ -22,13 +22,14 @@ def format_utc(moment: datetime) -> str:
     """Return ``moment`` (aware) as a UTC timestamp string, seconds precision."""
     if moment.tzinfo is None:
         raise ValueError("timestamp must be timezone-aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(UTC)  # the year in four digits (strftime's %Y gives "999" for 999, not "0999")
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
 
 
 @functools.lru_cache(maxsize=4096)
 def parse_utc(text: str) -> datetime:
     """Parse a UTC timestamp string; raises ``ValueError`` when it is not of the form above."""
-    if not _UTC_RE.match(text):
+    if not _UTC_RE.fullmatch(text):  # fullmatch: "$" alone would let a final newline through
         raise ValueError(f"not a UTC timestamp of the form YYYY-MM-DDTHH:MM:SSZ: {text!r}")
     # the pattern fixed the form; fromisoformat checks the ranges (month 13, 30 February, second 60) as
     # strptime does, at a tenth of its cost (the verifier parses every event's time)

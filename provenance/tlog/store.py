@@ -15,6 +15,12 @@ A command killed (or a machine stopped) after 2 leaves a journal: whoever takes 
 :meth:`LogStore.recover`, which rolls the log forward when the record holds the journalled events and the
 log does not yet show them (or its tiles do not read), and drops the journal when the record does not
 hold them. Log and records thus always end up agreeing, event for leaf.
+
+A group commit (``ingest-batch``: many records flushed together, then renamed into place one by one)
+journals one *step* per record (:meth:`LogStore.prepare_steps`): the leaves of each and a checkpoint signed
+for the log as it stands after that step. A commit killed part-way through its renames leaves a first run
+of the group's records in place; recovery rolls the log forward to the last step whose records are all
+there (the renames are made in step order), so the log never shows an event its record lacks.
 """
 
 from __future__ import annotations
@@ -54,6 +60,9 @@ class Pending:
     leaves: tuple[bytes, ...]
     files: dict[str, bytes]
     checkpoint: str  # the signed note
+    # a group commit's steps: (leaves of the pending append up to the end of the step, the checkpoint signed
+    # for the log as it stands then); the last step is the whole append. Empty: one step
+    steps: tuple[tuple[int, str], ...] = ()
 
 
 class LogStore:
@@ -122,6 +131,15 @@ class LogStore:
 
         Raises ``LogDamagedError`` when the stored log does not read.
         """
+        return self.prepare_steps([leaves], key, origin=origin)
+
+    def prepare_steps(self, groups: list[list[bytes]], key: SigningKey, *, origin: str | None = None) -> Pending:
+        """:meth:`prepare` for the leaves of ``groups`` appended one group after the other: besides the whole
+        append, a checkpoint signed for the log as it stands after each group (the steps a recovery rolls
+        forward to when a group commit was killed part-way). Raises ``LogDamagedError``.
+        """
+        groups = [group for group in groups if group]
+        leaves = [leaf for group in groups for leaf in group]
         if self.exists():
             current = self.checkpoint()
             origin = current.origin
@@ -137,9 +155,22 @@ class LogStore:
             root = new_tree.root()
         except (OSError, ValueError) as exc:
             raise LogDamagedError(f"the log's tiles do not read: {exc}") from None
-        body = Checkpoint(origin, old + len(leaves), root).body()
-        signed = note.Note(body, (note.sign(body, origin, key),)).encode()
-        return Pending(old, tuple(leaves), files, signed)
+        signed = _signed_checkpoint(Checkpoint(origin, old + len(leaves), root), key)
+        if len(groups) < 2:
+            return Pending(old, tuple(leaves), files, signed)
+        steps: list[tuple[int, str]] = []
+        done: dict[str, bytes] = {}  # the tiles of the steps so far (only to compute their roots)
+        count = 0
+        try:
+            for group in groups[:-1]:
+                done.update(TileLog(old + count, _reader(done, self.read_file)).append(group))
+                count += len(group)
+                step_root = TileLog(old + count, _reader(done, self.read_file)).root()
+                steps.append((count, _signed_checkpoint(Checkpoint(origin, old + count, step_root), key)))
+        except (OSError, ValueError) as exc:
+            raise LogDamagedError(f"the log's tiles do not read: {exc}") from None
+        steps.append((len(leaves), signed))
+        return Pending(old, tuple(leaves), files, signed, tuple(steps))
 
     def write_journal(self, pending: Pending) -> None:
         """Flush the pending append's leaves and checkpoint (the roll-forward record). Raises ``OSError``.
@@ -147,11 +178,13 @@ class LogStore:
         Written in place and fsynced: a journal torn by a crash does not parse and is dropped, which is
         right, since the record is only committed after this returns.
         """
-        doc = {
+        doc: dict[str, object] = {
             "old_size": pending.old_size,
             "leaves": [leaf.decode("utf-8") for leaf in pending.leaves],
             "checkpoint": pending.checkpoint,
         }
+        if pending.steps:
+            doc["steps"] = [[count, signed] for count, signed in pending.steps]
         self.work_dir.mkdir(parents=True, exist_ok=True)
         new = not self.journal_path.exists()
         fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
@@ -182,15 +215,29 @@ class LogStore:
             doc = json.loads(self.journal_path.read_bytes())
             leaves = [str(x).encode("utf-8") for x in doc["leaves"]]
             old_size = int(doc["old_size"])
-            signed = str(doc["checkpoint"])
-            target = parse_body(note.parse(signed).text)
+            steps = _journal_steps(doc, len(leaves))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError):
             self.journal_path.unlink(missing_ok=True)  # torn: its record was never swapped in
             return "dropped"
+        if not self.exists():
+            self.journal_path.unlink(missing_ok=True)
+            return "dropped"
         parsed = [parse_leaf(leaf) for leaf in leaves]
-        if not self.exists() or not all(p is not None and event_present(*p) for p in parsed):
+        # the last step whose records all hold their events (a group commit renames them in step order)
+        reached, signed, start = 0, "", 0
+        for count, step_signed in steps:
+            if not all(p is not None and event_present(*p) for p in parsed[start:count]):
+                break
+            reached, signed, start = count, step_signed, count
+        if reached == 0:
+            self.journal_path.unlink(missing_ok=True)
+            return "dropped"
+        leaves = leaves[:reached]
+        try:
+            target = parse_body(note.parse(signed).text)
+        except (note.NoteError, ValueError):
             self.journal_path.unlink(missing_ok=True)
             return "dropped"
         try:
@@ -211,6 +258,26 @@ class LogStore:
         files = self.tree(old_size).append(leaves)
         self.apply(Pending(old_size, tuple(leaves), files, signed))
         return "rolled-forward"
+
+
+def _signed_checkpoint(checkpoint: Checkpoint, key: SigningKey) -> str:
+    body = checkpoint.body()
+    return note.Note(body, (note.sign(body, checkpoint.origin, key),)).encode()
+
+
+def _journal_steps(doc: dict[str, object], leaves: int) -> list[tuple[int, str]]:
+    """The journal's steps (one, the whole append, in a journal of one commit); ``ValueError`` when they do
+    not cut its leaves in order."""
+    raw = doc.get("steps")
+    if raw is None:
+        return [(leaves, str(doc["checkpoint"]))]
+    if not isinstance(raw, list):
+        raise ValueError("steps is not a list")
+    steps = [(int(count), str(signed)) for count, signed in raw]
+    counts = [count for count, _ in steps]
+    if not steps or counts != sorted(set(counts)) or counts[0] < 1 or counts[-1] != leaves:
+        raise ValueError("the steps do not cut the leaves in order")
+    return steps
 
 
 def _replace(path: Path, data: bytes) -> None:

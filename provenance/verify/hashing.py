@@ -141,9 +141,20 @@ def _chunks(paths: Sequence[PathLike], sizes: Sequence[int] | None, jobs: int) -
         yield chunk
 
 
-def worth_parallel(count: int, total_bytes: int, jobs: int) -> bool:
-    """Whether :func:`hash_files` would spread this work over processes."""
-    if jobs < 2 or count < 2 or (count < PARALLEL_MIN_FILES and total_bytes < PARALLEL_MIN_BYTES):
+def worth_parallel(count: int, total_bytes: int, jobs: int, *, known_total: bool = False) -> bool:
+    """Whether :func:`hash_files` would spread this work over processes.
+
+    With ``known_total`` (the bytes are known, not only the count) only the bytes decide: many small files
+    are not worth a pool (measured on the dossier of 10,000 files of 4 KiB, 40 MiB: verify --jobs 2 took
+    0.89 s where --jobs 1 took 0.77 s; the pool's start and the results sent back cost more than the
+    second process hashes).
+    """
+    if jobs < 2 or count < 2:
+        return False
+    if known_total:
+        if total_bytes < PARALLEL_MIN_BYTES:
+            return False
+    elif count < PARALLEL_MIN_FILES and total_bytes < PARALLEL_MIN_BYTES:
         return False
     import multiprocessing
 
@@ -157,15 +168,18 @@ def hash_files(
     *,
     jobs: int = 1,
     sizes: Sequence[int] | None = None,
+    total_bytes: int | None = None,
 ) -> list[FileDigests | OSError]:
     """(size, digests) of every file, in the order given, or the ``OSError`` that file raised.
 
-    With ``jobs > 1`` and enough work (see :func:`worth_parallel`; ``sizes``, when known, say how much)
-    the files are hashed by up to ``jobs`` processes. Raises ``ValueError`` for an unknown algorithm.
+    With ``jobs > 1`` and enough work (see :func:`worth_parallel`; ``sizes``, or only their ``total_bytes``
+    when known, say how much) the files are hashed by up to ``jobs`` processes. Raises ``ValueError`` for
+    an unknown algorithm.
     """
     names = check_algorithms(algorithms)
-    total = sum(sizes) if sizes is not None else 0
-    if not worth_parallel(len(paths), total, jobs):
+    if sizes is not None:
+        total_bytes = sum(sizes)
+    if not worth_parallel(len(paths), total_bytes or 0, jobs, known_total=total_bytes is not None):
         return _hash_serial(paths, names)
     from provenance.verify import workers
 

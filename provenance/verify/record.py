@@ -20,6 +20,7 @@ default left out cannot slip past a signature. The validated model is used for e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -52,9 +53,9 @@ if TYPE_CHECKING:
     from provenance.verify.prefetch import Prefetch
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-# files larger than this are not read whole to explain a digest mismatch
 # How far ahead of the verifier's clock an event may be dated (clocks of honest signers drift a little).
 CLOCK_SKEW = timedelta(hours=1)
+# files larger than this are not read whole to explain a digest mismatch
 _EXPLAIN_LIMIT = 32 << 20
 
 
@@ -75,6 +76,18 @@ class RecordSource:
     known_sizes: dict[Path, int] = field(default_factory=dict)
     # an archive read once, never extracted: its members stand for the paths above (bundle.members)
     view: MemberView | None = None
+    # the regular files below files_root as the safe scan of a bag folder listed them (relative POSIX path
+    # -> path), and how many entries (files and folders) lie there: the folder is not walked a second time
+    listing: dict[str, str] | None = None
+    listing_entries: int = 0
+
+    @functools.cached_property
+    def known_by_path(self) -> tuple[dict[str, str], dict[str, int]]:
+        """``known_digests`` and ``known_sizes`` keyed by the path as text (made once per record)."""
+        return (
+            {os.fspath(path): digest for path, digest in self.known_digests.items()},
+            {os.fspath(path): size for path, size in self.known_sizes.items()},
+        )
 
 
 @dataclass
@@ -82,7 +95,8 @@ class VerifyContext:
     """What a verifier brings: its trust store, its roles policy, and the time it checks at.
 
     ``jobs`` is how many processes one record's files may be hashed by (1: in this process);
-    ``prefetch`` a helper process (forked) already hashing the large files of the one record being verified.
+    ``prefetch`` a helper process (forked before the library loaded) already hashing the large files of
+    the one record being verified.
     """
 
     trust: TrustStore
@@ -186,6 +200,18 @@ def _read_manifest(report: VerificationReport, path: Path, view: MemberView | No
             found=raw.get("format"),
         )
         return None
+    at = len(report.problems)  # where a layout finding goes: before those of the schema
+    manifest = _schema_problems(report, _with_placeholder_signatures(report, raw), source)
+    written: bytes | None = None
+    if manifest is not None and not any(p.code in _UNWRITABLE for p in report.problems):
+        # One meaning, one text: the bytes must be exactly what provenance writes for the content read,
+        # members in the model's order, defaults as it writes them, values in their one form. Otherwise one
+        # genuine version could be shown with several texts (and a changed member order would slip past
+        # every digest, since canonical JSON sorts members). When they are, they are laid out as the tool
+        # writes too (what was read parses to the model's JSON), and nothing more needs checking.
+        written = manifest_bytes(manifest)
+        if written == data:
+            return _Read(raw, manifest)
     # The bytes received, not only what they parse to: the tool writes one layout (indent 2, UTF-8, one
     # final newline), so a change JSON itself would ignore (white space, an escape spelt another way)
     # is still a change to a signed record, and is reported.
@@ -196,37 +222,50 @@ def _read_manifest(report: VerificationReport, path: Path, view: MemberView | No
             path=source,
             found="layout",
         )
+        report.problems.insert(at, report.problems.pop())
+    elif written is not None:
+        _report_written_form(report, written, data, source)
+    return None if manifest is None else _Read(raw, manifest)
+
+
+# Findings after which the written form is not compared (the bytes are known not to be what was written).
+_UNWRITABLE = (P.MANIFEST_MALFORMED, P.EVENT_SIGNATURE_MISSING)
+
+
+def _report_written_form(report: VerificationReport, written: bytes, data: bytes, source: str) -> None:
+    """The bytes are laid out as the tool writes, but are not what it writes for the model (a member out
+    of the model's order, a default left out or written, a value spelt another way): where they differ."""
+    at = next((i for i, (a, b) in enumerate(zip(written, data, strict=False)) if a != b),
+              min(len(written), len(data)))
+    report.add(
+        P.MANIFEST_MALFORMED,
+        f"{source}: not byte for byte what provenance writes for this content (member order, a "
+        f"default or a value spelt another way; first difference at byte {at})",
+        path=source,
+        found="not-canonical",
+        offset=at,
+    )
+
+
+# What stands for a missing signature in the copy the schema sees (a valid spelling, never verified).
+_PLACEHOLDER_SIGNATURE = "A" * 86
+
+
+def _with_placeholder_signatures(report: VerificationReport, raw: dict[str, Any]) -> dict[str, Any]:
+    """What the schema checks: ``raw`` itself, or (when events carry no signature, each reported as
+    ``event.signature-missing``) a copy in which a placeholder stands for each missing signature, so that
+    the rest of the manifest is still checked. ``raw`` is what is digested: it is never changed."""
     events = raw.get("events")
-    if isinstance(events, list):
-        for index, event in enumerate(events):
-            if isinstance(event, dict) and not event.get("signature"):
-                report.add(
-                    P.EVENT_SIGNATURE_MISSING,
-                    f"event {index + 1} carries no signature",
-                    event=index + 1,
-                )
-                event["signature"] = "A" * 86  # let the schema check go on; the event stays unsigned
-    manifest = _schema_problems(report, raw, source)
-    if manifest is None:
-        return None
-    if not any(p.code in (P.MANIFEST_MALFORMED, P.EVENT_SIGNATURE_MISSING) for p in report.problems):
-        # One meaning, one text: the bytes must be exactly what provenance writes for the content read,
-        # members in the model's order, defaults as it writes them, values in their one form. Otherwise one
-        # genuine version could be shown with several texts (and a changed member order would slip past
-        # every digest, since canonical JSON sorts members).
-        written = manifest_bytes(manifest)
-        if written != data:
-            at = next((i for i, (a, b) in enumerate(zip(written, data, strict=False)) if a != b),
-                      min(len(written), len(data)))
-            report.add(
-                P.MANIFEST_MALFORMED,
-                f"{source}: not byte for byte what provenance writes for this content (member order, a "
-                f"default or a value spelt another way; first difference at byte {at})",
-                path=source,
-                found="not-canonical",
-                offset=at,
-            )
-    return _Read(raw, manifest)
+    if not isinstance(events, list):
+        return raw
+    unsigned = [i for i, event in enumerate(events) if isinstance(event, dict) and not event.get("signature")]
+    if not unsigned:
+        return raw
+    copied = list(events)
+    for index in unsigned:
+        report.add(P.EVENT_SIGNATURE_MISSING, f"event {index + 1} carries no signature", event=index + 1)
+        copied[index] = {**events[index], "signature": _PLACEHOLDER_SIGNATURE}
+    return {**raw, "events": copied}
 
 
 def _raw_events(manifest: Manifest, raw_events: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -326,12 +365,14 @@ def check_signatures(
     raw_events: list[dict[str, Any]] | None = None,
 ) -> None:
     """Steps 3 and 4: every signature, then every signer against the verifier's own trust store."""
+    import base64
+
     from provenance import signing
-    from provenance.keys import b64url_decode
 
     raws = _raw_events(manifest, raw_events)
     missing = {p.fields.get("event") for p in report.problems if p.code is P.EVENT_SIGNATURE_MISSING}
     signers: dict[str, dict[str, Any]] = {}
+    public_keys: dict[str, bytes] = {}  # each signer's key decoded once for the record
     for event, raw in zip(manifest.events, raws, strict=True):
         trusted_card = ctx.trust.get(event.key)
         card = trusted_card or source.bundle_cards.get(event.key)
@@ -362,9 +403,13 @@ def check_signatures(
             continue
         # RFC 8032 verification over the context + RFC 8785 bytes of the signed fields as they were read
         signed = {name: raw[name] for name in SIGNED_EVENT_FIELDS if name in raw}
+        public_key = public_keys.get(event.key)
+        if public_key is None:
+            public_key = public_keys[event.key] = card_public_key(card)
+        # the schema admits only the one base64url spelling of 64 bytes (SIGNATURE_PATTERN)
+        signature = base64.urlsafe_b64decode(event.signature + "==")
         if not signing.verify_signature(
-            card_public_key(card), event_signing_bytes(signed, parsed=raw_events is not None),
-            b64url_decode(event.signature),
+            public_key, event_signing_bytes(signed, parsed=raw_events is not None), signature
         ):
             report.add(
                 P.EVENT_SIGNATURE_INVALID,
@@ -496,6 +541,20 @@ def _walk_files(
     return found
 
 
+def _current_files(source: RecordSource, report: VerificationReport) -> dict[str, str] | None:
+    """:func:`_walk_files` of ``files_root``, or the listing the bag's safe scan made of it (only regular
+    files and folders: the scan refuses anything else), under the same bound."""
+    if source.listing is None:
+        return _walk_files(source.files_root, report, "files", source.view)
+    from provenance import limits
+
+    bound = limits.FILES.value()
+    if source.listing_entries > bound:
+        report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message("files"), path="files", limit=bound)
+        return None
+    return dict(source.listing)
+
+
 def _digests(
     source: RecordSource,
     paths: list[str],
@@ -508,8 +567,7 @@ def _digests(
 
     ``prehashed``: digests this process already took of some of the paths (a :class:`Prefetch`).
     """
-    known = {os.fspath(path): digest for path, digest in source.known_digests.items()}
-    known_sizes = {os.fspath(path): size for path, size in source.known_sizes.items()}
+    known, known_sizes = source.known_by_path
     out: list[FileDigests | OSError | None] = [None] * len(paths)
     todo: list[int] = []
     for index, path in enumerate(paths):
@@ -553,7 +611,7 @@ def check_payload(
     prefetch: Prefetch | None = None,
 ) -> None:
     """Step 6: the current files are exactly those the state lists, byte for byte."""
-    present = _walk_files(source.files_root, report, "files", source.view)
+    present = _current_files(source, report)
     report.files = len(manifest.state.files)
     if present is None:  # refused at the limit: no file is judged
         return
@@ -619,6 +677,121 @@ def _snapshot_files(data: bytes) -> list[tuple[str, str]]:
     return out
 
 
+class _History:
+    """Step 7 for one record: each stored object judged once, each state snapshot read once.
+
+    ``intact`` holds the verdict on every object looked at (by its hex SHA-256), ``snapshots`` the file
+    list of every state snapshot read (None: missing, altered or unreadable). Both are filled as the
+    events are walked, so an object several versions share is hashed and reported once.
+    """
+
+    def __init__(self, report: VerificationReport, source: RecordSource, objects: dict[str, str]) -> None:
+        self.report = report
+        self.source = source
+        self.objects = objects
+        self.intact: dict[str, bool] = {}
+        self.snapshots: dict[str, list[tuple[str, str]] | None] = {}
+        # snapshots the surrounding bag hashed already: read for their content only
+        self.known = source.known_by_path[0]
+
+    def stored(self, hex_digest: str, what: str, event: int) -> str | None:
+        """The object's path, or None after reporting that it is missing (when history is required)."""
+        path = self.objects.get(hex_digest)
+        if path is None:
+            if self.source.history_required:
+                self.report.add(
+                    P.OBJECT_MISSING,
+                    f"{what} (event {event}) is not stored",
+                    event=event,
+                    found=None,
+                    expected=hex_digest,
+                )
+            self.intact[hex_digest] = False
+        return path
+
+    def judge(self, hex_digest: str, found: str | None, what: str, event: int) -> bool:
+        """Record (and report, when it differs) what the stored object hashed to."""
+        ok = found == hex_digest
+        if found is not None and not ok:
+            self.report.add(
+                P.OBJECT_DIGEST_MISMATCH,
+                f"the stored {what} (event {event}) was altered",
+                path=f"objects/sha256/{hex_digest}",
+                event=event,
+                expected=hex_digest,
+                found=found,
+            )
+        self.intact[hex_digest] = ok
+        return ok
+
+    def object_ok(self, hex_digest: str, what: str, event: int) -> bool:
+        """The stored object is there and hashes to its name (hashed once per record)."""
+        if hex_digest in self.intact:
+            return self.intact[hex_digest]
+        path = self.stored(hex_digest, what, event)
+        if path is None:
+            return False
+        result = _digests(self.source, [path], None, self.report, 1)[0]
+        return self.judge(hex_digest, None if result is None else result[1]["sha256"], what, event)
+
+    def snapshot_files(
+        self, event: Event, current_state: str | None, current_files: list[tuple[str, str]]
+    ) -> list[tuple[str, str]] | None:
+        """The file list of the state ``event`` signed, from its snapshot checked against its digest.
+
+        ``current_state`` is the manifest's own state digest when step 5 matched it: that snapshot's file
+        list is ``current_files``, and only its stored bytes are checked.
+        """
+        hex_digest = event.state_digest.split(":", 1)[1]
+        if hex_digest in self.snapshots or self.intact.get(hex_digest) is False:
+            return self.snapshots.get(hex_digest)
+        what = f"state snapshot of version {event.seq}"
+        if current_state is not None and event.state_digest == current_state:
+            files = current_files if self.object_ok(hex_digest, what, event.seq) else None
+        else:
+            files = self._read_snapshot(hex_digest, what, event.seq)
+        self.snapshots[hex_digest] = files
+        return files
+
+    def _read_snapshot(self, hex_digest: str, what: str, event: int) -> list[tuple[str, str]] | None:
+        """A snapshot other than the current state, hashed and parsed from one read (it is small)."""
+        path = self.stored(hex_digest, what, event)
+        if path is None:
+            return None
+        try:
+            if self.source.view is not None:
+                data = self.source.view.read(path, MAX_MANIFEST_BYTES)
+            else:
+                data = read_limited(Path(path), MAX_MANIFEST_BYTES)
+        except OSError:  # too large to be a state, or unreadable: hash it as any object
+            self.object_ok(hex_digest, what, event)
+            return None
+        found = self.known.get(path)
+        if found is None:
+            self.report.bytes_hashed += len(data)
+            found = hashlib.sha256(data).hexdigest()
+        if not self.judge(hex_digest, found, what, event):
+            return None
+        try:
+            return _snapshot_files(data)
+        except ValueError as exc:
+            self.report.add(
+                P.STATE_SNAPSHOT_MISMATCH,
+                f"the state snapshot of version {event} cannot be read: {exc}",
+                event=event,
+            )
+            return None
+
+    def report_unreferenced(self) -> None:
+        """Every stored object that no version of the record refers to."""
+        for hex_digest in sorted(set(self.objects) - set(self.intact)):
+            self.report.add(
+                P.FILE_UNEXPECTED,
+                f"objects/sha256/{hex_digest} is not part of the record's history",
+                path=f"objects/sha256/{hex_digest}",
+            )
+
+
 def check_history(
     report: VerificationReport,
     manifest: Manifest,
@@ -631,107 +804,21 @@ def check_history(
     ``current_state`` is the digest step 5 found for the manifest's state, when it matched the last
     event: that snapshot's file list is then the manifest's own and is not parsed again.
     """
+    del jobs  # objects are hashed one at a time, in this process (they are few and mostly small)
     objects = _walk_files(source.objects_root, report, "objects", source.view) if source.objects_root else {}
     if objects is None:  # refused at the limit: no version is judged
         return
     if not objects and not source.history_required:
         return
-    current = {f.sha256 for f in manifest.state.files}
-    verified: dict[str, bool] = {}
-    snapshots: dict[str, list[tuple[str, str]] | None] = {}
-    known = {os.fspath(path): digest for path, digest in source.known_digests.items()}
-
-    def stored(hex_digest: str, what: str, event: int) -> str | None:
-        """The object's path, or None after reporting that it is missing (when history is required)."""
-        path = objects.get(hex_digest)
-        if path is None:
-            if source.history_required:
-                report.add(
-                    P.OBJECT_MISSING,
-                    f"{what} (event {event}) is not stored",
-                    event=event,
-                    found=None,
-                    expected=hex_digest,
-                )
-            verified[hex_digest] = False
-        return path
-
-    def judge(hex_digest: str, found: str | None, what: str, event: int) -> bool:
-        ok = found == hex_digest
-        if found is not None and not ok:
-            report.add(
-                P.OBJECT_DIGEST_MISMATCH,
-                f"the stored {what} (event {event}) was altered",
-                path=f"objects/sha256/{hex_digest}",
-                event=event,
-                expected=hex_digest,
-                found=found,
-            )
-        verified[hex_digest] = ok
-        return ok
-
-    def object_ok(hex_digest: str, what: str, event: int) -> bool:
-        if hex_digest in verified:
-            return verified[hex_digest]
-        path = stored(hex_digest, what, event)
-        if path is None:
-            return False
-        result = _digests(source, [path], None, report, 1)[0]
-        return judge(hex_digest, None if result is None else result[1]["sha256"], what, event)
-
-    def snapshot_files(event: Event) -> list[tuple[str, str]] | None:
-        """A state snapshot, checked against its digest and read in one go (it is small)."""
-        hex_digest = event.state_digest.split(":", 1)[1]
-        if hex_digest in snapshots or (hex_digest in verified and not verified[hex_digest]):
-            return snapshots.get(hex_digest)
-        what = f"state snapshot of version {event.seq}"
-        if current_state is not None and event.state_digest == current_state:
-            # the manifest's own state: its file list is known, only the stored bytes need checking
-            snapshots[hex_digest] = current_files if object_ok(hex_digest, what, event.seq) else None
-            return snapshots[hex_digest]
-        path = stored(hex_digest, what, event.seq)
-        if path is None:
-            return None
-        try:
-            if source.view is not None:
-                data = source.view.read(path, MAX_MANIFEST_BYTES)
-            else:
-                data = read_limited(Path(path), MAX_MANIFEST_BYTES)
-        except OSError:  # too large to be a state, or unreadable: hash it as any object
-            snapshots[hex_digest] = None
-            object_ok(hex_digest, what, event.seq)
-            return None
-        found = known.get(path)  # hashed already by the surrounding bag: read for its content only
-        if found is None:
-            report.bytes_hashed += len(data)
-            found = hashlib.sha256(data).hexdigest()
-        if not judge(hex_digest, found, what, event.seq):
-            snapshots[hex_digest] = None
-            return None
-        try:
-            snapshots[hex_digest] = _snapshot_files(data)
-        except ValueError as exc:
-            snapshots[hex_digest] = None
-            report.add(
-                P.STATE_SNAPSHOT_MISMATCH,
-                f"the state snapshot of version {event.seq} cannot be read: {exc}",
-                event=event.seq,
-            )
-        return snapshots[hex_digest]
-
+    history = _History(report, source, objects)
     current_files = [(f.path, f.sha256) for f in manifest.state.files]
+    current = {digest for _, digest in current_files}
     for event in manifest.events:
-        for path, digest in snapshot_files(event) or ():
+        for path, digest in history.snapshot_files(event, current_state, current_files) or ():
             if digest in current and digest not in objects:
                 continue  # the current file, checked in step 6 (a revision back to it may also store it)
-            object_ok(digest, f"version of {path}", event.seq)
-    referenced = set(verified)
-    for hex_digest in sorted(set(objects) - referenced):
-        report.add(
-            P.FILE_UNEXPECTED,
-            f"objects/sha256/{hex_digest} is not part of the record's history",
-            path=f"objects/sha256/{hex_digest}",
-        )
+            history.object_ok(digest, f"version of {path}", event.seq)
+    history.report_unreferenced()
 
 
 _MARKS: list[tuple[str, frozenset[P]]] = [
