@@ -19,7 +19,7 @@ from provenance.cli.output import console, counted, json_safe, printable
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from provenance.model.problems import VerificationReport
+    from provenance import VerificationReport
     from provenance.verify.batch import Outcome
 
 STATE_WORDS = {
