@@ -59,6 +59,34 @@ def test_verify_a_plain_file_is_usage(world: World, tmp_path: Path) -> None:
     assert world.run("verify", str(notes), "--json").json()["error"]["code"] == "input.not-verifiable"
 
 
+def test_verify_a_plain_file_among_several_paths_is_usage(ingested: World, tmp_path: Path) -> None:
+    """``verify a.txt record/``: the same refusal as for one path (exit 2, input.not-verifiable), before
+    anything is verified; never bundle.malformed nor an INVALID summary. Typer's path says the same."""
+    notes = tmp_path / "a.txt"
+    notes.write_text("some notes\n")
+    record = "records/telegram-23256"
+    for extra in ([], ["--jobs", "1"], ["-j1"]):  # -j1: through typer, not the fast path
+        r = ingested.run("verify", str(notes), record, *extra)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr == (f"provenance: error: {notes} is neither a record nor a bundle: verify takes a record "
+                            "folder, a bag folder, a .zip or a .tar.gz [input.not-verifiable]\n")
+        assert r.stdout == ""
+    second = tmp_path / "b.txt"
+    second.write_text("more notes\n")
+    r = ingested.run("verify", record, str(notes), str(second), "--json")
+    assert r.returncode == 2
+    error = r.json()["error"]
+    assert error["code"] == "input.not-verifiable" and error["path"] == str(notes)
+    assert "(and 1 more file like it)" in error["message"]
+    # a bundle by its bytes whatever its name, and a missing path, are still the verifier's to report
+    zipped = tmp_path / "bundle.bin"
+    zipped.write_bytes(b"PK\x03\x04 not really")
+    r = ingested.run("verify", record, str(zipped), str(tmp_path / "gone"), "--json")
+    assert r.returncode == 1
+    codes = {p["code"] for p in r.json()["problems"]}
+    assert "path.not-found" in codes and "input.not-verifiable" not in codes
+
+
 def test_ingest_a_folder_says_so(world: World, tmp_path: Path) -> None:
     r = world.run("ingest", str(tmp_path))
     assert r.returncode == 2

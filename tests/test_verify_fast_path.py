@@ -129,3 +129,45 @@ def test_the_verifier_builds_its_validators_without_pydantic_plugins(
     import os
 
     assert "PYDANTIC_DISABLE_PLUGINS" not in os.environ
+
+
+def test_no_pydantic_plugin_gets_into_any_model_the_verification_builds(lived: World) -> None:
+    """Models are built on first use, some in the middle of a verification (the state's and the events'
+    serializers): every one is built with plugins off, in a fresh interpreter where none is built yet."""
+    code = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "import pydantic.plugin._loader as loader\n"
+        "seen = []\n"
+        "loader.get_plugins = lambda: seen.append(os.environ.get('PYDANTIC_DISABLE_PLUGINS')) or ()\n"
+        "from provenance.model.timefmt import utc_now\n"
+        "from provenance.verify.target import make_context, verify_path\n"
+        "ctx = make_context(Path(sys.argv[1]) / 'keys', utc_now())\n"
+        "report = verify_path(Path(sys.argv[1]) / 'records' / sys.argv[2], ctx)\n"
+        "assert str(report.state) == 'trusted', report.problems\n"
+        "assert len(seen) >= 4 and set(seen) == {'__all__'}, seen\n"
+        "assert 'PYDANTIC_DISABLE_PLUGINS' not in os.environ\n"
+    )
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", code, str(lived.root), RID], capture_output=True, text=True,
+                          env={k: v for k, v in lived.env.items() if k != "PYDANTIC_DISABLE_PLUGINS"})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_the_fast_path_skips_the_teardown_only_when_no_exit_handler_waits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its output is flushed first; with an exit handler registered (coverage, multiprocessing, logging)
+    the process exits as usual, so that the handler runs."""
+    exits: list[int] = []
+    monkeypatch.setattr(app_module.os, "_exit", exits.append)
+    monkeypatch.setattr(app_module.atexit, "_ncallbacks", lambda: 1)
+    app_module._exit_now(3)
+    assert exits == []
+    monkeypatch.setattr(app_module.atexit, "_ncallbacks", lambda: 0)
+    print("report", end="")
+    app_module._exit_now(3)
+    assert exits == [3]
+    assert capsys.readouterr().out == "report"

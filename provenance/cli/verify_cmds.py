@@ -1,151 +1,123 @@
-"""``verify`` and ``audit`` as typer commands: options, help and examples; the work is in
-:mod:`provenance.cli.verify_run` (which :mod:`provenance.cli.app` may also call directly, without typer)."""
+"""``verify`` and ``audit`` as typer commands: help and examples. Their parameters are built from the
+tables of :mod:`provenance.cli.verify_args` (which the fast parser reads too); the work is in
+:mod:`provenance.cli.verify_run`."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeAlias
 
 import typer
 
-from provenance.cli import audit_cmds, verify_run
-from provenance.cli.common import ArchiveOpt, JsonOpt
+from provenance.cli import audit_cmds, verify_args, verify_run
 
 # the commands this module registers (the app builds only this group when one of them is run)
 COMMANDS = verify_run.COMMANDS
 
-TrustOpt = Annotated[
-    Path | None,
-    typer.Option("--trust", help="Trust store: a folder of key cards (default: the archive's keys/)."),
-]
-MaxSizeOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--max-size",
-        metavar="SIZE",
-        help="Largest a .zip/.tar.gz bundle may decompress to (e.g. 4G, 512M; default 8G); beyond it the "
-        "bundle is refused as bundle.too-large.",
-        show_default=False,
-    ),
-]
-JobsOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs",
-        "-j",
-        min=1,
-        help="Processes to verify with (default: one per CPU; 1: this process only).",
-        show_default=False,
-    ),
-]
+_TYPES: dict[str, Any] = {"paths": list[Path], "path": Path | None, "str": str | None, "int": int | None,
+                          "flag": bool}
+
+
+def declaration(arg: verify_args.Arg) -> Any:
+    """What typer is told of one entry of a table: its ``typer.Argument`` or ``typer.Option``."""
+    if arg.kind == "paths":
+        return typer.Argument(help=arg.help, metavar=arg.metavar, show_default=False)
+    return typer.Option(*arg.names, help=arg.help, metavar=arg.metavar, min=arg.minimum, show_default=False)
+
+
+def parameter(arg: verify_args.Arg) -> inspect.Parameter:
+    """The typer parameter of one entry of a table."""
+    default = inspect.Parameter.empty if arg.kind == "paths" else arg.default
+    return inspect.Parameter(arg.dest, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=Annotated[_TYPES[arg.kind], declaration(arg)])
+
+
+# for the commands that take the same options (unpack); tests/test_verify_args.py checks the types
+TrustOpt: TypeAlias = Annotated[Path | None, declaration(verify_args.TRUST)]
+MaxSizeOpt: TypeAlias = Annotated[str | None, declaration(verify_args.MAX_SIZE)]
+
+
+def with_parameters(
+    body: Callable[..., None], table: tuple[verify_args.Arg, ...], extra: tuple[inspect.Parameter, ...] = ()
+) -> Callable[..., None]:
+    """``body`` (which takes ``**values``) shown to typer with the parameters of ``table``, then ``extra``."""
+    params = [parameter(arg) for arg in table] + list(extra)
+    body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    body.__annotations__ = {p.name: p.annotation for p in params}
+    return body
+
+
+def _audit_at_scale() -> tuple[inspect.Parameter, ...]:
+    """audit's options of audit at scale, declared (to typer only) in :mod:`provenance.cli.audit_cmds`."""
+    options: list[tuple[str, Any, Any]] = [
+        ("report", audit_cmds.ReportOpt, None), ("key", audit_cmds.KeyOpt, None),
+        ("passphrase_file", audit_cmds.PassFileOpt, None), ("record_events", audit_cmds.RecordEventsOpt, False),
+        ("sample", audit_cmds.SampleOpt, None), ("seed", audit_cmds.SeedOpt, None),
+        ("older_than", audit_cmds.OlderOpt, None), ("max_time", audit_cmds.MaxTimeOpt, None),
+        ("engine", audit_cmds.EngineOpt, "local"), ("scheduler", audit_cmds.SchedulerOpt, None),
+    ]
+    return tuple(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+                 for name, annotation, default in options)
+
+
+def verify(**values: Any) -> None:
+    """Check hashes, the event chain, every signature and every signer; exit 0 trusted, 1 invalid, 3 valid.
+
+    Key cards inside a bundle are shown, never trusted. With --trust DIR, only DIR decides: its key
+    cards, and the roles policy of DIR/provenance.toml (or, when DIR is an archive's keys/, that
+    archive's provenance.toml) else the defaults; without --trust, the keys/ and provenance.toml of the
+    archive named by --archive, else $PROVENANCE_ARCHIVE, else the current folder, else the archive
+    holding the record folder verified. The report names both. Several paths are verified in parallel
+    (--jobs), with a summary at the end and the worst state as exit code; a path that does not exist is
+    then reported as path.not-found. A file that is neither a record nor a bundle (notes.txt) is refused
+    before anything is verified: exit 2, input.not-verifiable.
+
+    A .zip or .tar.gz bundle is read once, never extracted: each member is streamed through its
+    digests, and any construct that two extractors could read differently is refused (bundle.*).
+
+    Example: provenance verify records/telegram-23256 --json
+
+    Example: provenance verify telegram-23256.tar.gz --max-size 20G
+    """
+    raise typer.Exit(verify_run.run("verify", values))
+
+
+def audit(**values: Any) -> None:
+    """Verify every record of the archive, its whole history included, and its transparency log against
+    the records; exit with the worst state.
+
+    With --trust DIR, the archive's own keys/ and provenance.toml decide nothing (as for verify).
+    Records are verified by --jobs processes (default: one per CPU), with a progress bar on a
+    terminal and a summary at the end; only records with problems are shown in full.
+
+    Audit at scale: --report FILE writes one signed report (check it with verify-report);
+    --sample/--older-than/--max-time choose what this run checks, and the audit state
+    (.provenance/audit-state.sqlite) lets the next run continue where this one stopped;
+    --engine dask --scheduler ADDRESS spreads the records over a Dask cluster; --archive
+    s3://bucket/prefix audits an archive on object storage (read-only).
+
+    Example: provenance audit --archive ~/archives/korea-1951 --jobs 2 --json
+
+    Example: provenance audit --sample 10% --seed 2026 --max-time 1h --report audit.json --key Auditor
+    """
+    own = {arg.dest for arg in verify_args.AUDIT}
+    options = {name: value for name, value in values.items() if name not in own}
+    from provenance.audit.source import is_remote
+
+    if audit_cmds.scheduled(**options) or is_remote(values["archive"]):
+        if values["since"] is not None:
+            from provenance.errors import ErrorCode, UsageError
+
+            raise UsageError(ErrorCode.USAGE, "--since checks the log of a plain audit; it does not combine "
+                             "with the options of a scheduled audit (--report, --sample, --engine, s3://)")
+        raise typer.Exit(audit_cmds.run_scheduled(
+            archive=values["archive"], trust=values["trust"], jobs=values["jobs"], json_out=values["json_out"],
+            **options))
+    raise typer.Exit(verify_run.run("audit", {name: values[name] for name in own}))
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("verify")
-    def verify(
-        paths: Annotated[
-            list[Path], typer.Argument(help="Record folder(s), bag folder(s), .zip or .tar.gz bundle(s).")
-        ],
-        trust: TrustOpt = None,
-        archive: ArchiveOpt = None,
-        jobs: JobsOpt = None,
-        max_size: MaxSizeOpt = None,
-        state: Annotated[
-            Path | None,
-            typer.Option("--state", help="Remember the newest log checkpoint and record heads here; "
-                         "report log.fork and log.rollback against them."),
-        ] = None,
-        consistency: Annotated[
-            Path | None,
-            typer.Option("--consistency", help="A consistency proof ('tlog prove') from the remembered checkpoint."),
-        ] = None,
-        witnesses: Annotated[
-            int | None,
-            typer.Option("--witnesses", min=0, help="Trusted witnesses that must cosign each checkpoint "
-                         "(default: the trust store's log-policy.toml, else 0)."),
-        ] = None,
-        json_out: JsonOpt = False,
-    ) -> None:
-        """Check hashes, the event chain, every signature and every signer; exit 0 trusted, 1 invalid, 3 valid.
-
-        Key cards inside a bundle are shown, never trusted. With --trust DIR, only DIR decides: its key
-        cards, and the roles policy of DIR/provenance.toml (or, when DIR is an archive's keys/, that
-        archive's provenance.toml) else the defaults; without --trust, the keys/ and provenance.toml of the
-        archive named by --archive, else $PROVENANCE_ARCHIVE, else the current folder, else the archive
-        holding the record folder verified. The report names both. Several paths are verified in parallel (--jobs), with a summary at the
-        end and the worst state as exit code; a path that does not exist is then reported as
-        path.not-found.
-
-        A .zip or .tar.gz bundle is read once, never extracted: each member is streamed through its
-        digests, and any construct that two extractors could read differently is refused (bundle.*).
-
-        Example: provenance verify records/telegram-23256 --json
-
-        Example: provenance verify telegram-23256.tar.gz --max-size 20G
-        """
-        log = None
-        if state is not None or consistency is not None or witnesses is not None:
-            from provenance.verify.record import LogOptions
-
-            log = LogOptions(state_dir=state, consistency=consistency, witnesses=witnesses)
-        raise typer.Exit(verify_run.verify(paths, trust, archive, jobs, json_out, max_size, log=log))
-
-    @app.command("audit")
-    def audit(
-        trust: TrustOpt = None,
-        archive: Annotated[
-            str | None,
-            typer.Option("--archive", "-A", show_default=False,
-                         help="Archive folder or s3://bucket/prefix (default: $PROVENANCE_ARCHIVE, else the "
-                         "current folder)."),
-        ] = None,
-        jobs: JobsOpt = None,
-        since: Annotated[
-            Path | None,
-            typer.Option("--since", help="An earlier log checkpoint: prove the log is consistent with it."),
-        ] = None,
-        json_out: JsonOpt = False,
-        report: audit_cmds.ReportOpt = None,
-        key: audit_cmds.KeyOpt = None,
-        passphrase_file: audit_cmds.PassFileOpt = None,
-        record_events: audit_cmds.RecordEventsOpt = False,
-        sample: audit_cmds.SampleOpt = None,
-        seed: audit_cmds.SeedOpt = None,
-        older_than: audit_cmds.OlderOpt = None,
-        max_time: audit_cmds.MaxTimeOpt = None,
-        engine: audit_cmds.EngineOpt = "local",
-        scheduler: audit_cmds.SchedulerOpt = None,
-    ) -> None:
-        """Verify every record of the archive, its whole history included, and its transparency log against
-        the records; exit with the worst state.
-
-        With --trust DIR, the archive's own keys/ and provenance.toml decide nothing (as for verify).
-        Records are verified by --jobs processes (default: one per CPU), with a progress bar on a
-        terminal and a summary at the end; only records with problems are shown in full.
-
-        Audit at scale: --report FILE writes one signed report (check it with verify-report);
-        --sample/--older-than/--max-time choose what this run checks, and the audit state
-        (.provenance/audit-state.sqlite) lets the next run continue where this one stopped;
-        --engine dask --scheduler ADDRESS spreads the records over a Dask cluster; --archive
-        s3://bucket/prefix audits an archive on object storage (read-only).
-
-        Example: provenance audit --archive ~/archives/korea-1951 --jobs 2 --json
-
-        Example: provenance audit --sample 10% --seed 2026 --max-time 1h --report audit.json --key Auditor
-        """
-        options = {"report": report, "key": key, "passphrase_file": passphrase_file,
-                   "record_events": record_events, "sample": sample, "seed": seed, "older_than": older_than,
-                   "max_time": max_time, "engine": engine, "scheduler": scheduler}
-        from provenance.audit.source import is_remote
-
-        if audit_cmds.scheduled(**options) or is_remote(archive):
-            if since is not None:
-                from provenance.errors import ErrorCode, UsageError
-
-                raise UsageError(ErrorCode.USAGE, "--since checks the log of a plain audit; it does not combine "
-                                 "with the options of a scheduled audit (--report, --sample, --engine, s3://)")
-            raise typer.Exit(audit_cmds.run_scheduled(
-                archive=archive, trust=trust, jobs=jobs, json_out=json_out, report=report, key=key,
-                passphrase_file=passphrase_file, record_events=record_events, sample=sample, seed=seed,
-                older_than=older_than, max_time=max_time, engine=engine, scheduler=scheduler))
-        raise typer.Exit(verify_run.audit(trust, Path(archive) if archive else None, jobs, json_out, since=since))
+    app.command("verify")(with_parameters(verify, verify_args.VERIFY))
+    app.command("audit")(with_parameters(audit, verify_args.AUDIT, _audit_at_scale()))

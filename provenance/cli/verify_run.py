@@ -1,50 +1,61 @@
-"""``verify`` and ``audit`` without the CLI framework: their whole implementation, and a fast argv path.
+"""``verify`` and ``audit`` without the CLI framework: their whole implementation, and the fast path.
 
-:mod:`provenance.cli.verify_cmds` declares the two commands to typer and calls :func:`verify` and
-:func:`audit` here. :func:`fast_command` lets :func:`provenance.cli.app.main` run them without importing
-typer (and the pydantic adapters typer builds for every option) when the arguments are plain: a cold
-``verify`` then costs about what a minimal typer app costs to start. Anything else (``--help``, an unknown
-or malformed option) goes through typer, which reports it; both paths call the same functions.
+:mod:`provenance.cli.verify_cmds` declares the two commands to typer and calls :func:`run` here.
+:func:`fast_command` lets :func:`provenance.cli.app.main` run them without importing typer (and the
+pydantic adapters typer builds for every parameter) when the arguments are plain. Both parsers are built
+from the one table of each command in :mod:`provenance.cli.verify_args`; anything the fast parser declines
+(``--help``, an unknown or malformed option) goes through typer, which reports it; both call :func:`run`.
 
-Output: ``rich`` only when a person watches a terminal (the report in colour, a progress bar for many
-targets); piped, plain text; under ``--json``, one JSON document, written record by record so that memory
-does not grow with the number of records.
+How the results are shown is in :mod:`provenance.cli.verify_render`.
 """
 
 from __future__ import annotations
 
-import json
+import gc
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance.cli.exits import exit_for_state
-from provenance.cli.output import console, counted, emit_json, json_safe, now, printable
+from provenance.cli.output import counted, emit_json, now, printable
+from provenance.cli.verify_args import TABLES, parse_plain
+
+# what audit_cmds and import_cmds render with (kept importable from here)
+from provenance.cli.verify_render import COLOURS as COLOURS
+from provenance.cli.verify_render import STATES as STATES
+from provenance.cli.verify_render import _failing, _JsonStream, _progress, _short_line, _summary
+from provenance.cli.verify_render import _Out as _Out
+from provenance.cli.verify_render import _render as _render
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from provenance.model.problems import TrustState, VerificationReport
-    from provenance.verify.batch import Outcome, TargetKind
+    from provenance.model.problems import TrustState
+    from provenance.verify.batch import TargetKind
     from provenance.verify.record import LogOptions, VerifyContext
 
 # the commands implemented here (the app builds only their group, or takes the fast path, for them)
-COMMANDS = ("verify", "audit")
-
-STATE_WORDS = {
-    "trusted": "TRUSTED: every byte intact, every event signed, every signer trusted for its role",
-    "valid": "VALID BUT NOT TRUSTED: intact and correctly signed, but a signer is not trusted (see above)",
-    "invalid": "INVALID: something was altered, is missing, or is not what it claims to be",
-}
-COLOURS = {"trusted": "green", "valid": "yellow", "invalid": "red"}
-STATES = ("trusted", "valid", "invalid")
+COMMANDS = tuple(TABLES)
 
 
 def _context(paths: list[Path], trust: Path | None, archive: Path | None) -> VerifyContext:
+    """The verifier's trust store and roles policy (:func:`_find_context`), with the cyclic garbage
+    collector paused meanwhile: loading the library, building its validators and reading the key cards
+    allocate tens of thousands of objects that stay alive for the whole run, and the collector's passes
+    over them (some fifty) cost a cold ``verify`` about 2%. They are then frozen (never scanned again,
+    nor copied into forked workers by a scan), and the collector runs as usual during the verification."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _find_context(paths, trust, archive)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _find_context(paths: list[Path], trust: Path | None, archive: Path | None) -> VerifyContext:
     """The verifier's trust store and roles policy (TRUST_RULE says which): the library's rule,
     :func:`provenance.verifier_context`, on the command line's clock."""
     from provenance import verifier_context
@@ -58,207 +69,6 @@ TRUST_RULE = (
     "keys/ and provenance.toml of the archive named by --archive, else $PROVENANCE_ARCHIVE, else the current "
     "folder, else the archive holding the record folder verified."
 )
-
-
-# --------------------------------------------------------------------------------------------------------
-# Text for a person: rich on a terminal, plain lines when piped (rich is then never imported)
-
-Segment = tuple[str, str | None]  # (text, rich style)
-
-
-class _Out:
-    """Lines of (text, style) segments; every text passes through :func:`printable` (data is hostile)."""
-
-    def __init__(self) -> None:
-        self.terminal = sys.stdout.isatty()
-        self._console: Console | None = console() if self.terminal else None
-
-    def line(self, *segments: Segment) -> None:
-        if self._console is None:
-            sys.stdout.write("".join(printable(text) for text, _ in segments) + "\n")
-            return
-        from rich.text import Text
-
-        rendered = Text()
-        for text, style in segments:
-            rendered.append(printable(text), style=style)
-        self._console.print(rendered)
-
-
-def _report_lines(report: VerificationReport) -> Iterator[list[Segment]]:
-    state = str(report.state)
-    colour = COLOURS[state]
-    extra = []
-    if report.telegram_number:
-        extra.append(f"telegram No. {report.telegram_number}")
-    if report.title:
-        extra.append(report.title)
-    title = report.record or report.path
-    yield [(title + (f"  ({'; '.join(extra)})" if extra else ""), "bold")]
-    yield [(f"  {report.kind} at {report.path}: {counted(report.events, 'event')}, {counted(report.files, 'file')}, "
-            f"{report.bytes_hashed:,} bytes hashed", None)]
-    yield [(_trust_line(report), "dim")]
-    for check in report.checks:
-        mark: Segment = ("✓", "green") if check.ok else ("✗", "red")
-        detail: list[Segment] = [(f" ({check.detail})", "dim")] if check.detail else []
-        yield [("  ", None), mark, (f" {check.name}", None), *detail]
-    if report.problems and all(check.ok for check in report.checks):
-        # issue 14: never every check ✓ and then INVALID: the problems no check names get a line of their own
-        codes = ", ".join(sorted({str(p.code) for p in report.problems}))
-        yield [("  ", None), ("✗", "red"), (f" {counted(len(report.problems), 'further problem')} ({codes})", None)]
-    if report.log is not None:
-        yield [(f"  transparency log: {report.log}", None)]
-    for signer in report.signers:
-        against = sorted(
-            {str(p.code) for p in report.problems if p.fields.get("key") == signer["key"] and str(p.code).startswith("signer.")}
-        )
-        if signer["trusted"]:  # in the trust store; whether trusted for each event is what the problems say
-            trusted = f"in your trust store, but {', '.join(against)}" if against else "trusted"
-        else:
-            trusted = "NOT in your trust store"
-        seqs = ", ".join(f"{e['seq']} {e['type']} {e['time'][:16].replace('T', ' ')}" for e in signer["events"])
-        yield [(f"  signer {signer['name']} ({signer['key'][:20]}…, {trusted}): {seqs}", None)]
-        for step in signer.get("rotation", ()):
-            yield [(f"    rotation: {step['old'][:20]}… → {step['new'][:20]}… at {step['time']} (signed by the old key)", None)]
-    for card in report.bundle_key_cards:
-        yield [(f"  key card in bundle (shown, not trusted): {card.get('name')} {str(card.get('id'))[:20]}…", None)]
-    nowhere = (report.trust_store or {}).get("source") == "none"
-    for problem, more in _grouped(report.problems):
-        message = problem.message
-        if nowhere:  # no trust store at all: not a made-up path in the sentence (issue 14)
-            where = str((report.trust_store or {}).get("path"))
-            message = message.replace(f"({where})", "(none here)").replace(f"trust store {where} ", "trust store (none here) ")
-        tail = ""
-        if more:
-            events = ", ".join(str(p.fields.get("event")) for p in more if p.fields.get("event") is not None)
-            tail = f" (the same for {counted(len(more), 'more event')}" + (f": {events})" if events else ")")
-        yield [("  ", None), ("•", colour), (f" {problem.code}: {message}{tail}", None)]
-    for warning in report.warnings:
-        yield [(f"  ! {warning}", None)]
-    yield [(STATE_WORDS[state], f"bold {colour}")]
-
-
-def _grouped(problems: list[Any]) -> list[tuple[Any, list[Any]]]:
-    """One bullet per (code, key) for signer problems: the same unknown signer of twenty events is one line
-    naming the events, not twenty 300-character bullets (issue 14). Other problems stay one each."""
-    groups: dict[tuple[str, str], tuple[Any, list[Any]]] = {}
-    out: list[tuple[Any, list[Any]]] = []
-    for problem in problems:
-        key = problem.fields.get("key")
-        if str(problem.code).startswith("signer.") and isinstance(key, str):
-            group = groups.get((str(problem.code), key))
-            if group is not None:
-                group[1].append(problem)
-                continue
-            groups[(str(problem.code), key)] = (problem, [])
-            out.append(groups[(str(problem.code), key)])
-        else:
-            out.append((problem, []))
-    return out
-
-
-def _trust_line(report: VerificationReport) -> str:
-    """Which trust store and roles policy the verdict rests on."""
-    store = report.trust_store or {}
-    policy = report.policy or {}
-    origin = {"option": "--trust", "archive": "the archive's keys/", "none": "none found"}
-    where = {"trust-store": "the trust store's", "archive": "the archive's", "caller": "given by the caller"}
-    rules = (
-        f"{policy.get('path')} ({where.get(str(policy.get('source')), '')})"
-        if policy.get("path")
-        else "the built-in defaults"
-    )
-    path = store.get("path")
-    if store.get("source") == "none":  # issue 14: outside an archive, no made-up path
-        return f"  trust store: none (no archive here and no --trust: nothing can be trusted); roles policy: {rules}"
-    if path and not Path(str(path)).exists():
-        return f"  trust store: none ({path} does not exist); roles policy: {rules}"
-    return (
-        f"  trust store {path or '(none)'} ({origin.get(str(store.get('source')), '?')}, "
-        f"{counted(store.get('cards', 0), 'card')}); roles policy: {rules}"
-    )
-
-
-def _render(report: VerificationReport, out: _Out | None = None) -> None:
-    out = out or _Out()
-    for segments in _report_lines(report):
-        out.line(*segments)
-
-
-def _short_line(outcome: Outcome) -> list[Segment]:
-    state = str(outcome.state)
-    mark: Segment = ("✓", "green") if state == "trusted" else ("✗", COLOURS[state])
-    name = outcome.record or outcome.path
-    return [mark, (f" {name}: {state} ({counted(outcome.events, 'event')}, {counted(outcome.files, 'file')}) {outcome.path}", None)]
-
-
-def _summary(what: str, counts: dict[str, int], started: float, files: int, hashed: int) -> list[Segment]:
-    seconds = time.perf_counter() - started
-    colour = "red" if counts["invalid"] else "yellow" if counts["valid"] else "green"
-    return [
-        (f"{what}: {sum(counts.values())} verified: ", "bold"),
-        (f"{counts['trusted']} trusted, {counts['valid']} valid, {counts['invalid']} invalid", f"bold {colour}"),
-        (f" ({counted(files, 'file')}, {hashed:,} bytes hashed, {seconds:.2f} s)", None),
-    ]
-
-
-def _progress(total: int, what: str, enabled: bool) -> AbstractContextManager[Any]:
-    """A rich progress bar on stderr when a person watches a terminal; nothing otherwise."""
-    if not enabled or total < 2 or not sys.stderr.isatty():
-        return nullcontext(None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(
-        TextColumn(f"[bold]{what}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console(stderr=True),
-        transient=True,
-    )
-
-
-# --------------------------------------------------------------------------------------------------------
-# One JSON document for many reports, written as they come
-
-
-class _JsonStream:
-    """``{"reports": [...], <summary keys>}``: each report is written when it is known."""
-
-    def __init__(self) -> None:
-        self._first = True
-        sys.stdout.write('{\n  "reports": [')
-
-    def report(self, document: str) -> None:
-        sys.stdout.write(("\n    " if self._first else ",\n    ") + json_safe(document))
-        self._first = False
-
-    def fail(self, exc: Exception) -> None:
-        """A run stopped by an error (workers that kept dying): ``{"reports": [...], "error": {...}}``, one
-        JSON document still; the error is marked so that ``main`` does not print a second one."""
-        from provenance.errors import ProvenanceError
-
-        if isinstance(exc, ProvenanceError):
-            self.close({"error": exc.to_json()})
-            exc.streamed = True  # type: ignore[attr-defined]
-
-    def close(self, tail: dict[str, Any]) -> None:
-        sys.stdout.write("\n  ]")
-        for key, value in tail.items():
-            sys.stdout.write(f",\n  {json.dumps(key)}: " + json_safe(json.dumps(value, ensure_ascii=False)))
-        sys.stdout.write("\n}\n")
-        sys.stdout.flush()
-
-
-@contextmanager
-def _failing(stream: _JsonStream | None) -> Iterator[None]:
-    """An error raised mid-stream ends the JSON stream with it (see :meth:`_JsonStream.fail`)."""
-    try:
-        yield
-    except Exception as exc:
-        if stream is not None:
-            stream.fail(exc)
-        raise
 
 
 def _run_batch(
@@ -319,26 +129,37 @@ def max_size_option(text: str | None) -> int | None:
         raise UsageError(ErrorCode.USAGE, f"--max-size: {exc}") from exc
 
 
-def _refuse_plain_file(path: Path) -> None:
-    """``verify notes.txt``: a file that is neither a record (its manifest.json) nor a bundle (a .zip or
-    .tar.gz by name or by its first bytes) cannot be verified: exit 2, not INVALID (issue 14)."""
-    from provenance.errors import ErrorCode, UsageError
+def _plain_file(path: Path) -> bool:
+    """Whether ``path`` is a file that is neither a record (its manifest.json) nor a bundle (a .zip or
+    .tar.gz by name or by its first bytes)."""
     from provenance.verify.target import kind_of
 
     if not path.is_file() or kind_of(path) != "unknown":
-        return
+        return False
     try:
         with path.open("rb") as handle:
             head = handle.read(4)
     except OSError:
-        return  # the verifier reports it
-    if head.startswith((b"PK", b"\x1f\x8b")):
-        return  # an archive by its bytes, whatever its name: the verifier reads it and says what it is
+        return False  # the verifier reports it
+    # an archive by its bytes, whatever its name: the verifier reads it and says what it is
+    return not head.startswith((b"PK", b"\x1f\x8b"))
+
+
+def _refuse_plain_files(paths: list[Path]) -> None:
+    """``verify notes.txt``: a file that is neither a record nor a bundle cannot be verified: exit 2 and
+    ``input.not-verifiable``, not INVALID (issue 14). With several paths the same, before any is verified:
+    what was typed is not a target, whatever the others hold."""
+    plain = [path for path in paths if _plain_file(path)]
+    if not plain:
+        return
+    from provenance.errors import ErrorCode, UsageError
+
+    more = f" (and {counted(len(plain) - 1, 'more file')} like it)" if len(plain) > 1 else ""
     raise UsageError(
         ErrorCode.INPUT_NOT_VERIFIABLE,
-        f"{path} is neither a record nor a bundle: verify takes a record folder, a bag folder, a .zip or a "
-        ".tar.gz",
-        path=str(path),
+        f"{plain[0]} is neither a record nor a bundle{more}: verify takes a record folder, a bag folder, a "
+        ".zip or a .tar.gz",
+        path=str(plain[0]),
     )
 
 
@@ -355,9 +176,9 @@ def verify(
     """``provenance verify``: the report (or one summary of many), returns the exit code of the worst state.
 
     Raises ``NotFoundError(input.not-found)`` for a single path that does not exist (several: reported as
-    ``path.not-found``) or a missing trust store.
+    ``path.not-found``) or a missing trust store; ``UsageError(input.not-verifiable)`` when a path is a
+    file that is neither a record nor a bundle.
     """
-    from provenance.errors import ErrorCode, NotFoundError
     from provenance.verify.workers import resolve_jobs
 
     if archive is not None and str(archive).startswith("s3:"):
@@ -369,15 +190,16 @@ def verify(
         return _verify_remote(paths, trust, archive, jobs, json_out, max_size)
     limit = max_size_option(max_size)
     if len(paths) == 1 and not paths[0].exists():
+        from provenance.errors import ErrorCode, NotFoundError
+
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
-    if len(paths) == 1:
-        _refuse_plain_file(paths[0])
+    _refuse_plain_files(paths)
     processes = resolve_jobs(jobs)
     prefetch = None
     if len(paths) == 1 and (paths[0] / "manifest.json").is_file() and (paths[0] / "files").is_dir():
         from provenance.verify.prefetch import Prefetch
 
-        # a record folder: its large files are hashed by a forked helper process while the verifier starts
+        # a record folder: its large files are hashed by a forked helper process while the library loads
         prefetch = Prefetch.start(paths[0] / "files")
     ctx = replace(_context(paths, trust, archive), max_size=limit)
     if log is not None:
@@ -491,53 +313,31 @@ def audit(
 
 
 # --------------------------------------------------------------------------------------------------------
-# The fast path: plain arguments only; typer handles (and reports) everything else
+# One entry for both parsers: typer's (provenance.cli.verify_cmds) and the fast one (provenance.cli.app)
 
-_VALUE_OPTIONS = {"--trust": "trust", "--archive": "archive", "-A": "archive", "--jobs": "jobs", "-j": "jobs",
-                  "--max-size": "max_size"}
+
+def run(command: str, values: dict[str, Any]) -> int:
+    """Run ``verify`` or ``audit`` with the values of its table's arguments (provenance.cli.verify_args),
+    as either parser read them; returns the exit code."""
+    if command == "audit":
+        archive = values["archive"]
+        return audit(values["trust"], Path(archive) if archive else None, values["jobs"], values["json_out"],
+                     since=values["since"])
+    log = None
+    if any(values[name] is not None for name in ("state", "consistency", "witnesses")):
+        from provenance.verify.record import LogOptions
+
+        log = LogOptions(state_dir=values["state"], consistency=values["consistency"],
+                         witnesses=values["witnesses"])
+    return verify(values["paths"], values["trust"], values["archive"], values["jobs"], values["json_out"],
+                  values["max_size"], log=log)
 
 
 def fast_command(argv: list[str]) -> Callable[[], int] | None:
-    """The command ``argv`` asks for, ready to run, when it is ``verify PATH... [options]`` or ``audit
-    [options]`` with plain arguments (each option spelt out, its value in the next argument or after ``=``,
-    ``--jobs`` a positive integer, no path starting with ``-``); None for anything else, which typer parses.
-    """
-    if not argv or argv[0] not in COMMANDS:
+    """The command ``argv`` asks for, ready to run without typer, when :func:`parse_plain` takes every
+    word of it; None for anything else, which typer parses (and reports)."""
+    table = TABLES.get(argv[0]) if argv else None
+    values = parse_plain(table, argv[1:]) if table is not None else None
+    if values is None:
         return None
-    values: dict[str, Any] = {"trust": None, "archive": None, "jobs": None, "max_size": None}
-    json_out = False
-    paths: list[Path] = []
-    rest = iter(argv[1:])
-    for arg in rest:
-        if arg == "--json":
-            json_out = True
-            continue
-        if not arg.startswith("-"):
-            paths.append(Path(arg))
-            continue
-        name, equals, value = arg.partition("=")
-        if name not in _VALUE_OPTIONS or (equals and not value) or (equals and name.startswith("-") and
-                                                                      not name.startswith("--")):
-            return None  # --help, an unknown option, -jN, --json=…: typer's to parse and report
-        if not equals:
-            value = next(rest, "")
-            if not value or value.startswith("-"):
-                return None
-        if "://" in value:
-            return None  # an archive on object storage: typer's path (audit at scale)
-        values[_VALUE_OPTIONS[name]] = value
-    jobs: int | None = None
-    if values["jobs"] is not None:
-        text = values["jobs"]
-        if not (text.isascii() and text.isdigit() and len(text) <= 6) or int(text) < 1:
-            return None  # typer reports it (and int() of 4,300 digits or more would raise)
-        jobs = int(values["jobs"])
-    trust = Path(values["trust"]) if values["trust"] is not None else None
-    archive = Path(values["archive"]) if values["archive"] is not None else None
-    if argv[0] == "verify":
-        if not paths:
-            return None
-        return lambda: verify(paths, trust, archive, jobs, json_out, values["max_size"])
-    if paths or values["max_size"] is not None:
-        return None
-    return lambda: audit(trust, archive, jobs, json_out)
+    return lambda: run(argv[0], values)

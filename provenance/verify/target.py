@@ -3,42 +3,53 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from provenance.keys import TrustStore
-from provenance.model.events import DEFAULT_POLICY, EventType, Role
-from provenance.model.problems import ProblemCode as P
-from provenance.model.problems import VerificationReport
-from provenance.verify.record import VerifyContext, name_trust, verify_record_folder
+if TYPE_CHECKING:  # the library is imported by the functions that use it: kind_of runs before it loads
+    from provenance.model.events import EventType, Role
+    from provenance.model.problems import VerificationReport
+    from provenance.verify.record import VerifyContext
 
 BUNDLE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
 
-def _build_validators() -> None:
-    """Build the validators the verifier uses (manifest, key card) with pydantic plugins off.
+@contextmanager
+def without_pydantic_plugins() -> Iterator[None]:
+    """Pydantic plugins off while the verifier builds and uses its models; the environment as it was after.
 
-    Pydantic loads "plugins" from every installed package's entry points into each validator it builds,
-    where they see (and may act on) every document validated. A verifier has no use for them and should
-    not run code it did not choose on what it checks; typer turns them off for its own adapters in the
-    same way. Skipping the entry-point scan also spares a cold ``verify`` a few milliseconds.
+    Pydantic loads "plugins" from every installed package's entry points into each validator or
+    serializer it builds, where they see (and may act on) every document validated. A verifier has no use
+    for them and should not run code it did not choose on what it checks; typer turns them off for its
+    own adapters in the same way. Models are built on first use (``defer_build``), some in the middle of
+    a verification (the state's and the events' serializers), so the whole verification runs without
+    them; this also spares each process the scan of every installed package's entry points.
     """
+    previous = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = previous
+
+
+def _build_validators() -> None:
+    """Build the validators the verifier uses first (manifest, key card) with pydantic plugins off."""
     from provenance.model.keycard import KeyCard
     from provenance.model.manifest import Manifest
 
     models = [model for model in (Manifest, KeyCard) if not model.__pydantic_complete__]
     if not models:
         return
-    previous = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
-    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
-    try:
+    with without_pydantic_plugins():
         for model in models:
             model.model_rebuild(force=True)
-    finally:
-        if previous is None:
-            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
-        else:
-            os.environ["PYDANTIC_DISABLE_PLUGINS"] = previous
 
 
 def make_context(
@@ -55,6 +66,10 @@ def make_context(
     ``trust_origin``, ``policy_path`` and ``policy_origin`` say where they came from (every report names
     them); a policy given without an origin is the caller's own (``"caller"``).
     """
+    from provenance.keys import TrustStore
+    from provenance.model.events import DEFAULT_POLICY
+    from provenance.verify.record import VerifyContext
+
     _build_validators()
     return VerifyContext(
         trust=TrustStore.load(trust_path, follow_folder=trust_origin != "archive"),
@@ -115,6 +130,15 @@ def kind_of(path: Path) -> str:
 
 def verify_path(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder, a bag folder, or a bundle archive; never raises for what it finds."""
+    with without_pydantic_plugins():
+        return _verify_path(path, ctx)
+
+
+def _verify_path(path: Path, ctx: VerifyContext) -> VerificationReport:
+    from provenance.model.problems import ProblemCode as P
+    from provenance.model.problems import VerificationReport
+    from provenance.verify.record import name_trust, verify_record_folder
+
     kind = kind_of(path)
     if kind == "record" and path.is_file():
         path = path.parent
