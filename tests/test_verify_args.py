@@ -196,7 +196,8 @@ def test_an_archive_on_object_storage_goes_to_typer_for_audit() -> None:
     assert parse_plain(VERIFY, ["rec", "--archive", "s3://bucket/prefix"]) is not None  # verify reads it
 
 
-def test_repeats_go_to_typer_except_a_repeatable_option() -> None:
-    assert parse_plain(INGEST_BATCH, ["in", "-c", "s.csv", "-c", "t.csv"]) is None  # typer keeps the last
+def test_the_last_of_a_repeated_option_counts_and_a_repeatable_one_collects() -> None:
+    values = parse_plain(INGEST_BATCH, ["in", "-c", "s.csv", "--catalogue", "t.csv"])
+    assert values is not None and values["catalogue"] == Path("t.csv")
     values = parse_plain(SEARCH, ["x", "-f", "a=1", "--field=b=2"])
     assert values is not None and values["fields"] == ["a=1", "b=2"] and values["limit"] == 20

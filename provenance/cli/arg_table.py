@@ -65,8 +65,8 @@ class Arg:
 
 def parse_plain(args: Sequence[Arg], argv: Sequence[str]) -> dict[str, Any] | None:
     """The values of ``args`` (by ``dest``) that ``argv`` (the words after the command) gives, when every
-    word is plain: each option spelt out as the table names it, once (a repeatable one any number of
-    times), its value in the next word or after ``=`` (long names only), a flag without a value, no word
+    word is plain: each option spelt out as the table names it (given twice, the last counts, as in
+    click; a repeatable one collects every value), its value in the next word or after ``=`` (long names only), a flag without a value, no word
     ``--``, every value one that :meth:`Arg.convert` takes, the positional arguments present, the required
     options given. None for anything else (``--help``, an unknown option, ``-j2``): typer then parses the
     same argv, and reports what is wrong with it.
@@ -83,8 +83,8 @@ def parse_plain(args: Sequence[Arg], argv: Sequence[str]) -> dict[str, Any] | No
             continue
         name, equals, text = word.partition("=")
         arg = options.get(name)
-        if arg is None or (arg.dest in given and arg.kind != "strs"):
-            return None  # unknown, or repeated (click keeps the last; typer may read it)
+        if arg is None:
+            return None
         given.add(arg.dest)
         if arg.kind == "flag":
             if equals:
