@@ -366,7 +366,7 @@ def attach(
         for (rel, _), fold in zip(sources, folded_new, strict=True):
             if rel in existing:
                 raise ConflictError(
-                    ErrorCode.RECORD_EXISTS, f"the record already has a file {rel!r}; use 'provenance revise'"
+                    ErrorCode.RECORD_EXISTS, f"the record already has a file {rel!r}; a new version of it is a revision"
                 )
             if fold in folded:
                 raise InputError(

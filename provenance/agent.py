@@ -369,7 +369,7 @@ def listen(folder: Path) -> tuple[socket.socket, Path]:
     if os.path.lexists(path):
         if status(path) is not None:
             raise ConflictError(
-                ErrorCode.AGENT_RUNNING, f"an agent already listens at {path}; 'provenance agent stop' first"
+                ErrorCode.AGENT_RUNNING, f"an agent already listens at {path}; stop it first"
             )
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -380,7 +380,7 @@ class StagedRecord:
                     raise InputError(
                         ErrorCode.RECORD_CORRUPT,
                         f"{os.path.join(dirpath, name)} is a link or special file, not part of a record; "
-                        "refusing to sign on top of it: run 'provenance verify'",
+                        "refusing to sign on top of it",
                     )
             for name in filenames:
                 fsio.link_or_copy(Path(dirpath) / name, out / name)

@@ -88,7 +88,7 @@ def _origin(archive: Archive) -> str:
     try:
         return store(archive).checkpoint().origin
     except LogDamagedError as exc:
-        raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}; run 'provenance audit'") from None
+        raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}") from None
 
 
 def unlock_log_key(archive: Archive, passphrase: bytes | None) -> SigningKey | None:
@@ -191,7 +191,7 @@ def logged_group_commit(archive: Archive, log_key: SigningKey | None, groups: li
         try:
             pending = log.prepare_steps(groups, log_key, origin=origin)
         except LogDamagedError as exc:
-            raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}; run 'provenance audit'") from None
+            raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}") from None
         if origin is None:
             _check_key_matches(archive, log_key, pending)
         try:
@@ -329,7 +329,7 @@ def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -
             if at is None or tree.leaves(at, at + 1) != [wanted]:
                 raise InputError(
                     ErrorCode.LOG_DAMAGED,
-                    f"event {event.seq} of {manifest.record} is not in the archive's log; run 'provenance audit'",
+                    f"event {event.seq} of {manifest.record} is not in the archive's log",
                 )
             try:
                 path = merkle.inclusion_proof(tree, at, size)
@@ -373,4 +373,4 @@ def _checkpoint_size(log: LogStore) -> int:
     try:
         return log.checkpoint().size
     except LogDamagedError as exc:
-        raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}; run 'provenance audit'") from None
+        raise InputError(ErrorCode.LOG_DAMAGED, f"{exc}") from None

@@ -221,7 +221,7 @@ def check_before_append(archive: Archive, manifest: Manifest, *, now: datetime) 
             ErrorCode.RECORD_CORRUPT,
             f"{manifest.record} does not hold together ({broken[0].code}: {broken[0].message}"
             + (f"; {len(broken) - 1} more problem(s)" if len(broken) > 1 else "")
-            + "); refusing to sign on top of it: run 'provenance verify'",
+            + "); refusing to sign on top of it",
             record=manifest.record,
         )
 

@@ -258,13 +258,13 @@ class TrustStore:
             raise UsageError(
                 ErrorCode.KEY_AMBIGUOUS,
                 f"{ref!r} is too short for a key id: give at least 8 hex digits after 'ed25519:' "
-                f"(it has {len(hex_part)}; see 'provenance keys list'), or the key's name",
+                f"(it has {len(hex_part)}), or the key's name",
                 key=ref,
             )
         if not matches:
             raise NotFoundError(
                 ErrorCode.KEY_NOT_FOUND,
-                f"no key card matches {ref!r} in {self.location} (see 'provenance keys list')",
+                f"no key card matches {ref!r} in {self.location}",
                 key=ref,
             )
         if len(matches) > 1:

@@ -80,11 +80,11 @@ def parse_manifest(data: bytes, *, source: str) -> Manifest:
         raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
         return Manifest.model_validate(raw)
     except StrictJSONError as exc:
-        raise InputError(ErrorCode.RECORD_CORRUPT, f"{source}: {exc}; run 'provenance verify'") from exc
+        raise InputError(ErrorCode.RECORD_CORRUPT, f"{source}: {exc}") from exc
     except ValidationError as exc:
         where, msg = validation_detail(exc)
         raise InputError(
-            ErrorCode.RECORD_CORRUPT, f"{source}: field {where}: {msg}; run 'provenance verify'"
+            ErrorCode.RECORD_CORRUPT, f"{source}: field {where}: {msg}"
         ) from exc
 
 

@@ -42,7 +42,7 @@ def test_init_creates_once_and_locate_finds_it(tmp_path: Path, monkeypatch: pyte
 
 
 def test_locate_refuses_a_folder_that_is_no_archive(tmp_path: Path) -> None:
-    with raises_code(ErrorCode.ARCHIVE_NOT_FOUND, "not a provenance archive", "provenance init"):
+    with raises_code(ErrorCode.ARCHIVE_NOT_FOUND, "not a provenance archive", "no records/ folder"):
         Archive.locate(tmp_path)
 
 

@@ -118,7 +118,7 @@ def test_ingest_registers_once(world: World) -> None:
     assert read_manifest(world.archive.record_dir(rid)) == manifest
     assert (world.archive.record_dir(rid) / "files" / REFERENCE.name).read_bytes() == REFERENCE.read_bytes()
     before = tree_snapshot(world.root)
-    with raises_code(ErrorCode.RECORD_EXISTS, "revise"):
+    with raises_code(ErrorCode.RECORD_EXISTS, "already exists"):
         ingest(world.archive, source, world.signers["archivist"], now=world.tick())
     with raises_code(ErrorCode.RECORD_ID_INVALID):
         ingest(world.archive, source, world.signers["archivist"], now=world.tick(), record_id="Bad Id")

@@ -96,7 +96,7 @@ class ExportResult:
 def _corrupt(record_id: str, what: str) -> InputError:
     return InputError(
         ErrorCode.RECORD_CORRUPT,
-        f"record {record_id} cannot be exported: {what}; run 'provenance verify' on it",
+        f"record {record_id} cannot be exported: {what}",
         record=record_id,
     )
 

@@ -26,18 +26,23 @@ HINTS: dict[str, str] = {
     "output.exists": "choose another --out",
     "key.passphrase-missing": "give --passphrase-file FILE or set PROVENANCE_PASSPHRASE",
     "key.none-usable": "run 'provenance keys generate' or give --key",
-    "key.ambiguous": "choose one with --key",
+    "key.ambiguous": "choose one with --key (see 'provenance keys list')",
+    "key.not-found": "see 'provenance keys list'",
+    "agent.running": "run 'provenance agent stop' first",
     "key.rotation-widens": "give --allow-new-roles if that is meant",
     "input.not-utf8": "give its encoding with --encoding (for example --encoding cp1251)",
     "profile.no-match": "use --profile generic and give the metadata with options or --metadata",
     "source.invalid": "--force writes it with the state shown",
     "source.not-trusted": "import the signers' key cards, or --force writes it with the state shown",
     "log.not-enabled": "run 'provenance tlog init'",
+    "record.corrupt": "run 'provenance verify' on it to see every problem",
+    "log.damaged": "run 'provenance audit' to see what the log lacks",
 }
 COMMAND_HINTS: dict[tuple[str, str], str] = {
     ("ingest", "record.exists"): "choose another --id, or use 'provenance revise'",
     ("export", "output.exists"): "choose another --out (or, for an OCFL storage root, --into)",
     ("witness", "key.not-found"): "run 'provenance witness init'",
+    ("attach", "record.exists"): "use 'provenance revise'",
 }
 
 

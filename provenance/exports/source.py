@@ -34,7 +34,7 @@ NAMESPACE = "https://provenance.invalid/ns/"
 def _corrupt(record_id: str, what: str) -> InputError:
     return InputError(
         ErrorCode.RECORD_CORRUPT,
-        f"record {record_id} cannot be exported: {what}; run 'provenance verify' on it",
+        f"record {record_id} cannot be exported: {what}",
         record=record_id,
     )
 

@@ -227,8 +227,7 @@ def _open_record(
     if manifest is None:
         raise InputError(
             ErrorCode.RECORD_CORRUPT,
-            f"record {record_id} cannot be read as it was verified (changed meanwhile, or unreadable); "
-            "run 'provenance verify'",
+            f"record {record_id} cannot be read as it was verified (changed meanwhile, or unreadable)",
         )
     rel = os.path.relpath(record_dir, Path.cwd()) if record_dir.is_absolute() else str(record_dir)
     checkpoint = _read_checkpoint(arch.root / "log" / "checkpoint")
@@ -299,7 +298,7 @@ def _open_bundle(
         _refuse_unless(report, f"record {path.name}", allow_untrusted)
         manifest = _manifest_matching(path / "manifest.json", report)
         if manifest is None:
-            raise InputError(ErrorCode.RECORD_CORRUPT, f"{path} changed while it was read; run 'provenance verify'")
+            raise InputError(ErrorCode.RECORD_CORRUPT, f"{path} changed while it was read")
         yield VerifiedSource(
             manifest=manifest,
             report=report,
