@@ -28,6 +28,21 @@ _EXPORTS: dict[str, str] = {
     "TrustState": "provenance.model.problems",
     "Problem": "provenance.model.problems",
     "ProblemCode": "provenance.model.problems",
+    # the verifier's building blocks (what `verify` and `audit` are made of; issue 15: the CLI uses only these)
+    "verify_target": "provenance.verify.target:verify_path",
+    "target_kind": "provenance.verify.target:kind_of",
+    "verify_batch": "provenance.verify.batch",
+    "VerifyOutcome": "provenance.verify.batch:Outcome",
+    "TargetKind": "provenance.verify.batch",
+    "worst_state": "provenance.model.problems",
+    "LogOptions": "provenance.verify.record",
+    "Prefetch": "provenance.verify.prefetch",
+    "parse_size": "provenance.bundle.entries",
+    "audit_log": "provenance.log_audit",
+    "is_remote": "provenance.audit.source",
+    "remote_url": "provenance.audit.source",
+    "fetch_for_verify": "provenance.audit.source",
+    "read_limited": "provenance.fsio",
     # registering and history
     "ingest_file": "provenance.api",
     "note": "provenance.api",
@@ -166,11 +181,13 @@ __all__ = [
     "KeyCard",
     "KeyListing",
     "KeyStoreError",
+    "LogOptions",
     "Manifest",
     "NotFoundError",
     "Note",
     "Passphrase",
     "PolicyError",
+    "Prefetch",
     "Problem",
     "ProblemCode",
     "Profile",
@@ -182,6 +199,7 @@ __all__ = [
     "Signer",
     "State",
     "StorageError",
+    "TargetKind",
     "TrustState",
     "TrustStore",
     "UnavailableError",
@@ -189,12 +207,14 @@ __all__ = [
     "UsageError",
     "VerificationReport",
     "VerifyContext",
+    "VerifyOutcome",
     "WorkerDiedError",
     "WrittenNoteKind",
     "__version__",
     "add_cosignatures",
     "agent_status",
     "attach",
+    "audit_log",
     "catalogue_rows",
     "change_catalogue",
     "check_audit_plan",
@@ -210,6 +230,7 @@ __all__ = [
     "export",
     "export_key_card",
     "export_key_cards",
+    "fetch_for_verify",
     "format_utc",
     "import_key_cards",
     "import_notes",
@@ -217,6 +238,7 @@ __all__ = [
     "index_status",
     "ingest_file",
     "init_archive",
+    "is_remote",
     "key_card_bytes",
     "list_keys",
     "list_records",
@@ -226,6 +248,7 @@ __all__ = [
     "open_audit",
     "parse_copies",
     "parse_role",
+    "parse_size",
     "parse_utc",
     "parse_when",
     "plan_audit",
@@ -234,9 +257,11 @@ __all__ = [
     "prov_document",
     "provenance_home",
     "read_annotations",
+    "read_limited",
     "read_record",
     "record_at",
     "release",
+    "remote_url",
     "resolve_jobs",
     "review",
     "revise",
@@ -248,15 +273,19 @@ __all__ = [
     "set_default_key",
     "start_agent",
     "stop_agent",
+    "target_kind",
     "timestamp_checkpoint",
     "translate",
     "unlock_now",
     "unpack",
     "utc_now",
     "verifier_context",
+    "verify_batch",
     "verify_path",
+    "verify_target",
     "witness_cosign",
     "witness_init",
+    "worst_state",
 ]
 
 
@@ -305,10 +334,12 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
     from provenance.audit.run import make_plan as plan_audit
     from provenance.audit.run import prepare as open_audit
     from provenance.audit.run import run_audit
+    from provenance.audit.source import fetch_for_verify, is_remote, remote_url
     from provenance.batch.plan import BatchPlan, BatchResult
     from provenance.batch.plan import make_plan as plan_batch
     from provenance.batch.plan import run_plan as run_batch
     from provenance.batch.problems import SheetProblem
+    from provenance.bundle.entries import parse_size
     from provenance.diff import diff_versions
     from provenance.errors import (
         ERROR_CLASS,
@@ -325,6 +356,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         UsageError,
         error,
     )
+    from provenance.fsio import read_limited
     from provenance.history import Signer
     from provenance.key_admin import (
         ImportResult,
@@ -348,13 +380,14 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
         witness_cosign,
         witness_init,
     )
+    from provenance.log_audit import audit_log
     from provenance.model.catalogue import CATALOGUE_FIELDS, Catalogue
     from provenance.model.choices import AttachRole, Profile, WrittenNoteKind, parse_role
     from provenance.model.copies import parse_copies
     from provenance.model.events import EventType, Role
     from provenance.model.keycard import KeyCard
     from provenance.model.manifest import Event, FileEntry, Manifest, Note, State
-    from provenance.model.problems import Problem, ProblemCode, TrustState, VerificationReport
+    from provenance.model.problems import Problem, ProblemCode, TrustState, VerificationReport, worst_state
     from provenance.model.timefmt import format_utc, parse_utc, utc_now
     from provenance.publish import EDITIONS, EXPORTERS, Edition, edition, export, import_ocfl, unpack
     from provenance.search import Filters as SearchFilters
@@ -371,5 +404,10 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each is imp
     )
     from provenance.signers import PASSPHRASE_ENV, Passphrase, choose_signer, unlock_now
     from provenance.trust import verifier_context
-    from provenance.verify.record import VerifyContext
+    from provenance.verify.batch import Outcome as VerifyOutcome
+    from provenance.verify.batch import TargetKind, verify_batch
+    from provenance.verify.prefetch import Prefetch
+    from provenance.verify.record import LogOptions, VerifyContext
+    from provenance.verify.target import kind_of as target_kind
+    from provenance.verify.target import verify_path as verify_target
     from provenance.verify.workers import resolve_jobs

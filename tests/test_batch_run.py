@@ -15,10 +15,9 @@ from tests.helpers import run_in_process
     [
         ["ingest-batch", "in", "--help"],
         ["ingest-batch", "in"],  # no --catalogue: typer reports it
-        ["ingest-batch", "in", "--catalogue=s.csv"],
         ["ingest-batch", "in", "-c", "s.csv", "--unknown"],
         ["ingest-batch", "in", "other", "-c", "s.csv"],
-        ["ingest-batch", "in", "-c", "s.csv", "-c", "t.csv"],
+        ["ingest-batch", "-c", "s.csv", "--", "in"],
         ["ingest-batch", "in", "-c"],
         ["ingest-batch", "", "-c", "s.csv"],
         ["ingest-batch", "-c", "s.csv"],
@@ -38,6 +37,10 @@ def test_plain_arguments_run_the_same_command(world: World) -> None:
     assert fast.returncode == 0, fast.stderr
     (folder / "stray.txt").write_text("no row names me\n", encoding="utf-8")
     refused = run_in_process(world, "ingest-batch", str(folder), "-c", str(sheet), "--json", "--key", "A. Archivist")
-    typed = run_in_process(world, "ingest-batch", str(folder), f"--catalogue={sheet}", "--json", "--key", "A. Archivist")
+    # the word '--' is typer's to read
+    typed = run_in_process(
+        world, "ingest-batch", f"--catalogue={sheet}", "--json", "--key", "A. Archivist", "--", str(folder)
+    )
+    assert fast_command(["ingest-batch", "-c", str(sheet), "--", str(folder)]) is None
     assert refused.returncode == typed.returncode == 2
     assert refused.stdout == typed.stdout and "file.no-row" in refused.stdout

@@ -32,11 +32,7 @@ RENDERING: dict[str, set[str]] = {
     "provenance.diff": {"Segment", "word_hunks"},
 }
 # CLI modules not yet converted, each with its reason (the list only shrinks):
-PENDING: dict[str, str] = {
-    "verify_run.py": "i15-cold's (cold verify start-up): its fast path imports the verifier's modules directly",
-    "verify_cmds.py": "i15-cold's: registers verify/audit, converted with verify_run",
-    "verify_render.py": "i15-cold's: verify_run's rendering, split from it; typed with the batch verifier's Outcome",
-}
+PENDING: dict[str, str] = {}
 
 
 def test_all_is_what_the_package_exports() -> None:

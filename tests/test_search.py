@@ -253,9 +253,9 @@ def test_a_failing_index_never_fails_a_signed_write(collection: World) -> None:
 
 
 def test_the_fast_path_and_typer_give_the_same_results(collection: World) -> None:
-    """Plain arguments skip typer (provenance.cli.search_run); '--limit=1' is left to typer to parse."""
+    """Plain arguments skip typer (provenance.cli.search_run); the word '--' is left to typer."""
     fast = json.loads(run_in_process(collection, "search", "Stalin", "--limit", "1", "--json").stdout)
-    typer_run = json.loads(run_in_process(collection, "search", "Stalin", "--limit=1", "--json").stdout)
+    typer_run = json.loads(run_in_process(collection, "search", "--limit=1", "--json", "--", "Stalin").stdout)
     assert fast["results"] == typer_run["results"] and fast["total"] == typer_run["total"] == 2
     assert len(fast["results"]) == 1
     text = run_in_process(collection, "search", "Stalin", "--limit=2", "--released")

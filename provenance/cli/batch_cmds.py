@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from provenance.cli.arg_typer import with_parameters
+from provenance.cli.batch_args import INGEST_BATCH
 from provenance.cli.common import (
-    ArchiveOpt,
-    JsonOpt,
-    KeyOpt,
-    PassFileOpt,
-    RoleOpt,
     console,
     emit_json,
     load_signer,
@@ -29,45 +26,22 @@ if TYPE_CHECKING:
 MAX_SHOWN = 200  # problems shown as a table; --json lists every one
 
 
+def ingest_batch(**values: Any) -> None:
+    """Register every row of a catalogue sheet as a signed record: validated first, one key unlock.
+
+    Every problem of the sheet (row, column, value, why) is reported at once and then nothing is
+    written. Each record is committed on its own: run the same command again after an interruption and
+    it registers only what is missing (identical records are reported as already present; an existing
+    id with other content is a conflict, never overwritten).
+
+    Example: provenance ingest-batch incoming/ --catalogue incoming/metadata.csv --dry-run
+    """
+    run_ingest_batch(**values)
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("ingest-batch")
-    def ingest_batch(
-        folder: Annotated[Path, typer.Argument(help="Folder holding the transcriptions the sheet names.")],
-        catalogue: Annotated[
-            Path,
-            typer.Option(
-                "--catalogue",
-                "-c",
-                help="Catalogue sheet, .csv (UTF-8) or .xlsx: one row per file; a 'filename' column relative "
-                "to FOLDER, catalogue columns by field name or Dublin Core (dc.title, dc.date, …), optional id.",
-            ),
-        ],
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Check everything and report every problem; write nothing.")
-        ] = False,
-        encoding: Annotated[
-            str | None,
-            typer.Option("--encoding", help="Encoding of a CSV sheet that is not UTF-8 (cp1251, latin-1)."),
-        ] = None,
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
-    ) -> None:
-        """Register every row of a catalogue sheet as a signed record: validated first, one key unlock.
-
-        Every problem of the sheet (row, column, value, why) is reported at once and then nothing is
-        written. Each record is committed on its own: run the same command again after an interruption and
-        it registers only what is missing (identical records are reported as already present; an existing
-        id with other content is a conflict, never overwritten).
-
-        Example: provenance ingest-batch incoming/ --catalogue incoming/metadata.csv --dry-run
-        """
-        run_ingest_batch(
-            folder, catalogue, dry_run=dry_run, encoding=encoding, key=key, passphrase_file=passphrase_file,
-            role=role, archive=archive, json_out=json_out,
-        )
+    # its parameters are built from its table, which the fast path (provenance.cli.batch_run) reads too
+    app.command("ingest-batch")(with_parameters(ingest_batch, INGEST_BATCH))
 
 
 def run_ingest_batch(

@@ -3,63 +3,36 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any, TypeAlias
 
 import typer
 
+from provenance.cli import search_args
+from provenance.cli.arg_typer import declaration, with_parameters
 from provenance.cli.common import ArchiveOpt, JsonOpt, console, emit_json, open_archive, table_box
 
-FieldOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--field", "-f", help="FIELD=VALUE: the catalogue field contains VALUE (case and accents aside)."
-    ),
-]
-SentFromOpt = Annotated[
-    str | None, typer.Option("--sent-from", help="Sent on or after this date (1951-08-01).")
-]
-SentToOpt = Annotated[str | None, typer.Option("--sent-to", help="Sent on or before this date (1951-08-31).")]
-SignerOpt = Annotated[
-    str | None,
-    typer.Option("--signer", help="Only records with an event signed by this key (id, short id, name)."),
-]
-ReleasedOpt = Annotated[bool, typer.Option("--released", help="Only released records.")]
+# list takes search's filters, declared in search's table (tests/test_verify_args.py checks the types)
+FieldOpt: TypeAlias = Annotated[list[str] | None, declaration(search_args.FIELD)]
+SentFromOpt: TypeAlias = Annotated[str | None, declaration(search_args.SENT_FROM)]
+SentToOpt: TypeAlias = Annotated[str | None, declaration(search_args.SENT_TO)]
+SignerOpt: TypeAlias = Annotated[str | None, declaration(search_args.SIGNER)]
+ReleasedOpt: TypeAlias = Annotated[bool, declaration(search_args.RELEASED)]
+
+def search(**values: Any) -> None:
+    """Full-text search of transcriptions, notes and catalogue: ranked, each result with its snippet.
+
+    Case and accents do not matter (kaesong finds Kaesŏng), Cyrillic and Latin alike.
+
+    Example: provenance search 'Филиппов*' --sent-from 1951-08-01 --field origin=Beijing
+    """
+    from provenance.cli import search_run
+
+    search_run.run_search(**values)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("search")
-    def search(
-        query: Annotated[
-            str, typer.Argument(help="Words to find; Филиппов* for a prefix; OR and NOT between words.")
-        ],
-        field: FieldOpt = None,
-        sent_from: SentFromOpt = None,
-        sent_to: SentToOpt = None,
-        signer: SignerOpt = None,
-        released: ReleasedOpt = False,
-        limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Results shown (0: all).")] = 20,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
-    ) -> None:
-        """Full-text search of transcriptions, notes and catalogue: ranked, each result with its snippet.
-
-        Case and accents do not matter (kaesong finds Kaesŏng), Cyrillic and Latin alike.
-
-        Example: provenance search 'Филиппов*' --sent-from 1951-08-01 --field origin=Beijing
-        """
-        from provenance.cli.search_run import run_search
-
-        run_search(
-            query,
-            fields=field,
-            sent_from=sent_from,
-            sent_to=sent_to,
-            signer=signer,
-            released=released,
-            limit=limit,
-            archive=archive,
-            json_out=json_out,
-        )
+    # its parameters are built from its table, which the fast path (provenance.cli.search_run) reads too
+    app.command("search")(with_parameters(search, search_args.SEARCH))
 
     @app.command("list")
     def list_cmd(

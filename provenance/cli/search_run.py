@@ -2,7 +2,9 @@
 
 A search is asked for often and answers in milliseconds from the index; typer and rich together cost a cold
 start more than the query. With plain arguments and no terminal to draw on (piped, or ``--json``), ``main``
-parses them here; anything else goes through typer, which parses and reports it.
+parses them with the fast parser of :mod:`provenance.cli.arg_table`, from the table typer's parameters are
+built from too (:mod:`provenance.cli.search_args`); anything else goes through typer, which parses and
+reports it.
 """
 
 from __future__ import annotations
@@ -18,19 +20,6 @@ if TYPE_CHECKING:
     from provenance import Archive
     from provenance import SearchFilters as Filters
     from provenance import SearchResults as Found
-
-_VALUE_OPTIONS = {
-    "--field": "field",
-    "-f": "field",
-    "--sent-from": "sent_from",
-    "--sent-to": "sent_to",
-    "--signer": "signer",
-    "--limit": "limit",
-    "-n": "limit",
-    "--archive": "archive",
-    "-A": "archive",
-}
-
 
 def filters_for(
     archive: Archive,
@@ -146,41 +135,14 @@ def run_search(
 
 
 def fast_command(args: list[str]) -> Callable[[], int] | None:
-    """``search`` with plain arguments, run without typer; None to let typer parse them."""
+    """``search`` with plain arguments (its table, :mod:`provenance.cli.search_args`, read by
+    :func:`parse_plain`), run without typer; None to let typer parse them."""
     if not (args and args[0] == "search") or not ("--json" in args or not sys.stdout.isatty()):
         return None
-    options: dict[str, Any] = {"fields": [], "released": False, "json_out": False}
-    query: str | None = None
-    rest = args[1:]
-    index = 0
-    while index < len(rest):
-        arg = rest[index]
-        if arg in _VALUE_OPTIONS:
-            if index + 1 >= len(rest):
-                return None
-            name, value = _VALUE_OPTIONS[arg], rest[index + 1]
-            if name == "field":
-                options["fields"].append(value)
-            elif name == "limit":
-                if not value.isdigit():
-                    return None
-                options["limit"] = int(value)
-            elif name == "archive":
-                options["archive"] = Path(value)
-            else:
-                options[name] = value
-            index += 2
-            continue
-        if arg == "--released":
-            options["released"] = True
-        elif arg == "--json":
-            options["json_out"] = True
-        elif arg.startswith("-") or query is not None:
-            return None  # --help, an option we do not know, or a second query word: typer decides
-        else:
-            query = arg
-        index += 1
-    if query is None:
+    from provenance.cli.arg_table import parse_plain
+    from provenance.cli.search_args import SEARCH
+
+    values = parse_plain(SEARCH, args[1:])
+    if values is None:
         return None
-    final = query
-    return lambda: run_search(final, **options)
+    return lambda: run_search(**values)

@@ -5,48 +5,22 @@ tables of :mod:`provenance.cli.verify_args` (which the fast parser reads too); t
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeAlias
 
 import typer
 
 from provenance.cli import audit_cmds, verify_args, verify_run
+from provenance.cli.arg_typer import TYPES, declaration, with_parameters
 
 # the commands this module registers (the app builds only this group when one of them is run)
 COMMANDS = verify_run.COMMANDS
 
-_TYPES: dict[str, Any] = {"paths": list[Path], "path": Path | None, "str": str | None, "int": int | None,
-                          "flag": bool}
-
-
-def declaration(arg: verify_args.Arg) -> Any:
-    """What typer is told of one entry of a table: its ``typer.Argument`` or ``typer.Option``."""
-    if arg.kind == "paths":
-        return typer.Argument(help=arg.help, metavar=arg.metavar, show_default=False)
-    return typer.Option(*arg.names, help=arg.help, metavar=arg.metavar, min=arg.minimum, show_default=False)
-
-
-def parameter(arg: verify_args.Arg) -> inspect.Parameter:
-    """The typer parameter of one entry of a table."""
-    default = inspect.Parameter.empty if arg.kind == "paths" else arg.default
-    return inspect.Parameter(arg.dest, inspect.Parameter.KEYWORD_ONLY, default=default,
-                             annotation=Annotated[_TYPES[arg.kind], declaration(arg)])
-
+_TYPES = TYPES  # kept under its former name (tests/test_verify_args.py)
 
 # for the commands that take the same options (unpack); tests/test_verify_args.py checks the types
 TrustOpt: TypeAlias = Annotated[Path | None, declaration(verify_args.TRUST)]
 MaxSizeOpt: TypeAlias = Annotated[str | None, declaration(verify_args.MAX_SIZE)]
-
-
-def with_parameters(
-    body: Callable[..., None], table: tuple[verify_args.Arg, ...], extra: tuple[inspect.Parameter, ...] = ()
-) -> Callable[..., None]:
-    """``body`` (which takes ``**values``) shown to typer with the parameters of ``table``, then ``extra``."""
-    params = [parameter(arg) for arg in table] + list(extra)
-    body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    body.__annotations__ = {p.name: p.annotation for p in params}
-    return body
 
 
 def _audit_at_scale() -> tuple[inspect.Parameter, ...]:
@@ -104,11 +78,11 @@ def audit(**values: Any) -> None:
     """
     own = {arg.dest for arg in verify_args.AUDIT}
     options = {name: value for name, value in values.items() if name not in own}
-    from provenance.audit.source import is_remote
+    from provenance import is_remote
 
     if audit_cmds.scheduled(**options) or is_remote(values["archive"]):
         if values["since"] is not None:
-            from provenance.errors import ErrorCode, UsageError
+            from provenance import ErrorCode, UsageError
 
             raise UsageError(ErrorCode.USAGE, "--since checks the log of a plain audit; it does not combine "
                              "with the options of a scheduled audit (--report, --sample, --engine, s3://)")
