@@ -207,7 +207,7 @@ class _JsonStream:
     def fail(self, exc: Exception) -> None:
         """A run stopped by an error (workers that kept dying): ``{"reports": [...], "error": {...}}``, one
         JSON document still; the error is marked so that ``main`` does not print a second one."""
-        from provenance.errors import ProvenanceError
+        from provenance import ProvenanceError
 
         if isinstance(exc, ProvenanceError):
             self.close({"error": exc.to_json()})
