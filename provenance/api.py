@@ -299,21 +299,10 @@ def read_annotations(collection: Path) -> list[Any]:
     """The notes of a W3C Web Annotation collection (or page, or one annotation) in the file ``collection``,
     read strictly (bounded). Raises ``InputError(annotations.invalid)`` naming the annotation and what is
     wrong with it, ``NotFoundError(input.not-found)``, ``InputError(input.unreadable)``."""
-    from provenance.errors import InputError, NotFoundError
     from provenance.exports.annotations import MAX_COLLECTION_BYTES, read_collection
-    from provenance.fsio import read_limited
+    from provenance.fsio import read_input
 
-    try:
-        data = read_limited(collection, MAX_COLLECTION_BYTES, regular_only=False)
-    except FileNotFoundError as exc:
-        raise NotFoundError(
-            ErrorCode.INPUT_NOT_FOUND, f"{collection}: no such file", path=str(collection)
-        ) from exc
-    except OSError as exc:
-        raise InputError(
-            ErrorCode.INPUT_UNREADABLE, f"cannot read {collection}: {exc.strerror}", path=str(collection)
-        ) from exc
-    return list(read_collection(data))
+    return list(read_collection(read_input(collection, MAX_COLLECTION_BYTES, "annotation collection")))
 
 
 def import_notes(

@@ -94,6 +94,23 @@ def write_new(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) 
         fsync_dir(path.parent)
 
 
+def read_input(path: Path, limit: int, what: str) -> bytes:
+    """A file the user named (``what``: "passphrase file", "annotation collection"), read bounded; a pipe
+    (``<(…)``) is read too. Raises ``NotFoundError(input.not-found)`` or ``InputError(input.unreadable)``."""
+    from provenance.errors import InputError, NotFoundError
+
+    try:
+        return read_limited(path, limit, regular_only=False)
+    except FileNotFoundError as exc:
+        raise NotFoundError(
+            ErrorCode.INPUT_NOT_FOUND, f"cannot read {what} {path}: no such file", path=str(path)
+        ) from exc
+    except OSError as exc:
+        raise InputError(
+            ErrorCode.INPUT_UNREADABLE, f"cannot read {what} {path}: {exc.strerror}", path=str(path)
+        ) from exc
+
+
 def read_limited(path: Path, limit: int, *, regular_only: bool = True, follow: bool = True) -> bytes:
     """At most ``limit`` bytes of ``path``; refuses more, and (by default) anything but a regular file.
 

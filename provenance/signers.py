@@ -69,20 +69,9 @@ class Passphrase:
 def read_passphrase_file(path: Path) -> bytes:
     """The passphrase held in ``path`` (its line end stripped), read bounded: ``/dev/zero`` does not read
     forever, a pipe (``<(…)``) is read. Raises ``NotFoundError``/``InputError``."""
-    from provenance.errors import NotFoundError
-    from provenance.fsio import read_limited
+    from provenance.fsio import read_input
 
-    try:
-        data = read_limited(path, MAX_PASSPHRASE_BYTES, regular_only=False)
-    except FileNotFoundError as exc:
-        raise NotFoundError(
-            ErrorCode.INPUT_NOT_FOUND, f"cannot read passphrase file {path}: {exc.strerror}", path=str(path)
-        ) from exc
-    except OSError as exc:
-        raise InputError(
-            ErrorCode.INPUT_UNREADABLE, f"cannot read passphrase file {path}: {exc.strerror}", path=str(path)
-        ) from exc
-    return data.rstrip(b"\r\n")
+    return read_input(path, MAX_PASSPHRASE_BYTES, "passphrase file").rstrip(b"\r\n")
 
 
 def choose_signer(
