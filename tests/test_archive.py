@@ -205,6 +205,6 @@ def test_staging_over_a_record_holding_a_link_is_refused(tmp_path: Path) -> None
     _write_manifest(stage, "{}")
     stage.commit()
     (archive.record_dir("r1") / "planted").symlink_to("/etc/hostname")
-    with raises_code(ErrorCode.RECORD_CORRUPT, "planted", "provenance verify"):
+    with raises_code(ErrorCode.RECORD_CORRUPT, "planted", "refusing to sign on top of it"):
         StagedRecord(archive, "r1", new=False)
     assert list((archive.work_dir / "tmp").iterdir()) == []

@@ -100,7 +100,7 @@ def _edited(world: World, change: Any) -> bytes:
     ids=["not json", "duplicate member", "no events", "bad record id", "float", "unknown member"],
 )
 def test_parse_manifest_refusals_are_record_corrupt(lived: World, make: Any, words: str) -> None:
-    with raises_code(ErrorCode.RECORD_CORRUPT, words, "provenance verify"):
+    with raises_code(ErrorCode.RECORD_CORRUPT, words, "m.json"):
         parse_manifest(make(lived), source="m.json")
 
 
