@@ -2,7 +2,7 @@
 read its newest checkpoint, prove consistency, attach cosignatures, timestamp a checkpoint; make a witness
 and cosign a checkpoint. Each returns the JSON document the command line prints under ``--json``.
 
-Formats: ``../shared/TRANSPARENCY.md`` (C2SP tlog-checkpoint, tlog-cosignature, tlog-witness; RFC 9162).
+Formats: C2SP tlog-checkpoint, tlog-cosignature and tlog-witness; RFC 9162 (docs/security.md says how they are used).
 """
 
 from __future__ import annotations
