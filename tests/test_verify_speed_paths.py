@@ -100,4 +100,6 @@ def test_declared_bytes_of_a_bag(world: World, tmp_path: Path) -> None:
     assert bag_module._declared_bytes(tree, root_files) == declared > 0
     assert bag_module._declared_bytes(tree, {k: v for k, v in root_files.items() if k != "bag-info.txt"}) is None
     (bag / "bag-info.txt").write_bytes(b"\xff\xfe not UTF-8")
+    assert bag_module._declared_bytes(tree, root_files) == declared  # a tag file is read once: the bytes kept
+    tree = scan_tree(bag, DEFAULT_LIMITS)
     assert bag_module._declared_bytes(tree, root_files) is None

@@ -21,16 +21,18 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from provenance.bundle.entries import Tree
+from provenance.bundle.entries import KEEP_READ, Tree
 from provenance.bundle.tagfiles import (
     BAGIT_VERSION,
     CATALOGUE_LABELS,
     HEX_LENGTHS,
     MANIFEST_RE,
+    MANIFEST_TAG,
     MAX_TAG_FILE_BYTES,
     PAYLOAD_DIR,
     READABLE_VERSIONS,
@@ -65,7 +67,7 @@ class BagFindings:
     info_text: str = ""
     payload_sha256: dict[str, str] = field(default_factory=dict)  # as hashed here, by bag path
     payload_sizes: dict[str, int] = field(default_factory=dict)  # the bytes hashed, by bag path
-    tag_files: dict[str, Path] = field(default_factory=dict)
+    tag_files: dict[str, str] = field(default_factory=dict)  # path by bag path
     payload_bytes: int = 0
     payload_count: int = 0
 
@@ -84,7 +86,7 @@ def _tag_text(tree: Tree, rel: str) -> str:
     return decode_tag_file(data, rel)
 
 
-def _check_declaration(root_files: dict[str, Path], tree: Tree, report: VerificationReport) -> bool:
+def _check_declaration(root_files: dict[str, str], tree: Tree, report: VerificationReport) -> bool:
     """Step 1: ``bagit.txt`` declares a version we read and UTF-8 tag files (section 2.1.1)."""
     path = root_files.get("bagit.txt")
     if path is None:
@@ -119,7 +121,7 @@ def _check_declaration(root_files: dict[str, Path], tree: Tree, report: Verifica
 
 
 def _read_manifests(
-    root_files: dict[str, Path],
+    root_files: dict[str, str],
     tree: Tree,
     pattern: re.Pattern[str],
     kind: str,
@@ -214,6 +216,32 @@ def _check_listing(
             )
 
 
+def _tag_digests(tree: Tree, names: list[str], algorithms: tuple[str, ...]) -> list[FileDigests | OSError]:
+    """A bag folder's tag files, hashed from the bytes its checks read (:meth:`Tree.read` keeps them: the
+    declaration, the manifests, bag-info and the key cards are each read once, and what is parsed is what
+    was hashed). The signed manifest (read by the record checks) and files above KEEP_READ are streamed."""
+    out: list[FileDigests | OSError | None] = []
+    streamed: list[int] = []
+    for rel in names:
+        if rel == MANIFEST_TAG:
+            streamed.append(len(out))
+            out.append(None)
+            continue
+        try:
+            data = tree.read(rel, KEEP_READ)
+        except OSError as exc:
+            if exc.errno == errno.EFBIG:
+                streamed.append(len(out))
+            out.append(None if exc.errno == errno.EFBIG else exc)
+            continue
+        out.append((len(data), {a: hashlib.new(a, data).hexdigest() for a in algorithms}))
+    if streamed:
+        for index, outcome in zip(streamed, hash_files([tree.files[names[i]] for i in streamed], algorithms),
+                                  strict=True):
+            out[index] = outcome
+    return [outcome for outcome in out if outcome is not None]
+
+
 def _member_digests(tree: Tree, names: list[str], algorithms: tuple[str, ...]) -> list[FileDigests | OSError]:
     """The digests an archive's members were read with (each byte was hashed once, as it was read)."""
     assert tree.members is not None
@@ -253,7 +281,7 @@ def _check_written_layout(tree: Tree, report: VerificationReport) -> None:
 
 
 def _hash_and_compare(
-    files: dict[str, Path],
+    files: dict[str, str],
     manifests: dict[str, dict[str, str]],
     code: P,
     report: VerificationReport,
@@ -261,9 +289,11 @@ def _hash_and_compare(
     jobs: int = 1,
     tree: Tree | None = None,
     total_bytes: int | None = None,
+    tags: bool = False,
 ) -> dict[str, tuple[int, dict[str, str]]]:
     """Hash every file once with every algorithm needed (over ``jobs`` processes when it pays); report
-    each digest that differs. An archive's members (``tree.members``) were hashed as they were read."""
+    each digest that differs. An archive's members (``tree.members``) were hashed as they were read; a
+    folder's ``tags`` are hashed from the bytes its checks read (:func:`_tag_digests`)."""
     algorithms = tuple(sorted(set(manifests) | set(extra)))
     results: dict[str, tuple[int, dict[str, str]]] = {}
     if not algorithms:
@@ -272,11 +302,15 @@ def _hash_and_compare(
     outcomes: list[FileDigests | OSError]
     if tree is not None and tree.members is not None:
         outcomes = _member_digests(tree, names, algorithms)
+    elif tags and tree is not None:
+        outcomes = _tag_digests(tree, names, algorithms)
     else:
         sizes: list[int] | None = None
-        if len(names) < PARALLEL_MIN_FILES:  # many files are spread by count: no stat of each needed
+        # the sizes choose how a few files are spread over processes (many are spread by count): with
+        # one process there is nothing to choose, and no stat of each is needed
+        if jobs > 1 and len(names) < PARALLEL_MIN_FILES:
             try:
-                sizes = [files[rel].stat().st_size for rel in names]
+                sizes = [os.stat(files[rel]).st_size for rel in names]
             except OSError:
                 sizes = None
         outcomes = hash_files(
@@ -341,7 +375,7 @@ def _check_oxum(findings: BagFindings, report: VerificationReport) -> None:
 _OXUM_BYTES = re.compile(r"^Payload-Oxum: ?([0-9]{1,20})\.[0-9]{1,20}$", re.MULTILINE)
 
 
-def _declared_bytes(tree: Tree, root_files: dict[str, Path]) -> int | None:
+def _declared_bytes(tree: Tree, root_files: dict[str, str]) -> int | None:
     """The payload's size as bag-info.txt declares it (Payload-Oxum), or None: a hint that chooses how the
     payload is hashed (one process or several), never a finding (the Oxum is checked after hashing)."""
     if "bag-info.txt" not in root_files:
@@ -401,7 +435,7 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
     findings.payload_sizes = {rel: size for rel, (size, _) in hashed.items()}
     findings.payload_bytes = sum(size for size, _ in hashed.values())
     findings.payload_count = len(hashed)
-    _hash_and_compare(tags, tag_manifests, P.BAG_TAG_DIGEST_MISMATCH, report, tree=tree)
+    _hash_and_compare(tags, tag_manifests, P.BAG_TAG_DIGEST_MISMATCH, report, tree=tree, tags=True)
     info_path = root_files.get("bag-info.txt")
     if info_path is None:
         if not any("bag-info.txt" in m for m in tag_manifests.values()):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import operator
 import os
 import re
 import unicodedata
@@ -27,6 +28,8 @@ MAX_PATH_BYTES = 4096
 MAX_SEGMENT_BYTES = 255
 DEFAULT_MAX_SIZE = 8 << 30
 MAX_SIZE_OPTION = "--max-size"
+KEEP_READ = 1 << 20  # a folder's file read through Tree.read is kept up to this size …
+KEEP_READ_TOTAL = 64 << 20  # … and up to this much in all
 
 
 @dataclass(frozen=True)
@@ -257,23 +260,38 @@ class EntryNames:
 class Tree:
     """The regular files and folders below a bag's root, by safe relative path.
 
-    A bag folder's files are on disk (``files`` maps each to its path). An archive is never extracted for
-    verification: it is read once (:mod:`provenance.bundle.members`) and ``members`` holds, for each file,
-    the size and digests of the bytes read and, when small, the bytes themselves; ``files`` then maps each
-    to a path that exists nowhere on disk (the archive's own path joined with the name), used as a label.
+    A bag folder's files are on disk (``files`` maps each to its path, as text). An archive is never
+    extracted for verification: it is read once (:mod:`provenance.bundle.members`) and ``members`` holds,
+    for each file, the size and digests of the bytes read and, when small, the bytes themselves; ``files``
+    then maps each to a path that exists nowhere on disk (the archive's own path joined with the name),
+    used as a label.
+
+    A folder's file is read once by :meth:`read` (a tag file: the declaration, the manifests, bag-info, the
+    key cards): the bytes hashed against the tag manifest are the bytes then parsed. Small files are kept
+    (:data:`KEEP_READ`, up to :data:`KEEP_READ_TOTAL` in all); a larger one is read again when asked again.
     """
 
-    files: dict[str, Path] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
     folders: set[str] = field(default_factory=set)
     members: dict[str, Member] | None = None
+    kept: dict[str, bytes] = field(default_factory=dict)
+    kept_total: int = 0
 
     def read(self, rel: str, limit: int) -> bytes:
         """The bytes of the file ``rel``; raises ``OSError`` (``EFBIG`` above ``limit``, or when an archive
-        member was too large to be kept)."""
+        member was too large to be kept; ``ELOOP`` for a link, ``EINVAL`` for anything but a regular file)."""
         if self.members is None:
-            from provenance.fsio import read_limited
+            data = self.kept.get(rel)
+            if data is None:
+                from provenance.fsio import read_limited
 
-            return read_limited(self.files[rel], limit)
+                data = read_limited(self.files[rel], limit, follow=False)  # the scan followed no link either
+                if len(data) <= KEEP_READ and self.kept_total + len(data) <= KEEP_READ_TOTAL:
+                    self.kept[rel] = data
+                    self.kept_total += len(data)
+            elif len(data) > limit:
+                raise OSError(errno.EFBIG, f"larger than {limit} bytes", self.files[rel])
+            return data
         member = self.members.get(rel)
         if member is None:
             raise OSError(errno.ENOENT, "no such entry", rel)
@@ -282,22 +300,84 @@ class Tree:
         return member.data
 
 
+# A file name that passes safe_entry_path unchanged on its own and is its own collision key once lower-cased:
+# ASCII letters, digits, ".", "_" and "-" (NFC leaves ASCII as it is, and casefold() of ASCII is lower()).
+# A folder whose every entry is named so is admitted a folder at a time (:func:`_admit_plain`); any other
+# name goes through EntryNames.admit, one entry at a time.
+_PLAIN_NAMES = re.compile(r"[A-Za-z0-9._-]{1,255}(?:/[A-Za-z0-9._-]{1,255})*")
+_BY_NAME = operator.attrgetter("name")
+
+
+def _admit_plain(names: EntryNames, tree: Tree, prefix: str, entries: list[os.DirEntry[str]],
+                 stack: list[tuple[str, str]]) -> bool:
+    """Admit the entries of the folder ``prefix`` (scanned safe already) as :meth:`EntryNames.admit` would,
+    one dictionary step an entry; False (nothing done) when a name or the folder is not plain enough.
+
+    What admit checks of each name is checked here for the folder at once: the names are plain (the pattern
+    above: no control character, backslash, drive letter, ``..`` or empty segment, valid UTF-8, at most 255
+    bytes a segment), the longest path is within MAX_PATH_BYTES, the folder's ancestors are folders, and
+    the entries stay within the entry limit. A name that repeats a collision key, or a file whose key is
+    already a folder's, is handed to admit, which refuses it with its own words."""
+    if not entries or names.count + len(entries) > names.limits.max_entries:
+        return False
+    listed = [entry.name for entry in entries]
+    if _PLAIN_NAMES.fullmatch("/".join(listed)) is None or "." in listed or ".." in listed:
+        return False
+    if len(prefix.encode("utf-8")) + max(map(len, listed)) + 1 > MAX_PATH_BYTES:  # + 1: a folder's "/"
+        return False
+    parents = [collision_key(prefix[:end]) for end in range(len(prefix)) if prefix[end] == "/"]
+    if any(names.kinds.get(parent) == "file" for parent in parents):
+        return False
+    base = collision_key(prefix[:-1]) + "/" if prefix else ""
+    seen, kinds, implied = names.seen, names.kinds, names.implied
+    admitted = False
+    for entry in entries:
+        rel = prefix + entry.name
+        if entry.is_symlink():
+            names.refuse(rel, "is a symbolic link", "symbolic link")
+            continue
+        folder = entry.is_dir(follow_symlinks=False)
+        if not folder and not entry.is_file(follow_symlinks=False):
+            names.refuse(rel, "is a device, fifo or socket", "special file")
+            continue
+        key = base + entry.name.lower()
+        if key in seen or (not folder and key in implied):
+            if names.admit(rel + "/" if folder else rel, "folder" if folder else "file") is None:
+                continue
+        else:
+            if not admitted:  # what admit adds for each entry it admits: the same parents for all of them
+                implied.update(parents)
+                admitted = True
+            names.count += 1
+            seen[key] = rel
+            kinds[key] = "folder" if folder else "file"
+        if folder:
+            tree.folders.add(rel)
+            stack.append((entry.path, rel + "/"))
+        else:
+            tree.files[rel] = entry.path
+    return True
+
+
 def scan_tree(root: Path, limits: Limits = DEFAULT_LIMITS) -> Tree:
-    """Every entry below ``root`` without following links, each name through :func:`safe_entry_path`.
+    """Every entry below ``root`` without following links, each name through :func:`safe_entry_path` (or,
+    for a folder of plain names, the checks it would make, a folder at a time: :func:`_admit_plain`).
 
     Raises ``BundleRejectedError`` listing every link, device or unsafe name (and for too many entries).
     """
     tree = Tree()
     names = EntryNames(limits)
-    stack: list[tuple[Path, str]] = [(root, "")]
+    stack: list[tuple[str, str]] = [(os.fspath(root), "")]
     while stack:
         folder, prefix = stack.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            entries = sorted(os.scandir(folder), key=_BY_NAME)
         except OSError as exc:
             raise reject(
                 P.BUNDLE_MALFORMED, f"cannot read {prefix or '.'}: {exc.strerror}", path=prefix
             ) from exc
+        if _admit_plain(names, tree, prefix, entries, stack):
+            continue
         for entry in entries:
             name = prefix + entry.name
             if entry.is_symlink():
@@ -306,11 +386,11 @@ def scan_tree(root: Path, limits: Limits = DEFAULT_LIMITS) -> Tree:
                 rel = names.admit(name + "/", "folder")
                 if rel is not None:
                     tree.folders.add(rel)
-                    stack.append((Path(entry.path), rel + "/"))
+                    stack.append((entry.path, rel + "/"))
             elif entry.is_file(follow_symlinks=False):
                 rel = names.admit(name, "file")
                 if rel is not None:
-                    tree.files[rel] = Path(entry.path)
+                    tree.files[rel] = entry.path
             else:
                 names.refuse(name, "is a device, fifo or socket", "special file")
     if names.findings:

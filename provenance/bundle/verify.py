@@ -103,12 +103,13 @@ def _archive_tree(path: Path, members: MemberTree, top: str) -> tuple[Path, Tree
     """The bag of an archive as the bag check reads it: its members, by path below the bag's root, each
     labelled by a path below the archive's own (which exists nowhere on disk)."""
     root = Path(str(path)) / top.rstrip("/") if top else Path(str(path))
+    label = os.path.join(os.fspath(root), "")  # what root / inside reads as (inside is a safe path)
     tree = Tree(members={})
     assert tree.members is not None
     for rel, member in members.files.items():
         if rel.startswith(top):
             inside = rel[len(top) :]
-            tree.files[inside] = root / inside
+            tree.files[inside] = label + inside
             tree.members[inside] = member
             parts = inside.split("/")[:-1]  # folders a file implies (a zip need not list them)
             tree.folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
@@ -213,7 +214,7 @@ def verify_bag_folder(root: Path, ctx: VerifyContext, report: VerificationReport
 
 def verify_tree(root: Path, tree: Tree, ctx: VerifyContext, report: VerificationReport) -> None:
     """Steps 2 to 6 on a bag already read safely into ``tree`` (a folder's, or an archive's members)."""
-    view = MemberView({os.fspath(p): tree.members[rel] for rel, p in tree.files.items()}) if tree.members else None
+    view = MemberView({p: tree.members[rel] for rel, p in tree.files.items()}) if tree.members else None
     at = len(report.checks)
     findings = bag.check_bag(root, tree, report, jobs=ctx.jobs)
     if findings is None:
@@ -236,7 +237,7 @@ def verify_tree(root: Path, tree: Tree, ctx: VerifyContext, report: Verification
     )
     if view is None:  # a bag folder: its files/ as the safe scan listed it
         files = tagfiles.FILES_DIR + "/"
-        source.listing = {rel[len(files) :]: os.fspath(p) for rel, p in tree.files.items() if rel.startswith(files)}
+        source.listing = {rel[len(files) :]: p for rel, p in tree.files.items() if rel.startswith(files)}
         source.listing_entries = len(source.listing) + sum(1 for rel in tree.folders if rel.startswith(files))
     manifest = verify_source(source, ctx, report)
     _mark(report, at, BAG_CHECKS)

@@ -70,10 +70,10 @@ class RecordSource:
     history_required: bool
     expected_record: str | None = None
     bundle_cards: dict[str, KeyCard] = field(default_factory=dict)
-    # files that the surrounding container (a bag) already checked; values are sha256 hex
-    known_digests: dict[Path, str] = field(default_factory=dict)
+    # files that the surrounding container (a bag) already checked; by path as text, values are sha256 hex
+    known_digests: dict[str, str] = field(default_factory=dict)
     # and their sizes as hashed there (a file not named here is measured again)
-    known_sizes: dict[Path, int] = field(default_factory=dict)
+    known_sizes: dict[str, int] = field(default_factory=dict)
     # an archive read once, never extracted: its members stand for the paths above (bundle.members)
     view: MemberView | None = None
     # the regular files below files_root as the safe scan of a bag folder listed them (relative POSIX path
