@@ -48,6 +48,7 @@ from provenance.bundle.tagfiles import (
     manifest_text,
     parse_manifest_file,
     parse_tags,
+    parse_written_manifest,
 )
 from provenance.model.manifest import Manifest
 from provenance.model.problems import ProblemCode as P
@@ -154,8 +155,16 @@ def _read_manifests(
         except TagFileError as exc:
             report.add(P.BAG_INVALID, str(exc), path=name)
             continue
-        entries, errors, unsafe = parse_manifest_file(text, name, algorithm)
-        if canonical and not errors and not unsafe and manifest_text(entries).decode("utf-8") != text:
+        written = parse_written_manifest(text, algorithm)  # the text as provenance writes it: one pattern
+        errors: list[str] = []
+        unsafe: list[str] = []
+        if written is not None:
+            entries = written
+        else:
+            entries, errors, unsafe = parse_manifest_file(text, name, algorithm)
+        if canonical and written is None and not errors and not unsafe and (
+            manifest_text(entries).decode("utf-8") != text
+        ):
             report.add(
                 P.BAG_INVALID,
                 f"{name} is not written as provenance writes it (sorted '<lowercase hex>  <path>' lines, LF): "
@@ -166,18 +175,16 @@ def _read_manifests(
             report.add(P.BAG_INVALID, message, path=name)
         for message in unsafe[:20]:
             report.add(P.BUNDLE_UNSAFE_ENTRY, message, path=name)
-        for rel in sorted(entries):
-            inside = rel.startswith(PAYLOAD_DIR + "/")
-            if kind == "payload" and not inside:
-                report.add(
-                    P.BAG_INVALID, f"{name} lists {rel}, which is not under data/", path=rel, manifest=name
-                )
-                del entries[rel]
-            elif kind == "tag" and (inside or TAGMANIFEST_RE.match(rel)):
-                report.add(
-                    P.BAG_INVALID, f"{name} lists {rel}, which is not a tag file", path=rel, manifest=name
-                )
-                del entries[rel]
+        payload_prefix = PAYLOAD_DIR + "/"
+        if kind == "payload":
+            outside = [rel for rel in entries if not rel.startswith(payload_prefix)]
+            why = "which is not under data/"
+        else:
+            outside = [rel for rel in entries if rel.startswith(payload_prefix) or TAGMANIFEST_RE.match(rel)]
+            why = "which is not a tag file"
+        for rel in sorted(outside):
+            report.add(P.BAG_INVALID, f"{name} lists {rel}, {why}", path=rel, manifest=name)
+            del entries[rel]
         manifests[algorithm] = entries
     return manifests
 

@@ -4,10 +4,11 @@ manifest lines with every path through the one safe-path predicate."""
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
 
-from provenance.bundle.entries import UnsafePathError, safe_entry_path
+from provenance.bundle.entries import MAX_PATH_BYTES, UnsafePathError, safe_entry_path
 from provenance.model.manifest import Manifest
 
 BAGIT_VERSION = "1.0"
@@ -239,3 +240,33 @@ def parse_manifest_file(text: str, name: str, algorithm: str) -> tuple[dict[str,
             continue
         entries[rel] = match.group(1).lower()
     return entries, errors, unsafe
+
+
+# A manifest exactly as manifest_text writes it, every path plain (ASCII letters, digits, ".", "_", "-"; no "."
+# or ".." segment, at most 255 bytes a segment): such a path passes safe_entry_path unchanged and needs no
+# percent-decoding, so the whole text is checked by one pattern instead of line by line.
+_PLAIN_SEGMENT = r"(?!\.\.?[/\n])[A-Za-z0-9._-]{1,255}"
+_WRITTEN_MANIFEST = {
+    algorithm: re.compile(rf"(?:[0-9a-f]{{{width}}}  {_PLAIN_SEGMENT}(?:/{_PLAIN_SEGMENT})*\n)*")
+    for algorithm, width in HEX_LENGTHS.items()
+}
+
+
+def parse_written_manifest(text: str, algorithm: str) -> dict[str, str] | None:
+    """The entries of a (tag) manifest that reads exactly as :func:`manifest_text` writes it (lower-case hex,
+    two spaces, lines sorted by path, each path once, LF) with plain paths, or None for any other text.
+
+    What it returns is what :func:`parse_manifest_file` returns for that text (no malformed line, no unsafe
+    path), and the text is canonical; any other text is read by :func:`parse_manifest_file`, which says
+    what is wrong with it.
+    """
+    pattern = _WRITTEN_MANIFEST.get(algorithm)
+    if pattern is None or pattern.fullmatch(text) is None:
+        return None
+    width = HEX_LENGTHS[algorithm]
+    lines = text.split("\n")
+    lines.pop()  # the text ends with LF (or is empty)
+    paths = [line[width + 2 :] for line in lines]
+    if max(map(len, paths), default=0) > MAX_PATH_BYTES or not all(map(operator.lt, paths, paths[1:])):
+        return None  # too long a path, or not sorted, or a path listed twice
+    return dict(zip(paths, [line[:width] for line in lines], strict=True))
