@@ -58,3 +58,16 @@ def test_unsorted_repeated_or_too_long_is_left_to_the_parser() -> None:
     many = {f"data/files/page-{i:05d}.bin": f"{rng.getrandbits(256):064x}" for i in range(2000)}
     assert parse_written_manifest(manifest_text(many).decode("utf-8"), "sha256") == dict(sorted(many.items()))
     _agrees(line.format("a"), "sha512")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*"aZ09 !~-", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\xa0",
+                                          "\u202e", "\u2028", "é", "\ud800"]), max_size=12))
+def test_info_value_is_printable_of_the_value_on_one_line_and_its_own_fixed_point(text: str) -> None:
+    import re
+
+    from provenance.safetext import printable
+
+    value = tagfiles.info_value(text)
+    assert value == printable(re.sub(r"\s+", " ", text).strip(), one_line=True)
+    assert tagfiles.info_value(value) == value  # check_info compares given values first as they are

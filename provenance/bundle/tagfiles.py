@@ -4,6 +4,7 @@ manifest lines with every path through the one safe-path predicate."""
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Iterable
@@ -49,9 +50,15 @@ TAG_FILE_PATTERNS: list[str] = [
 ]
 
 
+@functools.lru_cache(maxsize=4)
+def _tag_file_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+
+
 def is_written_tag_file(rel: str) -> bool:
-    """Whether ``rel`` (a bag path outside ``data/``) is a kind of tag file provenance writes."""
-    return any(re.fullmatch(pattern, rel) for pattern in TAG_FILE_PATTERNS)
+    """Whether ``rel`` (a bag path outside ``data/``) is a kind of tag file provenance writes (the whole
+    path matches one of :data:`TAG_FILE_PATTERNS`, tried as one pattern)."""
+    return _tag_file_pattern(tuple(TAG_FILE_PATTERNS)).fullmatch(rel) is not None
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -77,12 +84,20 @@ def manifest_text(digests: dict[str, str]) -> bytes:
     )
 
 
+# Printable ASCII words separated by single spaces: a value info_value leaves as it is.
+_PLAIN_VALUE = re.compile(r"[!-~]+(?: [!-~]+)*")
+_SPACES = re.compile(r"\s+")
+
+
 def info_value(value: object) -> str:
     """A bag-info value on one line: line breaks and tabs become spaces (no folding is ever written), and
     any control or bidi character left is escaped exactly as the terminal output escapes it."""
+    text = str(value)
+    if _PLAIN_VALUE.fullmatch(text) is not None:  # most values: nothing to change
+        return text
     from provenance.safetext import printable
 
-    return printable(re.sub(r"\s+", " ", str(value)).strip(), one_line=True)
+    return printable(_SPACES.sub(" ", text).strip(), one_line=True)
 
 
 def bag_info_text(pairs: Iterable[tuple[str, str]]) -> bytes:
