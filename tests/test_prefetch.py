@@ -70,3 +70,52 @@ def test_verification_with_the_helper_reports_the_same(
     assert helped == plain
     assert str(folder / "files" / "scan.tif") in helper.results()
     assert [p["code"] for p in plain["problems"]] == (["file.digest-mismatch"] if altered else [])
+
+
+def test_for_a_bag_the_helper_hashes_every_regular_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "a.txt").write_bytes(b"a")
+    (tmp_path / "files" / "empty").write_bytes(b"")
+    (tmp_path / "files" / "new\nline").write_bytes(b"n")  # not reported: the bag check hashes it itself
+    (tmp_path / "link").symlink_to(tmp_path / "files" / "a.txt")
+    helper = Prefetch.start(tmp_path, every=True)
+    assert helper is not None
+    assert helper.results() == {
+        str(tmp_path / "files" / "a.txt"): (1, {"sha256": hashlib.sha256(b"a").hexdigest()}),
+        str(tmp_path / "files" / "empty"): (0, {"sha256": hashlib.sha256(b"").hexdigest()}),
+    }
+    monkeypatch.setattr(prefetch_module, "MAX_PAYLOAD_ENTRIES", 2)  # past the bound: nothing, the check hashes
+    helper = Prefetch.start(tmp_path, every=True)
+    assert helper is not None and helper.results() == {}
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    helper = Prefetch.start(empty, every=True)
+    assert helper is not None and helper.results() == {}
+
+
+@pytest.mark.parametrize("change", ["none", "payload", "added"])
+def test_a_bag_verified_with_the_helper_reports_the_same(lived: World, tmp_path: Path, change: str) -> None:
+    from dataclasses import replace
+
+    from provenance.bundle.export import export_record
+    from provenance.verify.target import make_context, verify_path
+
+    bag = tmp_path / "bag"
+    export_record(lived.archive, RID, bag, history=True)
+    target = bag / "data" / "files" / f"{RID}.txt"
+    if change == "payload":
+        data = bytearray(target.read_bytes())
+        data[10] ^= 1
+        target.write_bytes(bytes(data))
+    elif change == "added":
+        (bag / "data" / "files" / "extra.txt").write_bytes(b"added after the export")
+    ctx = make_context(lived.archive.keys_dir, lived.tick())
+    plain = verify_path(bag, ctx).to_json()
+    helper = Prefetch.start(bag / "data", every=True)
+    assert helper is not None
+    helped = verify_path(bag, replace(ctx, prefetch=helper)).to_json()
+    assert helped == plain
+    assert str(target) in helper.results()
+    codes = {p["code"] for p in plain["problems"]}
+    assert ("bag.digest-mismatch" in codes) == (change == "payload")
+    assert ("bag.file-unexpected" in codes) == (change == "added")

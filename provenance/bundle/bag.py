@@ -25,6 +25,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provenance.bundle.entries import KEEP_READ, Tree
 from provenance.bundle.tagfiles import (
@@ -54,6 +55,9 @@ from provenance.model.manifest import Manifest
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
 from provenance.verify.hashing import PARALLEL_MIN_FILES, FileDigests, hash_files
+
+if TYPE_CHECKING:
+    from provenance.verify.prefetch import Prefetch
 
 # the folders of the layout provenance writes (an empty one is left for the missing file to explain)
 LAYOUT_FOLDERS = frozenset({PAYLOAD_DIR, "data/files", "data/objects", "data/objects/sha256", "provenance",
@@ -297,10 +301,12 @@ def _hash_and_compare(
     tree: Tree | None = None,
     total_bytes: int | None = None,
     tags: bool = False,
+    prefetch: Prefetch | None = None,
 ) -> dict[str, tuple[int, dict[str, str]]]:
     """Hash every file once with every algorithm needed (over ``jobs`` processes when it pays); report
     each digest that differs. An archive's members (``tree.members``) were hashed as they were read; a
-    folder's ``tags`` are hashed from the bytes its checks read (:func:`_tag_digests`)."""
+    folder's ``tags`` are hashed from the bytes its checks read (:func:`_tag_digests`); a folder's payload
+    may have been hashed by the helper ``prefetch`` while the verifier started (SHA-256 only)."""
     algorithms = tuple(sorted(set(manifests) | set(extra)))
     results: dict[str, tuple[int, dict[str, str]]] = {}
     if not algorithms:
@@ -312,26 +318,37 @@ def _hash_and_compare(
     elif tags and tree is not None:
         outcomes = _tag_digests(tree, names, algorithms)
     else:
+        prehashed = prefetch.results() if prefetch is not None and algorithms == ("sha256",) else {}
+        if prehashed:
+            done = [prehashed.get(files[rel]) for rel in names]
+            todo = [rel for rel, outcome in zip(names, done, strict=True) if outcome is None]
+        else:
+            todo = names
         sizes: list[int] | None = None
         # the sizes choose how a few files are spread over processes (many are spread by count): with
         # one process there is nothing to choose, and no stat of each is needed
-        if jobs > 1 and len(names) < PARALLEL_MIN_FILES:
+        if jobs > 1 and len(todo) < PARALLEL_MIN_FILES:
             try:
-                sizes = [os.stat(files[rel]).st_size for rel in names]
+                sizes = [os.stat(files[rel]).st_size for rel in todo]
             except OSError:
                 sizes = None
         outcomes = hash_files(
-            [files[rel] for rel in names], algorithms, jobs=jobs, sizes=sizes,
+            [files[rel] for rel in todo], algorithms, jobs=jobs, sizes=sizes,
             total_bytes=total_bytes if sizes is None else None,
-        )
+        ) if todo else []
+        if prehashed:
+            hashed = iter(outcomes)
+            outcomes = [next(hashed) if outcome is None else outcome for outcome in done]
+    checked = sorted(manifests.items())
+    hashed_bytes = 0
     for rel, outcome in zip(names, outcomes, strict=True):
         if isinstance(outcome, OSError):
             report.add(P.BUNDLE_MALFORMED, f"{rel} cannot be read: {outcome.strerror}", path=rel)
             continue
         size, digests = outcome
-        report.bytes_hashed += size
+        hashed_bytes += size
         results[rel] = (size, digests)
-        for algorithm, entries in sorted(manifests.items()):
+        for algorithm, entries in checked:
             expected = entries.get(rel)
             if expected is not None and expected != digests[algorithm]:
                 report.add(
@@ -343,6 +360,7 @@ def _hash_and_compare(
                     expected=expected,
                     found=digests[algorithm],
                 )
+    report.bytes_hashed += hashed_bytes
     return results
 
 
@@ -394,12 +412,15 @@ def _declared_bytes(tree: Tree, root_files: dict[str, str]) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1) -> BagFindings | None:
+def check_bag(
+    root: Path, tree: Tree, report: VerificationReport, jobs: int = 1, prefetch: Prefetch | None = None
+) -> BagFindings | None:
     """Check the bag at ``root`` (its entries already scanned safe into ``tree``); None when not a bag.
 
     Steps: 1. the declaration; 2. manifests and tag manifests parse (unknown algorithms refused);
     3. completeness of payload and tag files; 4. every payload and tag digest, each file read once (the
-    payload's SHA-256 is kept for the record checks, so no byte is hashed twice); 5. Payload-Oxum.
+    payload's SHA-256 is kept for the record checks, so no byte is hashed twice; a folder's payload may
+    have been hashed by ``prefetch``, forked when the verifier started); 5. Payload-Oxum.
     """
     root_files = {rel: path for rel, path in tree.files.items() if "/" not in rel}
     if not _check_declaration(root_files, tree, report):
@@ -436,6 +457,7 @@ def check_bag(root: Path, tree: Tree, report: VerificationReport, jobs: int = 1)
     _check_written_layout(tree, report)
     hashed = _hash_and_compare(
         payload, payload_manifests, P.BAG_DIGEST_MISMATCH, report, extra=("sha256",), jobs=jobs, tree=tree,
+        prefetch=prefetch,
         total_bytes=_declared_bytes(tree, root_files) if jobs > 1 and len(payload) >= PARALLEL_MIN_FILES else None,
     )
     findings.payload_sha256 = {rel: digests["sha256"] for rel, (_, digests) in hashed.items()}

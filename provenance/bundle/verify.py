@@ -216,7 +216,7 @@ def verify_tree(root: Path, tree: Tree, ctx: VerifyContext, report: Verification
     """Steps 2 to 6 on a bag already read safely into ``tree`` (a folder's, or an archive's members)."""
     view = MemberView({p: tree.members[rel] for rel, p in tree.files.items()}) if tree.members else None
     at = len(report.checks)
-    findings = bag.check_bag(root, tree, report, jobs=ctx.jobs)
+    findings = bag.check_bag(root, tree, report, jobs=ctx.jobs, prefetch=ctx.prefetch)
     if findings is None:
         report.check(BAG_CHECKS[0][0], False, "not a bag")
         return

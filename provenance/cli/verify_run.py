@@ -197,6 +197,10 @@ def verify(
 
         # a record folder: its large files are hashed by a forked helper process while the library loads
         prefetch = Prefetch.start(paths[0] / "files")
+    elif len(paths) == 1 and processes > 1 and (paths[0] / "bagit.txt").is_file() and (paths[0] / "data").is_dir():
+        from provenance import Prefetch
+
+        prefetch = Prefetch.start(paths[0] / "data", every=True)  # a bag folder: its whole payload, the same way
     ctx = replace(_context(paths, trust, archive), max_size=limit)
     if log is not None:
         ctx = replace(ctx, log=log)

@@ -1,4 +1,4 @@
-"""Hashing a record's large files while the verifier is still starting.
+"""Hashing a record's large files, or a bag's whole payload, while the verifier is still starting.
 
 A cold ``verify`` of one record spends its first fifth of a second importing the library and reading the
 trust store; a record holding one large scan then spends seconds in SHA-256. The two can run at once on
@@ -8,6 +8,12 @@ hashes at a fraction of its speed), which lists the record's ``files/`` (regular
 followed) and hashes the large ones. Step 6 of the verification takes these digests as its own: the
 bytes were read from disk by the verifier's own process tree, in the same way. Anything the helper did
 not hash, or could not report, step 6 hashes itself.
+
+A bag folder's payload is read whole by the bag check (every file against the bag's manifests), so for a
+bag the helper hashes every regular file of ``data/`` (:meth:`Prefetch.start` with ``every``), small
+ones included: for a dossier of thousands of pages that is most of a verification's work, done on the
+second core while the first imports the library. The bag check takes the SHA-256 of each file it finds
+there (a bag whose manifests name another algorithm is hashed by the check itself).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from provenance.verify.hashing import DEFAULT_ALGORITHMS, FileDigests, _Reader
 
 MIN_SIZE = 1 << 20  # smaller files cost more in Python than in SHA-256: step 6 takes them
 MAX_ENTRIES = 256  # a dossier of many files is hashed by processes in step 6 instead
+MAX_PAYLOAD_ENTRIES = 100_000  # a bag's payload: at most as many entries as a bag may hold (entries.Limits)
 
 
 def _large_files(folder: str) -> list[str]:
@@ -37,18 +44,36 @@ def _large_files(folder: str) -> list[str]:
     return found
 
 
-def _hash_into(folder: str, out: int) -> None:
-    """The helper's work: one line per file, ``size<TAB>sha256<TAB>path`` (paths hold no newline here)."""
+def _every_file(folder: str) -> list[str]:
+    """Every regular file below ``folder`` (no link followed, none stat'ed), or none past the bound."""
+    from provenance.tree_walk import TooManyEntriesError, walk
+
+    try:
+        return [entry.path for _rel, entry in walk(folder, MAX_PAYLOAD_ENTRIES) if entry.is_file(follow_symlinks=False)]
+    except (TooManyEntriesError, OSError):
+        return []
+
+
+def _hash_into(folder: str, out: int, every: bool = False) -> None:
+    """The helper's work, written once it is done (a pipe never fills while it hashes): the paths, one a
+    line, then NUL, the sizes, NUL, the SHA-256 digests, both separated by spaces, in the same order."""
     reader = _Reader()
-    for path in _large_files(folder):
+    paths: list[str] = []
+    sizes: list[str] = []
+    digests: list[str] = []
+    for path in _every_file(folder) if every else _large_files(folder):
         if "\n" in path:
             continue
         try:
-            size, digests = reader.hash(path, DEFAULT_ALGORITHMS)
+            size, hexes = reader.hash(path, DEFAULT_ALGORITHMS)
         except OSError:
-            continue  # step 6 reads it again and reports why it cannot
-        line = f"{size}\t{digests['sha256']}\t{path}\n".encode("utf-8", "surrogateescape")
-        os.write(out, line)
+            continue  # the check reads it again and reports why it cannot
+        paths.append(path)
+        sizes.append(str(size))
+        digests.append(hexes["sha256"])
+    view = memoryview(f"{chr(10).join(paths)}\0{' '.join(sizes)}\0{' '.join(digests)}".encode("utf-8", "surrogateescape"))
+    while view:
+        view = view[os.write(out, view) :]
 
 
 class Prefetch:
@@ -60,8 +85,10 @@ class Prefetch:
         self._results: dict[str, FileDigests | OSError] | None = None
 
     @classmethod
-    def start(cls, folder: Path) -> Prefetch | None:
-        """Fork the helper; None where processes cannot be forked (the verification then hashes alone)."""
+    def start(cls, folder: Path, *, every: bool = False) -> Prefetch | None:
+        """Fork the helper, which hashes the large files below ``folder`` (``every``: all its regular
+        files, a bag's payload); None where processes cannot be forked (the verification then hashes
+        alone)."""
         if not hasattr(os, "fork"):
             return None
         read, write = os.pipe()
@@ -75,7 +102,7 @@ class Prefetch:
             code = 1
             try:
                 os.close(read)
-                _hash_into(os.fspath(folder), write)
+                _hash_into(os.fspath(folder), write, every)
                 code = 0
             finally:
                 os._exit(code)
@@ -94,9 +121,12 @@ class Prefetch:
             os.close(self._pipe)
             _, status = os.waitpid(self._pid, 0)
         self._results = {}
-        if os.waitstatus_to_exitcode(status) != 0:
-            return self._results  # step 6 hashes everything itself
-        for line in b"".join(chunks).decode("utf-8", "surrogateescape").splitlines():
-            size, digest, path = line.split("\t", 2)
-            self._results[path] = (int(size), {"sha256": digest})
+        parts = b"".join(chunks).decode("utf-8", "surrogateescape").split("\0")
+        if os.waitstatus_to_exitcode(status) != 0 or len(parts) != 3:
+            return self._results  # the verification hashes everything itself
+        paths = parts[0].split("\n") if parts[0] else []
+        sizes = [int(size) for size in parts[1].split()]
+        digests = parts[2].split()
+        if len(paths) == len(sizes) == len(digests):
+            self._results = dict(zip(paths, zip(sizes, [{"sha256": d} for d in digests], strict=True), strict=True))
         return self._results
