@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -116,16 +118,40 @@ def trust_context(trust: Path, now: datetime) -> VerifyContext:
     )
 
 
+# the errors after which pathlib's exists() and is_dir() say False (any other OSError is raised)
+_ABSENT = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def _mode(path: str) -> int | None:
+    """``st_mode`` of ``path`` (links followed), or None where pathlib would say it does not exist; raises
+    the ``OSError`` pathlib raises. One stat on the text, without a Path for each name (a verify of a
+    thousand bags asks this four times a bag)."""
+    try:
+        return os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno not in _ABSENT:
+            raise
+        return None
+    except ValueError:  # an embedded NUL: pathlib says False
+        return None
+
+
 def kind_of(path: Path) -> str:
     """``record``, ``bag`` or ``archive-file`` (zip/tar), or ``missing``."""
-    if path.is_dir():
-        looks_like_bag = (path / "bagit.txt").exists() or (path / "data").is_dir()
-        return "bag" if looks_like_bag and not (path / "manifest.json").exists() else "record"
-    if path.is_file() and path.name.lower().endswith(BUNDLE_SUFFIXES):
+    text = os.fspath(path)
+    mode = _mode(text)
+    if mode is not None and stat.S_ISDIR(mode):
+        if _mode(os.path.join(text, "bagit.txt")) is not None:
+            looks_like_bag = True
+        else:
+            data = _mode(os.path.join(text, "data"))
+            looks_like_bag = data is not None and stat.S_ISDIR(data)
+        return "bag" if looks_like_bag and _mode(os.path.join(text, "manifest.json")) is None else "record"
+    if mode is not None and stat.S_ISREG(mode) and path.name.lower().endswith(BUNDLE_SUFFIXES):
         return "archive-file"
-    if path.is_file() and path.name == "manifest.json":
+    if mode is not None and stat.S_ISREG(mode) and path.name == "manifest.json":
         return "record"
-    return "missing" if not path.exists() else "unknown"
+    return "missing" if mode is None else "unknown"
 
 
 def verify_path(path: Path, ctx: VerifyContext) -> VerificationReport:
