@@ -197,7 +197,7 @@ def decode_tag_file(data: bytes, name: str) -> str:
 
 
 def _lines(text: str) -> list[str]:
-    lines = re.split(r"\r\n|\r|\n", text)
+    lines = text.split("\n") if "\r" not in text else re.split(r"\r\n|\r|\n", text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
