@@ -183,15 +183,14 @@ def _explain(report: VerificationReport, manifest: Manifest, root: Path, ctx: Ve
 
 def _check_payload_layout(tree: Tree, report: VerificationReport) -> None:
     """Step 5: the payload holds the record's files and history objects, nothing else."""
-    for rel in sorted(tree.files):
-        if rel.startswith(tagfiles.PAYLOAD_DIR + "/") and not rel.startswith(
-            (tagfiles.FILES_DIR + "/", tagfiles.OBJECTS_DIR + "/")
-        ):
-            report.add(
-                P.FILE_UNEXPECTED,
-                f"{rel} is in the payload but is neither a file of the record nor a stored version",
-                path=rel,
-            )
+    kept = (tagfiles.FILES_DIR + "/", tagfiles.OBJECTS_DIR + "/")
+    payload = tagfiles.PAYLOAD_DIR + "/"
+    for rel in sorted(rel for rel in tree.files if rel.startswith(payload) and not rel.startswith(kept)):
+        report.add(
+            P.FILE_UNEXPECTED,
+            f"{rel} is in the payload but is neither a file of the record nor a stored version",
+            path=rel,
+        )
 
 
 def _mark(report: VerificationReport, at: int, checks: list[tuple[str, tuple[P, ...]]]) -> None:
