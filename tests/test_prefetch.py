@@ -87,6 +87,17 @@ def test_for_a_bag_the_helper_hashes_every_regular_file(tmp_path: Path, monkeypa
     monkeypatch.setattr(prefetch_module, "MAX_PAYLOAD_ENTRIES", 2)  # past the bound: nothing, the check hashes
     helper = Prefetch.start(tmp_path, every=True)
     assert helper is not None and helper.results() == {}
+    monkeypatch.setattr(prefetch_module, "MAX_PAYLOAD_ENTRIES", 100)
+    monkeypatch.setattr(prefetch_module, "MIN_SIZE", 4)  # large files: 4 bytes or more …
+    monkeypatch.setattr(prefetch_module, "PARALLEL_MIN_BYTES", 8)  # … holding 8: the check spreads them
+    (tmp_path / "files" / "b.bin").write_bytes(b"1234")
+    (tmp_path / "files" / "c.bin").write_bytes(b"5678")
+    helper = Prefetch.start(tmp_path, every=True)
+    assert helper is not None
+    assert set(helper.results()) == {str(tmp_path / "files" / "a.txt"), str(tmp_path / "files" / "empty")}
+    (tmp_path / "files" / "c.bin").unlink()  # one large file of 4 bytes: below the bound, hashed here
+    helper = Prefetch.start(tmp_path, every=True)
+    assert helper is not None and str(tmp_path / "files" / "b.bin") in helper.results()
     empty = tmp_path / "nothing"
     empty.mkdir()
     helper = Prefetch.start(empty, every=True)

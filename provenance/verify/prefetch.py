@@ -12,8 +12,9 @@ not hash, or could not report, step 6 hashes itself.
 A bag folder's payload is read whole by the bag check (every file against the bag's manifests), so for a
 bag the helper hashes every regular file of ``data/`` (:meth:`Prefetch.start` with ``every``), small
 ones included: for a dossier of thousands of pages that is most of a verification's work, done on the
-second core while the first imports the library. The bag check takes the SHA-256 of each file it finds
-there (a bag whose manifests name another algorithm is hashed by the check itself).
+second core while the first imports the library. (When the large files hold 64 MiB or more, the helper
+leaves them to the bag check, which spreads them over processes.) The bag check takes the SHA-256 of each
+file it finds there (a bag whose manifests name another algorithm is hashed by the check itself).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import os
 import stat
 from pathlib import Path
 
-from provenance.verify.hashing import DEFAULT_ALGORITHMS, FileDigests, _Reader
+from provenance.verify.hashing import DEFAULT_ALGORITHMS, PARALLEL_MIN_BYTES, FileDigests, _Reader
 
 MIN_SIZE = 1 << 20  # smaller files cost more in Python than in SHA-256: step 6 takes them
 MAX_ENTRIES = 256  # a dossier of many files is hashed by processes in step 6 instead
@@ -44,14 +45,20 @@ def _large_files(folder: str) -> list[str]:
     return found
 
 
-def _every_file(folder: str) -> list[str]:
-    """Every regular file below ``folder`` (no link followed, none stat'ed), or none past the bound."""
+def _payload_files(folder: str) -> list[str]:
+    """The regular files below ``folder`` (no link followed), or none past the bound: every one, unless
+    the large ones hold PARALLEL_MIN_BYTES or more, which the bag check then spreads over processes (this
+    helper is one process): the small ones only."""
     from provenance.tree_walk import TooManyEntriesError, walk
 
     try:
-        return [entry.path for _rel, entry in walk(folder, MAX_PAYLOAD_ENTRIES) if entry.is_file(follow_symlinks=False)]
+        found = [(entry.path, entry.stat(follow_symlinks=False).st_size)
+                 for _rel, entry in walk(folder, MAX_PAYLOAD_ENTRIES) if entry.is_file(follow_symlinks=False)]
     except (TooManyEntriesError, OSError):
         return []
+    if sum(size for _path, size in found if size >= MIN_SIZE) >= PARALLEL_MIN_BYTES:
+        return [path for path, size in found if size < MIN_SIZE]
+    return [path for path, _size in found]
 
 
 def _hash_into(folder: str, out: int, every: bool = False) -> None:
@@ -61,7 +68,7 @@ def _hash_into(folder: str, out: int, every: bool = False) -> None:
     paths: list[str] = []
     sizes: list[str] = []
     digests: list[str] = []
-    for path in _every_file(folder) if every else _large_files(folder):
+    for path in _payload_files(folder) if every else _large_files(folder):
         if "\n" in path:
             continue
         try:
