@@ -463,3 +463,16 @@ class StagedRecord:
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def discarded_on_failure(self) -> Iterator[None]:
+        """Discard the stage when the block fails: the record stays as it was. An ``OSError`` is raised as
+        ``StorageError(io.write-failed)`` naming the record's folder, anything else as it is."""
+        try:
+            yield
+        except OSError as exc:
+            self.discard()
+            raise fsio.storage_error("write record", self.target, exc) from exc
+        except BaseException:
+            self.discard()
+            raise
