@@ -45,6 +45,17 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def removed_on_failure(path: Path) -> Iterator[None]:
+    """Remove ``path`` (a file the block is writing) when the block fails, then raise what it raised."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+
+
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, fsync, and rename.
 
@@ -54,7 +65,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = Tru
     """
     tmp = path.with_name(f".{path.name}.tmp-{os.urandom(6).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
+    with removed_on_failure(tmp):
         with os.fdopen(fd, "wb", closefd=True) as handle:
             handle.write(data)
             handle.flush()
@@ -62,10 +73,6 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = Tru
                 os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
     if sync:
         fsync_dir(path.parent)
 
@@ -76,7 +83,7 @@ def write_new(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) 
     ``FileExistsError`` when ``path`` exists (nothing is replaced), ``OSError``; a failed write removes it.
     """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
+    with removed_on_failure(path):
         try:
             view = memoryview(data)
             while view:
@@ -86,10 +93,6 @@ def write_new(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) 
                 os.fsync(fd)
         finally:
             os.close(fd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise
     if sync:
         fsync_dir(path.parent)
 
