@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provenance.errors import ErrorCode, InputError
-from provenance.model.manifest import (
-    FileEntry,
-    Note,
-    NoteTarget,
-    State,
-    TextPositionSelector,
-    TextQuoteSelector,
-)
+from provenance.model.manifest import Note, NoteTarget, TextPositionSelector, TextQuoteSelector
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from provenance.model.manifest import FileEntry, State
 
 CONTEXT_WIDTH = 32
 MAX_SUGGEST_CHARS = 1 << 20  # suggestions look at the first MiB of a text: bounded time on huge files
