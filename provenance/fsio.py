@@ -56,6 +56,19 @@ def removed_on_failure(path: Path) -> Iterator[None]:
         raise
 
 
+def fsync_tree(root: Path) -> None:
+    """Flush every file below ``root`` and every folder, ``root`` included: a folder written without a flush
+    per file (an export being built beside its place) is on disk once this returns. Raises ``OSError``."""
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
+
+
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, fsync, and rename.
 

@@ -58,6 +58,17 @@ def test_removed_on_failure_removes_the_file_and_raises_what_the_block_raised(tm
         raise ValueError("before the file was made")
 
 
+def test_fsync_tree_flushes_every_file_and_folder_below(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for rel in ("top", "a/one", "a/b/two"):
+        (tmp_path / rel).write_bytes(rel.encode())
+    flushed: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (flushed.append(fd), real_fsync(fd))[1])
+    fsio.fsync_tree(tmp_path)
+    assert len(flushed) == 3 + 3  # three files, three folders (the root included)
+
+
 def test_write_new_refuses_an_existing_file_and_leaves_it(tmp_path: Path) -> None:
     target = tmp_path / "taken"
     fsio.write_new(target, b"first", mode=0o600)
