@@ -176,8 +176,9 @@ def record_row(record_dir: Path) -> tuple[os.stat_result, str, dict[str, Any]]:
     return info, hashlib.sha256(data).hexdigest(), document
 
 
-def index_record(db: sqlite3.Connection, archive: Archive, record_id: str) -> None:
-    """(Re)index one record from its manifest on disk; a record that is gone (or unreadable) is removed."""
+def index_record(db: sqlite3.Connection, archive: Archive, record_id: str) -> bool:
+    """(Re)index one record from its manifest on disk; a record that is gone (or unreadable) is removed.
+    Returns whether the record is in the index now."""
     record_dir = archive.records_dir / record_id
     old = db.execute("SELECT id FROM records WHERE record = ?", (record_id,)).fetchone()
     if old is not None:
@@ -185,8 +186,9 @@ def index_record(db: sqlite3.Connection, archive: Archive, record_id: str) -> No
     try:
         info, digest, document = record_row(record_dir)
     except (OSError, ValueError):
-        return
+        return False
     _insert(db, record_id, record_dir, info, digest, document)
+    return True
 
 
 def _delete(db: sqlite3.Connection, rowid: int) -> None:
@@ -283,15 +285,7 @@ def rebuild(archive: Archive, db: sqlite3.Connection | None = None) -> int:
             for statement in SCHEMA.split(";"):  # not executescript: it would COMMIT the transaction first
                 if statement.strip():
                     db.execute(statement)
-            count = 0
-            for record_id, _info in _live_records(archive):
-                record_dir = archive.records_dir / record_id
-                try:
-                    info, digest, document = record_row(record_dir)
-                except (OSError, ValueError):
-                    continue
-                _insert(db, record_id, record_dir, info, digest, document)
-                count += 1
+            count = sum(index_record(db, archive, record_id) for record_id, _info in _live_records(archive))
             db.execute("INSERT INTO docs(docs, rank) VALUES ('rank', ?)", (RANK,))
             _set_meta(db, "schema", SCHEMA_VERSION)
             _set_meta(db, "records_stamp", stamp)
