@@ -36,13 +36,17 @@ def storage_error(action: str, path: Path, exc: OSError) -> StorageError:
     )
 
 
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry to disk so that a rename in it survives a crash."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+def _fsync(path: str | Path, flags: int = os.O_RDONLY) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry to disk so that a rename in it survives a crash."""
+    _fsync(path, os.O_RDONLY | os.O_DIRECTORY)
 
 
 @contextlib.contextmanager
@@ -61,11 +65,7 @@ def fsync_tree(root: Path) -> None:
     per file (an export being built beside its place) is on disk once this returns. Raises ``OSError``."""
     for dirpath, _dirs, names in os.walk(root):
         for name in names:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync(os.path.join(dirpath, name))
         fsync_dir(Path(dirpath))
 
 
