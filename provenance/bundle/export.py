@@ -258,11 +258,7 @@ def _write_folder(plan: _Plan, target: Path) -> None:
         else:
             assert entry.source is not None
             shutil.copyfile(entry.source, path)
-    for dirpath, _dirs, files in os.walk(target):
-        for name in files:
-            with open(os.path.join(dirpath, name), "rb") as handle:
-                os.fsync(handle.fileno())
-        fsio.fsync_dir(Path(dirpath))
+    fsio.fsync_tree(target)  # every file and folder of the bag on disk before it is renamed into place
 
 
 def _open_entry(entry: _Entry) -> contextlib.AbstractContextManager[IO[bytes]]:
