@@ -308,8 +308,8 @@ _PLAIN_NAMES = re.compile(r"[A-Za-z0-9._-]{1,255}(?:/[A-Za-z0-9._-]{1,255})*")
 _BY_NAME = operator.attrgetter("name")
 
 
-def _admit_plain(names: EntryNames, tree: Tree, prefix: str, entries: list[os.DirEntry[str]],
-                 stack: list[tuple[str, str]]) -> bool:
+def _admit_plain(names: EntryNames, tree: Tree, prefix: str, parents: list[str], entries: list[os.DirEntry[str]],
+                 stack: list[tuple[str, str, list[str]]]) -> bool:
     """Admit the entries of the folder ``prefix`` (scanned safe already) as :meth:`EntryNames.admit` would,
     one dictionary step an entry; False (nothing done) when a name or the folder is not plain enough.
 
@@ -317,7 +317,8 @@ def _admit_plain(names: EntryNames, tree: Tree, prefix: str, entries: list[os.Di
     above: no control character, backslash, drive letter, ``..`` or empty segment, valid UTF-8, at most 255
     bytes a segment), the longest path is within MAX_PATH_BYTES, the folder's ancestors are folders, and
     the entries stay within the entry limit. A name that repeats a collision key, or a file whose key is
-    already a folder's, is handed to admit, which refuses it with its own words."""
+    already a folder's, is handed to admit, which refuses it with its own words. ``parents`` are the
+    collision keys of the folder and its ancestors (what admit computes for each entry below it)."""
     if not entries or names.count + len(entries) > names.limits.max_entries:
         return False
     listed = [entry.name for entry in entries]
@@ -325,11 +326,12 @@ def _admit_plain(names: EntryNames, tree: Tree, prefix: str, entries: list[os.Di
         return False
     if len(prefix.encode("utf-8")) + max(map(len, listed)) + 1 > MAX_PATH_BYTES:  # + 1: a folder's "/"
         return False
-    parents = [collision_key(prefix[:end]) for end in range(len(prefix)) if prefix[end] == "/"]
-    if any(names.kinds.get(parent) == "file" for parent in parents):
-        return False
-    base = collision_key(prefix[:-1]) + "/" if prefix else ""
-    seen, kinds, implied = names.seen, names.kinds, names.implied
+    kinds = names.kinds
+    for parent in parents:
+        if kinds.get(parent) == "file":
+            return False
+    base = parents[-1] + "/" if parents else ""
+    seen, implied = names.seen, names.implied
     admitted = False
     for entry in entries:
         rel = prefix + entry.name
@@ -340,10 +342,11 @@ def _admit_plain(names: EntryNames, tree: Tree, prefix: str, entries: list[os.Di
         if not folder and not entry.is_file(follow_symlinks=False):
             names.refuse(rel, "is a device, fifo or socket", "special file")
             continue
-        key = base + entry.name.lower()
+        key = base + entry.name.lower()  # collision_key(rel): NFC and casefold leave a plain name as lower()
         if key in seen or (not folder and key in implied):
             if names.admit(rel + "/" if folder else rel, "folder" if folder else "file") is None:
                 continue
+            key = collision_key(rel)
         else:
             if not admitted:  # what admit adds for each entry it admits: the same parents for all of them
                 implied.update(parents)
@@ -353,7 +356,7 @@ def _admit_plain(names: EntryNames, tree: Tree, prefix: str, entries: list[os.Di
             kinds[key] = "folder" if folder else "file"
         if folder:
             tree.folders.add(rel)
-            stack.append((entry.path, rel + "/"))
+            stack.append((entry.path, rel + "/", [*parents, key]))
         else:
             tree.files[rel] = entry.path
     return True
@@ -367,16 +370,16 @@ def scan_tree(root: Path, limits: Limits = DEFAULT_LIMITS) -> Tree:
     """
     tree = Tree()
     names = EntryNames(limits)
-    stack: list[tuple[str, str]] = [(os.fspath(root), "")]
+    stack: list[tuple[str, str, list[str]]] = [(os.fspath(root), "", [])]
     while stack:
-        folder, prefix = stack.pop()
+        folder, prefix, parents = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=_BY_NAME)
         except OSError as exc:
             raise reject(
                 P.BUNDLE_MALFORMED, f"cannot read {prefix or '.'}: {exc.strerror}", path=prefix
             ) from exc
-        if _admit_plain(names, tree, prefix, entries, stack):
+        if _admit_plain(names, tree, prefix, parents, entries, stack):
             continue
         for entry in entries:
             name = prefix + entry.name
@@ -386,7 +389,7 @@ def scan_tree(root: Path, limits: Limits = DEFAULT_LIMITS) -> Tree:
                 rel = names.admit(name + "/", "folder")
                 if rel is not None:
                     tree.folders.add(rel)
-                    stack.append((entry.path, rel + "/"))
+                    stack.append((entry.path, rel + "/", [*parents, collision_key(rel)]))
             elif entry.is_file(follow_symlinks=False):
                 rel = names.admit(name, "file")
                 if rel is not None:
