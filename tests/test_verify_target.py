@@ -86,3 +86,26 @@ def test_an_error_other_than_absence_is_raised_as_pathlib_raises_it(
         _pathlib_kind(tmp_path / "guarded")
     with pytest.raises(PermissionError):
         kind_of(tmp_path / "guarded")
+
+
+@pytest.mark.parametrize("before", [None, "__all__", "some_plugin"])
+def test_verify_path_leaves_the_plugin_setting_as_it_found_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: str | None
+) -> None:
+    from datetime import UTC, datetime
+
+    from provenance.verify.target import make_context, verify_path
+
+    if before is None:
+        monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    else:
+        monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", before)
+    seen: list[str | None] = []
+    from provenance.verify import target
+
+    monkeypatch.setattr(target, "_verify_path", lambda path, ctx: seen.append(
+        os.environ.get("PYDANTIC_DISABLE_PLUGINS")) or "report")
+    (tmp_path / "keys").mkdir()
+    verify_path(tmp_path / "missing", make_context(tmp_path / "keys", datetime.now(UTC)))
+    assert seen == ["__all__"]  # off while it verifies
+    assert os.environ.get("PYDANTIC_DISABLE_PLUGINS") == before

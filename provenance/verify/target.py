@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the library is imported by the functions that use it: kind_
     from provenance.verify.record import VerifyContext
 
 BUNDLE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+_PLUGINS, _NO_PLUGINS = "PYDANTIC_DISABLE_PLUGINS", "__all__"
 
 
 @contextmanager
@@ -30,15 +31,21 @@ def without_pydantic_plugins() -> Iterator[None]:
     a verification (the state's and the events' serializers), so the whole verification runs without
     them; this also spares each process the scan of every installed package's entry points.
     """
-    previous = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
-    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    previous = os.environ.get(_PLUGINS)
+    os.environ[_PLUGINS] = _NO_PLUGINS
     try:
         yield
     finally:
         if previous is None:
-            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+            del os.environ[_PLUGINS]
         else:
-            os.environ["PYDANTIC_DISABLE_PLUGINS"] = previous
+            os.environ[_PLUGINS] = previous
+
+
+def pydantic_plugins_off() -> None:
+    """Pydantic plugins off for the rest of this process's life: for a process that only verifies (a
+    worker of :func:`provenance.verify.batch.verify_batch`), which :func:`verify_path` then leaves as is."""
+    os.environ[_PLUGINS] = _NO_PLUGINS
 
 
 def _build_validators() -> None:
@@ -156,6 +163,8 @@ def kind_of(path: Path) -> str:
 
 def verify_path(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder, a bag folder, or a bundle archive; never raises for what it finds."""
+    if os.environ.get(_PLUGINS) == _NO_PLUGINS:  # off already (a batch's worker turns them off once)
+        return _verify_path(path, ctx)
     with without_pydantic_plugins():
         return _verify_path(path, ctx)
 
