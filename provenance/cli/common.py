@@ -55,7 +55,8 @@ def open_archive(path: Path | None) -> Archive:
 
 def _terminal_prompt(what: str, confirm: bool) -> bytes:
     """Ask for a passphrase on the terminal, never echoed (twice when ``confirm``)."""
-    from provenance import ErrorCode, KeyStoreError
+    from provenance import ErrorCode
+    from provenance.exceptions import KeyStoreError
 
     if not sys.stdin.isatty():
         raise KeyStoreError(
@@ -99,6 +100,6 @@ def load_signer(
 
 
 def parse_role(value: str) -> Role:
-    from provenance import parse_role as parse
+    from provenance.keyring import parse_role as parse
 
     return parse(value)

@@ -21,8 +21,9 @@ def import_notes(
     json_out: bool,
 ) -> None:
     """``note RECORD --from-annotations FILE``: read and check the collection, then sign its notes."""
-    from provenance import EventType, read_annotations
+    from provenance import EventType
     from provenance import import_notes as sign_notes
+    from provenance.publishing import read_annotations
 
     arch = open_archive(archive)
     arch.require_record(record)
@@ -74,7 +75,7 @@ def register(app: typer.Typer) -> None:
         """
         import sys
 
-        from provenance import edition
+        from provenance.publishing import edition
 
         made = edition(target, format="page", out=out, archive=archive, trust=trust, allow_untrusted=force, now=now())
         summary = made.to_json()

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from provenance import AttachRole, Profile, WrittenNoteKind
 from provenance.cli.common import (
     ArchiveOpt,
     JsonOpt,
@@ -21,6 +20,7 @@ from provenance.cli.common import (
     passphrase_source,
     printable,
 )
+from provenance.records import AttachRole, Profile, WrittenNoteKind
 
 if TYPE_CHECKING:
     from provenance import Archive, EventType, Signer
@@ -133,7 +133,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance ingest telegram-23256.txt --title "Mao Zedong to Filippov [Stalin]" --source "APRF f. 45"
         """
-        from provenance import ingest_file, parse_copies
+        from provenance import ingest_file
+        from provenance.records import parse_copies
 
         arch = open_archive(archive)
         overrides: dict[str, Any] = {
@@ -222,8 +223,9 @@ def register(app: typer.Typer) -> None:
         Example: provenance note telegram-23256 --quote "Kim II Sung" --text "OCR-like misreading of Kim Il Sung"
         (or: provenance note telegram-23256 --from-annotations notes.jsonld)
         """
-        from provenance import ErrorCode, EventType, UsageError
+        from provenance import ErrorCode, EventType
         from provenance import note as add_note
+        from provenance.exceptions import UsageError
 
         if from_annotations is not None:
             from provenance.cli.reader_cmds import import_notes
@@ -271,8 +273,9 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance custody telegram-23256 --from "Archive of the President" --to "Wilson Center"
         """
-        from provenance import ErrorCode, EventType, UsageError
+        from provenance import ErrorCode, EventType
         from provenance import custody as transfer_custody
+        from provenance.exceptions import UsageError
 
         # checked here, before any passphrase is asked for: one clear line (and --json) like every refusal
         missing = [name for name, value in (("--from", from_), ("--to", to)) if not (value or "").strip()]
@@ -379,8 +382,10 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance catalogue telegram-23256 --set "source=APRF, f. 45, op. 1, d. 340" --reason "citation found"
         """
-        from provenance import CATALOGUE_FIELDS, ErrorCode, EventType, UsageError, parse_copies
+        from provenance import ErrorCode, EventType
         from provenance import change_catalogue as change_metadata
+        from provenance.exceptions import UsageError
+        from provenance.records import CATALOGUE_FIELDS, parse_copies
 
         changes: dict[str, Any] = {}
         for item in set_ or []:

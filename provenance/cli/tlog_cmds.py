@@ -42,8 +42,8 @@ def enable_log(
     archive: Archive, origin: str | None, passphrase_file: Path | None, rounds: int | None = None
 ) -> dict[str, object]:
     """Make the log key when there is none, then backfill every event and sign the first checkpoint."""
-    from provenance import enable_log as start_log
     from provenance.cli.common import passphrase_source
+    from provenance.transparency import enable_log as start_log
 
     return start_log(archive, origin, passphrase=passphrase_source(passphrase_file), rounds=rounds, now=now())
 
@@ -77,7 +77,7 @@ def tlog_checkpoint(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> No
 
     Example: provenance tlog checkpoint > checkpoint-$(date +%F)
     """
-    from provenance import log_checkpoint
+    from provenance.transparency import log_checkpoint
 
     doc = log_checkpoint(open_archive(archive))
     if json_out:
@@ -97,7 +97,7 @@ def tlog_prove(
 
     Example: provenance tlog prove --from 120 > proof.txt
     """
-    from provenance import consistency_proof
+    from provenance.transparency import consistency_proof
 
     doc = consistency_proof(open_archive(archive), from_size, to_size)
     if json_out:
@@ -117,7 +117,7 @@ def tlog_cosign(
 
     Example: provenance tlog cosign --add cosignature.txt
     """
-    from provenance import add_cosignatures
+    from provenance.transparency import add_cosignatures
 
     doc = add_cosignatures(open_archive(archive), add)
     if json_out:
@@ -138,7 +138,7 @@ def tlog_timestamp(
 
     Example: provenance tlog timestamp --tsa http://timestamp.example.org/tsr
     """
-    from provenance import timestamp_checkpoint
+    from provenance.transparency import timestamp_checkpoint
 
     doc = timestamp_checkpoint(open_archive(archive), tsa, timeout=timeout)
     if json_out:
@@ -167,8 +167,8 @@ def witness_init(
 
     Example: provenance witness init --state ~/witness --name witness.example.org --log "$(cat logkey)"
     """
-    from provenance import witness_init as make_witness
     from provenance.cli.common import passphrase_source
+    from provenance.transparency import witness_init as make_witness
 
     doc = make_witness(
         state, name=name, logs=log, kdf_rounds=kdf_rounds, passphrase=passphrase_source(passphrase_file), now=now()
@@ -191,8 +191,8 @@ def witness_cosign(
 
     Example: provenance witness cosign request.txt --state ~/witness > cosignature.txt
     """
-    from provenance import witness_cosign as cosign
     from provenance.cli.common import passphrase_source
+    from provenance.transparency import witness_cosign as cosign
 
     doc = cosign(state, request, passphrase=passphrase_source(passphrase_file), now=now())
     if json_out:
