@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import typer
+from provenance.cli.arg_table import ARCHIVE, JSON, KEY, PASSPHRASE_FILE, ROLE
+from provenance.cli.arg_typer import declaration
 
 # re-exported: every command module takes its output helpers from here
 from provenance.cli.output import console as console
@@ -19,32 +20,12 @@ from provenance.cli.output import table_box as table_box
 if TYPE_CHECKING:
     from provenance import Archive, EventType, Passphrase, Role, Signer
 
-ArchiveOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--archive",
-        "-A",
-        help="Archive folder (default: $PROVENANCE_ARCHIVE, else the current folder).",
-        show_default=False,
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
-KeyOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--key", "-k", help="Signing key: id, shortened id or name (default: configured, else the only one)."
-    ),
-]
-PassFileOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--passphrase-file",
-        help="Read the key's passphrase from this file (else $PROVENANCE_PASSPHRASE, else a prompt).",
-    ),
-]
-RoleOpt = Annotated[
-    str | None, typer.Option("--role", help="Sign in this role of the key (default: the first one allowed).")
-]
+# the options every command shares, each declared once (provenance.cli.arg_table)
+ArchiveOpt = Annotated[Path | None, declaration(ARCHIVE)]
+JsonOpt = Annotated[bool, declaration(JSON)]
+KeyOpt = Annotated[str | None, declaration(KEY)]
+PassFileOpt = Annotated[Path | None, declaration(PASSPHRASE_FILE)]
+RoleOpt = Annotated[str | None, declaration(ROLE)]
 
 
 def open_archive(path: Path | None) -> Archive:
