@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from provenance.cli.arg_table import ARCHIVE, JSON, KEY, PASSPHRASE_FILE, ROLE
-from provenance.cli.arg_typer import declaration
+from provenance.cli.arg_typer import declaration, parameter
 
 # re-exported: every command module takes its output helpers from here
 from provenance.cli.output import console as console
@@ -26,6 +31,37 @@ JsonOpt = Annotated[bool, declaration(JSON)]
 KeyOpt = Annotated[str | None, declaration(KEY)]
 PassFileOpt = Annotated[Path | None, declaration(PASSPHRASE_FILE)]
 RoleOpt = Annotated[str | None, declaration(ROLE)]
+
+
+@dataclass(frozen=True)
+class Signing:
+    """The options of every command that signs an event, as :func:`signs` hands them to it."""
+
+    key: str | None
+    passphrase_file: Path | None
+    role: str | None
+    archive: Path | None
+    json_out: bool
+
+
+SIGNING = (KEY, PASSPHRASE_FILE, ROLE, ARCHIVE, JSON)
+
+
+def signs(body: Callable[..., None]) -> Callable[..., None]:
+    """A command that signs an event: ``body``'s last parameter, ``signing: Signing``, is shown to typer as
+    the options --key, --passphrase-file, --role, --archive and --json (in that order, after its own)."""
+    hints = typing.get_type_hints(body, include_extras=True)
+    own = [p.replace(annotation=hints[p.name]) for p in inspect.signature(body).parameters.values()]
+    own = [p for p in own if p.name != "signing"]
+    params = [*own, *(parameter(arg) for arg in SIGNING)]
+
+    @functools.wraps(body)
+    def command(**values: Any) -> None:
+        body(**{p.name: values.pop(p.name) for p in own}, signing=Signing(**values))
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
 
 
 def open_archive(path: Path | None) -> Archive:
