@@ -16,6 +16,7 @@ from provenance.cli.arg_typer import declaration, parameter
 
 # re-exported: every command module takes its output helpers from here
 from provenance.cli.output import console as console
+from provenance.cli.output import emit as emit
 from provenance.cli.output import emit_json as emit_json
 from provenance.cli.output import json_safe as json_safe
 from provenance.cli.output import now as now

@@ -48,6 +48,14 @@ def emit_json(document: Any) -> None:
     sys.stdout.flush()
 
 
+def emit(document: Any, json_out: bool, text: str) -> None:
+    """A command's result: its JSON document under --json, else ``text`` as it is (its own newlines)."""
+    if json_out:
+        emit_json(document)
+    else:
+        sys.stdout.write(text)
+
+
 @functools.cache
 def _safe_console_class() -> type[Console]:
     from rich.console import Console

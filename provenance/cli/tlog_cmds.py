@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provenance.cli.common import ArchiveOpt, JsonOpt, PassFileOpt, emit_json, now, open_archive
+from provenance.cli.common import ArchiveOpt, JsonOpt, PassFileOpt, emit, now, open_archive
 
 if TYPE_CHECKING:
     from provenance import Archive
@@ -64,11 +64,8 @@ def tlog_init(
     Example: provenance tlog init --origin archive.example.org/korea-1951
     """
     doc = enable_log(open_archive(archive), origin, passphrase_file, kdf_rounds)
-    if json_out:
-        emit_json(doc)
-    else:
-        state = "logged" if doc["created"] else "already logged"
-        print(f"{state}: {doc['origin']}, {doc['size']} leaves; log key {doc['note_verifier_key']}")
+    state = "logged" if doc["created"] else "already logged"
+    emit(doc, json_out, f"{state}: {doc['origin']}, {doc['size']} leaves; log key {doc['note_verifier_key']}\n")
 
 
 @tlog_app.command("checkpoint")
@@ -80,10 +77,7 @@ def tlog_checkpoint(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> No
     from provenance.transparency import log_checkpoint
 
     doc = log_checkpoint(open_archive(archive))
-    if json_out:
-        emit_json(doc)
-    else:
-        print(doc["checkpoint"], end="")
+    emit(doc, json_out, doc["checkpoint"])
 
 
 @tlog_app.command("prove")
@@ -100,10 +94,7 @@ def tlog_prove(
     from provenance.transparency import consistency_proof
 
     doc = consistency_proof(open_archive(archive), from_size, to_size)
-    if json_out:
-        emit_json(doc)
-    else:
-        print("".join(line + "\n" for line in doc["proof"]), end="")
+    emit(doc, json_out, "".join(line + "\n" for line in doc["proof"]))
 
 
 @tlog_app.command("cosign")
@@ -120,10 +111,7 @@ def tlog_cosign(
     from provenance.transparency import add_cosignatures
 
     doc = add_cosignatures(open_archive(archive), add)
-    if json_out:
-        emit_json(doc)
-    else:
-        print(f"added {len(doc['added'])} cosignature(s)")
+    emit(doc, json_out, f"added {len(doc['added'])} cosignature(s)\n")
 
 
 @tlog_app.command("timestamp")
@@ -141,10 +129,7 @@ def tlog_timestamp(
     from provenance.transparency import timestamp_checkpoint
 
     doc = timestamp_checkpoint(open_archive(archive), tsa, timeout=timeout)
-    if json_out:
-        emit_json(doc)
-    else:
-        print(f"{doc['origin']} at size {doc['size']} existed at {doc['time']} (RFC 3161, {tsa})")
+    emit(doc, json_out, f"{doc['origin']} at size {doc['size']} existed at {doc['time']} (RFC 3161, {tsa})\n")
 
 
 # -- witness -------------------------------------------------------------------------------------------
@@ -173,10 +158,7 @@ def witness_init(
     doc = make_witness(
         state, name=name, logs=log, kdf_rounds=kdf_rounds, passphrase=passphrase_source(passphrase_file), now=now()
     )
-    if json_out:
-        emit_json(doc)
-    else:
-        print(doc["note_verifier_key"])
+    emit(doc, json_out, f"{doc['note_verifier_key']}\n")
 
 
 @witness_app.command("cosign")
@@ -195,7 +177,4 @@ def witness_cosign(
     from provenance.transparency import witness_cosign as cosign
 
     doc = cosign(state, request, passphrase=passphrase_source(passphrase_file), now=now())
-    if json_out:
-        emit_json(doc)
-    else:
-        print(doc["cosignature"], end="")
+    emit(doc, json_out, doc["cosignature"])
