@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +50,7 @@ SIGNING = (KEY, PASSPHRASE_FILE, ROLE, ARCHIVE, JSON)
 def signs(body: Callable[..., None]) -> Callable[..., None]:
     """A command that signs an event: ``body``'s last parameter, ``signing: Signing``, is shown to typer as
     the options --key, --passphrase-file, --role, --archive and --json (in that order, after its own)."""
-    hints = typing.get_type_hints(body, include_extras=True)
+    hints = inspect.get_annotations(body, eval_str=True)  # what typer would evaluate (no second pass)
     own = [p.replace(annotation=hints[p.name]) for p in inspect.signature(body).parameters.values()]
     own = [p for p in own if p.name != "signing"]
     params = [*own, *(parameter(arg) for arg in SIGNING)]
