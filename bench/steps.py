@@ -37,6 +37,7 @@ STEPS: dict[str, list[tuple[str, str]]] = {
         ("_read_manifest", "1. read the manifest (strict JSON, layout, schema)"),
         ("_schema_problems", "   of which: schema (pydantic)"),
         ("check_chain", "2. chain (canonical bytes and digest of each event)"),
+        ("_canonical_events", "2. chain (canonical bytes and digest of each event)"),
         ("check_signatures", "3-4. signatures (Ed25519) and signers"),
         ("check_state", "5. state digest"),
         ("check_payload", "6. files (walk, hash, compare)"),

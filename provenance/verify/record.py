@@ -25,24 +25,31 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
+from provenance.canonical import StrictJSONError, canonical_bytes, dumps_pretty, loads_strict
 from provenance.fsio import read_limited
 from provenance.keys import TrustStore, card_public_key
 from provenance.manifest_io import (
     MAX_MANIFEST_BYTES,
-    event_digest,
+    digest_bytes,
     event_signing_bytes,
     manifest_bytes,
     state_digest,
 )
 from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
 from provenance.model.keycard import KeyCard
-from provenance.model.manifest import MANIFEST_FORMAT, SIGNED_EVENT_FIELDS, Event, Manifest
+from provenance.model.manifest import (
+    EVENT_SIGNING_CONTEXT,
+    MANIFEST_FORMAT,
+    SIGNED_EVENT_FIELDS,
+    Event,
+    Manifest,
+)
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
 from provenance.model.timefmt import format_utc, parse_utc
@@ -111,6 +118,8 @@ class VerifyContext:
     policy_origin: str = "default"  # "trust-store", "archive" or "default"
     # a bundle archive may decompress to at most this many bytes (verify --max-size; None: the default)
     max_size: int | None = None
+    # what steps 3-4 work out once per trusted signer for every record checked with this context
+    signer_cache: _SignerCache = field(default_factory=lambda: _SignerCache(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -275,11 +284,53 @@ def _raw_events(manifest: Manifest, raw_events: list[dict[str, Any]] | None) -> 
     return [event.model_dump(mode="json") for event in manifest.events]
 
 
+def _canonical_events(manifest: Manifest, raw_events: list[dict[str, Any]] | None) -> list[bytes]:
+    """The RFC 8785 bytes of each event as read, signature included, made once: step 2 digests them (what
+    the next event chains to, :func:`provenance.manifest_io.event_digest`) and step 3 takes the signed bytes
+    from them (:func:`_signed_bytes`)."""
+    if raw_events is not None:
+        return [canonical_bytes(raw, parsed=True) for raw in raw_events]
+    return [canonical_bytes(event.model_dump(mode="json")) for event in manifest.events]
+
+
+# The members of an event as the tool writes it (the signed fields and the signature), and the one spelling
+# of a signature whose JSON string is the text itself between quotes (base64url needs no escape).
+_EVENT_MEMBERS = frozenset((*SIGNED_EVENT_FIELDS, "signature"))
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _signed_bytes(raw: dict[str, Any], canonical: bytes, *, parsed: bool) -> bytes:
+    """What RFC 8032 verifies for an event: the context + the RFC 8785 bytes of its signed fields as read.
+
+    Taken from the event's own canonical bytes (``canonical``, step 2's) when the event has exactly the
+    members the tool writes and a base64url signature: the signed fields' canonical bytes are then those
+    bytes without the member ``,"signature":"…"``. RFC 8785 writes an object's members in the order of their
+    names, one after another, so removing one member leaves the bytes of the object without it; "agent"
+    always comes first, so the signature's member starts with a comma; and a member whose text occurs
+    once in the bytes is the top-level one (a nested copy would make two). Otherwise, the signed fields are
+    encoded on their own.
+    """
+    signature = raw.get("signature")
+    if type(signature) is str and raw.keys() == _EVENT_MEMBERS and _BASE64URL.fullmatch(signature):
+        member = b',"signature":"' + signature.encode("ascii") + b'"'
+        if canonical.count(member) == 1:
+            return EVENT_SIGNING_CONTEXT + canonical.replace(member, b"", 1)
+    signed = {name: raw[name] for name in SIGNED_EVENT_FIELDS if name in raw}
+    return event_signing_bytes(signed, parsed=parsed)
+
+
 def check_chain(
-    report: VerificationReport, manifest: Manifest, raw_events: list[dict[str, Any]] | None = None
-) -> None:
-    """Step 2: sequence, record id, hash links, time order, PREMIS types."""
-    raws = _raw_events(manifest, raw_events)
+    report: VerificationReport,
+    manifest: Manifest,
+    raw_events: list[dict[str, Any]] | None = None,
+    canonical: list[bytes] | None = None,
+) -> str | None:
+    """Step 2: sequence, record id, hash links, time order, PREMIS types. Returns the digest of the last
+    event (the record's head), None when it has none.
+
+    ``canonical``: the events' RFC 8785 bytes when the caller made them (:func:`_canonical_events`)."""
+    if canonical is None:
+        canonical = _canonical_events(manifest, raw_events)
     previous: Event | None = None
     previous_time: datetime | None = None
     expected_previous: str | None = None
@@ -336,7 +387,8 @@ def check_chain(
             )
         previous, previous_time = event, time
         # the digest of the event as read, signature included: what the next event must chain to
-        expected_previous = event_digest(raws[index], parsed=raw_events is not None)
+        expected_previous = digest_bytes(canonical[index])
+    return expected_previous
 
 
 def check_not_future(report: VerificationReport, manifest: Manifest, now: datetime) -> None:
@@ -357,37 +409,81 @@ def check_not_future(report: VerificationReport, manifest: Manifest, now: dateti
             )
 
 
+class _TrustedSigner:
+    """What steps 3-4 need of one signer of the verifier's trust store, worked out once for every record
+    checked with a context: its card, its key loaded for verification, its roles and proven rotations."""
+
+    __slots__ = ("card", "chain", "check", "roles")
+
+    def __init__(self, card: KeyCard, trust: TrustStore) -> None:
+        from provenance import signing
+
+        self.card = card
+        self.check = signing.verifier(card_public_key(card))
+        self.roles = [r.value for r in card.roles]
+        self.chain = trust.chain(card.id)  # rotations proven by the old keys' signatures (provenance.rotation)
+
+    def summary(self) -> dict[str, Any]:
+        """A new report entry for this signer (the report's own: its events are added to it)."""
+        card = self.card
+        summary: dict[str, Any] = {"key": card.id, "name": card.name, "trusted": True, "roles": list(self.roles),
+                                   "events": []}
+        if self.chain:
+            summary["rotation"] = [step.as_json() for step in self.chain]
+        return summary
+
+
+class _SignerCache(dict[str, _TrustedSigner]):
+    """Trusted signers by key id (:class:`_TrustedSigner`), for one context. An entry stands only for the
+    very card object the trust store holds (a store whose cards were replaced gets new entries); it is
+    never pickled (a context sent to another process starts empty there)."""
+
+    def __reduce__(self) -> tuple[type[_SignerCache], tuple[()]]:
+        return (_SignerCache, ())
+
+
 def check_signatures(
     report: VerificationReport,
     manifest: Manifest,
     source: RecordSource,
     ctx: VerifyContext,
     raw_events: list[dict[str, Any]] | None = None,
+    canonical: list[bytes] | None = None,
 ) -> None:
-    """Steps 3 and 4: every signature, then every signer against the verifier's own trust store."""
+    """Steps 3 and 4: every signature, then every signer against the verifier's own trust store.
+
+    ``canonical``: the events' RFC 8785 bytes when step 2 made them (:func:`_canonical_events`)."""
     import base64
 
     from provenance import signing
 
     raws = _raw_events(manifest, raw_events)
+    if canonical is None:
+        canonical = _canonical_events(manifest, raw_events)
     missing = {p.fields.get("event") for p in report.problems if p.code is P.EVENT_SIGNATURE_MISSING}
     signers: dict[str, dict[str, Any]] = {}
-    public_keys: dict[str, bytes] = {}  # each signer's key decoded once for the record
-    for event, raw in zip(manifest.events, raws, strict=True):
+    checks: dict[str, Callable[[bytes, bytes], bool]] = {}  # cards that came with a bundle: once a record
+    cache = ctx.signer_cache
+    for event, raw, text in zip(manifest.events, raws, canonical, strict=True):
         trusted_card = ctx.trust.get(event.key)
+        trusted: _TrustedSigner | None = None
+        if trusted_card is not None:
+            trusted = cache.get(event.key)
+            if trusted is None or trusted.card is not trusted_card:
+                trusted = cache[event.key] = _TrustedSigner(trusted_card, ctx.trust)
         card = trusted_card or source.bundle_cards.get(event.key)
         summary = signers.get(event.key)
         if summary is None:
-            summary = signers[event.key] = {
-                "key": event.key,
-                "name": card.name if card else event.agent,
-                "trusted": trusted_card is not None,
-                "roles": [r.value for r in card.roles] if card else [],
-                "events": [],
-            }
-            chain = ctx.trust.chain(event.key) if trusted_card is not None else []
-            if chain:  # rotations proven by the old keys' signatures (see provenance.rotation)
-                summary["rotation"] = [step.as_json() for step in chain]
+            if trusted is not None:
+                summary = signers[event.key] = trusted.summary()
+            else:
+                summary = signers[event.key] = {
+                    "key": event.key,
+                    "name": card.name if card else event.agent,
+                    "trusted": False,
+                    "roles": [r.value for r in card.roles] if card else [],
+                    "events": [],
+                }
         summary["events"].append({"seq": event.seq, "type": event.type.value, "time": event.time})
         if event.seq in missing:
             continue
@@ -402,15 +498,13 @@ def check_signatures(
             )
             continue
         # RFC 8032 verification over the context + RFC 8785 bytes of the signed fields as they were read
-        signed = {name: raw[name] for name in SIGNED_EVENT_FIELDS if name in raw}
-        public_key = public_keys.get(event.key)
-        if public_key is None:
-            public_key = public_keys[event.key] = card_public_key(card)
+        if trusted is not None:
+            check = trusted.check
+        else:
+            check = checks.get(event.key) or checks.setdefault(event.key, signing.verifier(card_public_key(card)))
         # the schema admits only the one base64url spelling of 64 bytes (SIGNATURE_PATTERN)
         signature = base64.urlsafe_b64decode(event.signature + "==")
-        if not signing.verify_signature(
-            public_key, event_signing_bytes(signed, parsed=raw_events is not None), signature
-        ):
+        if not check(_signed_bytes(raw, text, parsed=raw_events is not None), signature):
             report.add(
                 P.EVENT_SIGNATURE_INVALID,
                 f"event {event.seq} ({event.type.value}): the signature does not match the event's content "
@@ -868,10 +962,10 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
             found=manifest.record,
         )
     raw_events = read.raw_events()
-    check_chain(report, manifest, raw_events)
-    report.head = event_digest(raw_events[-1]) if raw_events else None
+    canonical = _canonical_events(manifest, raw_events)
+    report.head = check_chain(report, manifest, raw_events, canonical)
     check_not_future(report, manifest, ctx.now)
-    check_signatures(report, manifest, source, ctx, raw_events)
+    check_signatures(report, manifest, source, ctx, raw_events, canonical)
     current_state = check_state(report, manifest, read.raw["state"])
     from provenance import limits
 
