@@ -6,6 +6,7 @@ loaded once for every record, a trusted signer worked out once per verifier cont
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,3 +131,88 @@ def test_a_signature_over_other_bytes_is_still_refused(world: World, seq: int) -
 
     report = record.verify_record_folder(folder, make_context(world.archive.keys_dir, world.tick()))
     assert any(p.code == "event.signature-invalid" and p.fields.get("event") == seq for p in report.problems)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A flat folder is listed once; anything else is walked as before: the same files and findings either way
+
+
+def _walked_as_before(root: Path, label: str) -> tuple[dict[str, str] | None, list[tuple[str, Any]]]:
+    """The walk of files/ and objects/ as it was before the one-listing shortcut."""
+    import os
+
+    from provenance import limits
+    from provenance.model.problems import ProblemCode, VerificationReport
+    from provenance.tree_walk import TooManyEntriesError, walk
+
+    report = VerificationReport(path="x", kind="record")
+    found: dict[str, str] | None = {}
+    assert found is not None
+    top = os.fspath(root)
+    if os.path.islink(top):
+        report.add(ProblemCode.FILE_PATH_UNSAFE, f"{label} is a symbolic link; not followed", path=label)
+    elif os.path.isdir(top):
+        try:
+            for rel, entry in walk(top, limits.FILES.value()):
+                record._walked(rel, entry, found, report, label)
+        except TooManyEntriesError as exc:
+            report.add(ProblemCode.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label, limit=exc.bound)
+            found = None
+    return found, [(str(p.code), p.message) for p in report.problems]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["flat", "nested", "link", "fifo", "empty", "missing", "top-link", "top-file", "bound-flat", "bound-nested"],
+)
+def test_one_listing_of_a_flat_folder_finds_what_the_walk_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    import os
+
+    from provenance.model.problems import VerificationReport
+
+    root = tmp_path / "files"
+    if layout == "top-link":
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere" / "a.txt").write_bytes(b"a")
+        root.symlink_to(tmp_path / "elsewhere")
+    elif layout == "top-file":
+        root.write_bytes(b"not a folder")
+    elif layout != "missing":
+        root.mkdir()
+        if layout != "empty":
+            (root / "a.txt").write_bytes(b"a")
+            (root / "b.txt").write_bytes(b"b")
+        if layout in ("nested", "bound-nested"):
+            (root / "sub").mkdir()
+            (root / "sub" / "c.txt").write_bytes(b"c")
+        if layout == "link":
+            (root / "leak").symlink_to("/etc/hostname")
+        if layout == "fifo":
+            os.mkfifo(root / "pipe")
+    if layout.startswith("bound"):
+        monkeypatch.setenv("PROVENANCE_MAX_FILES", "2")
+    report = VerificationReport(path="x", kind="record")
+    found = record._walk_files(root, report, "files")
+    assert (found, [(str(p.code), p.message) for p in report.problems]) == _walked_as_before(root, "files")
+    if layout == "flat":
+        assert found == {"a.txt": str(root / "a.txt"), "b.txt": str(root / "b.txt")}
+
+
+def test_record_folder_listing_reports_as_before(world: World) -> None:
+    """Links named files/ or objects/, and entries that do not belong, found from the one listing."""
+    from provenance.verify.target import make_context
+
+    full_life(world)
+    folder = world.archive.record_dir("telegram-23256")
+    (folder / "stray.txt").write_bytes(b"x")
+    objects = folder / "objects"
+    objects.rename(folder / "objects-real")
+    objects.symlink_to(folder / "objects-real")
+    report = record.verify_record_folder(folder, make_context(world.archive.keys_dir, world.tick()))
+    found = [(str(p.code), p.fields.get("path")) for p in report.problems]
+    assert ("file.path-unsafe", "objects") in found
+    assert ("file.unexpected", "stray.txt") in found and ("file.unexpected", "objects-real") in found
+    missing = record.verify_record_folder(folder / "nothing", make_context(world.archive.keys_dir, world.tick()))
+    assert [str(p.code) for p in missing.problems] == ["path.not-found"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 import re
 import stat
@@ -613,26 +614,43 @@ def _walk_files(
         return view.walk(root)
     found: dict[str, str] = {}
     top = os.fspath(root)
-    if os.path.islink(top):
+    try:
+        mode = os.lstat(top).st_mode
+    except OSError:  # nothing there (or nothing that can be looked at): no file
+        return found
+    if stat.S_ISLNK(mode):
         report.add(P.FILE_PATH_UNSAFE, f"{label} is a symbolic link; not followed", path=label)
         return found
-    if not os.path.isdir(top):
+    if not stat.S_ISDIR(mode):
         return found
     from provenance import limits
+
+    bound = limits.FILES.value()
+    with os.scandir(top) as listing:  # a flat folder (a record's objects/sha256, most files/): one listing
+        entries = list(itertools.islice(listing, bound + 1))
+    if len(entries) <= bound and not any(entry.is_dir(follow_symlinks=False) for entry in entries):
+        for entry in entries:
+            _walked(entry.name, entry, found, report, label)
+        return found
     from provenance.tree_walk import TooManyEntriesError, walk
 
     try:
-        for rel, entry in walk(top, limits.FILES.value()):
-            if entry.is_symlink():
-                report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
-            elif entry.is_file(follow_symlinks=False):
-                found[rel] = entry.path
-            elif not entry.is_dir(follow_symlinks=False):
-                report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
+        for rel, entry in walk(top, bound):
+            _walked(rel, entry, found, report, label)
     except TooManyEntriesError as exc:  # refused at the bound: the rest is never looked at
         report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label, limit=exc.bound)
         return None
     return found
+
+
+def _walked(rel: str, entry: os.DirEntry[str], found: dict[str, str], report: VerificationReport, label: str) -> None:
+    """One entry of a walk of :func:`_walk_files`: a regular file is kept, a link or a special file reported."""
+    if entry.is_symlink():
+        report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
+    elif entry.is_file(follow_symlinks=False):
+        found[rel] = entry.path
+    elif not entry.is_dir(follow_symlinks=False):
+        report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
 
 
 def _current_files(source: RecordSource, report: VerificationReport) -> dict[str, str] | None:
@@ -840,23 +858,28 @@ class _History:
         if hex_digest in self.snapshots or self.intact.get(hex_digest) is False:
             return self.snapshots.get(hex_digest)
         what = f"state snapshot of version {event.seq}"
-        if current_state is not None and event.state_digest == current_state:
-            files = current_files if self.object_ok(hex_digest, what, event.seq) else None
-        else:
-            files = self._read_snapshot(hex_digest, what, event.seq)
+        files: list[tuple[str, str]] | None = None
+        path = self.stored(hex_digest, what, event.seq)
+        if path is None:
+            pass
+        elif current_state is not None and event.state_digest == current_state:
+            # the manifest's own state: its bytes only are checked (read whole: a state is small)
+            intact = self.object_ok(hex_digest, what, event.seq) if path in self.known else (
+                self._intact_bytes(path, hex_digest, what, event.seq) is not None)
+            files = current_files if intact else None
+        else:  # an earlier state: hashed and parsed from one read
+            data = self._intact_bytes(path, hex_digest, what, event.seq)
+            files = None if data is None else self._files_of(data, event.seq)
         self.snapshots[hex_digest] = files
         return files
 
-    def _read_snapshot(self, hex_digest: str, what: str, event: int) -> list[tuple[str, str]] | None:
-        """A snapshot other than the current state, hashed and parsed from one read (it is small)."""
-        path = self.stored(hex_digest, what, event)
-        if path is None:
-            return None
+    def _intact_bytes(self, path: str, hex_digest: str, what: str, event: int) -> bytes | None:
+        """The bytes of a stored state snapshot when they hash to its name, else None (reported)."""
         try:
             if self.source.view is not None:
                 data = self.source.view.read(path, MAX_MANIFEST_BYTES)
             else:
-                data = read_limited(Path(path), MAX_MANIFEST_BYTES)
+                data = read_limited(path, MAX_MANIFEST_BYTES)  # the path as text (a Path costs its parsing)
         except OSError:  # too large to be a state, or unreadable: hash it as any object
             self.object_ok(hex_digest, what, event)
             return None
@@ -864,8 +887,10 @@ class _History:
         if found is None:
             self.report.bytes_hashed += len(data)
             found = hashlib.sha256(data).hexdigest()
-        if not self.judge(hex_digest, found, what, event):
-            return None
+        return data if self.judge(hex_digest, found, what, event) else None
+
+    def _files_of(self, data: bytes, event: int) -> list[tuple[str, str]] | None:
+        """The file list of an intact snapshot, or None after reporting that it cannot be read."""
         try:
             return _snapshot_files(data)
         except ValueError as exc:
@@ -991,6 +1016,16 @@ def name_trust(report: VerificationReport, ctx: VerifyContext) -> None:
                        path=link)
 
 
+def _listing(path: Path) -> dict[str, bool] | None:
+    """Each entry of a folder by name, True for a symbolic link; None when it cannot be listed (it is not a
+    folder, or not one that can be read: the caller then asks as it would without the listing)."""
+    try:
+        with os.scandir(path) as entries:
+            return {entry.name: entry.is_symlink() for entry in entries}
+    except OSError:
+        return None
+
+
 def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder of an archive (``records/<id>``): full history required."""
     report = VerificationReport(path=str(path), kind="record")
@@ -999,10 +1034,14 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
         report.add(P.FILE_PATH_UNSAFE, f"{path}: the record folder is a symbolic link; not followed",
                    path=str(path))
         return report
-    linked = [rel for rel in ("files", "objects") if (path / rel).is_symlink()]
+    names = _listing(path)  # the folder's entries, listed once: links, the folder itself, what else lies there
+    if names is None:
+        linked = [rel for rel in ("files", "objects") if (path / rel).is_symlink()]
+    else:
+        linked = [rel for rel in ("files", "objects") if names.get(rel)]
     for rel in linked:
         report.add(P.FILE_PATH_UNSAFE, f"{rel} is a symbolic link; not followed", path=rel)
-    if not path.is_dir():
+    if names is None and not path.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{path}: no such folder", path=str(path))
         return report
     nowhere = path / "manifest.json" / "not-followed"  # what a linked folder is read as: nothing (ENOTDIR)
@@ -1020,7 +1059,8 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
         from provenance.verify.explain import explain_report
 
         explain_report(report, manifest, source.files_root, [source.objects_root or nowhere])
-    extra = sorted(name for name in os.listdir(path) if name not in ("manifest.json", "files", "objects"))
+    listed = names if names is not None else os.listdir(path)
+    extra = sorted(name for name in listed if name not in ("manifest.json", "files", "objects"))
     for name in extra:
         report.add(P.FILE_UNEXPECTED, f"{name} does not belong in a record folder", path=name)
     return report
