@@ -275,7 +275,7 @@ def _has_long_digits(raw: bytes | None, text: str) -> bool:
 
 
 def loads_strict(
-    data: bytes | str, *, max_bytes: int = MAX_INPUT_BYTES, max_depth: int = MAX_DEPTH
+    data: bytes | str, *, max_bytes: int = MAX_INPUT_BYTES, max_depth: int = MAX_DEPTH, unique_names: bool = True
 ) -> object:
     """Parse JSON, refusing anything outside the I-JSON (RFC 7493) subset we write.
 
@@ -284,6 +284,10 @@ def loads_strict(
     ``max_depth`` nested arrays/objects), ``malformed`` (not JSON, or a lone surrogate), ``duplicate-key``,
     ``float`` (a fraction or exponent), ``integer-range`` (beyond ±(2**53 - 1)) or ``constant``
     (NaN/Infinity). Never raises RecursionError.
+
+    ``unique_names=False`` leaves duplicate names unlooked-for (the last one wins), which spares a Python
+    call for every object: only for a caller that proves their absence another way, as the manifest reader
+    does when the bytes equal what is written for the value parsed (which names each member once).
     """
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
@@ -317,7 +321,7 @@ def loads_strict(
     try:
         value = json.loads(
             text,
-            object_pairs_hook=_object_pairs,
+            object_pairs_hook=_object_pairs if unique_names else None,
             parse_float=_parse_float,
             parse_int=None if native_ints else _parse_int,
             parse_constant=_parse_constant,

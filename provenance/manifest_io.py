@@ -9,12 +9,13 @@ SHA-256 of the canonical JSON of the whole event, signature included.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from provenance.canonical import StrictJSONError, canonical_bytes, dumps_pretty, loads_strict
+from provenance.canonical import StrictJSONError, canonical_bytes, loads_strict
 from provenance.errors import ErrorCode, InputError, validation_detail
 from provenance.model.manifest import EVENT_SIGNING_CONTEXT, Event, Manifest, State
 
@@ -52,8 +53,30 @@ def event_digest(event: Event | dict[str, Any], *, parsed: bool = False) -> str:
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:
-    """The manifest as it is written to disk: readable, UTF-8, one trailing newline."""
-    return dumps_pretty(manifest.as_json())
+    """The manifest as it is written to disk: readable, UTF-8, one trailing newline.
+
+    Exactly :func:`provenance.canonical.dumps_pretty` of :meth:`Manifest.as_json` (indent 2, ``": "`` after
+    a name, non-ASCII as UTF-8, json's escapes; a property test holds the two equal), written by
+    pydantic-core's JSON serializer (``model_dump_json(indent=2)``, a documented call) rather than walked in
+    Python: five times faster, and every verification writes it again to compare with what it read. The
+    state leaves unset fields out and an event writes each of its fields, as ``as_json`` does, so the two
+    are serialized apart and joined here; a written JSON string never holds a raw newline, so indenting a
+    part one level deeper is a replacement of its newlines.
+    """
+    state = manifest.state.model_dump_json(indent=2, exclude_none=True).replace("\n", "\n  ")
+    if manifest.events:
+        events = ",\n    ".join(e.model_dump_json(indent=2).replace("\n", "\n    ") for e in manifest.events)
+        events = "[\n    " + events + "\n  ]"
+    else:
+        events = "[]"
+    text = (
+        '{\n  "format": ' + _STRING.encode(manifest.format) + ',\n  "record": ' + _STRING.encode(manifest.record)
+        + ',\n  "state": ' + state + ',\n  "events": ' + events + "\n}\n"
+    )
+    return text.encode("utf-8")
+
+
+_STRING = json.JSONEncoder(ensure_ascii=False)  # a string as dumps_pretty writes it
 
 
 def writable_manifest_bytes(manifest: Manifest) -> bytes:

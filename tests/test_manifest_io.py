@@ -5,6 +5,7 @@ reading of manifest.json with its coded refusals."""
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import itertools
 import json
@@ -15,6 +16,8 @@ from typing import Any
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from provenance.errors import ErrorCode
 from provenance.manifest_io import (
@@ -26,6 +29,7 @@ from provenance.manifest_io import (
     state_canonical,
     state_digest,
 )
+from provenance.model.manifest import Manifest
 from tests.coded import raises_code
 from tests.conftest import World
 from tests.helpers import RID
@@ -72,6 +76,51 @@ def test_digests_chain_the_events_and_commit_to_each_state(lived: World) -> None
     manifest = read_manifest(lived.archive.record_dir(RID))
     assert state_digest(manifest.state) == state_digest(state)
     assert event_digest(manifest.events[0]) == event_digest(events[0])
+
+
+# manifest_bytes is written by pydantic-core's serializer; it must stay byte for byte what json writes with
+# indent 2 (the layout records already on disk were written in), whatever the text holds.
+_texts = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=30)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | _texts,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_texts, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    summary=_texts,
+    media_type=_texts,
+    custodian=st.none() | _texts,
+    language=st.none() | st.sampled_from(["en", "ru", "de-CH"]),
+    details=st.dictionaries(_texts, _json, max_size=4),
+)
+def test_manifest_bytes_equal_json_dumps_indent_2(
+    lived: World, summary: str, media_type: str, custodian: str | None, language: str | None,
+    details: dict[str, Any],
+) -> None:
+    raw = copy.deepcopy(_raw(lived))
+    raw["state"].pop("custodian", None)
+    if custodian is not None:
+        raw["state"]["custodian"] = custodian
+    entry = raw["state"]["files"][0]
+    entry["media_type"] = media_type
+    entry.pop("language", None)
+    if language is not None:
+        entry["language"] = language
+    raw["events"][-1]["summary"] = summary
+    raw["events"][-1]["details"] = details
+    manifest = Manifest.model_validate(raw)
+    expected = json.dumps(manifest.as_json(), indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    assert manifest_bytes(manifest) == expected
+
+
+def test_manifest_bytes_of_empty_lists(lived: World) -> None:
+    raw = _raw(lived)
+    manifest = Manifest.model_validate({**raw, "state": {**raw["state"], "files": [], "notes": []}, "events": []})
+    expected = json.dumps(manifest.as_json(), indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    assert manifest_bytes(manifest) == expected
 
 
 def test_manifest_bytes_are_what_is_on_disk(lived: World) -> None:

@@ -190,13 +190,17 @@ def _read_manifest(report: VerificationReport, path: Path, view: MemberView | No
     try:
         if data is None:  # bounded even if the file grows after lstat (endless data)
             data = read_limited(path, MAX_MANIFEST_BYTES, follow=False)
+    except OSError as exc:
+        report.add(P.MANIFEST_MALFORMED, f"{source}: cannot read: {exc.strerror}", path=source)
+        return None
+    read = _read_as_written(data)
+    if read is not None:
+        return read
+    try:
         raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES)
     except StrictJSONError as exc:
         code = P.MANIFEST_DUPLICATE_KEY if exc.kind == "duplicate-key" else P.MANIFEST_MALFORMED
         report.add(code, f"{source}: {exc}", path=source, found=exc.kind)
-        return None
-    except OSError as exc:
-        report.add(P.MANIFEST_MALFORMED, f"{source}: cannot read: {exc.strerror}", path=source)
         return None
     if not isinstance(raw, dict):
         report.add(P.MANIFEST_MALFORMED, f"{source}: not a JSON object", path=source)
@@ -236,6 +240,26 @@ def _read_manifest(report: VerificationReport, path: Path, view: MemberView | No
     elif written is not None:
         _report_written_form(report, written, data, source)
     return None if manifest is None else _Read(raw, manifest)
+
+
+def _read_as_written(data: bytes) -> _Read | None:
+    """The manifest when its bytes are exactly what provenance writes for a valid manifest (every genuine
+    record), else None, and the careful reading above reports what is wrong. The strict parser is spared
+    its search for duplicate names (a Python call per object): when the written form of the value parsed
+    equals the bytes, no object can have named a member twice, for the written form names each once.
+    Every other refusal of the strict parser (floats, integer range, depth, lone surrogates) still holds."""
+    from pydantic import ValidationError
+
+    try:
+        raw = loads_strict(data, max_bytes=MAX_MANIFEST_BYTES, unique_names=False)
+        if not isinstance(raw, dict) or raw.get("format") != MANIFEST_FORMAT:
+            return None
+        manifest = Manifest.model_validate(raw)
+        if manifest_bytes(manifest) != data:
+            return None
+    except (StrictJSONError, ValidationError, ValueError):
+        return None
+    return _Read(raw, manifest)
 
 
 # Findings after which the written form is not compared (the bytes are known not to be what was written).
