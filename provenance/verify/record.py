@@ -1068,12 +1068,13 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     if names is None and not path.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{path}: no such folder", path=str(path))
         return report
-    nowhere = path / "manifest.json" / "not-followed"  # what a linked folder is read as: nothing (ENOTDIR)
+    manifest_path = path / "manifest.json"
+    nowhere = manifest_path / "not-followed"  # what a linked folder is read as: nothing (ENOTDIR)
     source = RecordSource(
         label=str(path),
-        manifest_path=path / "manifest.json",
+        manifest_path=manifest_path,
         files_root=nowhere if "files" in linked else path / "files",
-        objects_root=nowhere if "objects" in linked else path / "objects" / "sha256",
+        objects_root=nowhere if "objects" in linked else path / "objects/sha256",
         history_required=True,
         expected_record=path.name,
     )
