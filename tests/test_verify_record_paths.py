@@ -105,7 +105,7 @@ def test_a_context_remembers_trusted_signers_and_forgets_replaced_cards(world: W
     ctx.trust = TrustStore.load(world.archive.keys_dir)
     third = record.verify_record_folder(folder, ctx)
     assert third.signers == first.signers
-    assert all(entry.card is ctx.trust.get(key) for key, entry in ctx.signer_cache.items())
+    assert all(e.card is ctx.trust.get(k) and e.trust is ctx.trust for k, e in ctx.signer_cache.items())
     # a card taken out of the store: its signer is no longer trusted, whatever the context remembers
     gone = next(iter(ctx.trust.cards))
     del ctx.trust.cards[gone]

@@ -438,12 +438,13 @@ class _TrustedSigner:
     """What steps 3-4 need of one signer of the verifier's trust store, worked out once for every record
     checked with a context: its card, its key loaded for verification, its roles and proven rotations."""
 
-    __slots__ = ("card", "chain", "check", "roles")
+    __slots__ = ("card", "chain", "check", "roles", "trust")
 
     def __init__(self, card: KeyCard, trust: TrustStore) -> None:
         from provenance import signing
 
         self.card = card
+        self.trust = trust
         self.check = signing.verifier(card_public_key(card))
         self.roles = [r.value for r in card.roles]
         self.chain = trust.chain(card.id)  # rotations proven by the old keys' signatures (provenance.rotation)
@@ -460,8 +461,8 @@ class _TrustedSigner:
 
 class _SignerCache(dict[str, _TrustedSigner]):
     """Trusted signers by key id (:class:`_TrustedSigner`), for one context. An entry stands only for the
-    very card object the trust store holds (a store whose cards were replaced gets new entries); it is
-    never pickled (a context sent to another process starts empty there)."""
+    very card object of the very trust store the context holds (another store, or a store whose cards were
+    replaced, gets new entries); it is never pickled (a context sent to another process starts empty)."""
 
     def __reduce__(self) -> tuple[type[_SignerCache], tuple[()]]:
         return (_SignerCache, ())
@@ -494,7 +495,7 @@ def check_signatures(
         trusted: _TrustedSigner | None = None
         if trusted_card is not None:
             trusted = cache.get(event.key)
-            if trusted is None or trusted.card is not trusted_card:
+            if trusted is None or trusted.card is not trusted_card or trusted.trust is not ctx.trust:
                 trusted = cache[event.key] = _TrustedSigner(trusted_card, ctx.trust)
         card = trusted_card or source.bundle_cards.get(event.key)
         summary = signers.get(event.key)
