@@ -216,3 +216,32 @@ def test_record_folder_listing_reports_as_before(world: World) -> None:
     assert ("file.unexpected", "stray.txt") in found and ("file.unexpected", "objects-real") in found
     missing = record.verify_record_folder(folder / "nothing", make_context(world.archive.keys_dir, world.tick()))
     assert [str(p.code) for p in missing.problems] == ["path.not-found"]
+
+
+def test_a_snapshot_swapped_for_a_link_after_the_walk_is_not_followed(world: World, tmp_path: Path) -> None:
+    """Stored objects are read without following a link (as the file hasher reads them): a snapshot the
+    walk saw as a file but that is a link when read is not read through it."""
+    import hashlib
+
+    from provenance.model.problems import VerificationReport
+
+    full_life(world)
+    folder = world.archive.record_dir("telegram-23256")
+    stored = sorted((folder / "objects" / "sha256").iterdir())[0]
+    data = stored.read_bytes()
+    hex_digest = hashlib.sha256(data).hexdigest()
+    assert stored.name == hex_digest
+    source = record.RecordSource(label="x", manifest_path=folder / "manifest.json", files_root=folder / "files",
+                                 objects_root=folder / "objects" / "sha256", history_required=True)
+    report = VerificationReport(path="x")
+    history = record._History(report, source, {hex_digest: str(stored)})
+    assert history._intact_bytes(str(stored), hex_digest, "snapshot", 1) == data and not report.problems
+    copy = tmp_path / "copy"
+    copy.write_bytes(data)
+    link = tmp_path / hex_digest
+    link.symlink_to(copy)
+    report = VerificationReport(path="x")
+    history = record._History(report, source, {hex_digest: str(link)})
+    assert history._intact_bytes(str(link), hex_digest, "snapshot", 1) is None
+    assert [str(p.code) for p in report.problems] == ["file.missing"]
+    assert history.intact[hex_digest] is False

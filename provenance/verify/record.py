@@ -904,7 +904,8 @@ class _History:
             if self.source.view is not None:
                 data = self.source.view.read(path, MAX_MANIFEST_BYTES)
             else:
-                data = read_limited(path, MAX_MANIFEST_BYTES)  # the path as text (a Path costs its parsing)
+                # the path as text (a Path costs its parsing); a link put there since the walk is not followed
+                data = read_limited(path, MAX_MANIFEST_BYTES, follow=False)
         except OSError:  # too large to be a state, or unreadable: hash it as any object
             self.object_ok(hex_digest, what, event)
             return None
