@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from provenance.archive import Archive, StagedRecord
 from provenance.errors import ConflictError, ErrorCode, InputError, NotFoundError, UsageError
 from provenance.history import Signer, append_event
+from provenance.ingest.decoding import charset_of
 from provenance.ingest.service import build_catalogue, media_type, read_transcription
 from provenance.model.catalogue import LANGUAGE_PATTERN
 from provenance.model.choices import AttachRole, WrittenNoteKind, choose
@@ -33,19 +34,10 @@ from provenance.model.manifest import (
 
 if TYPE_CHECKING:
     from provenance.model.manifest import FileRole
-from provenance.notes import locate_quote, make_target, next_note_id, reanchor
+from provenance.notes import locate_quote, main_text, make_target, next_note_id, reanchor, record_text
 
 # errors of the writing side of a copy: append_event reports them as io.write-failed, not as bad input
 _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
-
-
-def _text_of(stage: StagedRecord, entry: FileEntry) -> str:
-    data = (stage.path / "files" / entry.path).read_bytes()
-    charset = entry.media_type.partition("charset=")[2] or "utf-8"
-    try:
-        return data.decode(charset)
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise InputError(ErrorCode.INPUT_ENCODING, f"{entry.path} is not readable as {charset} text") from exc
 
 
 def _main_text(state: State, path: str | None) -> FileEntry:
@@ -57,10 +49,7 @@ def _main_text(state: State, path: str | None) -> FileEntry:
                 ErrorCode.FILE_NOT_IN_RECORD, f"the record has no file {path!r} (files: {known})"
             )
         return entry
-    for entry in state.files:
-        if entry.role == "transcription":
-            return entry
-    return state.files[0]
+    return main_text(state)
 
 
 def add_note(
@@ -86,7 +75,7 @@ def add_note(
     def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:
         state = manifest.state
         entry = _main_text(state, file)
-        body = _text_of(stage, entry)
+        body = record_text(stage.path, entry)
         start, end = locate_quote(body, quote, occurrence, source=entry.path)
         note = Note(
             id=next_note_id(state.notes),
@@ -147,8 +136,8 @@ def revise(
         from provenance.manifest_io import read_manifest
 
         current = _main_text(read_manifest(archive.require_record(record_id)).state, file)
-        charset = current.media_type.partition("charset=")[2].strip()
-        encoding = charset if charset and charset.lower() not in ("utf-8", "utf8") else None
+        charset = charset_of(current.media_type)
+        encoding = charset if charset.lower() not in ("utf-8", "utf8") else None
     new_text = read_transcription(source, encoding)
 
     def mutate(stage: StagedRecord, manifest: Manifest) -> tuple[State, str, dict[str, Any]]:

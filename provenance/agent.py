@@ -195,26 +195,29 @@ def agent_key_for(card: KeyCard) -> AgentKey | None:
     Raises ``agent.socket-unsafe`` for a socket that is not the user's alone.
     """
     path = find_socket()
-    if path is None or not os.path.lexists(path):
-        return None
-    try:
-        answer = request(path, {"op": "hello"}, timeout=2.0)
-    except (OSError, ValueError):
+    answer = _hello(path)
+    if path is None or answer is None:
         return None
     held = {k.get("id") for k in answer.get("keys", []) if isinstance(k, dict)}
     return AgentKey(path, card) if card.id in held else None
 
 
-def status(path: Path | None = None) -> dict[str, Any] | None:
-    """The running agent's hello (pid, socket, expiry, keys), or None when none answers."""
-    path = path or find_socket()
+def _hello(path: Path | None) -> dict[str, Any] | None:
+    """The hello of the agent at ``path`` (pid, expiry, keys), or None when no socket is there or none answers."""
     if path is None or not os.path.lexists(path):
         return None
     try:
-        answer = request(path, {"op": "hello"}, timeout=2.0)
+        return request(path, {"op": "hello"}, timeout=2.0)
     except (OSError, ValueError):
         return None
-    answer["socket"] = str(path)
+
+
+def status(path: Path | None = None) -> dict[str, Any] | None:
+    """The running agent's hello (pid, socket, expiry, keys), or None when none answers."""
+    path = path or find_socket()
+    answer = _hello(path)
+    if answer is not None:
+        answer["socket"] = str(path)
     return answer
 
 

@@ -238,6 +238,15 @@ class Archive:
             and os.path.isfile(os.path.join(entry.path, MANIFEST_NAME))
         )
 
+    def _lock_dir(self) -> Path:
+        """The folder of the record locks, made if need be. Raises ``StorageError(io.write-failed)``."""
+        lock_dir = self.work_dir / "locks"
+        try:
+            lock_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise fsio.storage_error("prepare a lock in", self.work_dir, exc) from exc
+        return lock_dir
+
     @contextlib.contextmanager
     def locked(self, record_id: str) -> Iterator[None]:
         """Serialise writers of one record (an flock under ``.provenance/locks``).
@@ -245,11 +254,7 @@ class Archive:
         First refuses (``archive.path-unsafe``) when a link lies where a writer may go (:meth:`refuse_links`).
         """
         self.refuse_links(record_id)
-        try:
-            lock_dir = self.work_dir / "locks"
-            lock_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise fsio.storage_error("prepare a lock in", self.work_dir, exc) from exc
+        lock_dir = self._lock_dir()
         with fsio.exclusive_lock(lock_dir / f"{check_record_id(record_id)}.lock"):
             yield
 
@@ -262,11 +267,7 @@ class Archive:
         ids = sorted(set(record_ids))
         for record_id in ids:
             _refuse_links_below(self.root, f"records/{check_record_id(record_id)}", -1)
-        try:
-            lock_dir = self.work_dir / "locks"
-            lock_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise fsio.storage_error("prepare a lock in", self.work_dir, exc) from exc
+        lock_dir = self._lock_dir()
         with contextlib.ExitStack() as stack:
             for record_id in ids:
                 stack.enter_context(fsio.exclusive_lock(lock_dir / f"{record_id}.lock"))
@@ -463,3 +464,16 @@ class StagedRecord:
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def discarded_on_failure(self) -> Iterator[None]:
+        """Discard the stage when the block fails: the record stays as it was. An ``OSError`` is raised as
+        ``StorageError(io.write-failed)`` naming the record's folder, anything else as it is."""
+        try:
+            yield
+        except OSError as exc:
+            self.discard()
+            raise fsio.storage_error("write record", self.target, exc) from exc
+        except BaseException:
+            self.discard()
+            raise

@@ -27,9 +27,12 @@ from provenance.tlog.checkpoint import leaf_data
 from provenance.tlog.store import LogDamagedError, LogStore, Pending
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from provenance.model.keycard import KeyCard
     from provenance.model.manifest import Manifest
     from provenance.signing import SigningKey
+    from provenance.tlog.tiles import TileLog
 
 LOG_DIR = "log"
 LOG_PASSPHRASE_ENV = "PROVENANCE_LOG_PASSPHRASE"  # noqa: S105 - the variable's name
@@ -300,6 +303,24 @@ LOG_TAG = "provenance/log"
 TIMESTAMPS_DIR = "timestamps"
 
 
+def _add_earlier(
+    files: dict[str, bytes], copies: dict[str, Path], tree: TileLog, kept: int, size: int, what: str
+) -> None:
+    """Add to ``files`` what the log kept of its checkpoint of size ``kept`` (``copies``: bundle name → file),
+    and the consistency proof from ``kept`` to ``size`` under the first name + ``.proof`` (RFC 9162 §2.1.4).
+    Raises ``InputError(log.damaged)`` naming ``what`` it was."""
+    from provenance.tlog import merkle
+    from provenance.tlog.note import b64encode
+
+    try:
+        for name, path in copies.items():
+            files[name] = path.read_bytes()
+        proof = merkle.consistency_proof(tree, kept, size)
+    except (OSError, ValueError) as exc:
+        raise InputError(ErrorCode.LOG_DAMAGED, f"the log's {what} {kept}: {exc}") from None
+    files[f"{next(iter(copies))}.proof"] = "".join(b64encode(h) + "\n" for h in proof).encode("ascii")
+
+
 def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -> dict[str, bytes]:
     """The tag files that carry a logged record's proofs in a bundle: ``provenance/log/checkpoint`` and,
     per event, ``provenance/log/<seq>.tlog-proof`` (all against that checkpoint); with ``tiles``, the tiles
@@ -311,7 +332,6 @@ def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -
     from provenance.manifest_io import event_digest
     from provenance.tlog import merkle
     from provenance.tlog.checkpoint import TlogProof
-    from provenance.tlog.note import b64encode
     from provenance.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, tile_path
 
     log = store(archive)
@@ -339,26 +359,14 @@ def bundle_files(archive: Archive, manifest: Manifest, *, tiles: bool = False) -
         files[f"{LOG_TAG}/checkpoint"] = text.encode("utf-8")
         for kept in log.cosigned_sizes():
             if 0 < kept <= size:  # earlier cosigned checkpoints, each with its consistency proof to this one
-                try:
-                    files[f"{LOG_TAG}/cosigned/{kept}"] = log.cosigned_path(kept).read_bytes()
-                    proof = merkle.consistency_proof(tree, kept, size)
-                except (OSError, ValueError) as exc:
-                    raise InputError(ErrorCode.LOG_DAMAGED, f"the log's cosigned checkpoint {kept}: {exc}") from None
-                files[f"{LOG_TAG}/cosigned/{kept}.proof"] = "".join(
-                    b64encode(h) + "\n" for h in proof
-                ).encode("ascii")
+                copies = {f"{LOG_TAG}/cosigned/{kept}": log.cosigned_path(kept)}
+                _add_earlier(files, copies, tree, kept, size, "cosigned checkpoint")
         stamps = log.log_dir / TIMESTAMPS_DIR
         for kept in sorted(int(p.stem) for p in stamps.glob("*.tsr") if p.stem.isascii() and p.stem.isdigit()):
             if 0 < kept <= size:  # RFC 3161 tokens of earlier checkpoints, each with its consistency proof
-                try:
-                    files[f"{LOG_TAG}/{TIMESTAMPS_DIR}/{kept}"] = (stamps / str(kept)).read_bytes()
-                    files[f"{LOG_TAG}/{TIMESTAMPS_DIR}/{kept}.tsr"] = (stamps / f"{kept}.tsr").read_bytes()
-                    proof = merkle.consistency_proof(tree, kept, size)
-                except (OSError, ValueError) as exc:
-                    raise InputError(ErrorCode.LOG_DAMAGED, f"the log's timestamp {kept}: {exc}") from None
-                files[f"{LOG_TAG}/{TIMESTAMPS_DIR}/{kept}.proof"] = "".join(
-                    b64encode(h) + "\n" for h in proof
-                ).encode("ascii")
+                name = f"{LOG_TAG}/{TIMESTAMPS_DIR}/{kept}"
+                copies = {name: stamps / str(kept), f"{name}.tsr": stamps / f"{kept}.tsr"}
+                _add_earlier(files, copies, tree, kept, size, "timestamp")
         if tiles:
             level = 0
             while (count := size >> (TILE_HEIGHT * level)) > 0:

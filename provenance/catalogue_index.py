@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
-from contextlib import closing, suppress
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +70,19 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (each statement would otherwise be one, and write its journal): committed when
+    the block ends well, rolled back when it fails."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 def _records_stamp(archive: Archive) -> str:
     info = os.stat(archive.records_dir)
     return f"{info.st_mtime_ns}:{info.st_nlink}"
@@ -79,46 +92,36 @@ def _records_stamp(archive: Archive) -> str:
 # The commit hooks (best effort: never raise)
 
 
-def before_commit(archive: Archive, *record_ids: str) -> None:
-    """Mark the records pending just before their commit (nothing when there is no index yet); a group
-    commit marks all of its records in one transaction."""
+def _change_index(archive: Archive, change: Callable[[sqlite3.Connection], object]) -> None:
+    """Make ``change`` to the archive's index in one transaction (nothing when there is no index yet). Never
+    raises: a change that fails leaves the index as it was, and the next search re-checks what it must (a
+    record left pending is re-indexed; a records/ stamp that no longer matches re-checks every manifest)."""
     path = index_path(archive)
     if not os.path.exists(path):
         return
     import sqlite3
 
-    try:
-        with closing(_connect(path)) as db:
-            db.execute("BEGIN IMMEDIATE")  # one transaction (each statement would be one, and write its journal)
-            db.executemany("INSERT OR IGNORE INTO pending(record) VALUES (?)", [(rid,) for rid in record_ids])
-            db.execute("COMMIT")
-    except sqlite3.Error:
-        pass  # the records/ stamp no longer matches: the next search re-checks every manifest
+    with suppress(sqlite3.Error, OSError, ValueError), closing(_connect(path)) as db, _transaction(db):
+        change(db)
+
+
+def before_commit(archive: Archive, *record_ids: str) -> None:
+    """Mark the records pending just before their commit; a group commit marks all of its records at once."""
+    rows = [(rid,) for rid in record_ids]
+    _change_index(archive, lambda db: db.executemany("INSERT OR IGNORE INTO pending(record) VALUES (?)", rows))
 
 
 def after_commit(archive: Archive, *record_ids: str) -> None:
-    """Index the records as just committed, clearing their pending marks, in one transaction (nothing when
-    there is no index)."""
-    path = index_path(archive)
-    if not os.path.exists(path):
-        return
-    import sqlite3
+    """Index the records as just committed, clearing their pending marks."""
 
-    try:
-        with closing(_connect(path)) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for record_id in record_ids:
-                    index_record(db, archive, record_id)
-                db.executemany("DELETE FROM pending WHERE record = ?", [(rid,) for rid in record_ids])
-                if db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0:
-                    _set_meta(db, "records_stamp", _records_stamp(archive))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-    except (sqlite3.Error, OSError, ValueError):
-        pass  # left pending: the next search re-indexes it
+    def change(db: sqlite3.Connection) -> None:
+        for record_id in record_ids:
+            index_record(db, archive, record_id)
+        db.executemany("DELETE FROM pending WHERE record = ?", [(rid,) for rid in record_ids])
+        if db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0:
+            _set_meta(db, "records_stamp", _records_stamp(archive))
+
+    _change_index(archive, change)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -173,8 +176,9 @@ def record_row(record_dir: Path) -> tuple[os.stat_result, str, dict[str, Any]]:
     return info, hashlib.sha256(data).hexdigest(), document
 
 
-def index_record(db: sqlite3.Connection, archive: Archive, record_id: str) -> None:
-    """(Re)index one record from its manifest on disk; a record that is gone (or unreadable) is removed."""
+def index_record(db: sqlite3.Connection, archive: Archive, record_id: str) -> bool:
+    """(Re)index one record from its manifest on disk; a record that is gone (or unreadable) is removed.
+    Returns whether the record is in the index now."""
     record_dir = archive.records_dir / record_id
     old = db.execute("SELECT id FROM records WHERE record = ?", (record_id,)).fetchone()
     if old is not None:
@@ -182,8 +186,9 @@ def index_record(db: sqlite3.Connection, archive: Archive, record_id: str) -> No
     try:
         info, digest, document = record_row(record_dir)
     except (OSError, ValueError):
-        return
+        return False
     _insert(db, record_id, record_dir, info, digest, document)
+    return True
 
 
 def _delete(db: sqlite3.Connection, rowid: int) -> None:
@@ -274,29 +279,16 @@ def rebuild(archive: Archive, db: sqlite3.Connection | None = None) -> int:
         db = _connect(path)
     try:
         stamp = _records_stamp(archive)  # before reading: a write meanwhile changes it, seen next time
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(db):
             for table in ("meta", "records", "signers", "pending", "docs"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA.split(";"):  # not executescript: it would COMMIT the transaction first
                 if statement.strip():
                     db.execute(statement)
-            count = 0
-            for record_id, _info in _live_records(archive):
-                record_dir = archive.records_dir / record_id
-                try:
-                    info, digest, document = record_row(record_dir)
-                except (OSError, ValueError):
-                    continue
-                _insert(db, record_id, record_dir, info, digest, document)
-                count += 1
+            count = sum(index_record(db, archive, record_id) for record_id, _info in _live_records(archive))
             db.execute("INSERT INTO docs(docs, rank) VALUES ('rank', ?)", (RANK,))
             _set_meta(db, "schema", SCHEMA_VERSION)
             _set_meta(db, "records_stamp", stamp)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
     finally:
         if own:
             db.close()
@@ -365,8 +357,7 @@ def _refresh(db: sqlite3.Connection, archive: Archive) -> int:
     pending = [r for (r,) in db.execute("SELECT record FROM pending")]
     if not pending and stored is not None and stored[0] == stamp:
         return 0
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with _transaction(db):
         changed = set(pending)
         if stored is None or stored[0] != stamp:
             known = {
@@ -383,10 +374,6 @@ def _refresh(db: sqlite3.Connection, archive: Archive) -> int:
             index_record(db, archive, record_id)
         db.execute("DELETE FROM pending")
         _set_meta(db, "records_stamp", stamp)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     return len(changed)
 
 
@@ -406,10 +393,9 @@ def check_all(archive: Archive) -> tuple[int, int]:
                 differ.append(record_id)
         differ.extend(known)
         if differ:
-            db.execute("BEGIN IMMEDIATE")
-            for record_id in differ:
-                index_record(db, archive, record_id)
-            db.execute("COMMIT")
+            with _transaction(db):
+                for record_id in differ:
+                    index_record(db, archive, record_id)
         total = db.execute("SELECT count(*) FROM records").fetchone()[0]
     finally:
         db.close()

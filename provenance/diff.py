@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from provenance.archive import Archive
 from provenance.history import file_bytes_at, state_at
+from provenance.ingest.decoding import decoded_or_none
 from provenance.model.manifest import State
 
 
@@ -66,15 +67,6 @@ def patch_text(old: str, new: str, name: str) -> str:
     return "".join(lines)
 
 
-def _decode(data: bytes, media_type: str = "") -> str | None:
-    """The text of a file version in the charset its entry names (UTF-8 unless told), or None."""
-    charset = media_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"
-    try:
-        return data.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        return None
-
-
 def diff_versions(archive: Archive, record_id: str, a: int | None = None, b: int | None = None) -> RecordDiff:
     """Compare version ``a`` with ``b`` (defaults: the one before the last, and the last).
 
@@ -106,8 +98,8 @@ def _diff_files(archive: Archive, record_id: str, old: State, new: State, result
             "change": "added" if not before else "removed" if not after else "modified",
         }
         if before and after:
-            old_text = _decode(file_bytes_at(archive, record_id, before.sha256, path), before.media_type)
-            new_text = _decode(file_bytes_at(archive, record_id, after.sha256, path), after.media_type)
+            old_text = decoded_or_none(file_bytes_at(archive, record_id, before.sha256, path), before.media_type)
+            new_text = decoded_or_none(file_bytes_at(archive, record_id, after.sha256, path), after.media_type)
             if old_text is not None and new_text is not None:
                 entry["diff"] = unified(old_text, new_text, path, result.a, result.b)
                 entry["patch"] = patch_text(old_text, new_text, path)  # issue 14: what `patch` applies

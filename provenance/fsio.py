@@ -36,13 +36,37 @@ def storage_error(action: str, path: Path, exc: OSError) -> StorageError:
     )
 
 
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry to disk so that a rename in it survives a crash."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+def _fsync(path: str | Path, flags: int = os.O_RDONLY) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry to disk so that a rename in it survives a crash."""
+    _fsync(path, os.O_RDONLY | os.O_DIRECTORY)
+
+
+@contextlib.contextmanager
+def removed_on_failure(path: Path) -> Iterator[None]:
+    """Remove ``path`` (a file the block is writing) when the block fails, then raise what it raised."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+
+
+def fsync_tree(root: Path) -> None:
+    """Flush every file below ``root`` and every folder, ``root`` included: a folder written without a flush
+    per file (an export being built beside its place) is on disk once this returns. Raises ``OSError``."""
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            _fsync(os.path.join(dirpath, name))
+        fsync_dir(Path(dirpath))
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) -> None:
@@ -54,7 +78,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = Tru
     """
     tmp = path.with_name(f".{path.name}.tmp-{os.urandom(6).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
+    with removed_on_failure(tmp):
         with os.fdopen(fd, "wb", closefd=True) as handle:
             handle.write(data)
             handle.flush()
@@ -62,10 +86,6 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = Tru
                 os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
     if sync:
         fsync_dir(path.parent)
 
@@ -76,7 +96,7 @@ def write_new(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) 
     ``FileExistsError`` when ``path`` exists (nothing is replaced), ``OSError``; a failed write removes it.
     """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
+    with removed_on_failure(path):
         try:
             view = memoryview(data)
             while view:
@@ -86,10 +106,6 @@ def write_new(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) 
                 os.fsync(fd)
         finally:
             os.close(fd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise
     if sync:
         fsync_dir(path.parent)
 

@@ -20,7 +20,6 @@ from provenance import catalogue_index, limits
 from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive, StagedRecord, object_path
 from provenance.archive_log import event_leaves, logged_commit
 from provenance.errors import ErrorCode, InputError, NotFoundError, PolicyError, UsageError
-from provenance.fsio import storage_error
 from provenance.manifest_io import (
     event_digest,
     event_signing_bytes,
@@ -254,7 +253,7 @@ def append_event(
         check_before_append(archive, manifest, now=now)
         catalogue_index.before_commit(archive, record_id)  # i11: the search index (derived, best effort)
         stage = StagedRecord(archive, record_id, new=False)
-        try:
+        with stage.discarded_on_failure():
             state, summary, details = mutate(stage, manifest)
             state = revalidated(state)
             if len(state.files) > limits.FILES.value():  # a record its own verifier would refuse
@@ -278,12 +277,6 @@ def append_event(
             recheck_signer(archive, signer, event_type, now=now)  # the key's status as of this moment
             with logged_commit(archive, signer.log_key, event_leaves(updated, event.seq)):
                 stage.commit()
-        except OSError as exc:
-            stage.discard()
-            raise storage_error("write record", record_dir, exc) from exc
-        except BaseException:
-            stage.discard()
-            raise
         catalogue_index.after_commit(archive, record_id)  # i11: the search index (derived, best effort)
     return updated
 

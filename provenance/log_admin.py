@@ -7,7 +7,9 @@ Formats: C2SP tlog-checkpoint, tlog-cosignature and tlog-witness; RFC 9162 (docs
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from provenance.archive import Archive
     from provenance.model.keycard import KeyCard
     from provenance.signers import Passphrase
+    from provenance.tlog.checkpoint import Checkpoint
+    from provenance.tlog.store import LogStore
 
 _STATUS_CODES = {404: "WITNESS_UNKNOWN_LOG", 403: "WITNESS_BAD_SIGNATURE", 409: "WITNESS_CONFLICT"}
 
@@ -79,28 +83,37 @@ def require_log(archive: Archive) -> None:
         raise NotFoundError(ErrorCode.LOG_NOT_ENABLED, f"{archive.root} has no transparency log")
 
 
-def log_checkpoint(archive: Archive) -> dict[str, Any]:
-    """The newest signed checkpoint: ``origin``, ``size`` and its ``checkpoint`` text."""
+@contextlib.contextmanager
+def _locked_log(archive: Archive) -> Iterator[LogStore]:
+    """The archive's log with its lock held (a journalled append a killed command left is finished first).
+    Raises ``NotFoundError(log.not-enabled)``."""
     from provenance import archive_log
 
     require_log(archive)
     log = archive_log.store(archive)
     with log.locked(archive_log.event_present(archive)):
-        text = log.checkpoint_text()
-        body = log.checkpoint()
+        yield log
+
+
+def _newest_checkpoint(archive: Archive) -> tuple[LogStore, str, Checkpoint]:
+    """The log, its newest signed checkpoint's text and that checkpoint's body, read under the log lock."""
+    with _locked_log(archive) as log:
+        return log, log.checkpoint_text(), log.checkpoint()
+
+
+def log_checkpoint(archive: Archive) -> dict[str, Any]:
+    """The newest signed checkpoint: ``origin``, ``size`` and its ``checkpoint`` text."""
+    _log, text, body = _newest_checkpoint(archive)
     return {"origin": body.origin, "size": body.size, "checkpoint": text}
 
 
 def consistency_proof(archive: Archive, from_size: int, to_size: int | None = None) -> dict[str, Any]:
     """A consistency proof from tree size ``from_size`` to ``to_size`` (default: the newest), as base64
     hashes (RFC 9162 §2.1.4). Raises ``UsageError`` for sizes out of range, ``InputError(log.damaged)``."""
-    from provenance import archive_log
     from provenance.tlog import merkle
     from provenance.tlog.note import b64encode
 
-    require_log(archive)
-    log = archive_log.store(archive)
-    with log.locked(archive_log.event_present(archive)):
+    with _locked_log(archive) as log:
         size = log.checkpoint().size
         end = size if to_size is None else to_size
         if not 0 <= from_size <= end <= size:
@@ -118,7 +131,7 @@ def add_cosignatures(archive: Archive, path: Path) -> dict[str, Any]:
     """Attach the witnesses' cosignature lines of the file ``path`` to the newest checkpoint; each must
     verify, as a tlog-cosignature/v1 of this checkpoint, against a witness key card in ``keys/``.
     Returns the names ``added`` and the ``checkpoint``. Raises ``InputError(log.input-invalid)``."""
-    from provenance import archive_log, fsio
+    from provenance import fsio
     from provenance.keys import TrustStore
     from provenance.model.events import Role
     from provenance.tlog import note
@@ -134,8 +147,7 @@ def add_cosignatures(archive: Archive, path: Path) -> dict[str, Any]:
         for c in TrustStore.load(archive.keys_dir).cards.values()
         if Role.WITNESS in c.roles and c.note_verifier_key and c.revoked is None
     ]
-    log = archive_log.store(archive)
-    with log.locked(archive_log.event_present(archive)):
+    with _locked_log(archive) as log:
         current = note.parse(log.checkpoint_text())
         have = {(s.name, s.hash) for s in current.signatures}
         new = []
@@ -170,11 +182,7 @@ def timestamp_checkpoint(archive: Archive, tsa: str, *, timeout: float = 30.0) -
     from provenance import archive_log, fsio, timestamp
     from provenance.model.timefmt import format_utc
 
-    require_log(archive)
-    log = archive_log.store(archive)
-    with log.locked(archive_log.event_present(archive)):
-        text = log.checkpoint_text()
-        body = log.checkpoint()
+    log, text, body = _newest_checkpoint(archive)
     token, when = timestamp.request(tsa, body.body().encode("utf-8"), timeout=timeout)
     folder = log.log_dir / archive_log.TIMESTAMPS_DIR
     try:

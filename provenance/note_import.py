@@ -19,7 +19,7 @@ from provenance.errors import ErrorCode, InputError
 from provenance.history import Signer, append_event
 from provenance.model.events import EventType
 from provenance.model.manifest import Note, NoteTarget, State, TextPositionSelector, TextQuoteSelector
-from provenance.notes import make_target, next_note_id, reanchor
+from provenance.notes import main_text, make_target, next_note_id, reanchor, record_text
 
 if TYPE_CHECKING:
     from provenance.archive import Archive, StagedRecord
@@ -50,19 +50,7 @@ def _file_for(state: State, incoming: IncomingNote) -> FileEntry:
         entry = state.file(incoming.file)
         if entry is not None:
             return entry
-    for entry in state.files:
-        if entry.role == "transcription":
-            return entry
-    return state.files[0]
-
-
-def _text(stage_root: Any, entry: FileEntry) -> str:
-    data = (stage_root / "files" / entry.path).read_bytes()
-    charset = entry.media_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"
-    try:
-        return str(data.decode(charset))
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise InputError(ErrorCode.INPUT_ENCODING, f"{entry.path} is not readable as {charset} text") from exc
+    return main_text(state)
 
 
 def _creator(incoming: IncomingNote) -> dict[str, Any]:
@@ -149,7 +137,7 @@ def import_annotations(
     for incoming in notes:
         entry = _file_for(manifest.state, incoming)
         if entry.path not in texts:
-            texts[entry.path] = _text(record_dir, entry)
+            texts[entry.path] = record_text(record_dir, entry)
         plan_note(manifest.state, incoming, texts[entry.path], entry, len(manifest.events) + 1)
     result = ImportResult(record=record_id)
     for incoming in notes:
@@ -159,7 +147,7 @@ def import_annotations(
         ) -> tuple[State, str, dict[str, Any]]:
             state = current.state
             entry = _file_for(state, incoming)
-            note = plan_note(state, incoming, _text(stage.path, entry), entry, len(current.events) + 1)
+            note = plan_note(state, incoming, record_text(stage.path, entry), entry, len(current.events) + 1)
             if note is None:
                 raise _AlreadyThereError
             details: dict[str, Any] = {"note": note.id, "kind": note.kind, "file": entry.path}

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import TYPE_CHECKING
 
 from provenance.errors import ErrorCode, InputError
 from provenance.model.manifest import Note, NoteTarget, TextPositionSelector, TextQuoteSelector
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from provenance.model.manifest import FileEntry, State
 
 CONTEXT_WIDTH = 32
 MAX_SUGGEST_CHARS = 1 << 20  # suggestions look at the first MiB of a text: bounded time on huge files
@@ -126,3 +132,25 @@ def reanchor(note: Note, text: str, source: str) -> Note:
 def next_note_id(notes: list[Note]) -> str:
     numbers = [int(n.id.split("-", 1)[1]) for n in notes]
     return f"note-{max(numbers, default=0) + 1}"
+
+
+def main_text(state: State) -> FileEntry:
+    """The file a note is anchored to when none is named: the transcription, else the record's first file."""
+    for entry in state.files:
+        if entry.role == "transcription":
+            return entry
+    return state.files[0]
+
+
+def record_text(folder: Path, entry: FileEntry) -> str:
+    """The text of ``entry`` in a record folder (or its stage), in the charset its media type names.
+
+    Raises ``InputError(input.encoding)`` when the bytes are not text in that charset."""
+    from provenance.ingest.decoding import charset_of
+
+    data = (folder / "files" / entry.path).read_bytes()
+    charset = charset_of(entry.media_type)
+    try:
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise InputError(ErrorCode.INPUT_ENCODING, f"{entry.path} is not readable as {charset} text") from exc

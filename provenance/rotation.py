@@ -9,6 +9,7 @@ review (``keys import --allow-new-roles``); and the old key's validity ends at t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -146,14 +147,17 @@ def chain_of(key_id: str, steps: list[Step]) -> list[Step]:
     by_old: dict[str, Step] = {}
     for s in sorted(steps, key=lambda s: s.time):
         by_old.setdefault(s.old, s)
-    before: list[Step] = []
-    cursor = key_id
-    while cursor in by_new and len(before) < 64:
-        before.append(by_new[cursor])
-        cursor = by_new[cursor].old
-    after: list[Step] = []
-    cursor = key_id
-    while cursor in by_old and len(after) < 64:
-        after.append(by_old[cursor])
-        cursor = by_old[cursor].new
+    before = _follow(key_id, by_new, lambda s: s.old)
+    after = _follow(key_id, by_old, lambda s: s.new)
     return [*reversed(before), *after]
+
+
+def _follow(key_id: str, links: dict[str, Step], next_key: Callable[[Step], str]) -> list[Step]:
+    """The steps met going from ``key_id`` along ``links`` (key → its step; ``next_key`` the key that step
+    leads to), at most 64: forged cards that supersede each other in a circle end there."""
+    steps: list[Step] = []
+    cursor = key_id
+    while cursor in links and len(steps) < 64:
+        steps.append(links[cursor])
+        cursor = next_key(links[cursor])
+    return steps

@@ -45,6 +45,39 @@ def test_write_atomic_over_a_folder_keeps_the_folder_and_no_temporary(tmp_path: 
     assert (tmp_path / "d").is_dir() and _leftovers(tmp_path) == []
 
 
+def test_removed_on_failure_removes_the_file_and_raises_what_the_block_raised(tmp_path: Path) -> None:
+    target = tmp_path / "half"
+    with pytest.raises(KeyboardInterrupt), fsio.removed_on_failure(target):
+        target.write_bytes(b"half written")
+        raise KeyboardInterrupt
+    assert not target.exists()
+    with fsio.removed_on_failure(target):  # a block that ends well keeps what it wrote
+        target.write_bytes(b"whole")
+    assert target.read_bytes() == b"whole"
+    with pytest.raises(ValueError, match="before the file was made"), fsio.removed_on_failure(tmp_path / "never"):
+        raise ValueError("before the file was made")
+
+
+def test_fsync_tree_flushes_every_file_and_folder_below(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for rel in ("top", "a/one", "a/b/two"):
+        (tmp_path / rel).write_bytes(rel.encode())
+    flushed: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (flushed.append(fd), real_fsync(fd))[1])
+    fsio.fsync_tree(tmp_path)
+    assert len(flushed) == 3 + 3  # three files, three folders (the root included)
+
+
+def test_write_new_refuses_an_existing_file_and_leaves_it(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    fsio.write_new(target, b"first", mode=0o600)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with pytest.raises(FileExistsError):
+        fsio.write_new(target, b"second")
+    assert target.read_bytes() == b"first"
+
+
 @pytest.mark.parametrize(("size", "limit", "ok"), [(0, 0, True), (10, 10, True), (11, 10, False),
                                                   (200_000, 200_000, True), (200_001, 200_000, False)])
 def test_read_limited_reads_up_to_the_limit(tmp_path: Path, size: int, limit: int, ok: bool) -> None:

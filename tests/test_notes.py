@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from provenance.errors import ErrorCode
-from provenance.model.manifest import Note
+from provenance.model.manifest import FileEntry, Note, State
 from provenance.notes import (
     CONTEXT_WIDTH,
     closest_passages,
     locate_quote,
+    main_text,
     make_target,
     next_note_id,
     occurrences,
     reanchor,
+    record_text,
 )
 from tests.coded import raises_code
 
@@ -112,3 +116,21 @@ def test_reanchor_leaves_a_note_on_another_file_alone() -> None:
 def test_next_note_id(ids: list[str], expected: str) -> None:
     notes = [Note(id=i, kind="comment", text="t", target=make_target(TEXT, "t.txt", 0, 3), event=1) for i in ids]
     assert next_note_id(notes) == expected
+
+
+def _entry(path: str, role: str, media_type: str = "text/plain; charset=utf-8") -> FileEntry:
+    return FileEntry(path=path, size=0, sha256="0" * 64, media_type=media_type, role=role)
+
+
+def test_main_text_is_the_transcription_else_the_first_file() -> None:
+    scan, text = _entry("scan.tif", "original", "image/tiff"), _entry("text.txt", "transcription")
+    assert main_text(State(files=[scan, text])) == text
+    assert main_text(State(files=[scan, _entry("tr.txt", "translation")])) == scan
+
+
+def test_record_text_reads_in_the_entrys_charset_or_refuses(tmp_path: Path) -> None:
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "t.txt").write_bytes("Сталину".encode("cp1251"))
+    assert record_text(tmp_path, _entry("t.txt", "transcription", "text/plain; charset=cp1251")) == "Сталину"
+    with raises_code(ErrorCode.INPUT_ENCODING):
+        record_text(tmp_path, _entry("t.txt", "transcription"))

@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -250,6 +252,20 @@ def test_a_failing_index_never_fails_a_signed_write(collection: World) -> None:
     )
     assert note.returncode == 0, note.stderr
     assert _search(world, "umpires") == ["memo-crlf"]
+
+
+def test_an_index_change_that_fails_part_way_is_rolled_back_and_never_raised(collection: World) -> None:
+    world = collection
+    assert _search(world, "Kaesong") == ["telegram-23256"]
+
+    def change(db: sqlite3.Connection) -> None:
+        db.execute("DELETE FROM records")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    catalogue_index._change_index(world.archive, change)  # the commit hooks' one transaction: best effort
+    with closing(sqlite3.connect(_index(world))) as db:
+        assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 4
+    assert _search(world, "Kaesong") == ["telegram-23256"]
 
 
 def test_the_fast_path_and_typer_give_the_same_results(collection: World) -> None:

@@ -122,6 +122,11 @@ class RowValues:
     overrides: dict[str, Any]
 
 
+def _cell_problem(code: SheetProblemCode, why: str, row: int, column: str, value: str) -> SheetProblem:
+    """A problem of one cell: its row, its column's name and (the first 200 characters of) its value."""
+    return SheetProblem(code, why, row=row, column=column, value=value[:200])
+
+
 def read_row(
     number: int, cells: list[str], columns: ColumnMap, *, letters: bool
 ) -> tuple[RowValues | None, list[SheetProblem]]:
@@ -136,31 +141,21 @@ def read_row(
         target = columns.fields[index] if index < len(columns.fields) else None
         if target is None:
             if index >= len(columns.fields) or not columns.names[index]:
-                problems.append(
-                    SheetProblem(
-                        SheetProblemCode.COLUMN_UNKNOWN,
-                        f"row {number}: a value in {columns.column_name(index, letters)}, which has no header",
-                        row=number,
-                        column=columns.column_name(index, letters),
-                        value=value[:200],
-                    )
-                )
+                where = columns.column_name(index, letters)
+                why = f"row {number}: a value in {where}, which has no header"
+                problems.append(_cell_problem(SheetProblemCode.COLUMN_UNKNOWN, why, number, where, value))
             continue
         if target in LIST_FIELDS:
             copies.extend(parse_copies(value))
             continue
         if target in single and single[target][0] != value:
             first = single[target][1]
-            problems.append(
-                SheetProblem(
-                    SheetProblemCode.COLUMN_DUPLICATE,
-                    f"row {number}: {target} is given twice ({columns.column_name(first, letters)}: "
-                    f"{single[target][0][:80]!r}, {columns.column_name(index, letters)}: {value[:80]!r}); it takes one value",
-                    row=number,
-                    column=columns.column_name(index, letters),
-                    value=value[:200],
-                )
+            where = columns.column_name(index, letters)
+            why = (
+                f"row {number}: {target} is given twice ({columns.column_name(first, letters)}: "
+                f"{single[target][0][:80]!r}, {where}: {value[:80]!r}); it takes one value"
             )
+            problems.append(_cell_problem(SheetProblemCode.COLUMN_DUPLICATE, why, number, where, value))
             continue
         single[target] = (value, index)
     if problems:

@@ -40,7 +40,8 @@ from provenance import fsio
 from provenance.archive import MANIFEST_NAME, OBJECTS_DIR, Archive
 from provenance.bundle import tagfiles
 from provenance.bundle.readers import archive_form
-from provenance.errors import ConflictError, ErrorCode, InputError, NotFoundError, StorageError, UsageError
+from provenance.errors import ConflictError, ErrorCode, NotFoundError, StorageError, UsageError
+from provenance.exports.source import corrupt_record_error as _corrupt
 from provenance.manifest_io import parse_manifest
 from provenance.model.manifest import Manifest
 from provenance.model.timefmt import parse_utc
@@ -91,14 +92,6 @@ class ExportResult:
             "key_cards": self.key_cards,
             "missing_key_cards": self.missing_cards,
         }
-
-
-def _corrupt(record_id: str, what: str) -> InputError:
-    return InputError(
-        ErrorCode.RECORD_CORRUPT,
-        f"record {record_id} cannot be exported: {what}",
-        record=record_id,
-    )
 
 
 class _Plan:

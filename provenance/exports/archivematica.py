@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,11 +94,7 @@ def export_archivematica(
                     path.write_bytes(content)
                 else:
                     shutil.copyfile(content, path)
-            for dirpath, _dirs, names in os.walk(building):
-                for name in names:
-                    with open(os.path.join(dirpath, name), "rb") as handle:
-                        os.fsync(handle.fileno())
-                fsio.fsync_dir(Path(dirpath))
+            fsio.fsync_tree(building)
     return TransferResult(
         record=record_id, head=rec.head, state=rec.state, warnings=rec.warnings, out=out,
         files=len(rec.manifest.state.files),

@@ -135,6 +135,14 @@ def _identifier(parent: ET.Element, tag: str, id_type: str, value: str) -> ET.El
     return element
 
 
+def _structural(obj: ET.Element, sub_type: str, id_type: str, value: str) -> None:
+    """A structural relationship of ``obj`` ("includes", "is included in") to the object ``value``."""
+    rel = sub(obj, P, "relationship")
+    sub(rel, P, "relationshipType", "structural")
+    sub(rel, P, "relationshipSubType", sub_type)
+    _identifier(rel, "relatedObjectIdentifier", id_type, value)
+
+
 def _linking(parent: ET.Element, tag: str, id_type: str, value: str, *roles: tuple[str, str | None]) -> None:
     element = sub(parent, P, tag)
     sub(element, P, f"{tag}Type", id_type)
@@ -163,12 +171,7 @@ class PremisBuilder:
         if rec.manifest.state.catalogue.title:
             sub(obj, P, "originalName", rec.manifest.state.catalogue.title)
         for fv in self.files:
-            rel = sub(obj, P, "relationship")
-            sub(rel, P, "relationshipType", "structural")
-            sub(rel, P, "relationshipSubType", "includes")
-            ident = sub(rel, P, "relatedObjectIdentifier")
-            sub(ident, P, "relatedObjectIdentifierType", ID_TYPE_FILE)
-            sub(ident, P, "relatedObjectIdentifierValue", fv.identifier(False))
+            _structural(obj, "includes", ID_TYPE_FILE, fv.identifier(False))
         for version in rec.versions:
             _identifier(obj, "linkingEventIdentifier", "UUID", event_uuid(rec.record_id, version.raw_event))
         if rec.manifest.state.catalogue.rights:
@@ -198,12 +201,7 @@ class PremisBuilder:
         sub(designation, P, "formatName", fv.media_type)
         sub(obj, P, "originalName", f"objects/{fv.path}" if self.for_archivematica else fv.path)
         if not self.for_archivematica:
-            rel = sub(obj, P, "relationship")
-            sub(rel, P, "relationshipType", "structural")
-            sub(rel, P, "relationshipSubType", "is included in")
-            ident = sub(rel, P, "relatedObjectIdentifier")
-            sub(ident, P, "relatedObjectIdentifierType", ID_TYPE_RECORD)
-            sub(ident, P, "relatedObjectIdentifierValue", self.rec.record_id)
+            _structural(obj, "is included in", ID_TYPE_RECORD, self.rec.record_id)
         for uid in dict.fromkeys(uid for uid, _role in fv.links):
             _identifier(obj, "linkingEventIdentifier", "UUID", uid)
         if self.rec.manifest.state.catalogue.rights and not self.for_archivematica:

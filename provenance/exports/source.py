@@ -31,7 +31,8 @@ from provenance.snapshots import SnapshotError, read_snapshot
 NAMESPACE = "https://provenance.invalid/ns/"
 
 
-def _corrupt(record_id: str, what: str) -> InputError:
+def corrupt_record_error(record_id: str, what: str) -> InputError:
+    """The refusal of an export (a bag too) from a damaged record: ``InputError(record.corrupt)``."""
     return InputError(
         ErrorCode.RECORD_CORRUPT,
         f"record {record_id} cannot be exported: {what}",
@@ -108,9 +109,9 @@ class LoadedRecord:
         try:
             _size, digests = hash_file(source, ("sha256", "sha512"))
         except OSError as exc:
-            raise _corrupt(self.record_id, f"{source} cannot be read ({exc.strerror})") from exc
+            raise corrupt_record_error(self.record_id, f"{source} cannot be read ({exc.strerror})") from exc
         if digests["sha256"] != sha256_hex:
-            raise _corrupt(self.record_id, f"{source} does not match its signed digest")
+            raise corrupt_record_error(self.record_id, f"{source} does not match its signed digest")
         return digests["sha512"]
 
 
@@ -142,11 +143,11 @@ def load_record(archive: Archive, record_id: str, *, now: datetime | None = None
     if str(report.state) == "invalid":
         first = report.problems[0] if report.problems else None
         what = f"{first.code}: {first.message}" if first else "it is not intact"
-        raise _corrupt(record_id, what)
+        raise corrupt_record_error(record_id, what)
     try:
         manifest_bytes = (record_dir / MANIFEST_NAME).read_bytes()
     except OSError as exc:  # pragma: no cover - verified a moment ago
-        raise _corrupt(record_id, f"its manifest cannot be read ({exc.strerror})") from exc
+        raise corrupt_record_error(record_id, f"its manifest cannot be read ({exc.strerror})") from exc
     raw: dict[str, Any] = loads_strict(manifest_bytes, max_bytes=MAX_MANIFEST_BYTES)  # type: ignore[assignment]
     manifest = Manifest.model_validate(raw)
     versions = _versions(record_dir, record_id, manifest, raw)
@@ -185,7 +186,7 @@ def _versions(record_dir: Path, record_id: str, manifest: Manifest, raw: dict[st
         try:
             snapshot = read_snapshot(record_dir / OBJECTS_DIR, event)
         except SnapshotError as exc:  # pragma: no cover - verified above
-            raise _corrupt(record_id, str(exc)) from exc
+            raise corrupt_record_error(record_id, str(exc)) from exc
         versions.append(
             Version(
                 event=event,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provenance.errors import ErrorCode, InputError, ProvenanceError, UnverifiedError, UsageError
+from provenance.ingest.decoding import decoded_or_none
 from provenance.manifest_io import event_digest, parse_manifest
 from provenance.model.manifest import FileEntry, Manifest
 from provenance.model.problems import TrustState, VerificationReport
@@ -72,13 +73,7 @@ class VerifiedSource:
         """The text of ``entry`` (or of its earlier ``version``, a SHA-256 hex) in the charset its media type
         names (UTF-8 unless told); None if binary or not available."""
         data = self.file_bytes(entry) if version in (None, entry.sha256) else self.object_bytes(str(version))
-        if data is None:
-            return None
-        charset = entry.media_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"
-        try:
-            return data.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            return None
+        return None if data is None else decoded_or_none(data, entry.media_type)
 
     def main_text(self) -> FileEntry | None:
         """The transcription: the first file with that role, else the first text file."""

@@ -7,7 +7,6 @@ an existing output and a missing folder through :func:`check_new_output`, writes
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,24 +33,21 @@ def write_output(out: Path, data: bytes) -> None:
     Raises ``ConflictError(output.exists)``, ``NotFoundError(input.not-found)`` when its folder does not
     exist, ``StorageError(io.write-failed)``; nothing is left behind on failure.
     """
-    from provenance.fsio import rename_noreplace, storage_error
+    from provenance.fsio import removed_on_failure, rename_noreplace, storage_error
 
     check_new_output(out)
     tmp = out.parent / f".{out.name}.tmp-{os.urandom(6).hex()}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        rename_noreplace(tmp, out)
+        with removed_on_failure(tmp):
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            rename_noreplace(tmp, out)
     except FileExistsError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise ConflictError(ErrorCode.OUTPUT_EXISTS, f"{out} already exists") from exc
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise storage_error("write", out, exc) from exc
 
 

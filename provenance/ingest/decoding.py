@@ -30,3 +30,17 @@ def decode(data: bytes, codec: str) -> str:
         raise UsageError(ErrorCode.USAGE, f"unknown encoding {codec!r}") from None
     except UnicodeDecodeError as exc:
         raise UndecodableError(codec, data, exc.start) from None
+
+
+def charset_of(media_type: str) -> str:
+    """The charset a file entry's media type names (``text/plain; charset=cp1251``), UTF-8 when it names none."""
+    return media_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"
+
+
+def decoded_or_none(data: bytes, media_type: str) -> str | None:
+    """``data`` as text in the charset ``media_type`` names (UTF-8 unless told); None when it is not text in
+    that charset or Python does not know the charset."""
+    try:
+        return data.decode(charset_of(media_type))
+    except (LookupError, UnicodeDecodeError):
+        return None

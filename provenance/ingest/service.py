@@ -24,7 +24,7 @@ from provenance.errors import (
     NotFoundError,
     validation_detail,
 )
-from provenance.fsio import read_limited, storage_error
+from provenance.fsio import read_limited
 from provenance.history import Signer, recheck_signer, sign_event
 from provenance.ingest.decoding import UndecodableError, decode
 from provenance.manifest_io import digest_bytes, state_canonical, writable_manifest_bytes
@@ -296,16 +296,10 @@ def ingest(
         stage, manifest = stage_registration(
             archive, source, signer, rid=rid, state=state, used=used, normalised=normalised, now=now, flush_once=flush_once
         )
-        try:
+        with stage.discarded_on_failure():
             recheck_signer(archive, signer, EventType.REGISTRATION, now=now)  # status as of this moment
             with logged_commit(archive, signer.log_key, event_leaves(manifest)):
                 stage.commit()
-        except OSError as exc:
-            stage.discard()
-            raise storage_error("write record", archive.record_dir(rid), exc) from exc
-        except BaseException:
-            stage.discard()
-            raise
         catalogue_index.after_commit(archive, rid)  # i11: the search index (derived, best effort)
     return manifest
 
@@ -331,7 +325,7 @@ def stage_registration(
     Raises ``StorageError`` (nothing is left staged), ``InputError``.
     """
     stage = StagedRecord(archive, rid, new=True, flush_once=flush_once)
-    try:
+    with stage.discarded_on_failure():
         stage.write(f"files/{source.name}", source.data)
         snapshot = state_canonical(state) if state_bytes is None else state_bytes
         digest = digest_bytes(snapshot)
@@ -357,10 +351,4 @@ def stage_registration(
         )
         manifest = Manifest(record=rid, state=state, events=[event])
         stage.write(MANIFEST_NAME, writable_manifest_bytes(manifest))
-    except OSError as exc:
-        stage.discard()
-        raise storage_error("write record", archive.record_dir(rid), exc) from exc
-    except BaseException:
-        stage.discard()
-        raise
     return stage, manifest

@@ -203,8 +203,8 @@ class LogStore:
         for rel, data in sorted(pending.files.items()):
             path = self.log_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            _replace(path, data)
-        _replace(self.checkpoint_path, pending.checkpoint.encode("utf-8"))
+            fsio.write_atomic(path, data, sync=False)
+        fsio.write_atomic(self.checkpoint_path, pending.checkpoint.encode("utf-8"), sync=False)
         if not keep_journal:
             self.journal_path.unlink(missing_ok=True)
 
@@ -278,19 +278,6 @@ def _journal_steps(doc: dict[str, object], leaves: int) -> list[tuple[int, str]]
     if not steps or counts != sorted(set(counts)) or counts[0] < 1 or counts[-1] != leaves:
         raise ValueError("the steps do not cut the leaves in order")
     return steps
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write ``path`` through a temporary file and a rename (readers see old or new, never a mixture)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.urandom(6).hex()}")
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def _reader(files: dict[str, bytes], fallback: Callable[[str], bytes]) -> Callable[[str], bytes]:
