@@ -1,6 +1,8 @@
 """The public functions of :mod:`provenance` for archives and records, one per thing a caller does: open or
-create an archive, verify, register and record history, read a record (``docs/api.md`` has examples;
-exports and editions are in :mod:`provenance.publish`, search and the agent in :mod:`provenance.services`).
+create an archive, verify, register and record history, read a record (``docs/api.md`` has examples).
+They are served as ``provenance.<name>`` (the core) and a few of them from :mod:`provenance.records` and
+:mod:`provenance.publishing`; exports and editions are in :mod:`provenance.publish`, search and the agent in
+:mod:`provenance.services`.
 
 Each composes library modules in the order the checks must run: everything that needs no key is checked
 before a passphrase is asked for, and a failed call leaves the archive as it was. Times default to now

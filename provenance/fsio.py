@@ -127,7 +127,9 @@ def read_input(path: Path, limit: int, what: str) -> bytes:
         ) from exc
 
 
-def read_limited(path: str | os.PathLike[str], limit: int, *, regular_only: bool = True, follow: bool = True) -> bytes:
+def read_limited(
+    path: Path | str, limit: int, *, regular_only: bool = True, follow: bool = True
+) -> bytes:
     """At most ``limit`` bytes of ``path``; refuses more, and (by default) anything but a regular file.
 
     A hostile folder can hold a FIFO (a read that never ends) or a link to ``/dev/zero`` (a read that never

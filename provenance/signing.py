@@ -19,6 +19,7 @@ import functools
 import hashlib
 import re
 import struct
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -38,6 +39,7 @@ __all__ = [
     "key_id",
     "openssh_kdf_rounds",
     "parse_key_id",
+    "verifier",
     "verify_signature",
 ]
 
@@ -124,6 +126,32 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> boo
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def verifier(public_key: bytes) -> Callable[[bytes, bytes], bool]:
+    """:func:`verify_signature` for one key, its point decoded once: ``check(message, signature)``.
+
+    For a verifier that checks many signatures of one signer (an audit: every event of every record). The
+    answers are :func:`verify_signature`'s: a key that is not 32 bytes or not a point gives a check that is
+    always False, and a signature of the wrong length or that does not verify gives False.
+    """
+    try:
+        if not isinstance(public_key, bytes | bytearray) or len(public_key) != PUBLIC_KEY_LENGTH:
+            raise ValueError("not an Ed25519 public key")
+        verify = _public_key(bytes(public_key)).verify
+    except ValueError:
+        return lambda message, signature: False
+
+    def check(message: bytes, signature: bytes) -> bool:
+        if type(signature) is not bytes or len(signature) != SIGNATURE_LENGTH or type(message) is not bytes:
+            return verify_signature(public_key, message, signature)  # the general path decides
+        try:
+            verify(signature, message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    return check
 
 
 @functools.lru_cache(maxsize=256)

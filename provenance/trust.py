@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from provenance.errors import ErrorCode, NotFoundError, ProvenanceError
 
 if TYPE_CHECKING:
+    from provenance.archive import Archive
     from provenance.model.events import EventType, Role
     from provenance.verify.record import VerifyContext
 
@@ -64,6 +65,14 @@ def verifier_context(
         return make_context(NO_TRUST_STORE, moment, policy, trust_origin="none")
     if policy is not None:
         return make_context(arch.keys_dir, moment, policy, trust_origin="archive")
+    return archive_context(arch, moment)
+
+
+def archive_context(arch: Archive, moment: datetime) -> VerifyContext:
+    """The archive's own word: its ``keys/`` as the trust store, the roles policy of its
+    ``provenance.toml`` (else the defaults), named so in the report."""
+    from provenance.verify.target import make_context
+
     has_config = arch.config_path.is_file()
     return make_context(
         arch.keys_dir,

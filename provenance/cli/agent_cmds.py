@@ -45,7 +45,7 @@ def start(
 
     Example: eval "$(provenance agent start --timeout 2h)"; provenance ingest-batch incoming/ -c sheet.csv
     """
-    from provenance import AgentStarted, start_agent
+    from provenance.keyring import AgentStarted, start_agent
 
     arch = open_archive(archive)
 
@@ -73,7 +73,7 @@ def stop(json_out: JsonOpt = False) -> None:
 
     Example: provenance agent stop
     """
-    from provenance import stop_agent
+    from provenance.keyring import stop_agent
 
     hello = stop_agent()
     if json_out:
@@ -88,7 +88,7 @@ def status(json_out: JsonOpt = False) -> None:
 
     Example: provenance agent status --json
     """
-    from provenance import agent_status
+    from provenance.keyring import agent_status
 
     hello = agent_status()
     if json_out:

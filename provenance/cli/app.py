@@ -206,7 +206,7 @@ def _report_other(exc: Exception, args: list[str]) -> None:
         # A value that fails a model's bounds (a 70,000-character note, a 5,000-character key name): the
         # input is refused, named by its field, never reported as a bug.
         first = exc.errors()[0]
-        from provenance.model.locations import field_name
+        from provenance.rendering import field_name
 
         where = field_name(first["loc"], str(getattr(exc, "title", "")))
         message = f"{getattr(exc, 'title', 'value')} {where}: {first['msg']}"
@@ -221,7 +221,7 @@ def _report_other(exc: Exception, args: list[str]) -> None:
 
 def _report_error(document: dict[str, object], message: str, args: list[str]) -> None:
     from provenance.cli.output import emit_json, printable
-    from provenance.errors import bound_details, bound_message
+    from provenance.rendering import bound_details, bound_message
 
     # Bounded whatever raised it (click's usage errors and pydantic's quote the value they refuse).
     message = bound_message(message)

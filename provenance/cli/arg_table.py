@@ -120,3 +120,15 @@ def _positional(positionals: list[Arg], words: list[str], values: dict[str, Any]
     else:
         return None
     return values
+
+
+# The options many commands share, declared once: the tables of verify, audit, search and ingest-batch use
+# them, and provenance.cli.common builds the typer options of every other command from them.
+ARCHIVE = Arg("archive", ("--archive", "-A"), "path",
+              "Archive folder (default: $PROVENANCE_ARCHIVE, else the current folder).")
+JSON = Arg("json_out", ("--json",), "flag", "Print exactly one JSON document on stdout.")
+KEY = Arg("key", ("--key", "-k"), "str",
+          "Signing key: id, shortened id or name (default: configured, else the only one).")
+PASSPHRASE_FILE = Arg("passphrase_file", ("--passphrase-file",), "path",
+                      "Read the key's passphrase from this file (else $PROVENANCE_PASSPHRASE, else a prompt).")
+ROLE = Arg("role", ("--role",), "str", "Sign in this role of the key (default: the first one allowed).")

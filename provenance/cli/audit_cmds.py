@@ -74,11 +74,14 @@ def run_scheduled(
     scheduler: str | None,
 ) -> int:
     """``audit`` with any of the options of audit at scale; returns the exit code of the worst state."""
-    from provenance import EventType, provenance_home, resolve_jobs, run_audit
-    from provenance import check_audit_plan as check_plan
-    from provenance import open_audit as prepare
-    from provenance import plan_audit as make_plan
+    from provenance import EventType
     from provenance.cli.common import load_signer
+    from provenance.collections import check_audit_plan as check_plan
+    from provenance.collections import open_audit as prepare
+    from provenance.collections import plan_audit as make_plan
+    from provenance.collections import run_audit
+    from provenance.keyring import provenance_home
+    from provenance.verifying import resolve_jobs
 
     plan = make_plan(sample_text=sample, seed=seed, older_than=older_than, max_time=max_time, engine=engine,
                      scheduler=scheduler, jobs=resolve_jobs(jobs), record_events=record_events, report=report)
@@ -143,7 +146,8 @@ def run_scheduled(
 
 def verify_report(path: Path, trust: Path | None, archive: Path | None, json_out: bool) -> int:
     """``provenance verify-report``: exit 0 trusted, 1 invalid, 3 valid (signed by a key you do not trust)."""
-    from provenance import check_audit_report, verifier_context
+    from provenance.collections import check_audit_report
+    from provenance.verifying import verifier_context
 
     ctx = verifier_context([], trust=trust, archive=archive, now=now())
     result, model = check_audit_report(path, ctx.trust)

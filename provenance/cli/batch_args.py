@@ -7,8 +7,7 @@ This module imports nothing beyond the standard library: it runs before anything
 
 from __future__ import annotations
 
-from provenance.cli.arg_table import Arg
-from provenance.cli.search_args import ARCHIVE, JSON
+from provenance.cli.arg_table import ARCHIVE, JSON, KEY, PASSPHRASE_FILE, ROLE, Arg
 
 INGEST_BATCH: tuple[Arg, ...] = (
     Arg("folder", (), "path", "Folder holding the transcriptions the sheet names."),
@@ -17,11 +16,9 @@ INGEST_BATCH: tuple[Arg, ...] = (
         "catalogue columns by field name or Dublin Core (dc.title, dc.date, …), optional id.", required=True),
     Arg("dry_run", ("--dry-run",), "flag", "Check everything and report every problem; write nothing."),
     Arg("encoding", ("--encoding",), "str", "Encoding of a CSV sheet that is not UTF-8 (cp1251, latin-1)."),
-    Arg("key", ("--key", "-k"), "str",
-        "Signing key: id, shortened id or name (default: configured, else the only one)."),
-    Arg("passphrase_file", ("--passphrase-file",), "path",
-        "Read the key's passphrase from this file (else $PROVENANCE_PASSPHRASE, else a prompt)."),
-    Arg("role", ("--role",), "str", "Sign in this role of the key (default: the first one allowed)."),
+    KEY,
+    PASSPHRASE_FILE,
+    ROLE,
     ARCHIVE,
     JSON,
 )

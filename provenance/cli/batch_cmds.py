@@ -21,7 +21,7 @@ from provenance.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from provenance import BatchPlan, BatchResult, SheetProblem
+    from provenance.collections import BatchPlan, BatchResult, SheetProblem
 
 MAX_SHOWN = 200  # problems shown as a table; --json lists every one
 
@@ -57,7 +57,7 @@ def run_ingest_batch(
     json_out: bool = False,
 ) -> None:
     """The command itself (typer's, and the fast path's of :mod:`provenance.cli.batch_run`)."""
-    from provenance import plan_batch
+    from provenance.collections import plan_batch
 
     arch = open_archive(archive)
     plan = plan_batch(arch, folder, catalogue, encoding=encoding)
@@ -147,7 +147,7 @@ def _run(
     from contextlib import nullcontext
 
     from provenance import ErrorCode, EventType
-    from provenance import run_batch as run_plan
+    from provenance.collections import run_batch as run_plan
 
     pending = [r for r in plan.records if r.status == "new"]
     signer = load_signer(arch, EventType.REGISTRATION, key, passphrase_file, role) if pending else None

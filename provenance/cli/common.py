@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
+from provenance.cli.arg_table import ARCHIVE, JSON, KEY, PASSPHRASE_FILE, ROLE
+from provenance.cli.arg_typer import declaration, parameter
 
 # re-exported: every command module takes its output helpers from here
 from provenance.cli.output import console as console
+from provenance.cli.output import emit as emit
 from provenance.cli.output import emit_json as emit_json
 from provenance.cli.output import json_safe as json_safe
 from provenance.cli.output import now as now
@@ -19,32 +25,43 @@ from provenance.cli.output import table_box as table_box
 if TYPE_CHECKING:
     from provenance import Archive, EventType, Passphrase, Role, Signer
 
-ArchiveOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--archive",
-        "-A",
-        help="Archive folder (default: $PROVENANCE_ARCHIVE, else the current folder).",
-        show_default=False,
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
-KeyOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--key", "-k", help="Signing key: id, shortened id or name (default: configured, else the only one)."
-    ),
-]
-PassFileOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--passphrase-file",
-        help="Read the key's passphrase from this file (else $PROVENANCE_PASSPHRASE, else a prompt).",
-    ),
-]
-RoleOpt = Annotated[
-    str | None, typer.Option("--role", help="Sign in this role of the key (default: the first one allowed).")
-]
+# the options every command shares, each declared once (provenance.cli.arg_table)
+ArchiveOpt = Annotated[Path | None, declaration(ARCHIVE)]
+JsonOpt = Annotated[bool, declaration(JSON)]
+KeyOpt = Annotated[str | None, declaration(KEY)]
+PassFileOpt = Annotated[Path | None, declaration(PASSPHRASE_FILE)]
+RoleOpt = Annotated[str | None, declaration(ROLE)]
+
+
+@dataclass(frozen=True)
+class Signing:
+    """The options of every command that signs an event, as :func:`signs` hands them to it."""
+
+    key: str | None
+    passphrase_file: Path | None
+    role: str | None
+    archive: Path | None
+    json_out: bool
+
+
+SIGNING = (KEY, PASSPHRASE_FILE, ROLE, ARCHIVE, JSON)
+
+
+def signs(body: Callable[..., None]) -> Callable[..., None]:
+    """A command that signs an event: ``body``'s last parameter, ``signing: Signing``, is shown to typer as
+    the options --key, --passphrase-file, --role, --archive and --json (in that order, after its own)."""
+    hints = inspect.get_annotations(body, eval_str=True)  # what typer would evaluate (no second pass)
+    own = [p.replace(annotation=hints[p.name]) for p in inspect.signature(body).parameters.values()]
+    own = [p for p in own if p.name != "signing"]
+    params = [*own, *(parameter(arg) for arg in SIGNING)]
+
+    @functools.wraps(body)
+    def command(**values: Any) -> None:
+        body(**{p.name: values.pop(p.name) for p in own}, signing=Signing(**values))
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
 
 
 def open_archive(path: Path | None) -> Archive:
@@ -55,7 +72,8 @@ def open_archive(path: Path | None) -> Archive:
 
 def _terminal_prompt(what: str, confirm: bool) -> bytes:
     """Ask for a passphrase on the terminal, never echoed (twice when ``confirm``)."""
-    from provenance import ErrorCode, KeyStoreError
+    from provenance import ErrorCode
+    from provenance.exceptions import KeyStoreError
 
     if not sys.stdin.isatty():
         raise KeyStoreError(
@@ -99,6 +117,6 @@ def load_signer(
 
 
 def parse_role(value: str) -> Role:
-    from provenance import parse_role as parse
+    from provenance.keyring import parse_role as parse
 
     return parse(value)

@@ -24,7 +24,9 @@ def _run_reader(
 ) -> None:
     import sys
 
-    from provenance import ErrorCode, UsageError, edition
+    from provenance import ErrorCode
+    from provenance.exceptions import UsageError
+    from provenance.publishing import edition
 
     if out is None and fmt == "tei":
         raise UsageError(ErrorCode.USAGE, "--format tei needs --out FILE.xml")
@@ -63,7 +65,8 @@ def _run_format(
 ) -> None:
     import sys
 
-    from provenance import ErrorCode, UsageError, export
+    from provenance import ErrorCode, export
+    from provenance.exceptions import UsageError
 
     if fmt not in FORMATS:
         raise UsageError(ErrorCode.USAGE, f"unknown --format {fmt!r} (known: {', '.join(FORMATS)})")
@@ -163,18 +166,21 @@ def register(app: typer.Typer) -> None:
         from provenance import export as export_record
 
         if (trust is not None or force) and fmt not in READER_FORMATS:
-            from provenance import ErrorCode, UsageError
+            from provenance import ErrorCode
+            from provenance.exceptions import UsageError
 
             raise UsageError(ErrorCode.USAGE, "--trust and --force go with --format tei or annotations only")
         if fmt != "bag" or into is not None:
             if history or sha512 or log_tiles:
-                from provenance import ErrorCode, UsageError
+                from provenance import ErrorCode
+                from provenance.exceptions import UsageError
 
                 raise UsageError(ErrorCode.USAGE, "--history, --sha512 and --log-tiles go with --format bag only")
             _run_format(fmt, archive, record, out, into, json_out, trust, force)
             return
         if out is None:
-            from provenance import ErrorCode, UsageError
+            from provenance import ErrorCode
+            from provenance.exceptions import UsageError
 
             raise UsageError(ErrorCode.USAGE, "export needs --out PATH (see 'provenance export --help')")
         arch = open_archive(archive)

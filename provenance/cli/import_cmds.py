@@ -29,9 +29,9 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance import --ocfl /srv/ocfl-root/e3a/246/788/e3a24678…
         """
-        from provenance import import_ocfl
         from provenance.cli.exits import exit_for_state
         from provenance.cli.verify_run import _render
+        from provenance.publishing import import_ocfl
 
         arch = open_archive(archive)
         report = import_ocfl(arch, ocfl, now=now())

@@ -39,7 +39,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance log telegram-23256   (or --json, or --prov for W3C PROV-JSON)
         """
-        from provenance import prov_document, read_record
+        from provenance import read_record
+        from provenance.records import prov_document
 
         arch = open_archive(archive)
         if prov:
@@ -74,7 +75,8 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance show telegram-23256 --version 1 --json
         """
-        from provenance import read_record, record_at
+        from provenance import read_record
+        from provenance.records import record_at
 
         arch = open_archive(archive)
         manifest = read_record(arch, record)
@@ -112,7 +114,7 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance diff telegram-23256 1 5
         """
-        from provenance import diff_versions
+        from provenance.records import diff_versions
 
         arch = open_archive(archive)
         result = diff_versions(arch, record, a, b)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from provenance.diff import Segment
+    from provenance.records import Segment
 
 REMOVED_STYLE = "strike red"
 ADDED_STYLE = "bold green"
@@ -61,7 +61,7 @@ def segments_text(segments: Sequence[Segment], *, markers: bool) -> Text:
 def print_word_diff(out: Console, result: Any) -> None:
     """``diff`` on a terminal: each changed region with a line of context, word by word, wrapped on spaces at
     the terminal's width (rich wraps between words; only a word wider than the terminal is folded)."""
-    from provenance.diff import word_hunks
+    from provenance.records import word_hunks
 
     markers = out.color_system is None or out.no_color
     out.print(f"{result.record}: version {result.a} → {result.b}", style="bold")

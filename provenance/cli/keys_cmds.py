@@ -69,8 +69,8 @@ def generate(
 
     Example: provenance keys generate --name "A. Archivist" --role archivist
     """
-    from provenance import create_key, private_key_path
     from provenance.cli.common import passphrase_source
+    from provenance.keyring import create_key, private_key_path
 
     arch = open_archive(archive)
     card = create_key(
@@ -97,7 +97,7 @@ def list_keys(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> None:
 
     Example: provenance keys list --json
     """
-    from provenance import list_keys as listing
+    from provenance.keyring import list_keys as listing
 
     arch = open_archive(archive)
     found = listing(arch, now=now())
@@ -153,7 +153,7 @@ def revoke(
 
     Example: provenance keys revoke "T. Translator" --reason "laptop stolen" --at 2026-11-01T00:00:00Z
     """
-    from provenance import parse_when, revoke_key
+    from provenance.keyring import parse_when, revoke_key
 
     arch = open_archive(archive)
     moment = parse_when(at) if at else now()
@@ -192,7 +192,7 @@ def import_card(
 
     Example: provenance keys import received-keys/    (or: provenance keys import archivist.json)
     """
-    from provenance import import_key_cards
+    from provenance.keyring import import_key_cards
 
     arch = open_archive(archive)
     imported = import_key_cards(arch, list(cards), allow_new_roles=allow_new_roles)
@@ -233,7 +233,9 @@ def export_card(
 
     Example: provenance keys export --all --out cards/   (or: provenance keys export "A. Archivist")
     """
-    from provenance import ErrorCode, UsageError, export_key_card, export_key_cards, key_card_bytes
+    from provenance import ErrorCode
+    from provenance.exceptions import UsageError
+    from provenance.keyring import export_key_card, export_key_cards, key_card_bytes
 
     arch = open_archive(archive)
     if all_cards == (key is not None):

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 # The one escaping of the project (terminal output, JSON, exports, bag-info): see provenance.safetext.
-from provenance.safetext import json_safe as json_safe
-from provenance.safetext import printable as printable
+from provenance.rendering import json_safe as json_safe
+from provenance.rendering import printable as printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,11 +28,12 @@ def counted(number: int, noun: str) -> str:
 
 def now() -> datetime:
     """The clock: ``$PROVENANCE_NOW`` (a UTC timestamp, for reproducible fixtures and tests) or the real one."""
-    from provenance import parse_utc, utc_now
+    from provenance.records import parse_utc, utc_now
 
     fixed = os.environ.get("PROVENANCE_NOW")
     if fixed:
-        from provenance import ErrorCode, UsageError
+        from provenance import ErrorCode
+        from provenance.exceptions import UsageError
 
         try:
             return parse_utc(fixed)
@@ -45,6 +46,14 @@ def emit_json(document: Any) -> None:
     """Print exactly one JSON document on stdout (C1 and bidi controls as ``\\u`` escapes, still JSON)."""
     sys.stdout.write(json_safe(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")
     sys.stdout.flush()
+
+
+def emit(document: Any, json_out: bool, text: str) -> None:
+    """A command's result: its JSON document under --json, else ``text`` as it is (its own newlines)."""
+    if json_out:
+        emit_json(document)
+    else:
+        sys.stdout.write(text)
 
 
 @functools.cache

@@ -4,33 +4,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from provenance.cli.common import ArchiveOpt, JsonOpt, emit_json, load_signer, now, open_archive, printable
 
+if TYPE_CHECKING:
+    from provenance.cli.common import Signing
 
-def import_notes(
-    archive: Path | None,
-    record: str,
-    path: Path,
-    key: str | None,
-    passphrase_file: Path | None,
-    role: str | None,
-    json_out: bool,
-) -> None:
+
+def import_notes(signing: Signing, record: str, path: Path) -> None:
     """``note RECORD --from-annotations FILE``: read and check the collection, then sign its notes."""
-    from provenance import EventType, read_annotations
+    from provenance import EventType
     from provenance import import_notes as sign_notes
+    from provenance.publishing import read_annotations
 
-    arch = open_archive(archive)
+    arch = open_archive(signing.archive)
     arch.require_record(record)
     arch.refuse_links(record)  # as every writer: no link in the archive is followed (archive.path-unsafe)
     incoming = read_annotations(path)  # checked before any passphrase is asked for
-    signer = load_signer(arch, EventType.ANNOTATION, key, passphrase_file, role)
+    signer = load_signer(arch, EventType.ANNOTATION, signing.key, signing.passphrase_file, signing.role)
     result = sign_notes(arch, record, signer, incoming, now=now())
-    if json_out:
+    if signing.json_out:
         emit_json(result.to_json())
         return
     line = f"{record}: {len(result.added)} note(s) imported"
@@ -74,7 +70,7 @@ def register(app: typer.Typer) -> None:
         """
         import sys
 
-        from provenance import edition
+        from provenance.publishing import edition
 
         made = edition(target, format="page", out=out, archive=archive, trust=trust, allow_untrusted=force, now=now())
         summary = made.to_json()

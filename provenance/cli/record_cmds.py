@@ -7,48 +7,47 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from provenance import AttachRole, Profile, WrittenNoteKind
 from provenance.cli.common import (
-    ArchiveOpt,
     JsonOpt,
-    KeyOpt,
     PassFileOpt,
-    RoleOpt,
+    Signing,
     emit_json,
     load_signer,
     now,
     open_archive,
     passphrase_source,
     printable,
+    signs,
 )
+from provenance.records import AttachRole, Profile, WrittenNoteKind
 
 if TYPE_CHECKING:
-    from provenance import Archive, EventType, Signer
+    from collections.abc import Callable
+
+    from provenance import EventType, Manifest
 
 RecordArg = Annotated[str, typer.Argument(help="Record id, e.g. telegram-23256.")]
 
 
-def _signer_for(
-    archive: Path | None,
+def _act(
+    signing: Signing,
     record: str,
     event_type: EventType,
-    key: str | None,
-    passphrase_file: Path | None,
-    role: str | None,
-) -> tuple[Archive, Signer]:
-    """The archive, after checking the record exists, and the unlocked signer for ``event_type``."""
-    arch = open_archive(archive)
+    action: Callable[..., Manifest],
+    describe: Callable[[Manifest], str],
+    **options: Any,
+) -> None:
+    """Sign one event of ``event_type`` on ``record`` with the library's ``action`` (given ``options``), the
+    record checked and the signer unlocked first; print the event (--json) or ``describe``'s line."""
+    arch = open_archive(signing.archive)
     arch.refuse_links(record)  # before anything of the archive is read: no link is followed (issue 9)
     arch.require_record(record)
-    return arch, load_signer(arch, event_type, key, passphrase_file, role)
-
-
-def _done(manifest: Any, json_out: bool, line: str) -> None:
-    event = manifest.events[-1]
-    if json_out:
-        emit_json({"record": manifest.record, "event": event.model_dump(mode="json")})
+    signer = load_signer(arch, event_type, signing.key, signing.passphrase_file, signing.role)
+    manifest = action(arch, record, signer, now=now(), **options)
+    if signing.json_out:
+        emit_json({"record": manifest.record, "event": manifest.events[-1].model_dump(mode="json")})
     else:
-        print(printable(line))
+        print(printable(describe(manifest)))
 
 
 def register(app: typer.Typer) -> None:
@@ -83,6 +82,7 @@ def register(app: typer.Typer) -> None:
                 print(f"log {log['origin']}: log key {log['note_verifier_key']}")
 
     @app.command("ingest")
+    @signs
     def ingest(
         file: Annotated[Path, typer.Argument(help="The transcription (UTF-8 text, stored byte for byte).")],
         record_id: Annotated[
@@ -120,11 +120,8 @@ def register(app: typer.Typer) -> None:
         original_language: Annotated[str | None, typer.Option("--original-language")] = None,
         source: Annotated[str | None, typer.Option("--source", help="Archival citation.")] = None,
         rights: Annotated[str | None, typer.Option("--rights")] = None,
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
+        *,
+        signing: Signing,
     ) -> None:
         """Register a transcription with its catalogue metadata as a new signed record; print its id.
 
@@ -133,9 +130,10 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance ingest telegram-23256.txt --title "Mao Zedong to Filippov [Stalin]" --source "APRF f. 45"
         """
-        from provenance import ingest_file, parse_copies
+        from provenance import ingest_file
+        from provenance.records import parse_copies
 
-        arch = open_archive(archive)
+        arch = open_archive(signing.archive)
         overrides: dict[str, Any] = {
             "document_type": document_type,
             "issuing_body": issuing_body,
@@ -158,9 +156,9 @@ def register(app: typer.Typer) -> None:
         manifest = ingest_file(
             arch,
             file,
-            key=key,
-            role=role,
-            passphrase=passphrase_source(passphrase_file),
+            key=signing.key,
+            role=signing.role,
+            passphrase=passphrase_source(signing.passphrase_file),
             profile=profile,
             metadata=metadata,
             catalogue=overrides,
@@ -170,7 +168,7 @@ def register(app: typer.Typer) -> None:
         )
         for change in manifest.events[-1].details.get("normalised", []):
             typer.echo(printable(f"normalised: {change}"), err=True)
-        if json_out:
+        if signing.json_out:
             emit_json(
                 {
                     "record": manifest.record,
@@ -185,6 +183,7 @@ def register(app: typer.Typer) -> None:
             print(manifest.record)
 
     @app.command("note")
+    @signs
     def note(
         record: RecordArg,
         quote: Annotated[str | None, typer.Option("--quote", help="Exact text the note is anchored to.")] = None,
@@ -208,11 +207,8 @@ def register(app: typer.Typer) -> None:
         file: Annotated[
             str | None, typer.Option("--file", help="Which file of the record (default: the transcription).")
         ] = None,
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
+        *,
+        signing: Signing,
     ) -> None:
         """Add a translation or editorial note anchored to an exact quote (an annotation event).
 
@@ -222,38 +218,30 @@ def register(app: typer.Typer) -> None:
         Example: provenance note telegram-23256 --quote "Kim II Sung" --text "OCR-like misreading of Kim Il Sung"
         (or: provenance note telegram-23256 --from-annotations notes.jsonld)
         """
-        from provenance import ErrorCode, EventType, UsageError
+        from provenance import ErrorCode, EventType
         from provenance import note as add_note
+        from provenance.exceptions import UsageError
 
         if from_annotations is not None:
             from provenance.cli.reader_cmds import import_notes
 
             if quote is not None or text is not None:
                 raise UsageError(ErrorCode.USAGE, "--from-annotations takes no --quote or --text")
-            import_notes(archive, record, from_annotations, key, passphrase_file, role, json_out)
+            import_notes(signing, record, from_annotations)
             return
         if quote is None or text is None:
             raise UsageError(ErrorCode.USAGE, "a note needs --quote and --text (or --from-annotations FILE)")
-        arch, signer = _signer_for(archive, record, EventType.ANNOTATION, key, passphrase_file, role)
-        manifest = add_note(
-            arch,
-            record,
-            signer,
-            quote=quote,
-            text=text,
-            kind=kind,
-            occurrence=occurrence,
-            file=file,
-            now=now(),
-        )
-        added = manifest.state.notes[-1]
-        _done(
-            manifest,
-            json_out,
-            f"{added.id} anchored at {added.target.position.start if added.target.position else '?'} (event {manifest.events[-1].seq})",
-        )
+
+        def anchored(manifest: Manifest) -> str:
+            added = manifest.state.notes[-1]
+            at = added.target.position.start if added.target.position else "?"
+            return f"{added.id} anchored at {at} (event {manifest.events[-1].seq})"
+
+        _act(signing, record, EventType.ANNOTATION, add_note, anchored,
+             quote=quote, text=text, kind=kind, occurrence=occurrence, file=file)
 
     @app.command("custody")
+    @signs
     def custody(
         record: RecordArg,
         from_: Annotated[
@@ -261,18 +249,16 @@ def register(app: typer.Typer) -> None:
         ] = None,
         to: Annotated[str | None, typer.Option("--to", help="Who receives it (required).")] = None,
         note: Annotated[str | None, typer.Option("--note")] = None,
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
+        *,
+        signing: Signing,
     ) -> None:
         """Record a custody transfer (PREMIS transfer).
 
         Example: provenance custody telegram-23256 --from "Archive of the President" --to "Wilson Center"
         """
-        from provenance import ErrorCode, EventType, UsageError
+        from provenance import ErrorCode, EventType
         from provenance import custody as transfer_custody
+        from provenance.exceptions import UsageError
 
         # checked here, before any passphrase is asked for: one clear line (and --json) like every refusal
         missing = [name for name, value in (("--from", from_), ("--to", to)) if not (value or "").strip()]
@@ -281,11 +267,11 @@ def register(app: typer.Typer) -> None:
                 ErrorCode.USAGE,
                 f"a custody transfer needs both --from and --to ({' and '.join(missing)} missing)",
             )
-        arch, signer = _signer_for(archive, record, EventType.CUSTODY_TRANSFER, key, passphrase_file, role)
-        manifest = transfer_custody(arch, record, signer, from_=from_, to=to, note=note, now=now())
-        _done(manifest, json_out, f"custody: {from_} → {to} (event {manifest.events[-1].seq})")
+        _act(signing, record, EventType.CUSTODY_TRANSFER, transfer_custody,
+             lambda m: f"custody: {from_} → {to} (event {m.events[-1].seq})", from_=from_, to=to, note=note)
 
     @app.command("revise")
+    @signs
     def revise(
         record: RecordArg,
         file: Annotated[Path, typer.Argument(help="The new version of the text.")],
@@ -295,11 +281,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--file", help="Which file of the record it replaces (default: the transcription)."),
         ] = None,
         encoding: Annotated[str | None, typer.Option("--encoding")] = None,
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
+        *,
+        signing: Signing,
     ) -> None:
         """Replace the text with a new version; the old version stays stored and notes are re-anchored.
 
@@ -308,26 +291,25 @@ def register(app: typer.Typer) -> None:
         from provenance import EventType
         from provenance import revise as do_revise
 
-        arch, signer = _signer_for(archive, record, EventType.REVISION, key, passphrase_file, role)
-        manifest = do_revise(
-            arch, record, signer, source=file, reason=reason, file=target, encoding=encoding, now=now()
-        )
-        orphaned = manifest.events[-1].details.get("orphaned_notes") or []
-        extra = f"; orphaned notes: {', '.join(orphaned)}" if orphaned else ""
-        _done(manifest, json_out, f"revised (event {manifest.events[-1].seq}){extra}")
+
+        def revised(manifest: Manifest) -> str:
+            orphaned = manifest.events[-1].details.get("orphaned_notes") or []
+            extra = f"; orphaned notes: {', '.join(orphaned)}" if orphaned else ""
+            return f"revised (event {manifest.events[-1].seq}){extra}"
+
+        _act(signing, record, EventType.REVISION, do_revise, revised,
+             source=file, reason=reason, file=target, encoding=encoding)
 
     @app.command("review")
+    @signs
     def review(
         record: RecordArg,
         note: Annotated[str | None, typer.Option("--note")] = None,
         outcome: Annotated[
             str, typer.Option("--outcome", help="approved or changes-requested.")
         ] = "approved",
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
+        *,
+        signing: Signing,
     ) -> None:
         """Record a review of the current version (reviewer role).
 
@@ -336,19 +318,16 @@ def register(app: typer.Typer) -> None:
         from provenance import EventType
         from provenance import review as do_review
 
-        arch, signer = _signer_for(archive, record, EventType.REVIEW, key, passphrase_file, role)
-        manifest = do_review(arch, record, signer, note=note, outcome=outcome, now=now())
-        _done(manifest, json_out, f"reviewed (event {manifest.events[-1].seq})")
+        _act(signing, record, EventType.REVIEW, do_review, lambda m: f"reviewed (event {m.events[-1].seq})",
+             note=note, outcome=outcome)
 
     @app.command("release")
+    @signs
     def release(
         record: RecordArg,
         note: Annotated[str | None, typer.Option("--note")] = None,
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
+        *,
+        signing: Signing,
     ) -> None:
         """Record the release of the current version (publisher role; PREMIS dissemination).
 
@@ -357,11 +336,11 @@ def register(app: typer.Typer) -> None:
         from provenance import EventType
         from provenance import release as do_release
 
-        arch, signer = _signer_for(archive, record, EventType.RELEASE, key, passphrase_file, role)
-        manifest = do_release(arch, record, signer, note=note, now=now())
-        _done(manifest, json_out, f"released (event {manifest.events[-1].seq})")
+        _act(signing, record, EventType.RELEASE, do_release, lambda m: f"released (event {m.events[-1].seq})",
+             note=note)
 
     @app.command("catalogue")
+    @signs
     def catalogue(
         record: RecordArg,
         set_: Annotated[
@@ -369,18 +348,17 @@ def register(app: typer.Typer) -> None:
         ] = None,
         unset: Annotated[list[str] | None, typer.Option("--unset", help="FIELD to remove (repeat).")] = None,
         reason: Annotated[str | None, typer.Option("--reason")] = None,
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
+        *,
+        signing: Signing,
     ) -> None:
         """Change catalogue metadata (a metadata-change event).
 
         Example: provenance catalogue telegram-23256 --set "source=APRF, f. 45, op. 1, d. 340" --reason "citation found"
         """
-        from provenance import CATALOGUE_FIELDS, ErrorCode, EventType, UsageError, parse_copies
+        from provenance import ErrorCode, EventType
         from provenance import change_catalogue as change_metadata
+        from provenance.exceptions import UsageError
+        from provenance.records import CATALOGUE_FIELDS, parse_copies
 
         changes: dict[str, Any] = {}
         for item in set_ or []:
@@ -397,11 +375,11 @@ def register(app: typer.Typer) -> None:
             if field not in CATALOGUE_FIELDS:
                 raise UsageError(ErrorCode.USAGE, f"--unset {name!r}: not a catalogue field")
             changes[field] = None
-        arch, signer = _signer_for(archive, record, EventType.METADATA_CHANGE, key, passphrase_file, role)
-        manifest = change_metadata(arch, record, signer, changes=changes, reason=reason, now=now())
-        _done(manifest, json_out, f"catalogue changed (event {manifest.events[-1].seq})")
+        _act(signing, record, EventType.METADATA_CHANGE, change_metadata,
+             lambda m: f"catalogue changed (event {m.events[-1].seq})", changes=changes, reason=reason)
 
     @app.command("attach")
+    @signs
     def attach(
         record: RecordArg,
         file: Annotated[
@@ -420,11 +398,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         language: Annotated[str | None, typer.Option("--language", help="BCP 47 tag of its text.")] = None,
         media_type: Annotated[str | None, typer.Option("--media-type")] = None,
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
+        *,
+        signing: Signing,
     ) -> None:
         """Attach a further file, or a folder of files, to the record, byte for byte (PREMIS capture).
 
@@ -435,27 +410,21 @@ def register(app: typer.Typer) -> None:
         from provenance import EventType
         from provenance import attach as do_attach
 
-        arch, signer = _signer_for(archive, record, EventType.ATTACHMENT, key, passphrase_file, role)
-        manifest = do_attach(
-            arch,
-            record,
-            signer,
-            source=file,
-            role=as_role,
-            name=name,
-            language=language,
-            media_type=media_type,
-            now=now(),
-        )
-        details = manifest.events[-1].details
-        what = (
-            f"{details['files']} files under {details['folder']}/"
-            if "folder" in details
-            else manifest.state.files[-1].path
-        )
-        _done(manifest, json_out, f"attached {what} (event {manifest.events[-1].seq})")
+
+        def attached(manifest: Manifest) -> str:
+            details = manifest.events[-1].details
+            what = (
+                f"{details['files']} files under {details['folder']}/"
+                if "folder" in details
+                else manifest.state.files[-1].path
+            )
+            return f"attached {what} (event {manifest.events[-1].seq})"
+
+        _act(signing, record, EventType.ATTACHMENT, do_attach, attached,
+             source=file, role=as_role, name=name, language=language, media_type=media_type)
 
     @app.command("translate")
+    @signs
     def translate(
         record: RecordArg,
         file: Annotated[Path, typer.Argument(help="The translation.")],
@@ -465,11 +434,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--of", help="Which file of the record it translates (default: the transcription)."),
         ] = "",
         name: Annotated[str | None, typer.Option("--name")] = None,
-        key: KeyOpt = None,
-        passphrase_file: PassFileOpt = None,
-        role: RoleOpt = None,
-        archive: ArchiveOpt = None,
-        json_out: JsonOpt = False,
+        *,
+        signing: Signing,
     ) -> None:
         """Record a translation: add it as a file, naming its source and target languages (BCP 47).
 
@@ -478,12 +444,6 @@ def register(app: typer.Typer) -> None:
         from provenance import EventType
         from provenance import translate as do_translate
 
-        arch, signer = _signer_for(archive, record, EventType.TRANSLATION, key, passphrase_file, role)
-        manifest = do_translate(
-            arch, record, signer, source=file, language=target_language, of=source_file, name=name, now=now()
-        )
-        _done(
-            manifest,
-            json_out,
-            f"translation {manifest.state.files[-1].path} recorded (event {manifest.events[-1].seq})",
-        )
+        _act(signing, record, EventType.TRANSLATION, do_translate,
+             lambda m: f"translation {m.state.files[-1].path} recorded (event {m.events[-1].seq})",
+             source=file, language=target_language, of=source_file, name=name)

@@ -7,6 +7,8 @@ This module imports nothing beyond the standard library: it runs before anything
 
 from __future__ import annotations
 
+from provenance.cli.arg_table import ARCHIVE as ARCHIVE
+from provenance.cli.arg_table import JSON as JSON
 from provenance.cli.arg_table import Arg
 
 FIELD = Arg("fields", ("--field", "-f"), "strs",
@@ -15,9 +17,6 @@ SENT_FROM = Arg("sent_from", ("--sent-from",), "str", "Sent on or after this dat
 SENT_TO = Arg("sent_to", ("--sent-to",), "str", "Sent on or before this date (1951-08-31).")
 SIGNER = Arg("signer", ("--signer",), "str", "Only records with an event signed by this key (id, short id, name).")
 RELEASED = Arg("released", ("--released",), "flag", "Only released records.")
-ARCHIVE = Arg("archive", ("--archive", "-A"), "path",
-              "Archive folder (default: $PROVENANCE_ARCHIVE, else the current folder).")
-JSON = Arg("json_out", ("--json",), "flag", "Print exactly one JSON document on stdout.")
 
 SEARCH: tuple[Arg, ...] = (
     Arg("query", (), "str", "Words to find; Филиппов* for a prefix; OR and NOT between words."),

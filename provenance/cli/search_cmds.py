@@ -59,8 +59,10 @@ def register(app: typer.Typer) -> None:
 
         Example: provenance list --sort sent --format csv > catalogue.csv
         """
-        from provenance import ErrorCode, UsageError, list_records
+        from provenance import ErrorCode
         from provenance.cli.search_run import filters_for, note_status, status_json
+        from provenance.exceptions import UsageError
+        from provenance.records import list_records
 
         if fmt not in ("table", "csv", "json"):
             raise UsageError(ErrorCode.USAGE, f"--format {fmt!r}: use table, csv or json")
@@ -83,7 +85,7 @@ def register(app: typer.Typer) -> None:
         if fmt == "csv":
             import csv
 
-            from provenance import catalogue_rows
+            from provenance.records import catalogue_rows
 
             header, rows = catalogue_rows(found.hits)
             writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -123,7 +125,7 @@ def register(app: typer.Typer) -> None:
         """
         import time
 
-        from provenance import index_status
+        from provenance.records import index_status
 
         arch = open_archive(archive)
         started = time.perf_counter()

@@ -18,8 +18,8 @@ from provenance.cli.output import emit_json, printable
 
 if TYPE_CHECKING:
     from provenance import Archive
-    from provenance import SearchFilters as Filters
-    from provenance import SearchResults as Found
+    from provenance.records import SearchFilters as Filters
+    from provenance.records import SearchResults as Found
 
 def filters_for(
     archive: Archive,
@@ -31,7 +31,7 @@ def filters_for(
 ) -> Filters:
     """The filters of ``search`` and ``list``; ``--signer`` resolved through the trust store when it
     names a key (else taken as an agent's name). Raises ``UsageError``."""
-    from provenance import search_filters
+    from provenance.records import search_filters
 
     return search_filters(
         archive, fields=fields, sent_from=sent_from, sent_to=sent_to, signer=signer, released=released
@@ -126,7 +126,8 @@ def run_search(
     archive: Path | None = None,
     json_out: bool = False,
 ) -> int:
-    from provenance import open_archive, search_records
+    from provenance import open_archive
+    from provenance.records import search_records
 
     arch = open_archive(archive)
     found = search_records(arch, query, filters_for(arch, fields, sent_from, sent_to, signer, released), limit=limit)

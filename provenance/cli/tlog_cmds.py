@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provenance.cli.common import ArchiveOpt, JsonOpt, PassFileOpt, emit_json, now, open_archive
+from provenance.cli.common import ArchiveOpt, JsonOpt, PassFileOpt, emit, now, open_archive
 
 if TYPE_CHECKING:
     from provenance import Archive
@@ -42,8 +42,8 @@ def enable_log(
     archive: Archive, origin: str | None, passphrase_file: Path | None, rounds: int | None = None
 ) -> dict[str, object]:
     """Make the log key when there is none, then backfill every event and sign the first checkpoint."""
-    from provenance import enable_log as start_log
     from provenance.cli.common import passphrase_source
+    from provenance.transparency import enable_log as start_log
 
     return start_log(archive, origin, passphrase=passphrase_source(passphrase_file), rounds=rounds, now=now())
 
@@ -64,11 +64,8 @@ def tlog_init(
     Example: provenance tlog init --origin archive.example.org/korea-1951
     """
     doc = enable_log(open_archive(archive), origin, passphrase_file, kdf_rounds)
-    if json_out:
-        emit_json(doc)
-    else:
-        state = "logged" if doc["created"] else "already logged"
-        print(f"{state}: {doc['origin']}, {doc['size']} leaves; log key {doc['note_verifier_key']}")
+    state = "logged" if doc["created"] else "already logged"
+    emit(doc, json_out, f"{state}: {doc['origin']}, {doc['size']} leaves; log key {doc['note_verifier_key']}\n")
 
 
 @tlog_app.command("checkpoint")
@@ -77,13 +74,10 @@ def tlog_checkpoint(archive: ArchiveOpt = None, json_out: JsonOpt = False) -> No
 
     Example: provenance tlog checkpoint > checkpoint-$(date +%F)
     """
-    from provenance import log_checkpoint
+    from provenance.transparency import log_checkpoint
 
     doc = log_checkpoint(open_archive(archive))
-    if json_out:
-        emit_json(doc)
-    else:
-        print(doc["checkpoint"], end="")
+    emit(doc, json_out, doc["checkpoint"])
 
 
 @tlog_app.command("prove")
@@ -97,13 +91,10 @@ def tlog_prove(
 
     Example: provenance tlog prove --from 120 > proof.txt
     """
-    from provenance import consistency_proof
+    from provenance.transparency import consistency_proof
 
     doc = consistency_proof(open_archive(archive), from_size, to_size)
-    if json_out:
-        emit_json(doc)
-    else:
-        print("".join(line + "\n" for line in doc["proof"]), end="")
+    emit(doc, json_out, "".join(line + "\n" for line in doc["proof"]))
 
 
 @tlog_app.command("cosign")
@@ -117,13 +108,10 @@ def tlog_cosign(
 
     Example: provenance tlog cosign --add cosignature.txt
     """
-    from provenance import add_cosignatures
+    from provenance.transparency import add_cosignatures
 
     doc = add_cosignatures(open_archive(archive), add)
-    if json_out:
-        emit_json(doc)
-    else:
-        print(f"added {len(doc['added'])} cosignature(s)")
+    emit(doc, json_out, f"added {len(doc['added'])} cosignature(s)\n")
 
 
 @tlog_app.command("timestamp")
@@ -138,13 +126,10 @@ def tlog_timestamp(
 
     Example: provenance tlog timestamp --tsa http://timestamp.example.org/tsr
     """
-    from provenance import timestamp_checkpoint
+    from provenance.transparency import timestamp_checkpoint
 
     doc = timestamp_checkpoint(open_archive(archive), tsa, timeout=timeout)
-    if json_out:
-        emit_json(doc)
-    else:
-        print(f"{doc['origin']} at size {doc['size']} existed at {doc['time']} (RFC 3161, {tsa})")
+    emit(doc, json_out, f"{doc['origin']} at size {doc['size']} existed at {doc['time']} (RFC 3161, {tsa})\n")
 
 
 # -- witness -------------------------------------------------------------------------------------------
@@ -167,16 +152,13 @@ def witness_init(
 
     Example: provenance witness init --state ~/witness --name witness.example.org --log "$(cat logkey)"
     """
-    from provenance import witness_init as make_witness
     from provenance.cli.common import passphrase_source
+    from provenance.transparency import witness_init as make_witness
 
     doc = make_witness(
         state, name=name, logs=log, kdf_rounds=kdf_rounds, passphrase=passphrase_source(passphrase_file), now=now()
     )
-    if json_out:
-        emit_json(doc)
-    else:
-        print(doc["note_verifier_key"])
+    emit(doc, json_out, f"{doc['note_verifier_key']}\n")
 
 
 @witness_app.command("cosign")
@@ -191,11 +173,8 @@ def witness_cosign(
 
     Example: provenance witness cosign request.txt --state ~/witness > cosignature.txt
     """
-    from provenance import witness_cosign as cosign
     from provenance.cli.common import passphrase_source
+    from provenance.transparency import witness_cosign as cosign
 
     doc = cosign(state, request, passphrase=passphrase_source(passphrase_file), now=now())
-    if json_out:
-        emit_json(doc)
-    else:
-        print(doc["cosignature"], end="")
+    emit(doc, json_out, doc["cosignature"])

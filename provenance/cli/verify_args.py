@@ -10,6 +10,7 @@ This module imports nothing beyond the standard library: it runs before anything
 
 from __future__ import annotations
 
+from provenance.cli.arg_table import ARCHIVE, JSON
 from provenance.cli.arg_table import Arg as Arg
 from provenance.cli.arg_table import Kind as Kind
 from provenance.cli.arg_table import parse_plain as parse_plain
@@ -29,13 +30,11 @@ MAX_SIZE = Arg(
     "Largest a .zip/.tar.gz bundle may decompress to (e.g. 4G, 512M; default 8G); beyond it the bundle is "
     "refused as bundle.too-large.", metavar="SIZE",
 )
-JSON = Arg("json_out", ("--json",), "flag", "Print exactly one JSON document on stdout.")
 
 VERIFY: tuple[Arg, ...] = (
     Arg("paths", (), "paths", "Record folder(s), bag folder(s), .zip or .tar.gz bundle(s)."),
     TRUST,
-    Arg("archive", ("--archive", "-A"), "path",
-        "Archive folder (default: $PROVENANCE_ARCHIVE, else the current folder)."),
+    ARCHIVE,
     JOBS,
     MAX_SIZE,
     Arg("state", ("--state",), "path",

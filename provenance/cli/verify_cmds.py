@@ -78,11 +78,12 @@ def audit(**values: Any) -> None:
     """
     own = {arg.dest for arg in verify_args.AUDIT}
     options = {name: value for name, value in values.items() if name not in own}
-    from provenance import is_remote
+    from provenance.verifying import is_remote
 
     if audit_cmds.scheduled(**options) or is_remote(values["archive"]):
         if values["since"] is not None:
-            from provenance import ErrorCode, UsageError
+            from provenance import ErrorCode
+            from provenance.exceptions import UsageError
 
             raise UsageError(ErrorCode.USAGE, "--since checks the log of a plain audit; it does not combine "
                              "with the options of a scheduled audit (--report, --sample, --engine, s3://)")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from provenance import VerificationReport
-    from provenance import VerifyOutcome as Outcome
+    from provenance.verifying import VerifyOutcome as Outcome
 
 STATE_WORDS = {
     "trusted": "TRUSTED: every byte intact, every event signed, every signer trusted for its role",

@@ -31,7 +31,8 @@ from provenance.cli.verify_render import _Out as _Out
 from provenance.cli.verify_render import _render as _render
 
 if TYPE_CHECKING:
-    from provenance import LogOptions, TargetKind, TrustState, VerifyContext
+    from provenance import TrustState
+    from provenance.verifying import LogOptions, TargetKind, VerifyContext
 
 # the commands implemented here (the app builds only their group, or takes the fast path, for them)
 COMMANDS = tuple(TABLES)
@@ -56,7 +57,7 @@ def _context(paths: list[Path], trust: Path | None, archive: Path | None) -> Ver
 def _find_context(paths: list[Path], trust: Path | None, archive: Path | None) -> VerifyContext:
     """The verifier's trust store and roles policy (TRUST_RULE says which): the library's rule,
     :func:`provenance.verifier_context`, on the command line's clock."""
-    from provenance import verifier_context
+    from provenance.verifying import verifier_context
 
     return verifier_context(paths, trust=trust, archive=archive, now=now())
 
@@ -81,7 +82,8 @@ def _run_batch(
 ) -> tuple[TrustState, dict[str, int], list[dict[str, Any]], _JsonStream | None]:
     """Verify ``targets`` over ``jobs`` processes, render or stream each outcome, return the totals and the
     JSON stream still open (its summary keys are the caller's)."""
-    from provenance import TrustState, verify_batch, worst_state
+    from provenance import TrustState
+    from provenance.verifying import verify_batch, worst_state
 
     counts = dict.fromkeys(STATES, 0)
     problems: list[dict[str, Any]] = []
@@ -117,7 +119,9 @@ def max_size_option(text: str | None) -> int | None:
     """``--max-size``: bytes, or None for the default; raises ``UsageError`` for what is not a size."""
     if text is None:
         return None
-    from provenance import ErrorCode, UsageError, parse_size
+    from provenance import ErrorCode
+    from provenance.exceptions import UsageError
+    from provenance.verifying import parse_size
 
     try:
         return parse_size(text)
@@ -128,7 +132,7 @@ def max_size_option(text: str | None) -> int | None:
 def _plain_file(path: Path) -> bool:
     """Whether ``path`` is a file that is neither a record (its manifest.json) nor a bundle (a .zip or
     .tar.gz by name or by its first bytes)."""
-    from provenance import target_kind as kind_of
+    from provenance.verifying import target_kind as kind_of
 
     if not path.is_file() or kind_of(path) != "unknown":
         return False
@@ -148,7 +152,8 @@ def _refuse_plain_files(paths: list[Path]) -> None:
     plain = [path for path in paths if _plain_file(path)]
     if not plain:
         return
-    from provenance import ErrorCode, UsageError
+    from provenance import ErrorCode
+    from provenance.exceptions import UsageError
 
     more = f" (and {counted(len(plain) - 1, 'more file')} like it)" if len(plain) > 1 else ""
     raise UsageError(
@@ -175,7 +180,7 @@ def verify(
     ``path.not-found``) or a missing trust store; ``UsageError(input.not-verifiable)`` when a path is a
     file that is neither a record nor a bundle.
     """
-    from provenance import resolve_jobs
+    from provenance.verifying import resolve_jobs
 
     if archive is not None and str(archive).startswith("s3:"):
         # --archive s3://bucket/prefix: each path is a record of it (an id, or records/<id>)
@@ -186,26 +191,27 @@ def verify(
         return _verify_remote(paths, trust, archive, jobs, json_out, max_size)
     limit = max_size_option(max_size)
     if len(paths) == 1 and not paths[0].exists():
-        from provenance import ErrorCode, NotFoundError
+        from provenance import ErrorCode
+        from provenance.exceptions import NotFoundError
 
         raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"{paths[0]}: no such file or folder", path=str(paths[0]))
     _refuse_plain_files(paths)
     processes = resolve_jobs(jobs)
     prefetch = None
     if len(paths) == 1 and (paths[0] / "manifest.json").is_file() and (paths[0] / "files").is_dir():
-        from provenance import Prefetch
+        from provenance.verifying import Prefetch
 
         # a record folder: its large files are hashed by a forked helper process while the library loads
         prefetch = Prefetch.start(paths[0] / "files")
     elif len(paths) == 1 and processes > 1 and (paths[0] / "bagit.txt").is_file() and (paths[0] / "data").is_dir():
-        from provenance import Prefetch
+        from provenance.verifying import Prefetch
 
         prefetch = Prefetch.start(paths[0] / "data", every=True)  # a bag folder: its whole payload, the same way
     ctx = replace(_context(paths, trust, archive), max_size=limit)
     if log is not None:
         ctx = replace(ctx, log=log)
     if len(paths) == 1:
-        from provenance import verify_target as verify_path
+        from provenance.verifying import verify_target as verify_path
 
         # one target: its files may be hashed by several processes
         report = verify_path(paths[0], replace(ctx, jobs=processes, prefetch=prefetch))
@@ -230,7 +236,7 @@ def _verify_remote(paths: list[Path], trust: Path | None, archive: Path | None, 
     import shutil
     import tempfile
 
-    from provenance import fetch_for_verify, remote_url
+    from provenance.verifying import fetch_for_verify, remote_url
 
     scratch = Path(tempfile.mkdtemp(prefix="provenance-verify-"))
     try:
@@ -273,13 +279,17 @@ def audit(
 ) -> int:
     """``provenance audit``: every record of the archive, then its transparency log against the records;
     returns the exit code of the worst state."""
-    from provenance import Archive, audit_log, resolve_jobs, worst_state
+    from provenance import Archive
+    from provenance.transparency import audit_log
+    from provenance.verifying import resolve_jobs, worst_state
 
     arch = Archive.locate(archive)
     ctx = _context([], trust, arch.root)
     since_data = None
     if since is not None:
-        from provenance import ErrorCode, NotFoundError, read_limited
+        from provenance import ErrorCode
+        from provenance.exceptions import NotFoundError
+        from provenance.verifying import read_limited
 
         try:
             since_data = read_limited(since, 1 << 20, regular_only=False)
@@ -321,7 +331,7 @@ def run(command: str, values: dict[str, Any]) -> int:
                      since=values["since"])
     log = None
     if any(values[name] is not None for name in ("state", "consistency", "witnesses")):
-        from provenance import LogOptions
+        from provenance.verifying import LogOptions
 
         log = LogOptions(state_dir=values["state"], consistency=values["consistency"],
                          witnesses=values["witnesses"])

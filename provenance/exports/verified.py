@@ -179,7 +179,8 @@ def _context(
     """The verifier's context: ``--trust``, else the archive's keys/ (and then its roles policy)."""
     from provenance.archive import Archive
     from provenance.errors import NotFoundError
-    from provenance.verify.target import make_context, trust_context
+    from provenance.trust import archive_context
+    from provenance.verify.target import trust_context
 
     if trust is not None:
         if not trust.exists():
@@ -197,15 +198,7 @@ def _context(
             "no archive here whose keys/ could be the trust store: name a trust store (the key cards you trust)",
             param="trust",
         ) from None
-    configured = arch.config_path.is_file()
-    return arch, make_context(
-        arch.keys_dir,
-        now,
-        arch.config().policy,
-        trust_origin="archive",
-        policy_path=arch.config_path if configured else None,
-        policy_origin="archive" if configured else "default",
-    )
+    return arch, archive_context(arch, now)
 
 
 def _open_record(

@@ -22,27 +22,35 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance.canonical import StrictJSONError, dumps_pretty, loads_strict
+from provenance.canonical import StrictJSONError, canonical_bytes, dumps_pretty, loads_strict
 from provenance.fsio import read_limited
 from provenance.keys import TrustStore, card_public_key
 from provenance.manifest_io import (
     MAX_MANIFEST_BYTES,
-    event_digest,
+    digest_bytes,
     event_signing_bytes,
     manifest_bytes,
     state_digest,
 )
 from provenance.model.events import PREMIS_EVENT_TYPES, EventType, Role
 from provenance.model.keycard import KeyCard
-from provenance.model.manifest import MANIFEST_FORMAT, SIGNED_EVENT_FIELDS, Event, Manifest
+from provenance.model.manifest import (
+    EVENT_SIGNING_CONTEXT,
+    MANIFEST_FORMAT,
+    SIGNED_EVENT_FIELDS,
+    Event,
+    Manifest,
+)
 from provenance.model.problems import ProblemCode as P
 from provenance.model.problems import VerificationReport
 from provenance.model.timefmt import format_utc, parse_utc
@@ -111,6 +119,8 @@ class VerifyContext:
     policy_origin: str = "default"  # "trust-store", "archive" or "default"
     # a bundle archive may decompress to at most this many bytes (verify --max-size; None: the default)
     max_size: int | None = None
+    # what steps 3-4 work out once per trusted signer for every record checked with this context
+    signer_cache: _SignerCache = field(default_factory=lambda: _SignerCache(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -299,11 +309,53 @@ def _raw_events(manifest: Manifest, raw_events: list[dict[str, Any]] | None) -> 
     return [event.model_dump(mode="json") for event in manifest.events]
 
 
+def _canonical_events(manifest: Manifest, raw_events: list[dict[str, Any]] | None) -> list[bytes]:
+    """The RFC 8785 bytes of each event as read, signature included, made once: step 2 digests them (what
+    the next event chains to, :func:`provenance.manifest_io.event_digest`) and step 3 takes the signed bytes
+    from them (:func:`_signed_bytes`)."""
+    if raw_events is not None:
+        return [canonical_bytes(raw, parsed=True) for raw in raw_events]
+    return [canonical_bytes(event.model_dump(mode="json")) for event in manifest.events]
+
+
+# The members of an event as the tool writes it (the signed fields and the signature), and the one spelling
+# of a signature whose JSON string is the text itself between quotes (base64url needs no escape).
+_EVENT_MEMBERS = frozenset((*SIGNED_EVENT_FIELDS, "signature"))
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _signed_bytes(raw: dict[str, Any], canonical: bytes, *, parsed: bool) -> bytes:
+    """What RFC 8032 verifies for an event: the context + the RFC 8785 bytes of its signed fields as read.
+
+    Taken from the event's own canonical bytes (``canonical``, step 2's) when the event has exactly the
+    members the tool writes and a base64url signature: the signed fields' canonical bytes are then those
+    bytes without the member ``,"signature":"…"``. RFC 8785 writes an object's members in the order of their
+    names, one after another, so removing one member leaves the bytes of the object without it; "agent"
+    always comes first, so the signature's member starts with a comma; and a member whose text occurs
+    once in the bytes is the top-level one (a nested copy would make two). Otherwise, the signed fields are
+    encoded on their own.
+    """
+    signature = raw.get("signature")
+    if type(signature) is str and raw.keys() == _EVENT_MEMBERS and _BASE64URL.fullmatch(signature):
+        member = b',"signature":"' + signature.encode("ascii") + b'"'
+        if canonical.count(member) == 1:
+            return EVENT_SIGNING_CONTEXT + canonical.replace(member, b"", 1)
+    signed = {name: raw[name] for name in SIGNED_EVENT_FIELDS if name in raw}
+    return event_signing_bytes(signed, parsed=parsed)
+
+
 def check_chain(
-    report: VerificationReport, manifest: Manifest, raw_events: list[dict[str, Any]] | None = None
-) -> None:
-    """Step 2: sequence, record id, hash links, time order, PREMIS types."""
-    raws = _raw_events(manifest, raw_events)
+    report: VerificationReport,
+    manifest: Manifest,
+    raw_events: list[dict[str, Any]] | None = None,
+    canonical: list[bytes] | None = None,
+) -> str | None:
+    """Step 2: sequence, record id, hash links, time order, PREMIS types. Returns the digest of the last
+    event (the record's head), None when it has none.
+
+    ``canonical``: the events' RFC 8785 bytes when the caller made them (:func:`_canonical_events`)."""
+    if canonical is None:
+        canonical = _canonical_events(manifest, raw_events)
     previous: Event | None = None
     previous_time: datetime | None = None
     expected_previous: str | None = None
@@ -360,7 +412,8 @@ def check_chain(
             )
         previous, previous_time = event, time
         # the digest of the event as read, signature included: what the next event must chain to
-        expected_previous = event_digest(raws[index], parsed=raw_events is not None)
+        expected_previous = digest_bytes(canonical[index])
+    return expected_previous
 
 
 def check_not_future(report: VerificationReport, manifest: Manifest, now: datetime) -> None:
@@ -381,37 +434,82 @@ def check_not_future(report: VerificationReport, manifest: Manifest, now: dateti
             )
 
 
+class _TrustedSigner:
+    """What steps 3-4 need of one signer of the verifier's trust store, worked out once for every record
+    checked with a context: its card, its key loaded for verification, its roles and proven rotations."""
+
+    __slots__ = ("card", "chain", "check", "roles", "trust")
+
+    def __init__(self, card: KeyCard, trust: TrustStore) -> None:
+        from provenance import signing
+
+        self.card = card
+        self.trust = trust
+        self.check = signing.verifier(card_public_key(card))
+        self.roles = [r.value for r in card.roles]
+        self.chain = trust.chain(card.id)  # rotations proven by the old keys' signatures (provenance.rotation)
+
+    def summary(self) -> dict[str, Any]:
+        """A new report entry for this signer (the report's own: its events are added to it)."""
+        card = self.card
+        summary: dict[str, Any] = {"key": card.id, "name": card.name, "trusted": True, "roles": list(self.roles),
+                                   "events": []}
+        if self.chain:
+            summary["rotation"] = [step.as_json() for step in self.chain]
+        return summary
+
+
+class _SignerCache(dict[str, _TrustedSigner]):
+    """Trusted signers by key id (:class:`_TrustedSigner`), for one context. An entry stands only for the
+    very card object of the very trust store the context holds (another store, or a store whose cards were
+    replaced, gets new entries); it is never pickled (a context sent to another process starts empty)."""
+
+    def __reduce__(self) -> tuple[type[_SignerCache], tuple[()]]:
+        return (_SignerCache, ())
+
+
 def check_signatures(
     report: VerificationReport,
     manifest: Manifest,
     source: RecordSource,
     ctx: VerifyContext,
     raw_events: list[dict[str, Any]] | None = None,
+    canonical: list[bytes] | None = None,
 ) -> None:
-    """Steps 3 and 4: every signature, then every signer against the verifier's own trust store."""
+    """Steps 3 and 4: every signature, then every signer against the verifier's own trust store.
+
+    ``canonical``: the events' RFC 8785 bytes when step 2 made them (:func:`_canonical_events`)."""
     import base64
 
     from provenance import signing
 
     raws = _raw_events(manifest, raw_events)
+    if canonical is None:
+        canonical = _canonical_events(manifest, raw_events)
     missing = {p.fields.get("event") for p in report.problems if p.code is P.EVENT_SIGNATURE_MISSING}
     signers: dict[str, dict[str, Any]] = {}
-    public_keys: dict[str, bytes] = {}  # each signer's key decoded once for the record
-    for event, raw in zip(manifest.events, raws, strict=True):
+    checks: dict[str, Callable[[bytes, bytes], bool]] = {}  # cards that came with a bundle: once a record
+    cache = ctx.signer_cache
+    for event, raw, text in zip(manifest.events, raws, canonical, strict=True):
         trusted_card = ctx.trust.get(event.key)
+        trusted: _TrustedSigner | None = None
+        if trusted_card is not None:
+            trusted = cache.get(event.key)
+            if trusted is None or trusted.card is not trusted_card or trusted.trust is not ctx.trust:
+                trusted = cache[event.key] = _TrustedSigner(trusted_card, ctx.trust)
         card = trusted_card or source.bundle_cards.get(event.key)
         summary = signers.get(event.key)
         if summary is None:
-            summary = signers[event.key] = {
-                "key": event.key,
-                "name": card.name if card else event.agent,
-                "trusted": trusted_card is not None,
-                "roles": [r.value for r in card.roles] if card else [],
-                "events": [],
-            }
-            chain = ctx.trust.chain(event.key) if trusted_card is not None else []
-            if chain:  # rotations proven by the old keys' signatures (see provenance.rotation)
-                summary["rotation"] = [step.as_json() for step in chain]
+            if trusted is not None:
+                summary = signers[event.key] = trusted.summary()
+            else:
+                summary = signers[event.key] = {
+                    "key": event.key,
+                    "name": card.name if card else event.agent,
+                    "trusted": False,
+                    "roles": [r.value for r in card.roles] if card else [],
+                    "events": [],
+                }
         summary["events"].append({"seq": event.seq, "type": event.type.value, "time": event.time})
         if event.seq in missing:
             continue
@@ -426,15 +524,13 @@ def check_signatures(
             )
             continue
         # RFC 8032 verification over the context + RFC 8785 bytes of the signed fields as they were read
-        signed = {name: raw[name] for name in SIGNED_EVENT_FIELDS if name in raw}
-        public_key = public_keys.get(event.key)
-        if public_key is None:
-            public_key = public_keys[event.key] = card_public_key(card)
+        if trusted is not None:
+            check = trusted.check
+        else:
+            check = checks.get(event.key) or checks.setdefault(event.key, signing.verifier(card_public_key(card)))
         # the schema admits only the one base64url spelling of 64 bytes (SIGNATURE_PATTERN)
         signature = base64.urlsafe_b64decode(event.signature + "==")
-        if not signing.verify_signature(
-            public_key, event_signing_bytes(signed, parsed=raw_events is not None), signature
-        ):
+        if not check(_signed_bytes(raw, text, parsed=raw_events is not None), signature):
             report.add(
                 P.EVENT_SIGNATURE_INVALID,
                 f"event {event.seq} ({event.type.value}): the signature does not match the event's content "
@@ -543,26 +639,43 @@ def _walk_files(
         return view.walk(root)
     found: dict[str, str] = {}
     top = os.fspath(root)
-    if os.path.islink(top):
+    try:
+        mode = os.lstat(top).st_mode
+    except OSError:  # nothing there (or nothing that can be looked at): no file
+        return found
+    if stat.S_ISLNK(mode):
         report.add(P.FILE_PATH_UNSAFE, f"{label} is a symbolic link; not followed", path=label)
         return found
-    if not os.path.isdir(top):
+    if not stat.S_ISDIR(mode):
         return found
     from provenance import limits
+
+    bound = limits.FILES.value()
+    with os.scandir(top) as listing:  # a flat folder (a record's objects/sha256, most files/): one listing
+        entries = list(itertools.islice(listing, bound + 1))
+    if len(entries) <= bound and not any(entry.is_dir(follow_symlinks=False) for entry in entries):
+        for entry in entries:
+            _walked(entry.name, entry, found, report, label)
+        return found
     from provenance.tree_walk import TooManyEntriesError, walk
 
     try:
-        for rel, entry in walk(top, limits.FILES.value()):
-            if entry.is_symlink():
-                report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
-            elif entry.is_file(follow_symlinks=False):
-                found[rel] = entry.path
-            elif not entry.is_dir(follow_symlinks=False):
-                report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
+        for rel, entry in walk(top, bound):
+            _walked(rel, entry, found, report, label)
     except TooManyEntriesError as exc:  # refused at the bound: the rest is never looked at
         report.add(P.RECORD_TOO_MANY_FILES, limits.FILES.message(label), path=label, limit=exc.bound)
         return None
     return found
+
+
+def _walked(rel: str, entry: os.DirEntry[str], found: dict[str, str], report: VerificationReport, label: str) -> None:
+    """One entry of a walk of :func:`_walk_files`: a regular file is kept, a link or a special file reported."""
+    if entry.is_symlink():
+        report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is a symbolic link", path=rel)
+    elif entry.is_file(follow_symlinks=False):
+        found[rel] = entry.path
+    elif not entry.is_dir(follow_symlinks=False):
+        report.add(P.FILE_PATH_UNSAFE, f"{label}/{rel} is not a regular file", path=rel)
 
 
 def _current_files(source: RecordSource, report: VerificationReport) -> dict[str, str] | None:
@@ -770,23 +883,29 @@ class _History:
         if hex_digest in self.snapshots or self.intact.get(hex_digest) is False:
             return self.snapshots.get(hex_digest)
         what = f"state snapshot of version {event.seq}"
-        if current_state is not None and event.state_digest == current_state:
-            files = current_files if self.object_ok(hex_digest, what, event.seq) else None
-        else:
-            files = self._read_snapshot(hex_digest, what, event.seq)
+        files: list[tuple[str, str]] | None = None
+        path = self.stored(hex_digest, what, event.seq)
+        if path is None:
+            pass
+        elif current_state is not None and event.state_digest == current_state:
+            # the manifest's own state: its bytes only are checked (read whole: a state is small)
+            intact = self.object_ok(hex_digest, what, event.seq) if path in self.known else (
+                self._intact_bytes(path, hex_digest, what, event.seq) is not None)
+            files = current_files if intact else None
+        else:  # an earlier state: hashed and parsed from one read
+            data = self._intact_bytes(path, hex_digest, what, event.seq)
+            files = None if data is None else self._files_of(data, event.seq)
         self.snapshots[hex_digest] = files
         return files
 
-    def _read_snapshot(self, hex_digest: str, what: str, event: int) -> list[tuple[str, str]] | None:
-        """A snapshot other than the current state, hashed and parsed from one read (it is small)."""
-        path = self.stored(hex_digest, what, event)
-        if path is None:
-            return None
+    def _intact_bytes(self, path: str, hex_digest: str, what: str, event: int) -> bytes | None:
+        """The bytes of a stored state snapshot when they hash to its name, else None (reported)."""
         try:
             if self.source.view is not None:
                 data = self.source.view.read(path, MAX_MANIFEST_BYTES)
             else:
-                data = read_limited(Path(path), MAX_MANIFEST_BYTES)
+                # the path as text (a Path costs its parsing); a link put there since the walk is not followed
+                data = read_limited(path, MAX_MANIFEST_BYTES, follow=False)
         except OSError:  # too large to be a state, or unreadable: hash it as any object
             self.object_ok(hex_digest, what, event)
             return None
@@ -794,8 +913,10 @@ class _History:
         if found is None:
             self.report.bytes_hashed += len(data)
             found = hashlib.sha256(data).hexdigest()
-        if not self.judge(hex_digest, found, what, event):
-            return None
+        return data if self.judge(hex_digest, found, what, event) else None
+
+    def _files_of(self, data: bytes, event: int) -> list[tuple[str, str]] | None:
+        """The file list of an intact snapshot, or None after reporting that it cannot be read."""
         try:
             return _snapshot_files(data)
         except ValueError as exc:
@@ -892,10 +1013,10 @@ def verify_source(source: RecordSource, ctx: VerifyContext, report: Verification
             found=manifest.record,
         )
     raw_events = read.raw_events()
-    check_chain(report, manifest, raw_events)
-    report.head = event_digest(raw_events[-1]) if raw_events else None
+    canonical = _canonical_events(manifest, raw_events)
+    report.head = check_chain(report, manifest, raw_events, canonical)
     check_not_future(report, manifest, ctx.now)
-    check_signatures(report, manifest, source, ctx, raw_events)
+    check_signatures(report, manifest, source, ctx, raw_events, canonical)
     current_state = check_state(report, manifest, read.raw["state"])
     from provenance import limits
 
@@ -921,6 +1042,16 @@ def name_trust(report: VerificationReport, ctx: VerifyContext) -> None:
                        path=link)
 
 
+def _listing(path: Path) -> dict[str, bool] | None:
+    """Each entry of a folder by name, True for a symbolic link; None when it cannot be listed (it is not a
+    folder, or not one that can be read: the caller then asks as it would without the listing)."""
+    try:
+        with os.scandir(path) as entries:
+            return {entry.name: entry.is_symlink() for entry in entries}
+    except OSError:
+        return None
+
+
 def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
     """Verify a record folder of an archive (``records/<id>``): full history required."""
     report = VerificationReport(path=str(path), kind="record")
@@ -929,18 +1060,23 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
         report.add(P.FILE_PATH_UNSAFE, f"{path}: the record folder is a symbolic link; not followed",
                    path=str(path))
         return report
-    linked = [rel for rel in ("files", "objects") if (path / rel).is_symlink()]
+    names = _listing(path)  # the folder's entries, listed once: links, the folder itself, what else lies there
+    if names is None:
+        linked = [rel for rel in ("files", "objects") if (path / rel).is_symlink()]
+    else:
+        linked = [rel for rel in ("files", "objects") if names.get(rel)]
     for rel in linked:
         report.add(P.FILE_PATH_UNSAFE, f"{rel} is a symbolic link; not followed", path=rel)
-    if not path.is_dir():
+    if names is None and not path.is_dir():
         report.add(P.PATH_NOT_FOUND, f"{path}: no such folder", path=str(path))
         return report
-    nowhere = path / "manifest.json" / "not-followed"  # what a linked folder is read as: nothing (ENOTDIR)
+    manifest_path = path / "manifest.json"
+    nowhere = manifest_path / "not-followed"  # what a linked folder is read as: nothing (ENOTDIR)
     source = RecordSource(
         label=str(path),
-        manifest_path=path / "manifest.json",
+        manifest_path=manifest_path,
         files_root=nowhere if "files" in linked else path / "files",
-        objects_root=nowhere if "objects" in linked else path / "objects" / "sha256",
+        objects_root=nowhere if "objects" in linked else path / "objects/sha256",
         history_required=True,
         expected_record=path.name,
     )
@@ -950,7 +1086,8 @@ def verify_record_folder(path: Path, ctx: VerifyContext) -> VerificationReport:
         from provenance.verify.explain import explain_report
 
         explain_report(report, manifest, source.files_root, [source.objects_root or nowhere])
-    extra = sorted(name for name in os.listdir(path) if name not in ("manifest.json", "files", "objects"))
+    listed = names if names is not None else os.listdir(path)
+    extra = sorted(name for name in listed if name not in ("manifest.json", "files", "objects"))
     for name in extra:
         report.add(P.FILE_UNEXPECTED, f"{name} does not belong in a record folder", path=name)
     return report
