@@ -641,7 +641,14 @@ def replace_rows(rows: list[Row], notes: dict[int, list[str]]) -> None:
     lines[first:last] = [line for entry in entries for line in entry]
     stamp = (f" Rows {', '.join(map(str, sorted(numbers)))} re-run alone (`run.py --only`), "
              f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.")
-    lines = [line + stamp if line.startswith("Machine: ") and "re-run alone" not in line else line
+    # the explanations (bench/NOTES.md) as they are now, in place of those of the last run
+    start = lines.index("## What bounds the targets that are not met")
+    end = lines.index("## How it was measured", start) + 1
+    while end < len(lines) and not lines[end].startswith(("## ", "<!--")):
+        end += 1
+    lines[start:end] = [*(BENCH / "NOTES.md").read_text().rstrip("\n").split("\n"), ""]
+    # the stamp of this run replaces that of an earlier --only run
+    lines = [re.sub(r" Rows [0-9, ]+ re-run alone .*$", "", line) + stamp if line.startswith("Machine: ") else line
              for line in lines]
     path.write_text("\n".join(lines))
 
