@@ -45,3 +45,20 @@ def test_api_page_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     failures: list[str] = []
     runner.run(test, out=failures.append)
     assert runner.failures == 0, "".join(failures)
+
+
+def test_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's "From Python" example, from the repository's root as it says."""
+    readme = DOC.parent.parent / "README.md"
+    text = readme.read_text("utf-8")
+    section = text[text.index("## From Python"):]
+    section = section[: section.index("\n## ", 1)]
+    monkeypatch.chdir(readme.parent)
+    monkeypatch.delenv("PROVENANCE_ARCHIVE", raising=False)
+    source = python_blocks(section)
+    assert source.count(">>>") >= 3, "the README lost its Python example"
+    test = doctest.DocTestParser().get_doctest(source, {}, "README.md", str(readme), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    failures: list[str] = []
+    runner.run(test, out=failures.append)
+    assert runner.failures == 0, "".join(failures)
