@@ -3,11 +3,41 @@ the text without escape codes, and which text carried which SGR codes (bold, str
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 
 import pytest
 
 from tests.conftest import World, provenance_bin
+
+
+class Terminal(io.StringIO):
+    """A stdout or stderr that says it is a terminal (rich then draws colour, bars and tables)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_at_terminal(
+    world: World, monkeypatch: pytest.MonkeyPatch, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """The CLI run in this process with terminal-like stdout and stderr, in the world's folder and
+    environment (plus ``env``): its exit code, stdout and stderr."""
+    from provenance.cli.app import main
+
+    for key, value in {**world.env, **(env or {})}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(world.root)
+    out, err = Terminal(), Terminal()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
 
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
 

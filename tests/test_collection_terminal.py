@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import pytest
 
 from tests.batch_helpers import make_collection
 from tests.conftest import World
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
+from tests.terminal_helpers import run_at_terminal
 
 
 def _run_at_terminal(world: World, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    from provenance.cli.app import main
-
-    for key, value in world.env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("PROVENANCE_NOW", "2026-01-05T10:00:00Z")
-    monkeypatch.chdir(world.root)
-    out, err = Terminal(), Terminal()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
+    return run_at_terminal(world, monkeypatch, *args, env={"PROVENANCE_NOW": "2026-01-05T10:00:00Z"})
 
 
 def test_ingest_batch_and_search_at_a_terminal(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

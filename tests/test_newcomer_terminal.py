@@ -4,43 +4,25 @@ and of a line end. The pseudo-terminal runs of the installed CLI are in test_new
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import pytest
 
 from provenance.cli.inspect_render import SUMMARY_COMFORT, fit_widths
 from tests.conftest import REFERENCE, World
-from tests.terminal_helpers import plain, sgr_runs
+from tests.terminal_helpers import plain, run_at_terminal, sgr_runs
 
 DIGEST = "sha256:" + "3f2a9c1d" * 8
 
 
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 def at_terminal(world: World, monkeypatch: pytest.MonkeyPatch, columns: int, *args: str) -> str:
-    from provenance.cli.app import main
-
-    for key, value in world.env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("COLUMNS", str(columns))
-    monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.chdir(world.root)
-    out, err = Terminal(), Terminal()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    assert code == 0, out.getvalue() + err.getvalue()
-    return out.getvalue()
+    code, out, err = run_at_terminal(
+        world, monkeypatch, *args, env={"COLUMNS": str(columns), "TERM": "xterm-256color"}
+    )
+    assert code == 0, out + err
+    return out
 
 
 def _revise(world: World, text: str, reason: str) -> None:
