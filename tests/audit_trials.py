@@ -23,10 +23,15 @@ TRIAL_TIMEOUT = 90.0  # seconds: a trial takes 1-3 s; only a hang comes near thi
 
 
 def run_trial(name: str, *args: str, timeout: float = TRIAL_TIMEOUT) -> Any:
-    """Run trial ``name`` in a child process; its JSON outcome. Raises ``subprocess.TimeoutExpired``
-    (after killing the child) when it does not end within ``timeout`` seconds."""
+    """Run trial ``name`` of this module in a child process (see :func:`run_module_trial`)."""
+    return run_module_trial("tests.audit_trials", name, *args, timeout=timeout)
+
+
+def run_module_trial(module: str, name: str, *args: str, timeout: float = TRIAL_TIMEOUT) -> Any:
+    """Run trial ``name`` of ``module`` in a child process; its JSON outcome. Raises
+    ``subprocess.TimeoutExpired`` (after killing the child) when it does not end within ``timeout`` seconds."""
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.audit_trials", name, *args],
+        [sys.executable, "-m", module, name, *args],
         capture_output=True, text=True, timeout=timeout, cwd=REPO, stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stderr

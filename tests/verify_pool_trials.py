@@ -18,28 +18,22 @@ import json
 import multiprocessing
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-TRIAL_TIMEOUT = 90.0  # seconds: a trial takes 1-3 s; only a hang comes near this
+from tests.audit_trials import REPO, TRIAL_TIMEOUT, run_module_trial
+
+__all__ = ["REPO", "TRIAL_TIMEOUT", "run_trial"]
 
 # what the dying wrappers read: the task that kills its worker, and where the once-only marker goes
 _DEATH: dict[str, Any] = {}
 
 
 def run_trial(name: str, *args: str, timeout: float = TRIAL_TIMEOUT) -> Any:
-    """Run trial ``name`` in a child process; its JSON outcome. Raises ``subprocess.TimeoutExpired``
-    (after killing the child) when it does not end within ``timeout`` seconds."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.verify_pool_trials", name, *args],
-        capture_output=True, text=True, timeout=timeout, cwd=REPO, stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    """Run trial ``name`` of this module in a child process (see ``audit_trials.run_module_trial``)."""
+    return run_module_trial("tests.verify_pool_trials", name, *args, timeout=timeout)
 
 
 def _maybe_die(hit: bool) -> None:
