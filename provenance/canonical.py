@@ -380,7 +380,8 @@ _SCALAR_TYPES = frozenset({str, int, bool, float, type(None)})
 _STRING_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
-def _encode_string(text: str) -> str:
+def pretty_string(text: str) -> str:
+    """A JSON string as :func:`dumps_pretty` writes it (non-ASCII as itself, json's escapes)."""
     return _STRING_ENCODER.encode(text)
 
 
@@ -398,7 +399,7 @@ def _pretty(value: object, depth: int) -> str:
     """:func:`dumps_pretty`'s text of ``value`` at ``depth`` (without the final newline)."""
     kind = type(value)
     if kind is str:
-        return _encode_string(value)  # type: ignore[arg-type]
+        return pretty_string(value)  # type: ignore[arg-type]
     if kind is int:
         return int.__repr__(value)
     if value is None:

@@ -9,13 +9,12 @@ SHA-256 of the canonical JSON of the whole event, signature included.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from provenance.canonical import StrictJSONError, canonical_bytes, loads_strict
+from provenance.canonical import StrictJSONError, canonical_bytes, loads_strict, pretty_string
 from provenance.errors import ErrorCode, InputError, validation_detail
 from provenance.model.manifest import EVENT_SIGNING_CONTEXT, Event, Manifest, State
 
@@ -70,13 +69,11 @@ def manifest_bytes(manifest: Manifest) -> bytes:
     else:
         events = "[]"
     text = (
-        '{\n  "format": ' + _STRING.encode(manifest.format) + ',\n  "record": ' + _STRING.encode(manifest.record)
+        '{\n  "format": ' + pretty_string(manifest.format) + ',\n  "record": ' + pretty_string(manifest.record)
         + ',\n  "state": ' + state + ',\n  "events": ' + events + "\n}\n"
     )
     return text.encode("utf-8")
 
-
-_STRING = json.JSONEncoder(ensure_ascii=False)  # a string as dumps_pretty writes it
 
 
 def writable_manifest_bytes(manifest: Manifest) -> bytes:

@@ -216,19 +216,9 @@ def _read_manifest(report: VerificationReport, path: Path, view: MemberView | No
         return None
     at = len(report.problems)  # where a layout finding goes: before those of the schema
     manifest = _schema_problems(report, _with_placeholder_signatures(report, raw), source)
-    written: bytes | None = None
-    if manifest is not None and not any(p.code in _UNWRITABLE for p in report.problems):
-        # One meaning, one text: the bytes must be exactly what provenance writes for the content read,
-        # members in the model's order, defaults as it writes them, values in their one form. Otherwise one
-        # genuine version could be shown with several texts (and a changed member order would slip past
-        # every digest, since canonical JSON sorts members). When they are, they are laid out as the tool
-        # writes too (what was read parses to the model's JSON), and nothing more needs checking.
-        written = manifest_bytes(manifest)
-        if written == data:
-            return _Read(raw, manifest)
-    # The bytes received, not only what they parse to: the tool writes one layout (indent 2, UTF-8, one
-    # final newline), so a change JSON itself would ignore (white space, an escape spelt another way)
-    # is still a change to a signed record, and is reported.
+    # These bytes are not what provenance writes for a valid manifest (else _read_as_written took them).
+    # The tool writes one layout (indent 2, UTF-8, one final newline), so a change JSON itself would ignore
+    # (white space, an escape spelt another way) is still a change to a signed record, and is reported.
     if dumps_pretty(raw) != data:
         report.add(
             P.MANIFEST_MALFORMED,
@@ -237,8 +227,14 @@ def _read_manifest(report: VerificationReport, path: Path, view: MemberView | No
             found="layout",
         )
         report.problems.insert(at, report.problems.pop())
-    elif written is not None:
-        _report_written_form(report, written, data, source)
+    elif manifest is not None and not any(p.code in _UNWRITABLE for p in report.problems):
+        # One meaning, one text: laid out as the tool writes, but not what it writes for the content read
+        # (a member out of the model's order, a default left out or written, a value spelt another way).
+        # Otherwise one genuine version could be shown with several texts, and a changed member order would
+        # slip past every digest, since canonical JSON sorts members.
+        written = manifest_bytes(manifest)
+        if written != data:
+            _report_written_form(report, written, data, source)
     return None if manifest is None else _Read(raw, manifest)
 
 
