@@ -33,6 +33,22 @@ def test_helper_hashes_large_regular_files_only(tmp_path: Path, monkeypatch: pyt
     assert helper.results() is results  # asked twice: the same answer, the helper is gone
 
 
+def test_a_helper_whose_results_are_not_asked_for_is_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verification that stops before it hashes (a refused trust store, say) leaves no process behind."""
+    monkeypatch.setattr(prefetch_module, "MIN_SIZE", 1000)
+    (tmp_path / "big.bin").write_bytes(os.urandom(5000))
+    helper = Prefetch.start(tmp_path)
+    assert helper is not None
+    pid = helper._pid
+    helper.close()
+    with pytest.raises(ChildProcessError):  # reaped: no child of that id is left
+        os.waitpid(pid, os.WNOHANG)
+    assert helper.results() == {}  # asked afterwards: nothing, and the verification hashes itself
+    helper.close()  # twice: nothing more to do
+
+
 def test_a_folder_of_many_entries_is_left_to_step_6(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(prefetch_module, "MAX_ENTRIES", 3)
     monkeypatch.setattr(prefetch_module, "MIN_SIZE", 1)

@@ -207,14 +207,19 @@ def verify(
         from provenance.verifying import Prefetch
 
         prefetch = Prefetch.start(paths[0] / "data", every=True)  # a bag folder: its whole payload, the same way
-    ctx = replace(_context(paths, trust, archive), max_size=limit)
-    if log is not None:
-        ctx = replace(ctx, log=log)
-    if len(paths) == 1:
-        from provenance.verifying import verify_target as verify_path
+    try:
+        ctx = replace(_context(paths, trust, archive), max_size=limit)
+        if log is not None:
+            ctx = replace(ctx, log=log)
+        if len(paths) == 1:
+            from provenance.verifying import verify_target as verify_path
 
-        # one target: its files may be hashed by several processes
-        report = verify_path(paths[0], replace(ctx, jobs=processes, prefetch=prefetch))
+            # one target: its files may be hashed by several processes
+            report = verify_path(paths[0], replace(ctx, jobs=processes, prefetch=prefetch))
+    finally:
+        if prefetch is not None:
+            prefetch.close()  # a helper whose results were not used (a refusal, or hashed otherwise) ends here
+    if len(paths) == 1:
         if json_out:
             emit_json(report.to_json())
         else:

@@ -20,6 +20,7 @@ file it finds there (a bag whose manifests name another algorithm is hashed by t
 from __future__ import annotations
 
 import os
+import signal
 import stat
 from pathlib import Path
 
@@ -115,6 +116,16 @@ class Prefetch:
                 os._exit(code)
         os.close(write)
         return cls(pid, read)
+
+    def close(self) -> None:
+        """End the helper when its results were never asked for (the verification stopped before it
+        hashed, or hashed otherwise): killed and reaped, its pipe closed. Does nothing once they were."""
+        if self._results is not None:
+            return
+        self._results = {}
+        os.close(self._pipe)
+        os.kill(self._pid, signal.SIGKILL)  # not reaped yet, so still there (perhaps as a zombie)
+        os.waitpid(self._pid, 0)
 
     def results(self) -> dict[str, FileDigests | OSError]:
         """(size, {"sha256": hex}) of each file the helper hashed, by path; waits for it to finish."""
