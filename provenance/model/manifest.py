@@ -82,6 +82,8 @@ def check_relative_path(path: str) -> str:
 
 def path_fold(path: str) -> str:
     """The key under which two paths collide: NFKC + case folding (NFD/NFC, "Ａ"/"A" and "A"/"a" meet)."""
+    if path.isascii():  # NFKC leaves ASCII as it is, and its case folding is lower()
+        return path.lower()
     return unicodedata.normalize("NFKC", path).casefold()
 
 
@@ -90,12 +92,7 @@ def _fold_all(paths: list[str]) -> list[str]:
     dossier lists thousands). A valid path holds no NUL; NUL is a starter that composes with nothing and
     that neither NFKC nor case folding produces or changes, and case folding looks at one character at a
     time: so the joined text folds to the folds joined, and splits back into one per path."""
-    if not paths:
-        return []
-    joined = "\x00".join(paths)
-    if joined.isascii():  # NFKC leaves ASCII as it is, and its case folding is lower()
-        return joined.lower().split("\x00")
-    return unicodedata.normalize("NFKC", joined).casefold().split("\x00")
+    return path_fold("\x00".join(paths)).split("\x00") if paths else []
 
 
 RelativePath = Annotated[str, AfterValidator(check_relative_path)]
