@@ -178,16 +178,13 @@ def _context(
 ) -> tuple[Archive | None, VerifyContext]:
     """The verifier's context: ``--trust``, else the archive's keys/ (and then its roles policy)."""
     from provenance.archive import Archive
-    from provenance.errors import NotFoundError
-    from provenance.trust import archive_context
-    from provenance.verify.target import trust_context
+    from provenance.trust import archive_context, verifier_context
 
     if trust is not None:
-        if not trust.exists():
-            raise NotFoundError(ErrorCode.INPUT_NOT_FOUND, f"trust store {trust}: no such file or folder")
-        # verify's rule: with --trust only DIR decides (its cards, its own roles policy or the defaults); an
-        # archive is looked for only to find a record named by its id
-        return (Archive.locate(archive_path) if need_archive else None), trust_context(trust, now)
+        # verify's rule: with a trust store named only it decides (its cards, its own roles policy or the
+        # defaults); an archive is looked for only to find a record named by its id
+        ctx = verifier_context(trust=trust, now=now)  # first: a trust store that is not there is the error
+        return (Archive.locate(archive_path) if need_archive else None), ctx
     try:
         arch = Archive.locate(archive_path)
     except ProvenanceError:
