@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance.errors import ConflictError, ErrorCode, UsageError
+from provenance.model.timefmt import utc_now_or
 
 if TYPE_CHECKING:
     from provenance.archive import Archive
@@ -29,12 +30,6 @@ if TYPE_CHECKING:
     from provenance.signers import Passphrase
 
 
-
-
-def _now(now: datetime | None) -> datetime:
-    from provenance.model.timefmt import utc_now
-
-    return now or utc_now()
 
 
 # --- archives ---------------------------------------------------------------------------------------------
@@ -129,7 +124,7 @@ def ingest_file(
     rid, _, _ = prepare_record(text, profile=profile, sidecar=sidecar, overrides=overrides, record_id=record_id)
     if archive.has_record(rid) or archive.record_dir(rid).exists():
         raise ConflictError(ErrorCode.RECORD_EXISTS, f"record {rid!r} already exists in {archive.root}", record=rid)
-    moment = _now(now)
+    moment = utc_now_or(now)
     if signer is None:
         signer = choose_signer(
             archive, EventType.REGISTRATION, key=key, role=role, passphrase=passphrase, now=moment
@@ -166,7 +161,7 @@ def note(
 
     return add_note(
         archive, record, signer, quote=quote, text=text, kind=kind,
-        occurrence=occurrence, file=file, now=_now(now),
+        occurrence=occurrence, file=file, now=utc_now_or(now),
     )
 
 
@@ -183,7 +178,7 @@ def custody(
     """Record a custody transfer from ``from_`` to ``to`` (PREMIS transfer)."""
     from provenance.actions import transfer_custody
 
-    return transfer_custody(archive, record, signer, from_=from_, to=to, note=note, now=_now(now))
+    return transfer_custody(archive, record, signer, from_=from_, to=to, note=note, now=utc_now_or(now))
 
 
 def revise(
@@ -203,7 +198,7 @@ def revise(
     from provenance.actions import revise as do_revise
 
     return do_revise(
-        archive, record, signer, source=source, reason=reason, file=file, encoding=encoding, now=_now(now)
+        archive, record, signer, source=source, reason=reason, file=file, encoding=encoding, now=utc_now_or(now)
     )
 
 
@@ -219,7 +214,7 @@ def review(
     """Record a review of the current version (``outcome``: approved or changes-requested)."""
     from provenance.actions import review as do_review
 
-    return do_review(archive, record, signer, note=note, outcome=outcome, now=_now(now))
+    return do_review(archive, record, signer, note=note, outcome=outcome, now=utc_now_or(now))
 
 
 def release(
@@ -228,7 +223,7 @@ def release(
     """Record the release of the current version (PREMIS dissemination)."""
     from provenance.actions import release as do_release
 
-    return do_release(archive, record, signer, note=note, now=_now(now))
+    return do_release(archive, record, signer, note=note, now=utc_now_or(now))
 
 
 def change_catalogue(
@@ -251,7 +246,7 @@ def change_catalogue(
             f"not catalogue fields: {', '.join(unknown)} (fields: {', '.join(CATALOGUE_FIELDS)})",
             param="changes",
         )
-    return change_metadata(archive, record, signer, changes=dict(changes), reason=reason, now=_now(now))
+    return change_metadata(archive, record, signer, changes=dict(changes), reason=reason, now=utc_now_or(now))
 
 
 def attach(
@@ -272,7 +267,7 @@ def attach(
 
     return do_attach(
         archive, record, signer, source=source, role=role, name=name, language=language, media=media_type,
-        now=_now(now),
+        now=utc_now_or(now),
     )
 
 
@@ -293,7 +288,7 @@ def translate(
 
     return do_attach(
         archive, record, signer, source=source, role="translation", name=name, language=language,
-        now=_now(now), translation_of=of,
+        now=utc_now_or(now), translation_of=of,
     )
 
 
@@ -319,7 +314,7 @@ def import_notes(
     archive.require_record(record)
     archive.refuse_links(record)  # as every writer: no link in the archive is followed (archive.path-unsafe)
     incoming = read_annotations(collection) if isinstance(collection, Path) else collection
-    return import_annotations(archive, record, signer, incoming, now=_now(now))
+    return import_annotations(archive, record, signer, incoming, now=utc_now_or(now))
 
 
 # --- reading a record ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance.errors import ErrorCode, KeyStoreError, NotFoundError, UsageError
+from provenance.errors import ErrorCode, InputError, KeyStoreError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from provenance.archive import Archive
@@ -50,9 +50,9 @@ def create_key(
     from provenance import keys
     from provenance.history import check_key_usable
     from provenance.model.choices import parse_role
-    from provenance.model.timefmt import utc_now
+    from provenance.model.timefmt import utc_now_or
 
-    moment = now or utc_now()
+    moment = utc_now_or(now)
     wanted = [parse_role(r) if isinstance(r, str) else r for r in roles]
     if not wanted:
         raise UsageError(ErrorCode.USAGE, "a key needs at least one role", param="roles")
@@ -97,11 +97,17 @@ def create_key(
 
 def set_default_key(archive: Archive, key_id: str) -> None:
     """Make ``key_id`` the archive's ``default_key`` in ``provenance.toml`` (the file rewritten atomically,
-    everything else in it kept). Raises ``StorageError``."""
+    everything else in it kept). Raises ``StorageError`` (not readable or not writable),
+    ``InputError(archive.config-invalid)`` (not UTF-8)."""
     from provenance import fsio
 
     path = archive.config_path
-    text = path.read_text("utf-8") if path.exists() else ""
+    try:
+        text = path.read_text("utf-8") if path.exists() else ""
+    except UnicodeDecodeError as exc:
+        raise InputError(ErrorCode.ARCHIVE_CONFIG, f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise fsio.storage_error("read", path, exc) from exc
     line = f'default_key = "{key_id}"'
     if re.search(r"(?m)^#?\s*default_key\s*=.*$", text):
         text = re.sub(r"(?m)^#?\s*default_key\s*=.*$", line, text, count=1)
@@ -134,10 +140,10 @@ def list_keys(archive: Archive, *, now: datetime | None = None, home: Path | Non
     """The archive's key cards, sorted by name: id, name, roles, validity, status at ``now``, and whether
     this machine holds the private key."""
     from provenance import keys
-    from provenance.model.timefmt import utc_now
+    from provenance.model.timefmt import utc_now_or
 
     store = keys.TrustStore.load(archive.keys_dir)
-    moment = now or utc_now()
+    moment = utc_now_or(now)
     rows = [
         {
             "id": card.id,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance.errors import ErrorCode, InputError, NotFoundError, UsageError, error
+from provenance.model.timefmt import utc_now_or
 
 if TYPE_CHECKING:
     from provenance.archive import Archive
@@ -24,12 +25,6 @@ if TYPE_CHECKING:
     from provenance.tlog.store import LogStore
 
 _STATUS_CODES = {404: "WITNESS_UNKNOWN_LOG", 403: "WITNESS_BAD_SIGNATURE", 409: "WITNESS_CONFLICT"}
-
-
-def _now(now: datetime | None) -> datetime:
-    from provenance.model.timefmt import utc_now
-
-    return now or utc_now()
 
 
 def _passphrase(passphrase: Passphrase | None) -> Passphrase:
@@ -64,7 +59,7 @@ def enable_log(
         }
     env = os.environ.get(archive_log.LOG_PASSPHRASE_ENV)
     secret = env.encode("utf-8") if env else _passphrase(passphrase).read("log key")
-    card = archive_log.generate_log_key(archive, origin, secret, _now(now), rounds=rounds)
+    card = archive_log.generate_log_key(archive, origin, secret, utc_now_or(now), rounds=rounds)
     result = archive_log.init_log(archive, keys.unlock(card, secret), origin)
     return {
         "origin": result.origin,
@@ -242,7 +237,7 @@ def witness_init(
 
             raise storage_error("create the witness folder", folder.root, exc) from exc
         card = keys.generate_key(
-            folder, name=name, roles=[Role.WITNESS], passphrase=secret, now=_now(now), rounds=kdf_rounds
+            folder, name=name, roles=[Role.WITNESS], passphrase=secret, now=utc_now_or(now), rounds=kdf_rounds
         )
     ws = WitnessState(folder.root)
     for text in logs or []:
@@ -291,5 +286,5 @@ def witness_cosign(
             ws.store(current)  # persist before answering
         except OSError as exc:
             raise fsio.storage_error("store the witness state in", ws.state_path, exc) from exc
-    line = note.cosign(checkpoint.body(), card.name, secret, int(_now(now).timestamp())).line()
+    line = note.cosign(checkpoint.body(), card.name, secret, int(utc_now_or(now).timestamp())).line()
     return {"origin": checkpoint.origin, "size": checkpoint.size, "cosignature": line}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from provenance.errors import ErrorCode, UsageError
+from provenance.model.timefmt import utc_now_or
 
 if TYPE_CHECKING:
     from provenance.archive import Archive
@@ -34,12 +35,6 @@ EDITIONS: dict[str, tuple[str, str]] = {
 }
 ExportFormat = Literal["bag", "premis", "mets", "archivematica", "ocfl"]
 EditionFormat = Literal["page", "tei", "annotations"]
-
-
-def _now(now: datetime | None) -> datetime:
-    from provenance.model.timefmt import utc_now
-
-    return now or utc_now()
 
 
 def export(
@@ -71,7 +66,7 @@ def export(
     exporter = getattr(importlib.import_module(module), name)
     if format == "bag":
         return exporter(archive, record, out, history=history, algorithms=tuple(algorithms), log_tiles=log_tiles)
-    options: dict[str, object] = {"now": _now(now)}
+    options: dict[str, object] = {"now": utc_now_or(now)}
     if format == "ocfl":
         options["into"] = into
     return exporter(archive, record, out, **options)
@@ -132,7 +127,7 @@ def edition(
     module, name = EDITIONS[format]
     make = getattr(importlib.import_module(module), name)
     with open_verified(
-        target, archive_path=archive, trust=trust, now=_now(now), allow_untrusted=allow_untrusted
+        target, archive_path=archive, trust=trust, now=utc_now_or(now), allow_untrusted=allow_untrusted
     ) as source:
         data = cast("bytes", make(source))
         if out is not None:
@@ -180,4 +175,4 @@ def import_ocfl(archive: Archive, source: Path, *, now: datetime | None = None) 
     store and add it when intact; returns the report (``invalid``: nothing was written)."""
     from provenance.imports.ocfl import import_ocfl as do_import
 
-    return do_import(archive, source, now=_now(now))
+    return do_import(archive, source, now=utc_now_or(now))

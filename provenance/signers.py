@@ -96,14 +96,14 @@ def choose_signer(
     from provenance import keys
     from provenance.history import Signer, check_key_usable, choose_role
     from provenance.model.choices import parse_role
-    from provenance.model.timefmt import utc_now
+    from provenance.model.timefmt import utc_now_or
 
     passphrase = passphrase or Passphrase()
     policy = archive.config().policy
     card = keys.select_card(archive, key, allowed=policy.get(event_type, frozenset()))
     wanted = parse_role(role) if isinstance(role, str) else role
     chosen = choose_role(card, event_type, policy, wanted)
-    check_key_usable(card, now or utc_now())
+    check_key_usable(card, utc_now_or(now))
     from provenance.agent import agent_key_for  # i11-collections: a running agent signs without a passphrase
 
     held = agent_key_for(card) if passphrase.file is None and passphrase.value is None else None

@@ -249,3 +249,14 @@ def test_parse_when_refuses_what_is_not_a_utc_time(text: str) -> None:
 
 def test_parse_when_reads_a_utc_time() -> None:
     assert parse_when("2026-01-05T09:00:00Z") == T0
+
+
+def test_default_key_in_a_configuration_that_is_not_utf8_is_a_coded_refusal(tmp_path: Path) -> None:
+    from provenance.key_admin import set_default_key
+
+    archive, _ = Archive.init(tmp_path / "archive")
+    garbled = b'# \xff\xfe not UTF-8\ndefault_key = "x"\n'
+    archive.config_path.write_bytes(garbled)
+    with raises_code(ErrorCode.ARCHIVE_CONFIG, "not valid TOML"):
+        set_default_key(archive, "ed25519:" + "0" * 16)
+    assert archive.config_path.read_bytes() == garbled  # left as it was

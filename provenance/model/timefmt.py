@@ -45,3 +45,8 @@ def check_utc(text: str) -> str:
 def utc_now() -> datetime:
     """The real clock; callers take ``now`` as a parameter and default to this."""
     return datetime.now(UTC)
+
+
+def utc_now_or(now: datetime | None) -> datetime:
+    """``now`` when a caller gave one, else the real clock (the default of every ``now=`` parameter)."""
+    return now or utc_now()
