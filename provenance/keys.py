@@ -532,7 +532,7 @@ def write_card(archive: Archive, card: KeyCard, *, replace: str | None = None) -
 def revoke(archive: Archive, ref: str, *, reason: str, at: datetime) -> KeyCard:
     """Mark a key revoked from ``at`` on; events it signs from then on are not trusted.
 
-    Raises ``ConflictError`` when the card is already revoked, ``InputError(archive.path-unsafe)``.
+    Raises ``PolicyError(key.revoked)`` when the card is already revoked, ``InputError(archive.path-unsafe)``.
     """
     archive.refuse_links()
     store = TrustStore.load(archive.keys_dir)
@@ -577,7 +577,7 @@ def import_cards(
     lacked are refused unless ``allow_new_roles`` (they are then listed in ``roles_added``, by key id); the
     old key's card is narrowed to end at the rotation time. Raises as :func:`read_card_file`,
     ``ConflictError`` (key.conflict, key.name-confusable) for a card that would widen, rename or look like
-    a trusted key, ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens); then nothing is written.
+    a trusted key, ``PolicyError(key.revoked)`` for one that would lift a revocation, ``KeyStoreError`` (key.rotation-unproven, key.rotation-widens); then nothing is written.
     ``listed``: the paths found by listing a folder (read only if regular files).
     """
     archive.refuse_links()

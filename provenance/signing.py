@@ -157,7 +157,8 @@ def verifier(public_key: bytes) -> Callable[[bytes, bytes], bool]:
 @functools.lru_cache(maxsize=256)
 def _public_key(public_key: bytes) -> Ed25519PublicKey:
     """The loaded key (raises ``ValueError``); cached, as a verifier checks many events of few signers.
-    The one cache of a public key: callers pass the raw bytes of a card's key, never keep their own."""
+    Callers pass the raw bytes of a card's key; :func:`verifier` holds the loaded key for one signer's
+    many checks."""
     return Ed25519PublicKey.from_public_bytes(public_key)
 
 
@@ -172,7 +173,7 @@ def key_id(public_key: bytes) -> str:
 
 
 def parse_key_id(text: str) -> str:
-    """Return ``text`` if it is a key id (``ed25519:`` + 64 lowercase hex digits), else UsageError."""
+    """Return ``text`` if it is a key id (``ed25519:`` + 64 lowercase hex digits), else ``KeyStoreError(key.malformed)``."""
     if not isinstance(text, str) or _KEY_ID_RE.fullmatch(text) is None:
         shown = text[:80] if isinstance(text, str) else type(text).__name__
         raise KeyStoreError(

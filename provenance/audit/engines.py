@@ -34,7 +34,7 @@ class LocalEngine:
 
     A worker process that dies (killed, out of memory) is replaced and the batch it held is run again;
     each batch's results are taken once. After ``restarts`` deaths in one run it stops with
-    :class:`~provenance.audit.pool.WorkerDiedError`. Nothing waits without bound on a dead process.
+    :class:`~provenance.errors.WorkerDiedError`. Nothing waits without bound on a dead process.
     """
 
     workers: int

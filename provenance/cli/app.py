@@ -143,8 +143,9 @@ def _exit_now(code: int) -> None:
 
     The teardown frees, one by one, every object of every module loaded (pydantic's, cryptography's, the
     validators built): a fifth of a cold ``verify``'s CPU time, for memory the system takes back anyway.
-    Nothing else is left to do: verify and audit write files only through :mod:`provenance.fsio`, closed
-    before they return, and run no thread past their own end. Whoever registered exit handlers (coverage
+    Nothing else is left to do: the commands of the fast path (verify, audit, search, ingest-batch) write
+    files only through :mod:`provenance.fsio` or a search index committed and closed before they return,
+    and run no thread past their own end. Whoever registered exit handlers (coverage
     in the tests, multiprocessing for a pool) gets the ordinary exit instead. A closed pipe on the flush
     raises BrokenPipeError, which :func:`main` handles.
     """
