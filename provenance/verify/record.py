@@ -20,7 +20,6 @@ default left out cannot slip past a signature. The validated model is used for e
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import os
@@ -88,14 +87,6 @@ class RecordSource:
     # -> path), and how many entries (files and folders) lie there: the folder is not walked a second time
     listing: dict[str, str] | None = None
     listing_entries: int = 0
-
-    @functools.cached_property
-    def known_by_path(self) -> tuple[dict[str, str], dict[str, int]]:
-        """``known_digests`` and ``known_sizes`` keyed by the path as text (made once per record)."""
-        return (
-            {os.fspath(path): digest for path, digest in self.known_digests.items()},
-            {os.fspath(path): size for path, size in self.known_sizes.items()},
-        )
 
 
 @dataclass
@@ -700,7 +691,7 @@ def _digests(
 
     ``prehashed``: digests this process already took of some of the paths (a :class:`Prefetch`).
     """
-    known, known_sizes = source.known_by_path
+    known, known_sizes = source.known_digests, source.known_sizes
     out: list[FileDigests | OSError | None] = [None] * len(paths)
     todo: list[int] = []
     for index, path in enumerate(paths):
@@ -825,7 +816,7 @@ class _History:
         self.intact: dict[str, bool] = {}
         self.snapshots: dict[str, list[tuple[str, str]] | None] = {}
         # snapshots the surrounding bag hashed already: read for their content only
-        self.known = source.known_by_path[0]
+        self.known = source.known_digests
 
     def stored(self, hex_digest: str, what: str, event: int) -> str | None:
         """The object's path, or None after reporting that it is missing (when history is required)."""
