@@ -29,7 +29,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from provenance import catalogue_index, fsio
-from provenance.batch.problems import SheetProblem, SheetProblemCode
+from provenance.batch.columns import FILENAME
+from provenance.batch.problems import SheetProblem, SheetProblemCode, sheet_problem
 from provenance.errors import ConflictError, ErrorCode, ProvenanceError
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def _stage(
 
 
 def _refused(planned: PlannedRecord, why: str, code: SheetProblemCode = SheetProblemCode.ROW_SCHEMA) -> SheetProblem:
-    return SheetProblem(code, f"row {planned.row}: {why}", row=planned.row, column="filename", value=planned.filename[:300])
+    return sheet_problem(code, f"row {planned.row}: {why}", planned.row, FILENAME, planned.filename)
 
 
 def _taken_meanwhile(archive: Archive, planned: PlannedRecord, result: BatchResult) -> None:
@@ -180,6 +181,5 @@ def _taken_meanwhile(archive: Archive, planned: PlannedRecord, result: BatchResu
         return
     why = f"record {planned.record_id!r} was registered meanwhile with other content; never overwritten"
     result.refused.append(
-        SheetProblem(SheetProblemCode.ROW_CONFLICT, f"row {planned.row}: {why}", row=planned.row, column="id",
-                     value=planned.record_id)
+        sheet_problem(SheetProblemCode.ROW_CONFLICT, f"row {planned.row}: {why}", planned.row, "id", planned.record_id)
     )

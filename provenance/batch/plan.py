@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from provenance.archive import MANIFEST_NAME, Archive
 from provenance.batch.columns import FILENAME, ColumnMap, RowValues, map_header, read_row
-from provenance.batch.problems import SheetProblem, SheetProblemCode, SheetRefusedError
+from provenance.batch.problems import SheetProblem, SheetProblemCode, SheetRefusedError, sheet_problem
 from provenance.batch.sheet import Sheet, read_sheet
 from provenance.errors import ErrorCode, ProvenanceError
 from provenance.model.choices import Profile
@@ -85,14 +85,6 @@ class BatchPlan:
         return not self.problems
 
 
-def _problem(
-    code: SheetProblemCode,
-    why: str,
-    row: int | None = None,
-    column: str | None = None,
-    value: str | None = None,
-) -> SheetProblem:
-    return SheetProblem(code, why, row=row, column=column, value=None if value is None else value[:300])
 
 
 def _resolve_file(
@@ -102,11 +94,11 @@ def _resolve_file(
     name = unicodedata.normalize("NFC", values.filename)
     row = values.number
     if not name:
-        return None, _problem(SheetProblemCode.ROW_NO_FILE, f"row {row}: no filename", row, column, "")
+        return None, sheet_problem(SheetProblemCode.ROW_NO_FILE, f"row {row}: no filename", row, column, "")
     try:
         check_relative_path(name)
     except ValueError as exc:
-        return None, _problem(
+        return None, sheet_problem(
             SheetProblemCode.ROW_PATH_UNSAFE,
             f"row {row}: {exc}; filename is relative to {folder} and stays inside it",
             row,
@@ -117,11 +109,11 @@ def _resolve_file(
     try:
         info = os.lstat(joined)
     except OSError:
-        return None, _problem(
+        return None, sheet_problem(
             SheetProblemCode.ROW_NO_FILE, f"row {row}: no file {name!r} in {folder}", row, column, name
         )
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
-        return None, _problem(
+        return None, sheet_problem(
             SheetProblemCode.ROW_PATH_UNSAFE,
             f"row {row}: {name!r} is a link or special file, not a regular file",
             row,
@@ -129,7 +121,7 @@ def _resolve_file(
             name,
         )
     if "/" in name and os.path.realpath(joined) != joined:
-        return None, _problem(
+        return None, sheet_problem(
             SheetProblemCode.ROW_PATH_UNSAFE,
             f"row {row}: {name!r} goes through a symbolic link; filename stays inside {folder}",
             row,
@@ -194,7 +186,7 @@ def make_plan(archive: Archive, folder: Path, catalogue: Path, *, encoding: str 
     if FILENAME not in columns.fields:
         return plan
     if not sheet.rows:
-        plan.problems.append(_problem(SheetProblemCode.SHEET_EMPTY, f"{catalogue.name}: a header and no row"))
+        plan.problems.append(sheet_problem(SheetProblemCode.SHEET_EMPTY, f"{catalogue.name}: a header and no row"))
         return plan
     _check_rows(archive, plan, sheet, columns)
     return plan
@@ -221,7 +213,7 @@ def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: Column
         key = str(path)
         if key in seen_files:
             plan.problems.append(
-                _problem(
+                sheet_problem(
                     SheetProblemCode.ROW_DUPLICATE_FILE,
                     f"row {number}: {values.filename!r} is named by row {seen_files[key]} too",
                     number,
@@ -234,7 +226,7 @@ def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: Column
         profile = (values.profile or "auto").lower()
         if profile not in PROFILES:
             plan.problems.append(
-                _problem(
+                sheet_problem(
                     SheetProblemCode.ROW_PROFILE,
                     f"row {number}: profile {values.profile!r}: use telegram, generic or auto",
                     number,
@@ -259,7 +251,7 @@ def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: Column
             continue
         if rid in seen_ids:
             plan.problems.append(
-                _problem(
+                sheet_problem(
                     SheetProblemCode.ROW_DUPLICATE_ID,
                     f"row {number}: record id {rid!r} is "
                     f"also the id of row {seen_ids[rid]}; give each an id column value",
@@ -289,7 +281,7 @@ def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: Column
             status = existing_status(archive, rid, planned.state_digest)
             if status is None:
                 plan.problems.append(
-                    _problem(
+                    sheet_problem(
                         SheetProblemCode.ROW_CONFLICT,
                         f"row {number}: record {rid!r} already exists with other content (file, catalogue or notes "
                         "differ from this row); it is never overwritten: give the row another id, or change the "
@@ -310,7 +302,7 @@ def _check_rows(archive: Archive, plan: BatchPlan, sheet: Sheet, columns: Column
     for rel in _files_in(plan.folder, skip):
         if rel not in named:
             plan.problems.append(
-                _problem(
+                sheet_problem(
                     SheetProblemCode.FILE_NO_ROW,
                     f"{rel}: a file in {plan.folder} that no row of the sheet names",
                     None,
@@ -351,7 +343,7 @@ def _row_problem(
         column, value = _column_of(columns, "id", letters), values.record_id or ""
     elif code is SheetProblemCode.ROW_NOT_UTF8:
         hint = " (add an encoding column, e.g. cp1251)" if values.encoding is None else ""
-        return _problem(
+        return sheet_problem(
             code,
             f"row {row}: {exc.message}{hint}".replace(
                 " give its encoding with --encoding (for example --encoding cp1251)", ""
@@ -362,7 +354,7 @@ def _row_problem(
         )
     elif exc.code is ErrorCode.USAGE and values.encoding:
         column, value = _column_of(columns, "encoding", letters), values.encoding
-    return _problem(code, f"row {row}: {exc.message}", row, column, value)
+    return sheet_problem(code, f"row {row}: {exc.message}", row, column, value)
 
 
 @dataclass

@@ -60,3 +60,14 @@ class SheetRefusedError(Exception):
     def __init__(self, problems: list[SheetProblem]) -> None:
         super().__init__(problems[0].why if problems else "sheet refused")
         self.problems = problems
+
+
+def sheet_problem(
+    code: SheetProblemCode,
+    why: str,
+    row: int | None = None,
+    column: str | None = None,
+    value: str | None = None,
+) -> SheetProblem:
+    """A problem of the sheet, the value found cut to its first 300 characters."""
+    return SheetProblem(code, why, row=row, column=column, value=None if value is None else value[:300])
